@@ -1,0 +1,279 @@
+//! Networks as chains of layers.
+//!
+//! A network is nested pairs: `(A, Rest)` runs `A` and then the chain
+//! `Rest`, and `(A,)` ends the chain, so `(A, (B, (C,)))` is the network
+//! A → B → C, of any depth. Its caches nest the same way and its gradients
+//! have the same shape as the network itself. Write the layers flat with
+//! [`net!`](crate::net) (types) and [`layers!`](crate::layers) (values),
+//! and reach a layer by a typed index with [`Chain::layer`].
+//!
+//! ```
+//! use typenet::prelude::*;
+//!
+//! type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
+//! typenum::assert_type_eq!(Xor, (Dense<U2, U4>, (Sigmoid, (Dense<U4, U1>, (Sigmoid,)))));
+//!
+//! let mut xor = Xor::default();
+//! xor.layer_mut::<U2>().bias[0] = 1.0; // the second Dense
+//! let y = xor.forward(&vector([0.0, 0.0]));
+//! assert_eq!(y[0], 1.0 / (1.0 + (-1.0f32).exp()));
+//! ```
+//!
+//! A layer that cannot take the previous layer's output does not compile,
+//! and the error names it (`Dense<U4, U8>` then `Dense<U7, U2>`):
+//!
+//! ```compile_fail,E0277
+//! use typenet::prelude::*;
+//! let net = <net![Dense<U4, U8>, Relu, Dense<U7, U2>]>::default();
+//! let y = Layer::forward(&net, &vector([0.0f32; 4]));
+//! ```
+//!
+//! Its twin with the sizes in agreement compiles:
+//!
+//! ```
+//! use typenet::prelude::*;
+//! let net = <net![Dense<U4, U8>, Relu, Dense<U8, U2>]>::default();
+//! let y = Layer::forward(&net, &vector([0.0f32; 4]));
+//! assert_eq!(y.len(), 2);
+//! ```
+
+use core::ops::Sub;
+
+use rand::Rng;
+use typenum::{B1, Sub1, U0, UInt, Unsigned};
+
+use crate::layer::{Layer, Params, Train};
+use crate::shape::Tensor;
+
+/// Writes a network type flat: `net![A, B, C]` is `(A, (B, (C,)))`.
+///
+/// ```
+/// use typenet::prelude::*;
+/// type Mlp = net![Dense<U64, U32>, Relu, Dense<U32, U10>];
+/// let mlp = Mlp::default();
+/// assert_eq!(mlp.forward(&Vector::<f32, U64>::default()).len(), 10);
+/// ```
+#[macro_export]
+macro_rules! net {
+    ($layer:ty $(,)?) => { ($layer,) };
+    ($layer:ty, $($rest:ty),+ $(,)?) => { ($layer, $crate::net![$($rest),+]) };
+}
+
+/// Builds a network value flat: `layers![a, b, c]` is `(a, (b, (c,)))`, a
+/// value of the type `net![A, B, C]`.
+///
+/// ```
+/// use typenet::prelude::*;
+/// let net: net![Dense<U1, U1>, Relu] = layers![Dense::new(matrix([[2.0]]), vector([-1.0])), Relu];
+/// assert_eq!(net.forward(&vector([3.0]))[0], 5.0);
+/// ```
+#[macro_export]
+macro_rules! layers {
+    ($layer:expr $(,)?) => { ($layer,) };
+    ($layer:expr, $($rest:expr),+ $(,)?) => { ($layer, $crate::layers![$($rest),+]) };
+}
+
+/// The cache of a chain `(A, Rest)`: `A`'s cache, `A`'s output (the input
+/// of `Rest`, which its backward pass needs), and `Rest`'s cache.
+#[derive(Clone, Debug, Default)]
+pub struct Link<Head, Mid, Tail> {
+    /// The first layer's cache.
+    pub head: Head,
+    /// The first layer's output.
+    pub mid: Mid,
+    /// The rest of the chain's cache.
+    pub tail: Tail,
+}
+
+impl<In, A: Layer<In>> Layer<In> for (A,) {
+    type Output = A::Output;
+    #[inline]
+    fn forward(&self, input: &In) -> Self::Output {
+        self.0.forward(input)
+    }
+}
+
+impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
+    type Output = Rest::Output;
+    #[inline]
+    fn forward(&self, input: &In) -> Self::Output {
+        self.1.forward(&self.0.forward(input))
+    }
+}
+
+impl<T, A: Params<T>> Params<T> for (A,) {
+    const COUNT: usize = A::COUNT;
+    type Grads = (A::Grads,);
+    #[inline]
+    fn visit(&self, f: &mut impl FnMut(&[T])) {
+        self.0.visit(f);
+    }
+    #[inline]
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+        self.0.visit_mut(f);
+    }
+    #[inline]
+    fn zip_mut<const K: usize>(
+        &mut self,
+        grads: &Self::Grads,
+        mut state: [&mut Self::Grads; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0.zip_mut(&grads.0, state.each_mut().map(|s| &mut s.0), f);
+    }
+}
+
+impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
+    const COUNT: usize = A::COUNT + Rest::COUNT;
+    type Grads = (A::Grads, Rest::Grads);
+    #[inline]
+    fn visit(&self, f: &mut impl FnMut(&[T])) {
+        self.0.visit(f);
+        self.1.visit(f);
+    }
+    #[inline]
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+        self.0.visit_mut(f);
+        self.1.visit_mut(f);
+    }
+    #[inline]
+    fn zip_mut<const K: usize>(
+        &mut self,
+        grads: &Self::Grads,
+        mut state: [&mut Self::Grads; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        self.0.zip_mut(&grads.0, state.each_mut().map(|s| &mut s.0), f);
+        self.1.zip_mut(&grads.1, state.each_mut().map(|s| &mut s.1), f);
+    }
+}
+
+impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
+    type Cache = A::Cache;
+    #[inline]
+    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
+        self.0.forward_train(input, cache, rng)
+    }
+    #[inline]
+    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+        self.0.backward(input, cache, grad_output, &mut grads.0)
+    }
+    #[inline]
+    fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
+        self.0.backward_params(input, cache, grad_output, &mut grads.0);
+    }
+}
+
+impl<In, A, Rest> Train<In> for (A, Rest)
+where
+    In: Tensor,
+    A: Train<In>,
+    Rest: Train<A::Output>,
+{
+    type Cache = Link<A::Cache, A::Output, Rest::Cache>;
+    #[inline]
+    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
+        cache.mid = self.0.forward_train(input, &mut cache.head, rng);
+        self.1.forward_train(&cache.mid, &mut cache.tail, rng)
+    }
+    #[inline]
+    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+        let grad_mid = self.1.backward(&cache.mid, &cache.tail, grad_output, &mut grads.1);
+        self.0.backward(input, &cache.head, &grad_mid, &mut grads.0)
+    }
+    #[inline]
+    fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
+        let grad_mid = self.1.backward(&cache.mid, &cache.tail, grad_output, &mut grads.1);
+        self.0.backward_params(input, &cache.head, &grad_mid, &mut grads.0);
+    }
+}
+
+/// Typed access to the layer at index `N` of a chain (`U0` is the first).
+///
+/// Implemented for chains and for their gradients, which nest the same way.
+#[diagnostic::on_unimplemented(
+    message = "the chain `{Self}` has no layer at index `{N}`",
+    note = "indices count from U0 and must be below the number of layers"
+)]
+pub trait LayerAt<N> {
+    /// The layer's type.
+    type Layer;
+    /// The layer.
+    fn at(&self) -> &Self::Layer;
+    /// The layer, mutably.
+    fn at_mut(&mut self) -> &mut Self::Layer;
+}
+
+impl<A> LayerAt<U0> for (A,) {
+    type Layer = A;
+    fn at(&self) -> &A {
+        &self.0
+    }
+    fn at_mut(&mut self) -> &mut A {
+        &mut self.0
+    }
+}
+
+impl<A, Rest> LayerAt<U0> for (A, Rest) {
+    type Layer = A;
+    fn at(&self) -> &A {
+        &self.0
+    }
+    fn at_mut(&mut self) -> &mut A {
+        &mut self.0
+    }
+}
+
+impl<A, Rest, U: Unsigned, B> LayerAt<UInt<U, B>> for (A, Rest)
+where
+    UInt<U, B>: Sub<B1>,
+    Rest: LayerAt<Sub1<UInt<U, B>>>,
+{
+    type Layer = Rest::Layer;
+    fn at(&self) -> &Self::Layer {
+        self.1.at()
+    }
+    fn at_mut(&mut self) -> &mut Self::Layer {
+        self.1.at_mut()
+    }
+}
+
+/// The type of the layer at index `N` of chain `C`.
+pub type LayerOf<C, N> = <C as LayerAt<N>>::Layer;
+
+/// Methods every chain has: typed layer access and its length.
+pub trait Chain {
+    /// The number of layers.
+    const LEN: usize;
+
+    /// The layer at index `N` (`U0` is the first).
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// let net = <net![Dense<U3, U2>, Relu]>::default();
+    /// let dense: &Dense<U3, U2> = net.layer::<U0>();
+    /// assert_eq!(dense.bias.len(), 2);
+    /// ```
+    fn layer<N>(&self) -> &LayerOf<Self, N>
+    where
+        Self: LayerAt<N>,
+    {
+        self.at()
+    }
+
+    /// The layer at index `N`, mutably.
+    fn layer_mut<N>(&mut self) -> &mut LayerOf<Self, N>
+    where
+        Self: LayerAt<N>,
+    {
+        self.at_mut()
+    }
+}
+
+impl<A> Chain for (A,) {
+    const LEN: usize = 1;
+}
+
+impl<A, Rest: Chain> Chain for (A, Rest) {
+    const LEN: usize = 1 + Rest::LEN;
+}

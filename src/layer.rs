@@ -1,0 +1,177 @@
+//! The layer traits: [`Layer`] runs inference, [`Params`] walks parameters,
+//! [`Train`] adds the training forward and the backward pass.
+//!
+//! A layer is a value holding its parameters and nothing else; a network is
+//! a chain of layers (see [`crate::chain`]) and implements the same traits,
+//! so everything below works on one layer and on a whole network alike.
+//!
+//! ```
+//! use typenet::prelude::*;
+//!
+//! let layer = Dense::<U2, U1, f64>::new(matrix([[2.0, -1.0]]), vector([0.5]));
+//! let x = vector([1.0, 3.0]);
+//!
+//! // Inference: no cache, no gradients.
+//! assert_eq!(layer.forward(&x)[0], -0.5);
+//!
+//! // Training: keep a cache, then push an output gradient back.
+//! let mut cache = Default::default();
+//! let mut grads = Dense::<U2, U1, f64>::default();
+//! let y = layer.forward_train(&x, &mut cache, &mut NoRng);
+//! let dx = layer.backward(&x, &cache, &vector([1.0]), &mut grads);
+//! assert_eq!(y[0], -0.5);
+//! assert_eq!(dx.as_slice(), &[2.0, -1.0]); // dL/dx = Wᵀ·dy
+//! assert_eq!(grads.weight[0].as_slice(), &[1.0, 3.0]); // dL/dW = dy·xᵀ
+//! ```
+
+use rand::Rng;
+
+use crate::shape::Tensor;
+
+/// Inference: a layer maps an input of type `In` to its output.
+///
+/// Implemented by every layer for the inputs it accepts, and by chains of
+/// layers. The input type carries the shape, so a layer that cannot take the
+/// previous layer's output does not compile.
+#[diagnostic::on_unimplemented(
+    message = "layer `{Self}` cannot take input `{In}`",
+    label = "this layer's input size or type does not match `{In}`",
+    note = "each layer must accept the previous layer's output; check the sizes and the scalar type",
+    note = "typenum sizes print in binary, most significant bit outermost: `UInt<UInt<UInt<UTerm, B1>, B0>, B0>` is U4 (1,0,0)"
+)]
+pub trait Layer<In> {
+    /// What the layer produces for an `In`.
+    type Output;
+
+    /// Runs the layer for inference: no cache is kept.
+    fn forward(&self, input: &In) -> Self::Output;
+}
+
+/// Storage shaped like a layer's parameters: the layer itself, its
+/// gradients, an optimiser's state.
+///
+/// Parameters are visited one tensor at a time as flat slices, in the order
+/// of PyTorch's `state_dict` (for `Dense`: weight `[out][in]`, then bias).
+/// Parameterless layers have `COUNT = 0` and `Grads = ()`: they cost nothing.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// type Net = net![Dense<U2, U3>, Relu, Dense<U3, U1>];
+/// assert_eq!(<Net as Params<f32>>::COUNT, (2 * 3 + 3) + (3 * 1 + 1));
+///
+/// let mut net = Net::default();
+/// let mut n = 0;
+/// net.visit_mut(&mut |tensor| { tensor.fill(1.0); n += tensor.len() });
+/// assert_eq!(n, 13);
+/// ```
+pub trait Params<T> {
+    /// The number of scalar parameters, known at compile time.
+    const COUNT: usize;
+
+    /// Gradients (and optimiser state): the same shape as the parameters.
+    type Grads: Params<T, Grads = Self::Grads> + Default;
+
+    /// Calls `f` with each parameter tensor, in PyTorch order.
+    fn visit(&self, f: &mut impl FnMut(&[T]));
+
+    /// Calls `f` with each parameter tensor mutably, in PyTorch order.
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T]));
+
+    /// Walks the parameters, their gradients and `K` tensors of state in
+    /// lockstep: `f(params, grads, [state₀, …])` once per parameter tensor.
+    /// Optimisers are written against this.
+    fn zip_mut<const K: usize>(
+        &mut self,
+        grads: &Self::Grads,
+        state: [&mut Self::Grads; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    );
+}
+
+/// Training: a forward pass that keeps what the backward pass needs, and the
+/// backward pass itself.
+///
+/// `backward` returns the gradient of the loss with respect to the input and
+/// *adds* the gradients with respect to the parameters into `grads`, so
+/// gradients accumulate over a mini-batch until the caller zeroes them.
+#[diagnostic::on_unimplemented(
+    message = "layer `{Self}` cannot be trained on input `{In}`",
+    label = "no training pass for this layer and input",
+    note = "each layer must accept the previous layer's output; check the sizes and the scalar type",
+    note = "typenum sizes print in binary, most significant bit outermost: `UInt<UInt<UInt<UTerm, B1>, B0>, B0>` is U4 (1,0,0)"
+)]
+pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Params<In::Scalar> {
+    /// What the training forward keeps for the backward pass (`()` when the
+    /// input alone is enough).
+    type Cache: Default;
+
+    /// Runs the layer for training, writing what backward needs into
+    /// `cache`. `rng` drives stochastic layers such as dropout; pass
+    /// [`NoRng`] for a network that has none.
+    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output;
+
+    /// Back-propagates `grad_output` (dL/dy): adds dL/dθ into `grads` and
+    /// returns dL/dx.
+    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In;
+
+    /// Like [`backward`](Train::backward) but without the input gradient:
+    /// the first layer of a network needs no dL/dx, and layers that can skip
+    /// computing it override this.
+    fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
+        let _ = self.backward(input, cache, grad_output, grads);
+    }
+}
+
+/// An [`Rng`] for networks with no stochastic layer: it panics if drawn from.
+///
+/// ```
+/// use typenet::prelude::*;
+/// let net = <net![Dense<U2, U2>, Tanh]>::default();
+/// let mut cache = Default::default();
+/// let y = net.forward_train(&vector([0.0f32, 0.0]), &mut cache, &mut NoRng);
+/// assert_eq!(y.as_slice(), &[0.0, 0.0]);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRng;
+
+impl rand::TryRng for NoRng {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        panic!("NoRng was asked for a random number: this network has a stochastic layer, pass a real Rng")
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        panic!("NoRng was asked for a random number: this network has a stochastic layer, pass a real Rng")
+    }
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), Self::Error> {
+        panic!("NoRng was asked for a random number: this network has a stochastic layer, pass a real Rng")
+    }
+}
+
+/// Implements [`Params`] for parameterless layers: `COUNT = 0`, `Grads = ()`.
+macro_rules! parameterless {
+    ($($name:ident),* $(,)?) => {$(
+        impl<T> $crate::layer::Params<T> for $name {
+            const COUNT: usize = 0;
+            type Grads = ();
+            #[inline]
+            fn visit(&self, _: &mut impl FnMut(&[T])) {}
+            #[inline]
+            fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
+            #[inline]
+            fn zip_mut<const K: usize>(&mut self, _: &(), _: [&mut (); K], _: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K])) {}
+        }
+    )*};
+}
+pub(crate) use parameterless;
+
+impl<T> Params<T> for () {
+    const COUNT: usize = 0;
+    type Grads = ();
+    #[inline]
+    fn visit(&self, _: &mut impl FnMut(&[T])) {}
+    #[inline]
+    fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
+    #[inline]
+    fn zip_mut<const K: usize>(&mut self, _: &(), _: [&mut (); K], _: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K])) {}
+}

@@ -1,0 +1,467 @@
+//! Activations: parameterless layers that take any tensor and keep its shape.
+//!
+//! Element-wise activations ([`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`],
+//! [`Elu`], [`Gelu`], [`GeluTanh`], [`Silu`], [`Softplus`], [`Identity`])
+//! accept a vector, a matrix or a `[C][H][W]` tensor alike; [`Softmax`] and
+//! [`LogSoftmax`] act on a vector. Each has its exact derivative, written
+//! beside its value, and each is computed in a form that stays finite for
+//! any finite input.
+//!
+//! ```
+//! use typenet::prelude::*;
+//!
+//! let x = vector([-2.0f32, 0.0, 3.0]);
+//! assert_eq!(Relu.forward(&x).as_slice(), &[0.0, 0.0, 3.0]);
+//! assert_eq!(LeakyRelu::new(0.1).forward(&x).as_slice(), &[-0.2, 0.0, 3.0]);
+//! let p = Softmax.forward(&x);
+//! assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+//! ```
+
+use generic_array::ArrayLength;
+use rand::Rng;
+
+use crate::Scalar;
+use crate::layer::{Layer, Train, parameterless};
+use crate::shape::{Tensor, Vector};
+
+/// An element-wise function with its derivative.
+///
+/// `derivative(x, y)` receives both the input and the output `y = value(x)`,
+/// so functions whose derivative is cheaper from the output (sigmoid, tanh,
+/// ELU) use it.
+trait Elementwise {
+    fn value<T: Scalar>(&self, x: T) -> T;
+    fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
+}
+
+/// Implements `Layer`, `Train` and `Params` for element-wise activations.
+/// The cache is the output, which `derivative` may use.
+macro_rules! elementwise_layer {
+    ($($name:ident),* $(,)?) => {$(
+        impl<X: Tensor> Layer<X> for $name {
+            type Output = X;
+            #[inline]
+            fn forward(&self, x: &X) -> X {
+                let mut y = x.clone();
+                for v in y.as_flat_mut() {
+                    *v = self.value(*v);
+                }
+                y
+            }
+        }
+
+        impl<X: Tensor> Train<X> for $name {
+            type Cache = X;
+            #[inline]
+            fn forward_train<R: Rng + ?Sized>(&self, x: &X, cache: &mut X, _: &mut R) -> X {
+                *cache = self.forward(x);
+                cache.clone()
+            }
+            #[inline]
+            fn backward(&self, x: &X, y: &X, dy: &X, _: &mut ()) -> X {
+                let mut dx = dy.clone();
+                for ((d, &xi), &yi) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()) {
+                    *d = *d * self.derivative(xi, yi);
+                }
+                dx
+            }
+        }
+
+        parameterless!($name);
+    )*};
+}
+
+#[inline]
+fn c<T: Scalar>(x: f64) -> T {
+    T::from_f64(x)
+}
+
+/// The logistic function computed without overflow for any `x`.
+#[inline]
+fn logistic<T: Scalar>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// Sigmoid, `σ(x) = 1 / (1 + e⁻ˣ)`; `σ' = σ(1 − σ)`. PyTorch's `nn.Sigmoid`.
+///
+/// Computed as `eˣ / (1 + eˣ)` for negative `x`, so no exponential overflows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sigmoid;
+
+impl Elementwise for Sigmoid {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        logistic(x)
+    }
+    fn derivative<T: Scalar>(&self, _: T, y: T) -> T {
+        y * (T::one() - y)
+    }
+}
+
+/// Hyperbolic tangent; `tanh' = 1 − tanh²`. PyTorch's `nn.Tanh`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tanh;
+
+impl Elementwise for Tanh {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x.tanh()
+    }
+    fn derivative<T: Scalar>(&self, _: T, y: T) -> T {
+        T::one() - y * y
+    }
+}
+
+/// Rectified linear unit, `max(0, x)`; derivative 1 for `x > 0`, else 0
+/// (0 at 0, as PyTorch's `nn.ReLU`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Relu;
+
+impl Elementwise for Relu {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() { x } else { T::zero() }
+    }
+    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+        if x > T::zero() { T::one() } else { T::zero() }
+    }
+}
+
+/// Leaky ReLU, `x` for `x > 0`, else `slope·x`. PyTorch's
+/// `nn.LeakyReLU(negative_slope)`; the default slope is PyTorch's, 0.01.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyRelu {
+    /// The slope for negative inputs.
+    pub slope: f32,
+}
+
+impl LeakyRelu {
+    /// Leaky ReLU with the given negative slope.
+    pub const fn new(slope: f32) -> Self {
+        LeakyRelu { slope }
+    }
+}
+
+impl Default for LeakyRelu {
+    fn default() -> Self {
+        LeakyRelu::new(0.01)
+    }
+}
+
+impl Elementwise for LeakyRelu {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() { x } else { x * c(self.slope as f64) }
+    }
+    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+        if x > T::zero() { T::one() } else { c(self.slope as f64) }
+    }
+}
+
+/// Exponential linear unit, `x` for `x > 0`, else `α(eˣ − 1)`; derivative
+/// `y + α` for `x ≤ 0`. PyTorch's `nn.ELU(alpha)`; the default α is 1.
+///
+/// `eˣ − 1` is computed with `exp_m1`, exact near 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Elu {
+    /// The scale of the negative part.
+    pub alpha: f32,
+}
+
+impl Elu {
+    /// ELU with the given α.
+    pub const fn new(alpha: f32) -> Self {
+        Elu { alpha }
+    }
+}
+
+impl Default for Elu {
+    fn default() -> Self {
+        Elu::new(1.0)
+    }
+}
+
+impl Elementwise for Elu {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() { x } else { c::<T>(self.alpha as f64) * x.exp_m1() }
+    }
+    fn derivative<T: Scalar>(&self, x: T, y: T) -> T {
+        if x > T::zero() { T::one() } else { y + c(self.alpha as f64) }
+    }
+}
+
+/// GELU, exact: `x·Φ(x)` with `Φ` the standard normal CDF,
+/// `Φ(x) = (1 + erf(x/√2)) / 2`; derivative `Φ(x) + x·φ(x)`. PyTorch's
+/// `nn.GELU()` (its default, `approximate='none'`).
+///
+/// `erf` comes from `libm` (max error below 1 ulp in `f64`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Gelu;
+
+impl Elementwise for Gelu {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x * normal_cdf(x)
+    }
+    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+        let pdf = (-(x * x) * c(0.5)).exp() * c(0.398_942_280_401_432_7); // 1/√(2π)
+        normal_cdf(x) + x * pdf
+    }
+}
+
+#[inline]
+fn normal_cdf<T: Scalar>(x: T) -> T {
+    (T::one() + (x * c(core::f64::consts::FRAC_1_SQRT_2)).erf()) * c(0.5)
+}
+
+/// GELU, tanh approximation: `x/2 · (1 + tanh(√(2/π)(x + 0.044715x³)))`.
+/// PyTorch's `nn.GELU(approximate='tanh')`; its derivative here is the exact
+/// derivative of the approximation.
+///
+/// It differs from the exact [`Gelu`] by at most 4.8e-4 (absolute, near
+/// |x| ≈ 2.2; checked in this module's tests) and needs no `erf`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GeluTanh;
+
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+const GELU_CUBIC: f64 = 0.044_715;
+
+impl Elementwise for GeluTanh {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
+        c::<T>(0.5) * x * (T::one() + u.tanh())
+    }
+    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+        let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
+        let t = u.tanh();
+        let du = c::<T>(SQRT_2_OVER_PI) * (T::one() + c::<T>(3.0 * GELU_CUBIC) * x * x);
+        c::<T>(0.5) * (T::one() + t) + c::<T>(0.5) * x * (T::one() - t * t) * du
+    }
+}
+
+/// SiLU (swish), `x·σ(x)`; derivative `σ(x)(1 + x(1 − σ(x)))`. PyTorch's
+/// `nn.SiLU`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Silu;
+
+impl Elementwise for Silu {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x * logistic(x)
+    }
+    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+        let s = logistic(x);
+        s * (T::one() + x * (T::one() - s))
+    }
+}
+
+/// Softplus, `ln(1 + eˣ)`; derivative `σ(x)`. PyTorch's `nn.Softplus()`
+/// (β = 1).
+///
+/// Computed as `max(x, 0) + ln(1 + e^−|x|)`, which never overflows and
+/// keeps full precision for large |x| (PyTorch switches to `x` past 20).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Softplus;
+
+impl Elementwise for Softplus {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+    }
+    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+        logistic(x)
+    }
+}
+
+/// The identity, `y = x`: a placeholder layer, or the "linear" activation.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Identity;
+
+impl Elementwise for Identity {
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x
+    }
+    fn derivative<T: Scalar>(&self, _: T, _: T) -> T {
+        T::one()
+    }
+}
+
+elementwise_layer!(Sigmoid, Tanh, Relu, LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus, Identity);
+
+/// Softmax over a vector, `yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` with `m = max x`
+/// (so no exponential overflows); backward `dxᵢ = yᵢ(dyᵢ − Σⱼ dyⱼyⱼ)`.
+/// PyTorch's `nn.Softmax(dim=-1)`.
+///
+/// To train a classifier, prefer logits with the fused softmax
+/// cross-entropy cost, which is better conditioned.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Softmax;
+
+/// Log-softmax over a vector, `yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m)`; backward
+/// `dxᵢ = dyᵢ − e^(yᵢ) Σⱼ dyⱼ`. PyTorch's `nn.LogSoftmax(dim=-1)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LogSoftmax;
+
+/// `(max, ln Σ e^(x − max))` of a non-empty slice; `(0, 0)` if empty.
+#[inline]
+fn max_and_log_sum_exp<T: Scalar>(x: &[T]) -> (T, T) {
+    let Some(&first) = x.first() else { return (T::zero(), T::zero()) };
+    let m = x.iter().fold(first, |m, &v| m.max(v));
+    let sum = x.iter().fold(T::zero(), |s, &v| s + (v - m).exp());
+    (m, sum.ln())
+}
+
+impl<T: Scalar, N: ArrayLength> Layer<Vector<T, N>> for Softmax {
+    type Output = Vector<T, N>;
+    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
+        let (m, lse) = max_and_log_sum_exp(x);
+        let mut y = x.clone();
+        for v in y.iter_mut() {
+            *v = (*v - m - lse).exp();
+        }
+        y
+    }
+}
+
+impl<T: Scalar, N: ArrayLength> Train<Vector<T, N>> for Softmax {
+    type Cache = Vector<T, N>;
+    fn forward_train<R: Rng + ?Sized>(&self, x: &Vector<T, N>, cache: &mut Self::Cache, _: &mut R) -> Vector<T, N> {
+        *cache = self.forward(x);
+        cache.clone()
+    }
+    fn backward(&self, _: &Vector<T, N>, y: &Self::Cache, dy: &Vector<T, N>, _: &mut ()) -> Vector<T, N> {
+        let s = dy.iter().zip(y.iter()).fold(T::zero(), |s, (&d, &yi)| s + d * yi);
+        let mut dx = dy.clone();
+        for (d, &yi) in dx.iter_mut().zip(y.iter()) {
+            *d = yi * (*d - s);
+        }
+        dx
+    }
+}
+
+impl<T: Scalar, N: ArrayLength> Layer<Vector<T, N>> for LogSoftmax {
+    type Output = Vector<T, N>;
+    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
+        let (m, lse) = max_and_log_sum_exp(x);
+        let mut y = x.clone();
+        for v in y.iter_mut() {
+            *v = *v - m - lse;
+        }
+        y
+    }
+}
+
+impl<T: Scalar, N: ArrayLength> Train<Vector<T, N>> for LogSoftmax {
+    type Cache = Vector<T, N>;
+    fn forward_train<R: Rng + ?Sized>(&self, x: &Vector<T, N>, cache: &mut Self::Cache, _: &mut R) -> Vector<T, N> {
+        *cache = self.forward(x);
+        cache.clone()
+    }
+    fn backward(&self, _: &Vector<T, N>, y: &Self::Cache, dy: &Vector<T, N>, _: &mut ()) -> Vector<T, N> {
+        let s = dy.iter().fold(T::zero(), |s, &d| s + d);
+        let mut dx = dy.clone();
+        for (d, &yi) in dx.iter_mut().zip(y.iter()) {
+            *d = *d - yi.exp() * s;
+        }
+        dx
+    }
+}
+
+parameterless!(Softmax, LogSoftmax);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check_gradients;
+    use crate::prelude::*;
+
+    /// Inputs spread over [-3, 3] and away from the kinks at 0, where
+    /// finite differences straddle two branches.
+    fn input() -> Vector<f64, U8> {
+        vector([-2.9, -1.7, -0.6, -0.15, 0.2, 0.9, 1.6, 3.1])
+    }
+
+    fn assert_gradients<L: Train<Vector<f64, U8>>>(mut layer: L) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let report = check_gradients(&mut layer, &input(), &mut rng);
+        assert!(report.max_rel_error < 1e-6, "{}: {report:?}", core::any::type_name::<L>());
+        assert_eq!(report.inputs_checked, 8);
+    }
+
+    #[test]
+    fn every_activation_passes_the_gradient_check() {
+        assert_gradients(Sigmoid);
+        assert_gradients(Tanh);
+        assert_gradients(Relu);
+        assert_gradients(LeakyRelu::new(0.2));
+        assert_gradients(Elu::new(0.7));
+        assert_gradients(Gelu);
+        assert_gradients(GeluTanh);
+        assert_gradients(Silu);
+        assert_gradients(Softplus);
+        assert_gradients(Identity);
+        assert_gradients(Softmax);
+        assert_gradients(LogSoftmax);
+    }
+
+    #[test]
+    fn element_wise_activations_take_any_shape() {
+        let x: Tensor3<f32, U2, U2, U2> = tensor3([[[-1.0, 1.0], [2.0, -2.0]], [[0.5, -0.5], [3.0, 0.0]]]);
+        let y = Relu.forward(&x);
+        assert_eq!(y.as_flat(), &[0.0, 1.0, 2.0, 0.0, 0.5, 0.0, 3.0, 0.0]);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+        let m: Matrix<f64, U2, U3> = matrix([[-1.0, 0.3, 2.0], [0.7, -0.2, 1.1]]);
+        let report = check_gradients(&mut Silu, &m, &mut rng);
+        assert!(report.max_rel_error < 1e-6, "{report:?}");
+    }
+
+    #[test]
+    fn values_match_reference_points() {
+        // Reference values: PyTorch 2.15 in float64 (torch.sigmoid(torch.tensor(x, dtype=torch.float64)) etc.).
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        close(Sigmoid.value(1.0), 0.731_058_578_630_004_9);
+        close(Tanh.value(0.5), 0.462_117_157_260_009_74);
+        close(Elu::default().value(-1.0), -0.632_120_558_828_557_7);
+        close(Gelu.value(1.0), 0.841_344_746_068_542_9);
+        close(GeluTanh.value(1.0), 0.841_191_990_608_276_8);
+        close(Silu.value(2.0), 1.761_594_155_955_764_9);
+        close(Softplus.value(1.0), 1.313_261_687_518_222_8);
+        close(LeakyRelu::default().value(-2.0), -0.019_999_999_552_965_164); // slope stored as f32 0.01
+    }
+
+    #[test]
+    fn stable_at_extreme_inputs() {
+        for x in [-1e4f32, -100.0, 100.0, 1e4] {
+            for y in [Sigmoid.value(x), Softplus.value(x), Silu.value(x), Gelu.value(x), Elu::default().value(x)] {
+                assert!(y.is_finite(), "{x} -> {y}");
+            }
+        }
+        assert_eq!(Sigmoid.value(-1e4f32), 0.0);
+        assert_eq!(Sigmoid.value(1e4f32), 1.0);
+        assert_eq!(Softplus.value(1e4f32), 1e4);
+        assert_eq!(Softplus.value(-1e4f32), 0.0);
+        assert_eq!(Softplus.value(30.0f64), 30.0 + (-30.0f64).exp());
+        let p = Softmax.forward(&vector([1e4f32, 0.0, -1e4]));
+        assert_eq!(p.as_slice(), &[1.0, 0.0, 0.0]);
+        let l = LogSoftmax.forward(&vector([1e4f32, 1e4]));
+        assert!((l[0] - (-core::f32::consts::LN_2)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn tanh_gelu_stays_within_its_stated_bound() {
+        let worst = (-6000..=6000)
+            .map(|i| i as f64 / 1000.0)
+            .map(|x| (GeluTanh.value(x) - Gelu.value(x)).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 4.8e-4 && worst > 1e-4, "{worst}");
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_log_softmax_is_its_log() {
+        let x = vector([0.3f64, -2.0, 5.5, 1.25]);
+        let p = Softmax.forward(&x);
+        let l = LogSoftmax.forward(&x);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        for (pi, li) in p.iter().zip(l.iter()) {
+            assert!((pi.ln() - li).abs() < 1e-14);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `Dense`: the fully connected layer, `y = W·x + b`.
+
+use generic_array::ArrayLength;
+use rand::Rng;
+
+use crate::Scalar;
+use crate::layer::{Layer, Params, Train};
+use crate::shape::{Matrix, Tensor, Vector};
+
+/// A fully connected layer from `I` inputs to `O` outputs: `y = W·x + b`,
+/// PyTorch's `nn.Linear(I, O)`.
+///
+/// - `I`, `O`: sizes, `typenum` constants (`U64`, `U10`, …).
+/// - `T`: the scalar, `f32` unless stated.
+/// - Input `Vector<T, I>`, output `Vector<T, O>`.
+/// - Parameters, in this order (PyTorch's `state_dict`): `weight`, a
+///   `Matrix<T, O, I>` (`[out][in]`, row `o` holds the weights into output
+///   `o`), then `bias`, a `Vector<T, O>`. The layer holds nothing else:
+///   `size_of::<Dense<I, O, T>>() == (O·I + O) · size_of::<T>()`.
+/// - `Default` is all zeros; the `init` module draws the usual random schemes.
+///
+/// Backward: `dx = Wᵀ·dy`, `dW += dy·xᵀ`, `db += dy`.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// let dense = Dense::<U2, U3>::new(
+///     matrix([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),
+///     vector([0.0, 0.0, 0.5]),
+/// );
+/// let y = dense.forward(&vector([2.0, 3.0]));
+/// assert_eq!(y.as_slice(), &[2.0, 3.0, 5.5]);
+/// assert_eq!(size_of::<Dense<U64, U32>>(), (64 * 32 + 32) * 4);
+/// ```
+#[repr(C)]
+pub struct Dense<I: ArrayLength, O: ArrayLength, T = f32> {
+    /// `[out][in]` weights.
+    pub weight: Matrix<T, O, I>,
+    /// One bias per output.
+    pub bias: Vector<T, O>,
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Scalar> Dense<I, O, T> {
+    /// A layer with the given weight (`[out][in]`) and bias.
+    pub fn new(weight: Matrix<T, O, I>, bias: Vector<T, O>) -> Self {
+        Dense { weight, bias }
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Scalar> Default for Dense<I, O, T> {
+    fn default() -> Self {
+        Dense { weight: Default::default(), bias: Default::default() }
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Clone> Clone for Dense<I, O, T> {
+    fn clone(&self) -> Self {
+        Dense { weight: self.weight.clone(), bias: self.bias.clone() }
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: PartialEq> PartialEq for Dense<I, O, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.weight == other.weight && self.bias == other.bias
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: core::fmt::Debug> core::fmt::Debug for Dense<I, O, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Dense").field("weight", &self.weight).field("bias", &self.bias).finish()
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Scalar> Layer<Vector<T, I>> for Dense<I, O, T> {
+    type Output = Vector<T, O>;
+
+    #[inline]
+    fn forward(&self, x: &Vector<T, I>) -> Vector<T, O> {
+        let mut y = self.bias.clone();
+        for (yo, row) in y.iter_mut().zip(self.weight.iter()) {
+            *yo = *yo + dot(row, x);
+        }
+        y
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Scalar> Params<T> for Dense<I, O, T> {
+    const COUNT: usize = O::USIZE * I::USIZE + O::USIZE;
+    type Grads = Self;
+
+    fn visit(&self, f: &mut impl FnMut(&[T])) {
+        f(self.weight.as_flat());
+        f(self.bias.as_flat());
+    }
+
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+        f(self.weight.as_flat_mut());
+        f(self.bias.as_flat_mut());
+    }
+
+    fn zip_mut<const K: usize>(
+        &mut self,
+        grads: &Self,
+        mut state: [&mut Self; K],
+        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+    ) {
+        f(self.weight.as_flat_mut(), grads.weight.as_flat(), state.each_mut().map(|s| s.weight.as_flat_mut()));
+        f(self.bias.as_flat_mut(), grads.bias.as_flat(), state.each_mut().map(|s| s.bias.as_flat_mut()));
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I, O, T> {
+    type Cache = ();
+
+    #[inline]
+    fn forward_train<R: Rng + ?Sized>(&self, x: &Vector<T, I>, _: &mut (), _: &mut R) -> Vector<T, O> {
+        self.forward(x)
+    }
+
+    fn backward(&self, x: &Vector<T, I>, cache: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
+        self.backward_params(x, cache, dy, grads);
+        let mut dx = Vector::<T, I>::default();
+        for (row, &d) in self.weight.iter().zip(dy.iter()) {
+            for (dxi, &w) in dx.iter_mut().zip(row.iter()) {
+                *dxi = *dxi + w * d;
+            }
+        }
+        dx
+    }
+
+    fn backward_params(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) {
+        for ((grow, gb), &d) in grads.weight.iter_mut().zip(grads.bias.iter_mut()).zip(dy.iter()) {
+            *gb = *gb + d;
+            for (g, &xi) in grow.iter_mut().zip(x.iter()) {
+                *g = *g + d * xi;
+            }
+        }
+    }
+}
+
+#[inline]
+fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).fold(T::zero(), |acc, (&x, &y)| acc + x * y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{check_gradients, randomize};
+    use crate::prelude::*;
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut dense = Dense::<U5, U3, f64>::default();
+        randomize(&mut dense, &mut rng);
+        let x = vector([0.3, -1.2, 0.7, 2.0, -0.1]);
+        let report = check_gradients(&mut dense, &x, &mut rng);
+        assert!(report.max_rel_error < 1e-6, "{report:?}");
+        assert_eq!((report.inputs_checked, report.params_checked), (5, 18));
+    }
+
+    #[test]
+    fn forward_is_w_x_plus_b() {
+        let dense = Dense::<U3, U2, f64>::new(matrix([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]), vector([0.25, -0.5]));
+        let y = dense.forward(&vector([1.0, -1.0, 2.0]));
+        assert_eq!(y.as_slice(), &[1.0 - 2.0 + 6.0 + 0.25, -1.0 - 0.5 - 0.5]);
+    }
+
+    #[test]
+    fn backward_params_matches_backward() {
+        let dense = Dense::<U3, U2, f64>::new(matrix([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]), vector([0.25, -0.5]));
+        let (x, dy) = (vector([1.0, -1.0, 2.0]), vector([0.5, -2.0]));
+        let (mut g1, mut g2) = (Dense::default(), Dense::default());
+        let dx = dense.backward(&x, &(), &dy, &mut g1);
+        dense.backward_params(&x, &(), &dy, &mut g2);
+        assert_eq!(g1, g2);
+        assert_eq!(dx.as_slice(), &[0.5 + 2.0, 1.0 - 1.0, 1.5]);
+        assert_eq!(g1.bias.as_slice(), dy.as_slice());
+    }
+
+    #[test]
+    fn holds_nothing_but_parameters() {
+        assert_eq!(size_of::<Dense<U64, U32>>(), <Dense<U64, U32> as Params<f32>>::COUNT * 4);
+        assert_eq!(size_of::<Dense<U64, U32, f64>>(), (64 * 32 + 32) * 8);
+    }
+}

@@ -1,0 +1,91 @@
+//! Neural networks whose shapes are types.
+//!
+//! Layer sizes are `typenum` constants and every buffer is a fixed-size
+//! [`GenericArray`](generic_array::GenericArray), so a network whose layers
+//! do not fit together does not compile, nothing allocates, and
+//! `size_of` of a model is the exact RAM it needs. The same code trains on
+//! a workstation and on a microcontroller (`#![no_std]`, no allocator), and
+//! parameters are laid out as PyTorch lays them out.
+//!
+//! # Build, train, infer
+//!
+//! ```
+//! use typenet::prelude::*;
+//!
+//! // Build: the XOR network, 2 → 4 → 1.
+//! type Xor = net![Dense<U2, U4, f64>, Sigmoid, Dense<U4, U1, f64>, Sigmoid];
+//! let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+//! let mut net = Xor::default();
+//! typenet::check::randomize(&mut net, &mut rng);
+//!
+//! // Train: per-sample gradient descent on the squared error.
+//! let data = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)];
+//! let mut cache = Default::default();
+//! let mut grads = <Xor as Params<f64>>::Grads::default();
+//! for _ in 0..3000 {
+//!     for (x, t) in data {
+//!         let x = vector(x);
+//!         let y = net.forward_train(&x, &mut cache, &mut NoRng);
+//!         grads = Default::default();
+//!         net.backward_params(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
+//!         net.zip_mut(&grads, [], &mut |p, g, []| {
+//!             p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.5 * g)
+//!         });
+//!     }
+//! }
+//!
+//! // Infer.
+//! for (x, t) in data {
+//!     assert_eq!(net.forward(&vector(x))[0] > 0.5, t > 0.5);
+//! }
+//! ```
+//!
+//! # Where things are
+//!
+//! - [`shape`]: `Vector`, `Matrix`, `Tensor3` and the shape rules.
+//! - [`layer`]: the traits, [`Layer`] (inference), [`Params`] (parameter
+//!   walking) and [`Train`] (training forward and backward).
+//! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`].
+//! - [`layers`]: `Dense` and the activations.
+//! - [`check`]: finite-difference gradient checking.
+//!
+//! # Features
+//!
+//! - `std` (default): `std::error::Error` impls and host conveniences. Turn
+//!   it off (`default-features = false`) for firmware; the library never
+//!   allocates either way.
+
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod chain;
+pub mod check;
+pub mod layer;
+pub mod layers;
+mod scalar;
+pub mod shape;
+
+pub use generic_array;
+pub use rand;
+pub use typenum;
+
+pub use chain::{Chain, LayerAt, LayerOf, Link};
+pub use layer::{Layer, NoRng, Params, Train};
+pub use scalar::Scalar;
+
+/// Everything a network definition and a training loop need, in one import.
+pub mod prelude {
+    pub use crate::chain::{Chain, LayerAt, LayerOf};
+    pub use crate::layer::{Layer, NoRng, Params, Train};
+    pub use crate::layers::*;
+    pub use crate::scalar::Scalar;
+    pub use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector, matrix, tensor3, vector};
+    pub use crate::{layers, net};
+    pub use generic_array::GenericArray;
+    pub use rand::rngs::Xoshiro256PlusPlus;
+    pub use rand::{Rng, RngExt, SeedableRng};
+    pub use typenum::consts::*;
+}

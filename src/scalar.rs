@@ -1,0 +1,105 @@
+//! The scalar types a network computes in: `f32` (the default) and `f64`.
+
+use core::fmt::{Debug, Display};
+use num_traits::Float;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point type the layers compute in.
+///
+/// Implemented for `f32` and `f64` only (the trait is sealed). Everything
+/// generic over the scalar uses the `num-traits` [`Float`] methods, which
+/// come from `std` when the `std` feature is on and from `libm` otherwise,
+/// so results are the same on a workstation and a microcontroller up to the
+/// platform's rounding of transcendental functions.
+///
+/// ```
+/// use typenet::Scalar;
+/// assert_eq!(f32::from_f64(0.5), 0.5f32);
+/// assert_eq!(<f64 as Scalar>::BYTES, 8);
+/// ```
+pub trait Scalar:
+    Float + Default + Debug + Display + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + sealed::Sealed
+{
+    /// Size in bytes of one value in the parameter format.
+    const BYTES: usize;
+    /// Tag of this type in the parameter format's header.
+    const TAG: u8;
+    /// Name used in messages: `"f32"` or `"f64"`.
+    const NAME: &'static str;
+
+    /// Converts from `f64`, rounding to nearest for `f32`.
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// The error function, `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt` (from `libm`).
+    fn erf(self) -> Self;
+    /// Writes the value little-endian into `out[..Self::BYTES]`.
+    ///
+    /// Callers check the length; a short `out` is a bug in the caller.
+    fn write_le(self, out: &mut [u8]);
+    /// Reads a little-endian value from `bytes[..Self::BYTES]`.
+    fn read_le(bytes: &[u8]) -> Self;
+}
+
+impl Scalar for f32 {
+    const BYTES: usize = 4;
+    const TAG: u8 = 1;
+    const NAME: &'static str = "f32";
+
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline]
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+    #[inline]
+    fn write_le(self, out: &mut [u8]) {
+        out[..4].copy_from_slice(&self.to_le_bytes());
+    }
+    #[inline]
+    fn read_le(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&bytes[..4]);
+        f32::from_le_bytes(b)
+    }
+}
+
+impl Scalar for f64 {
+    const BYTES: usize = 8;
+    const TAG: u8 = 2;
+    const NAME: &'static str = "f64";
+
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+    #[inline]
+    fn write_le(self, out: &mut [u8]) {
+        out[..8].copy_from_slice(&self.to_le_bytes());
+    }
+    #[inline]
+    fn read_le(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&bytes[..8]);
+        f64::from_le_bytes(b)
+    }
+}

@@ -1,0 +1,10 @@
+//! Compile-fail tests: shapes that do not fit must not build, and the
+//! message must name the layer. Each failing case has a twin in `ui/pass/`
+//! that differs in one size and builds.
+
+#[test]
+fn shape_errors() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}
