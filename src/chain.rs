@@ -4,7 +4,7 @@
 //! `Rest`, and `(A,)` ends the chain, so `(A, (B, (C,)))` is the network
 //! A → B → C, of any depth. Its caches nest the same way and its gradients
 //! have the same shape as the network itself. Write the layers flat with
-//! [`net!`](crate::net) (types) and [`layers!`](crate::layers) (values),
+//! [`net!`](crate::net) (types) and [`layers!`](crate::layers!) (values),
 //! and reach a layer by a typed index with [`Chain::layer`].
 //!
 //! ```

@@ -148,7 +148,8 @@ impl rand::TryRng for NoRng {
     }
 }
 
-/// Implements [`Params`] for parameterless layers: `COUNT = 0`, `Grads = ()`.
+/// Implements [`Params`] and `Initialize` for parameterless layers:
+/// `COUNT = 0`, `Grads = ()`, nothing to draw.
 macro_rules! parameterless {
     ($($name:ident),* $(,)?) => {$(
         impl<T> $crate::layer::Params<T> for $name {
@@ -160,6 +161,11 @@ macro_rules! parameterless {
             fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
             #[inline]
             fn zip_mut<const K: usize>(&mut self, _: &(), _: [&mut (); K], _: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K])) {}
+        }
+
+        impl $crate::init::Initialize for $name {
+            #[inline]
+            fn init_with<R: rand::Rng + ?Sized>(&mut self, _: $crate::init::Init, _: &mut R) {}
         }
     )*};
 }

@@ -45,8 +45,10 @@
 //! - [`shape`]: `Vector`, `Matrix`, `Tensor3` and the shape rules.
 //! - [`layer`]: the traits, [`Layer`] (inference), [`Params`] (parameter
 //!   walking) and [`Train`] (training forward and backward).
-//! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`].
-//! - [`layers`]: `Dense` and the activations.
+//! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`](crate::layers!).
+//! - [`mod@layers`]: `Dense` and the activations.
+//! - [`init`]: initialisation schemes (PyTorch's default, small random,
+//!   Xavier, He, LeCun).
 //! - [`check`]: finite-difference gradient checking.
 //!
 //! # Features
@@ -58,11 +60,12 @@
 #![no_std]
 #![deny(missing_docs)]
 
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 pub mod chain;
 pub mod check;
+pub mod init;
 pub mod layer;
 pub mod layers;
 mod scalar;
@@ -79,6 +82,7 @@ pub use scalar::Scalar;
 /// Everything a network definition and a training loop need, in one import.
 pub mod prelude {
     pub use crate::chain::{Chain, LayerAt, LayerOf};
+    pub use crate::init::{Init, Initialize};
     pub use crate::layer::{Layer, NoRng, Params, Train};
     pub use crate::layers::*;
     pub use crate::scalar::Scalar;

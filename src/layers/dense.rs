@@ -4,6 +4,7 @@ use generic_array::ArrayLength;
 use rand::Rng;
 
 use crate::Scalar;
+use crate::init::{Init, Initialize};
 use crate::layer::{Layer, Params, Train};
 use crate::shape::{Matrix, Tensor, Vector};
 
@@ -17,7 +18,8 @@ use crate::shape::{Matrix, Tensor, Vector};
 ///   `Matrix<T, O, I>` (`[out][in]`, row `o` holds the weights into output
 ///   `o`), then `bias`, a `Vector<T, O>`. The layer holds nothing else:
 ///   `size_of::<Dense<I, O, T>>() == (O·I + O) · size_of::<T>()`.
-/// - `Default` is all zeros; the `init` module draws the usual random schemes.
+/// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
+///   U(−1/√I, 1/√I) or any [`Init`] scheme (fan-in `I`, fan-out `O`).
 ///
 /// Backward: `dx = Wᵀ·dy`, `dW += dy·xᵀ`, `db += dy`.
 ///
@@ -68,6 +70,14 @@ impl<I: ArrayLength, O: ArrayLength, T: PartialEq> PartialEq for Dense<I, O, T> 
 impl<I: ArrayLength, O: ArrayLength, T: core::fmt::Debug> core::fmt::Debug for Dense<I, O, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Dense").field("weight", &self.weight).field("bias", &self.bias).finish()
+    }
+}
+
+impl<I: ArrayLength, O: ArrayLength, T: Scalar> Initialize for Dense<I, O, T> {
+    /// Weights with fan-in `I` and fan-out `O`; biases as the scheme says.
+    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+        scheme.fill_weight(self.weight.as_flat_mut(), I::USIZE, O::USIZE, rng);
+        scheme.fill_bias(self.bias.as_flat_mut(), I::USIZE, rng);
     }
 }
 
