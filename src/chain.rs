@@ -43,6 +43,7 @@ use rand::Rng;
 use typenum::{B1, Sub1, U0, UInt, Unsigned};
 
 use crate::layer::{Layer, Params, Train};
+use crate::memory::Zeroable;
 use crate::shape::Tensor;
 
 /// Writes a network type flat: `net![A, B, C]` is `(A, (B, (C,)))`.
@@ -85,6 +86,9 @@ pub struct Link<Head, Mid, Tail> {
     pub tail: Tail,
 }
 
+// SAFETY: a `Link` holds its three fields, each `Zeroable`.
+unsafe impl<Head: Zeroable, Mid: Zeroable, Tail: Zeroable> Zeroable for Link<Head, Mid, Tail> {}
+
 impl<In, A: Layer<In>> Layer<In> for (A,) {
     type Output = A::Output;
     #[inline]
@@ -115,11 +119,10 @@ impl<T, A: Params<T>> Params<T> for (A,) {
     #[inline]
     fn zip_mut<const K: usize>(
         &mut self,
-        grads: &Self::Grads,
-        mut state: [&mut Self::Grads; K],
-        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+        mut others: [&mut Self::Grads; K],
+        f: &mut impl FnMut(&mut [T], [&mut [T]; K]),
     ) {
-        self.0.zip_mut(&grads.0, state.each_mut().map(|s| &mut s.0), f);
+        self.0.zip_mut(others.each_mut().map(|s| &mut s.0), f);
     }
 }
 
@@ -139,12 +142,11 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
     #[inline]
     fn zip_mut<const K: usize>(
         &mut self,
-        grads: &Self::Grads,
-        mut state: [&mut Self::Grads; K],
-        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
+        mut others: [&mut Self::Grads; K],
+        f: &mut impl FnMut(&mut [T], [&mut [T]; K]),
     ) {
-        self.0.zip_mut(&grads.0, state.each_mut().map(|s| &mut s.0), f);
-        self.1.zip_mut(&grads.1, state.each_mut().map(|s| &mut s.1), f);
+        self.0.zip_mut(others.each_mut().map(|s| &mut s.0), f);
+        self.1.zip_mut(others.each_mut().map(|s| &mut s.1), f);
     }
 }
 

@@ -26,6 +26,7 @@
 
 use rand::Rng;
 
+use crate::memory::Zeroable;
 use crate::shape::Tensor;
 
 /// Inference: a layer maps an input of type `In` to its output.
@@ -70,7 +71,7 @@ pub trait Params<T> {
     const COUNT: usize;
 
     /// Gradients (and optimiser state): the same shape as the parameters.
-    type Grads: Params<T, Grads = Self::Grads> + Default;
+    type Grads: Params<T, Grads = Self::Grads> + Default + Zeroable;
 
     /// Calls `f` with each parameter tensor, in PyTorch order.
     fn visit(&self, f: &mut impl FnMut(&[T]));
@@ -78,15 +79,18 @@ pub trait Params<T> {
     /// Calls `f` with each parameter tensor mutably, in PyTorch order.
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T]));
 
-    /// Walks the parameters, their gradients and `K` tensors of state in
-    /// lockstep: `f(params, grads, [state₀, …])` once per parameter tensor.
-    /// Optimisers are written against this.
-    fn zip_mut<const K: usize>(
-        &mut self,
-        grads: &Self::Grads,
-        state: [&mut Self::Grads; K],
-        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
-    );
+    /// Walks the parameters and `K` parameter-shaped values (gradients,
+    /// optimiser state) in lockstep: `f(params, [others₀, …])` once per
+    /// parameter tensor. Optimisers are written against this.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// let mut d = Dense::<U1, U2, f32>::default();
+    /// let mut grads = Dense::new(matrix([[1.0], [2.0]]), vector([3.0, 4.0]));
+    /// d.zip_mut([&mut grads], &mut |p, [g]| p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= g));
+    /// assert_eq!(d.bias.as_slice(), &[-3.0, -4.0]);
+    /// ```
+    fn zip_mut<const K: usize>(&mut self, others: [&mut Self::Grads; K], f: &mut impl FnMut(&mut [T], [&mut [T]; K]));
 }
 
 /// Training: a forward pass that keeps what the backward pass needs, and the
@@ -104,7 +108,7 @@ pub trait Params<T> {
 pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Params<In::Scalar> {
     /// What the training forward keeps for the backward pass (`()` when the
     /// input alone is enough).
-    type Cache: Default;
+    type Cache: Default + Zeroable;
 
     /// Runs the layer for training, writing what backward needs into
     /// `cache`. `rng` drives stochastic layers such as dropout; pass
@@ -160,8 +164,11 @@ macro_rules! parameterless {
             #[inline]
             fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
             #[inline]
-            fn zip_mut<const K: usize>(&mut self, _: &(), _: [&mut (); K], _: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K])) {}
+            fn zip_mut<const K: usize>(&mut self, _: [&mut (); K], _: &mut impl FnMut(&mut [T], [&mut [T]; K])) {}
         }
+
+        // SAFETY: the layer holds numbers only (or nothing).
+        unsafe impl $crate::memory::Zeroable for $name {}
 
         impl $crate::init::Initialize for $name {
             #[inline]
@@ -179,5 +186,5 @@ impl<T> Params<T> for () {
     #[inline]
     fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
     #[inline]
-    fn zip_mut<const K: usize>(&mut self, _: &(), _: [&mut (); K], _: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K])) {}
+    fn zip_mut<const K: usize>(&mut self, _: [&mut (); K], _: &mut impl FnMut(&mut [T], [&mut [T]; K])) {}
 }

@@ -28,8 +28,8 @@
 //!         let y = net.forward_train(&x, &mut cache, &mut NoRng);
 //!         grads = Default::default();
 //!         net.backward_params(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
-//!         net.zip_mut(&grads, [], &mut |p, g, []| {
-//!             p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.5 * g)
+//!         net.zip_mut([&mut grads], &mut |p, [g]| {
+//!             p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.5 * g)
 //!         });
 //!     }
 //! }
@@ -49,6 +49,11 @@
 //! - [`mod@layers`]: `Dense` and the activations.
 //! - [`init`]: initialisation schemes (PyTorch's default, small random,
 //!   Xavier, He, LeCun).
+//! - [`loss`]: costs (MSE, Huber, binary and softmax cross-entropy).
+//! - [`optim`]: SGD, momentum, Adam/AdamW, RMSprop, learning-rate schedules.
+//! - [`train`]: the mini-batch training loop, penalties, clipping, metrics.
+//! - [`memory`]: building large models in place, without the stack.
+//! - [`data`]: stratified splits, feature scaling, CSV loading (`std`).
 //! - [`check`]: finite-difference gradient checking.
 //!
 //! # Features
@@ -65,11 +70,16 @@ extern crate std;
 
 pub mod chain;
 pub mod check;
+pub mod data;
 pub mod init;
 pub mod layer;
 pub mod layers;
+pub mod loss;
+pub mod memory;
+pub mod optim;
 mod scalar;
 pub mod shape;
+pub mod train;
 
 pub use generic_array;
 pub use rand;
@@ -85,8 +95,11 @@ pub mod prelude {
     pub use crate::init::{Init, Initialize};
     pub use crate::layer::{Layer, NoRng, Params, Train};
     pub use crate::layers::*;
+    pub use crate::loss::{Bce, BceWithLogits, Huber, Loss, Mse, SoftmaxCrossEntropy};
+    pub use crate::optim::{Adam, Momentum, Optimizer, RmsProp, Schedule, Sgd};
     pub use crate::scalar::Scalar;
     pub use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector, matrix, tensor3, vector};
+    pub use crate::train::{Config, EpochReport, Metrics, TrainError, Trainer, evaluate};
     pub use crate::{layers, net};
     pub use generic_array::GenericArray;
     pub use rand::rngs::Xoshiro256PlusPlus;

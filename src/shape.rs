@@ -53,7 +53,7 @@ mod sealed {
 /// order, which is how activations, costs, optimisers and the parameter format
 /// walk it. The trait is sealed: its flat view relies on the layout of the
 /// types it is implemented for.
-pub trait Tensor: Clone + Default + Debug + sealed::Sealed {
+pub trait Tensor: Clone + Default + Debug + crate::memory::Zeroable + sealed::Sealed {
     /// The scalar the tensor is made of.
     type Scalar: Scalar;
     /// The number of scalars.

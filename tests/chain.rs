@@ -125,8 +125,8 @@ fn train_xor(seed: u64) -> (Xor, usize) {
             let y: Vector<f32, U1> = net.forward_train(&x, &mut cache, &mut NoRng);
             let mut grads = <Xor as Params<f32>>::Grads::default();
             net.backward_params(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
-            net.zip_mut(&grads, [], &mut |p, g, []| {
-                for (p, g) in p.iter_mut().zip(g) {
+            net.zip_mut([&mut grads], &mut |p, [g]| {
+                for (p, g) in p.iter_mut().zip(g.iter()) {
                     *p -= 0.5 * g;
                 }
             });

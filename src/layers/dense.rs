@@ -6,6 +6,7 @@ use rand::Rng;
 use crate::Scalar;
 use crate::init::{Init, Initialize};
 use crate::layer::{Layer, Params, Train};
+use crate::memory::Zeroable;
 use crate::shape::{Matrix, Tensor, Vector};
 
 /// A fully connected layer from `I` inputs to `O` outputs: `y = W·x + b`,
@@ -48,6 +49,9 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Dense<I, O, T> {
         Dense { weight, bias }
     }
 }
+
+// SAFETY: a `Dense` is its weight and bias arrays of numbers, nothing else.
+unsafe impl<I: ArrayLength, O: ArrayLength, T: Zeroable> Zeroable for Dense<I, O, T> {}
 
 impl<I: ArrayLength, O: ArrayLength, T: Scalar> Default for Dense<I, O, T> {
     fn default() -> Self {
@@ -108,14 +112,9 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Params<T> for Dense<I, O, T> {
         f(self.bias.as_flat_mut());
     }
 
-    fn zip_mut<const K: usize>(
-        &mut self,
-        grads: &Self,
-        mut state: [&mut Self; K],
-        f: &mut impl FnMut(&mut [T], &[T], [&mut [T]; K]),
-    ) {
-        f(self.weight.as_flat_mut(), grads.weight.as_flat(), state.each_mut().map(|s| s.weight.as_flat_mut()));
-        f(self.bias.as_flat_mut(), grads.bias.as_flat(), state.each_mut().map(|s| s.bias.as_flat_mut()));
+    fn zip_mut<const K: usize>(&mut self, mut others: [&mut Self; K], f: &mut impl FnMut(&mut [T], [&mut [T]; K])) {
+        f(self.weight.as_flat_mut(), others.each_mut().map(|s| s.weight.as_flat_mut()));
+        f(self.bias.as_flat_mut(), others.each_mut().map(|s| s.bias.as_flat_mut()));
     }
 }
 

@@ -3,8 +3,10 @@
 
 pub mod activation;
 pub mod dense;
+pub mod dropout;
 
 pub use activation::{
     Elu, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
 };
 pub use dense::Dense;
+pub use dropout::Dropout;

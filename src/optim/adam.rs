@@ -1,0 +1,91 @@
+//! Adam and AdamW.
+
+use crate::Scalar;
+use crate::layer::Params;
+use crate::memory::Zeroable;
+use crate::optim::{Optimizer, c, decayed};
+
+/// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
+/// PyTorch's `Adam(lr, betas=(β₁, β₂), eps)` and `AdamW(..., weight_decay)`:
+///
+/// `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
+/// `p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)`;
+/// AdamW first shrinks `p ← p(1 − lr·wd)`, Adam with `l2` adds `l2·p` to `g`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f64,
+    /// β₁, the first moment's decay (0.9).
+    pub beta1: f64,
+    /// β₂, the second moment's decay (0.999).
+    pub beta2: f64,
+    /// ε in the denominator (1e-8).
+    pub eps: f64,
+    /// Decoupled weight decay (AdamW), 0 for none.
+    pub weight_decay: f64,
+    /// Coupled L2 weight decay (PyTorch `Adam`'s `weight_decay`), 0 for none.
+    pub l2: f64,
+}
+
+impl Adam {
+    /// Adam with PyTorch's defaults at learning rate `lr`.
+    pub const fn new(lr: f64) -> Self {
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, l2: 0.0 }
+    }
+
+    /// AdamW: Adam with decoupled weight decay `weight_decay` (PyTorch's
+    /// `AdamW` default is 0.01).
+    pub const fn adamw(lr: f64, weight_decay: f64) -> Self {
+        Adam { weight_decay, ..Adam::new(lr) }
+    }
+}
+
+/// Adam's moments, shaped like the gradients, and its step count.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AdamState<G> {
+    /// First moment (mean of gradients).
+    pub m: G,
+    /// Second moment (mean of squared gradients).
+    pub v: G,
+    /// Steps taken.
+    pub t: u32,
+}
+
+// SAFETY: holds `G`s, which are `Zeroable`, and a `u32`.
+unsafe impl<G: Zeroable> Zeroable for AdamState<G> {}
+
+impl Optimizer for Adam {
+    type State<G: Zeroable + Default> = AdamState<G>;
+
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    fn step<T: Scalar, P: Params<T>>(
+        &self,
+        params: &mut P,
+        grads: &mut P::Grads,
+        state: &mut AdamState<P::Grads>,
+        lr: f64,
+    ) {
+        state.t = state.t.saturating_add(1);
+        let t = state.t as f64;
+        let (b1, b2) = (self.beta1, self.beta2);
+        let correction1 = 1.0 - libm::pow(b1, t);
+        let sqrt_correction2 = libm::sqrt(1.0 - libm::pow(b2, t));
+        let step_size = T::from_f64(lr / correction1);
+        let (beta1, beta2, eps) = (c::<T>(self.beta1), c::<T>(self.beta2), c::<T>(self.eps));
+        let shrink = T::one() - T::from_f64(lr * self.weight_decay);
+        let (l2, sqrt_c2) = (c::<T>(self.l2), T::from_f64(sqrt_correction2));
+        let one = T::one();
+        params.zip_mut([grads, &mut state.m, &mut state.v], &mut |p, [g, m, v]| {
+            for (((p, &g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+                let g = decayed(g, *p, l2);
+                *p = *p * shrink;
+                *m = beta1 * *m + (one - beta1) * g;
+                *v = beta2 * *v + (one - beta2) * g * g;
+                *p = *p - step_size * *m / (v.sqrt() / sqrt_c2 + eps);
+            }
+        });
+    }
+}

@@ -1,0 +1,407 @@
+//! The training loop: mini-batches, regularisation, validation, reports.
+//!
+//! A [`Trainer`] holds everything training needs besides the model: the
+//! gradients, the cache of the training forward, the optimiser and its
+//! state, and the [`Config`]. All of it has a size known at compile time,
+//! so it can live on the stack, in a `static` or in a `Box`
+//! ([`Trainer::boxed`], [`Trainer::new_in`]), and nothing allocates.
+//!
+//! ```
+//! use core::ops::ControlFlow;
+//! use typenet::prelude::*;
+//!
+//! type Xor = net![Dense<U2, U8>, Tanh, Dense<U8, U1>, Sigmoid];
+//! let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+//! let mut model = Xor::default();
+//! model.init(&mut rng);
+//!
+//! let mut data = [
+//!     (vector([0.0f32, 0.0]), vector([0.0])),
+//!     (vector([0.0, 1.0]), vector([1.0])),
+//!     (vector([1.0, 0.0]), vector([1.0])),
+//!     (vector([1.0, 1.0]), vector([0.0])),
+//! ];
+//! let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
+//! let fit = trainer
+//!     .fit(&mut model, &Bce, &mut data, &[], 300, &mut rng, |report| {
+//!         if report.train.accuracy == 1.0 && report.train.loss < 0.05 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+//!     })
+//!     .unwrap();
+//! assert!(fit.stopped_early);
+//! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
+//! ```
+
+mod regularize;
+
+pub use regularize::{clip_grad_norm, grad_norm, penalty};
+
+use core::fmt;
+use core::ops::ControlFlow;
+
+use rand::{Rng, RngExt};
+
+use crate::Scalar;
+use crate::layer::{Params, Train};
+use crate::loss::{Loss, TargetError};
+use crate::memory::zero_in_place;
+use crate::optim::{Optimizer, Schedule};
+use crate::shape::{ScalarOf, Tensor};
+
+/// How to train, besides the optimiser.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// Samples per gradient step; the gradients are averaged over the batch
+    /// (the last batch of an epoch may be smaller). Must be at least 1.
+    pub batch_size: usize,
+    /// How the optimiser's learning rate changes with the epoch.
+    pub schedule: Schedule,
+    /// L1 penalty `l1·Σ|θ|` over all parameters, 0 for none.
+    pub l1: f64,
+    /// L2 penalty `l2/2·Σθ²` over all parameters, 0 for none (the same as
+    /// PyTorch's coupled `weight_decay = l2`).
+    pub l2: f64,
+    /// Rescale the gradients when their global L2 norm exceeds this
+    /// (PyTorch's `clip_grad_norm_`); `None` for no clipping.
+    pub clip_norm: Option<f64>,
+    /// Shuffle the training data at the start of every epoch.
+    pub shuffle: bool,
+}
+
+impl Default for Config {
+    /// Batch size 32, constant rate, no penalties, no clipping, shuffled.
+    fn default() -> Self {
+        Config { batch_size: 32, schedule: Schedule::Constant, l1: 0.0, l2: 0.0, clip_norm: None, shuffle: true }
+    }
+}
+
+/// Loss and accuracy over a set of samples.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Metrics {
+    /// The mean loss per sample (plus the penalties, in training).
+    pub loss: f64,
+    /// The fraction of samples predicted correctly, in [0, 1].
+    pub accuracy: f64,
+}
+
+/// What one epoch did, handed to the callback of [`Trainer::fit`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EpochReport {
+    /// The epoch, counting from 1.
+    pub epoch: usize,
+    /// The training set's loss and accuracy, averaged over the epoch's
+    /// batches as they were trained (as Keras reports them).
+    pub train: Metrics,
+    /// The validation set's, evaluated after the epoch; `None` if the
+    /// validation set is empty.
+    pub val: Option<Metrics>,
+    /// The learning rate used in this epoch.
+    pub lr: f64,
+}
+
+/// How a call to [`Trainer::fit`] ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Fit {
+    /// Epochs run.
+    pub epochs: usize,
+    /// The callback asked to stop before the last epoch.
+    pub stopped_early: bool,
+    /// The last epoch's report.
+    pub last: EpochReport,
+}
+
+/// Why training stopped with an error. Where a step was refused, the
+/// parameters are as they were before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainError {
+    /// The training set has no samples.
+    EmptyData,
+    /// `Config::batch_size` is 0.
+    ZeroBatchSize,
+    /// A sample's target does not fit the cost.
+    BadTarget {
+        /// In the validation set (else the training set).
+        validation: bool,
+        /// Its index in that set.
+        sample: usize,
+        /// What is wrong.
+        error: TargetError,
+    },
+    /// The loss became `NaN` or infinite; the step was not applied.
+    NonFiniteLoss {
+        /// The epoch (from 1).
+        epoch: usize,
+        /// The batch within the epoch (from 0).
+        batch: usize,
+    },
+    /// A gradient became `NaN` or infinite; the step was not applied.
+    NonFiniteGradient {
+        /// The epoch (from 1).
+        epoch: usize,
+        /// The batch within the epoch (from 0).
+        batch: usize,
+    },
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TrainError::EmptyData => write!(f, "the training set is empty"),
+            TrainError::ZeroBatchSize => write!(f, "the batch size is 0; it must be at least 1"),
+            TrainError::BadTarget { validation, sample, error } => {
+                let set = if validation { "validation" } else { "training" };
+                write!(f, "{set} sample {sample}: {error}")
+            }
+            TrainError::NonFiniteLoss { epoch, batch } => {
+                write!(f, "the loss is not finite at epoch {epoch}, batch {batch}; the step was not applied")
+            }
+            TrainError::NonFiniteGradient { epoch, batch } => {
+                write!(f, "a gradient is not finite at epoch {epoch}, batch {batch}; the step was not applied")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for TrainError {}
+
+/// The state of training a model `M` on inputs `X` with optimiser `O`.
+pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer> {
+    /// The optimiser's hyperparameters.
+    pub optimizer: O,
+    /// Batch size, schedule and regularisation.
+    pub config: Config,
+    grads: M::Grads,
+    cache: M::Cache,
+    state: O::State<M::Grads>,
+}
+
+impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
+    /// A trainer with zeroed gradients and fresh optimiser state.
+    ///
+    /// The trainer holds gradients and optimiser state the size of the model
+    /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
+    /// or [`new_in`](Self::new_in), which build it in place.
+    pub fn new(optimizer: O, config: Config) -> Self {
+        Trainer { optimizer, config, grads: Default::default(), cache: Default::default(), state: Default::default() }
+    }
+
+    /// Builds the trainer in `slot` (a `static`, a field) without passing
+    /// it through the stack.
+    pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
+        let this = slot.as_mut_ptr();
+        // SAFETY: every field is written exactly once before the slot is
+        // assumed initialised: the buffers are zero-filled (valid, as they
+        // are `Zeroable`) and the two small fields are written whole.
+        unsafe {
+            core::ptr::addr_of_mut!((*this).grads).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).cache).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).state).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).optimizer).write(optimizer);
+            core::ptr::addr_of_mut!((*this).config).write(config);
+            slot.assume_init_mut()
+        }
+    }
+
+    /// Builds the trainer directly on the heap.
+    #[cfg(feature = "std")]
+    pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
+        let mut boxed = std::boxed::Box::<Self>::new_uninit();
+        Self::new_in(&mut boxed, optimizer, config);
+        // SAFETY: `new_in` initialised every field.
+        unsafe { boxed.assume_init() }
+    }
+
+    /// Forgets the optimiser state (momentum, Adam's moments and step).
+    pub fn reset(&mut self) {
+        zero_in_place(&mut self.state);
+    }
+
+    /// The gradients of the last step (averaged over its batch, penalties
+    /// added, clipped).
+    pub fn grads(&self) -> &M::Grads {
+        &self.grads
+    }
+
+    /// Trains `model` for up to `epochs` epochs on `train`, evaluating on
+    /// `val` after each, and hands each epoch's report to `on_epoch`, which
+    /// can stop training by returning `ControlFlow::Break(())` (early
+    /// stopping).
+    ///
+    /// `train` is shuffled in place each epoch (when `config.shuffle`) with
+    /// `rng`, which also drives dropout: the same seed gives the same run,
+    /// bit for bit. Every target is checked before the first step.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit<Y, L, R, F>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        train: &mut [(X, Y)],
+        val: &[(X, Y)],
+        epochs: usize,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Fit, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+        F: FnMut(&EpochReport) -> ControlFlow<()>,
+    {
+        check_data(loss, train, false)?;
+        if !val.is_empty() {
+            check_data(loss, val, true)?;
+        }
+        let mut fit = Fit::default();
+        for epoch in 1..=epochs {
+            let lr = self.config.schedule.lr(self.optimizer.learning_rate(), epoch - 1);
+            let train_metrics = self.train_epoch(model, loss, train, epoch, lr, rng)?;
+            let val_metrics = evaluate(model, loss, val);
+            fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
+            fit.epochs = epoch;
+            if on_epoch(&fit.last).is_break() {
+                fit.stopped_early = epoch < epochs;
+                break;
+            }
+        }
+        Ok(fit)
+    }
+
+    /// One pass over `train` in mini-batches at learning rate `lr`
+    /// (shuffled first when `config.shuffle`). Returns the loss and accuracy
+    /// averaged over the samples as they were trained.
+    pub fn train_epoch<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        train: &mut [(X, Y)],
+        epoch: usize,
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<Metrics, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        let batch_size = self.config.batch_size;
+        if batch_size == 0 {
+            return Err(TrainError::ZeroBatchSize);
+        }
+        if train.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        if self.config.shuffle {
+            shuffle(train, rng);
+        }
+        let (mut total_loss, mut correct) = (0.0, 0usize);
+        for (batch, samples) in train.chunks(batch_size).enumerate() {
+            let step = self.step(model, loss, samples, lr, rng).map_err(|e| e.at(epoch, batch))?;
+            total_loss += step.loss * samples.len() as f64;
+            correct += step.correct;
+        }
+        Ok(Metrics { loss: total_loss / train.len() as f64, accuracy: correct as f64 / train.len() as f64 })
+    }
+
+    /// One gradient step on `batch`: forward, cost, backward for each
+    /// sample, gradients averaged, penalties added, clipped, checked, and
+    /// the optimiser's update at rate `lr`. A step whose loss or gradients
+    /// are not finite is refused and leaves `model` unchanged.
+    pub fn step<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        batch: &[(X, Y)],
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        if batch.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        zero_in_place(&mut self.grads);
+        let mut dy = M::Output::default();
+        let (mut total, mut correct) = (0.0f64, 0usize);
+        for (x, y) in batch {
+            let out = model.forward_train(x, &mut self.cache, rng);
+            let sample_loss = loss.loss_grad(&out, y, &mut dy).to_f64();
+            if !sample_loss.is_finite() {
+                return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+            }
+            total += sample_loss;
+            correct += loss.is_correct(&out, y) as usize;
+            model.backward_params(x, &self.cache, &dy, &mut self.grads);
+        }
+        let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
+        self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
+        let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
+        let norm = match self.config.clip_norm {
+            Some(max) => clip_grad_norm(&mut self.grads, max),
+            None => grad_norm(&self.grads),
+        };
+        if !norm.is_finite() {
+            return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
+        }
+        self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
+        Ok(StepResult { loss: total / batch.len() as f64 + penalty, correct, grad_norm: norm })
+    }
+}
+
+/// What one [`Trainer::step`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepResult {
+    /// The batch's mean loss, penalties included.
+    pub loss: f64,
+    /// How many of the batch's samples were predicted correctly.
+    pub correct: usize,
+    /// The global L2 norm of the gradients, before clipping.
+    pub grad_norm: f64,
+}
+
+impl TrainError {
+    /// The same error placed at `epoch` and `batch`.
+    fn at(self, epoch: usize, batch: usize) -> Self {
+        match self {
+            TrainError::NonFiniteLoss { .. } => TrainError::NonFiniteLoss { epoch, batch },
+            TrainError::NonFiniteGradient { .. } => TrainError::NonFiniteGradient { epoch, batch },
+            other => other,
+        }
+    }
+}
+
+/// Loss and accuracy of `model` over `data` (inference forward, no cache);
+/// `None` if `data` is empty. Samples whose loss is not finite count in the
+/// mean as they are, so a diverged model shows `NaN` rather than hiding it.
+pub fn evaluate<M, X, Y, L>(model: &M, loss: &L, data: &[(X, Y)]) -> Option<Metrics>
+where
+    M: crate::Layer<X, Output: Tensor>,
+    L: Loss<M::Output, Y>,
+{
+    if data.is_empty() {
+        return None;
+    }
+    let (mut total, mut correct) = (0.0, 0usize);
+    for (x, y) in data {
+        let out = model.forward(x);
+        total += loss.loss(&out, y).to_f64();
+        correct += loss.is_correct(&out, y) as usize;
+    }
+    Some(Metrics { loss: total / data.len() as f64, accuracy: correct as f64 / data.len() as f64 })
+}
+
+/// Fisher–Yates shuffle in place, driven by `rng`.
+pub fn shuffle<S, R: Rng + ?Sized>(items: &mut [S], rng: &mut R) {
+    for i in (1..items.len()).rev() {
+        items.swap(i, rng.random_range(0..=i));
+    }
+}
+
+fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validation: bool) -> Result<(), TrainError> {
+    if data.is_empty() {
+        return Err(TrainError::EmptyData);
+    }
+    for (sample, (_, y)) in data.iter().enumerate() {
+        loss.check_target(y).map_err(|error| TrainError::BadTarget { validation, sample, error })?;
+    }
+    Ok(())
+}
