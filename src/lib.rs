@@ -99,7 +99,7 @@ pub mod prelude {
     pub use crate::optim::{Adam, Momentum, Optimizer, RmsProp, Schedule, Sgd};
     pub use crate::scalar::Scalar;
     pub use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector, matrix, tensor3, vector};
-    pub use crate::train::{Config, EpochReport, Metrics, TrainError, Trainer, evaluate};
+    pub use crate::train::{BatchReport, Config, EpochReport, Metrics, Monitor, TrainError, Trainer, evaluate};
     pub use crate::{layers, net};
     pub use generic_array::GenericArray;
     pub use rand::rngs::Xoshiro256PlusPlus;

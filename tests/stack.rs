@@ -3,8 +3,6 @@
 //! thread stack with the model and the trainer on the heap.
 #![cfg(feature = "std")]
 
-use core::ops::ControlFlow;
-
 use typenet::memory::zeroed_box;
 use typenet::prelude::*;
 
@@ -29,9 +27,7 @@ fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) 
             })
             .collect();
         let before = evaluate(&*model, &SoftmaxCrossEntropy, &data).unwrap();
-        let fit = trainer
-            .fit(&mut model, &SoftmaxCrossEntropy, &mut data, &[], 1, &mut rng, |_| ControlFlow::Continue(()))
-            .unwrap();
+        let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut data, &[], 1, &mut rng, ()).unwrap();
         let after = evaluate(&*model, &SoftmaxCrossEntropy, &data).unwrap();
         (before, fit, after)
     };

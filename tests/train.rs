@@ -5,7 +5,7 @@ use core::ops::ControlFlow;
 
 use typenet::data::{Scaler, load_csv, stratified_split};
 use typenet::prelude::*;
-use typenet::train::{StepResult, penalty};
+use typenet::train::{StepResult, on_epoch, penalty};
 
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 
@@ -26,7 +26,7 @@ fn xor_is_learned_for_ten_seeds() {
         model.init(&mut rng);
         let mut data = xor_samples();
         let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-        trainer.fit(&mut model, &Bce, &mut data, &[], 2000, &mut rng, |_| ControlFlow::Continue(())).unwrap();
+        trainer.fit(&mut model, &Bce, &mut data, &[], 2000, &mut rng, ()).unwrap();
         let metrics = evaluate(&model, &Bce, &data).unwrap();
         assert_eq!(metrics.accuracy, 1.0, "seed {seed}: {metrics:?}");
         assert!(metrics.loss < 0.05, "seed {seed}: {metrics:?}");
@@ -55,9 +55,7 @@ where
     }
     model.init(&mut rng);
     let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 8, ..Config::default() });
-    let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, split.train, split.val, epochs, &mut rng, |_| ControlFlow::Continue(()))
-        .unwrap();
+    let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, split.train, split.val, epochs, &mut rng, ()).unwrap();
     assert_eq!(fit.epochs, epochs);
     assert!(fit.last.val.unwrap().accuracy > 0.85, "{fit:?}");
     let test = evaluate(&model, &SoftmaxCrossEntropy, split.test).unwrap();
@@ -102,10 +100,18 @@ fn early_stopping_ends_the_run() {
     let mut trainer = Trainer::new(Sgd::new(0.5), Config { batch_size: 1, ..Config::default() });
     let mut seen = Vec::new();
     let fit = trainer
-        .fit(&mut model, &Mse, &mut data, &xor_samples(), 100, &mut rng, |report| {
-            seen.push(report.epoch);
-            if report.epoch == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-        })
+        .fit(
+            &mut model,
+            &Mse,
+            &mut data,
+            &xor_samples(),
+            100,
+            &mut rng,
+            on_epoch(|report| {
+                seen.push(report.epoch);
+                if report.epoch == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            }),
+        )
         .unwrap();
     assert_eq!(seen, [1, 2, 3]);
     assert_eq!((fit.epochs, fit.stopped_early), (3, true));
@@ -119,9 +125,7 @@ fn bad_input_gives_typed_errors() {
     model.init(&mut rng);
     let before = bits(&model);
     let go = |trainer: &mut Trainer<Iris, Vector<f32, U4>, Sgd>, model: &mut Iris, data: &mut [IrisSample]| {
-        trainer.fit(model, &SoftmaxCrossEntropy, data, &[], 1, &mut Xoshiro256PlusPlus::seed_from_u64(0), |_| {
-            ControlFlow::Continue(())
-        })
+        trainer.fit(model, &SoftmaxCrossEntropy, data, &[], 1, &mut Xoshiro256PlusPlus::seed_from_u64(0), ())
     };
 
     let mut zero_batch = Trainer::new(Sgd::new(0.1), Config { batch_size: 0, ..Config::default() });
@@ -153,9 +157,7 @@ fn a_non_finite_step_is_refused_and_the_parameters_stay_finite() {
     let mut data = iris();
     data[40].0[2] = f32::INFINITY; // makes the forward pass non-finite
     let mut trainer = Trainer::new(Sgd::new(0.01), Config { batch_size: 10, shuffle: false, ..Config::default() });
-    let err = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &mut data, &[], 5, &mut rng, |_| ControlFlow::Continue(()))
-        .unwrap_err();
+    let err = trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut data, &[], 5, &mut rng, ()).unwrap_err();
     assert!(
         matches!(
             err,

@@ -9,6 +9,7 @@
 //! ```
 //! use core::ops::ControlFlow;
 //! use typenet::prelude::*;
+//! use typenet::train::on_epoch;
 //!
 //! type Xor = net![Dense<U2, U8>, Tanh, Dense<U8, U1>, Sigmoid];
 //! let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -23,9 +24,9 @@
 //! ];
 //! let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 //! let fit = trainer
-//!     .fit(&mut model, &Bce, &mut data, &[], 300, &mut rng, |report| {
+//!     .fit(&mut model, &Bce, &mut data, &[], 300, &mut rng, on_epoch(|report| {
 //!         if report.train.accuracy == 1.0 && report.train.loss < 0.05 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-//!     })
+//!     }))
 //!     .unwrap();
 //! assert!(fit.stopped_early);
 //! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
@@ -223,15 +224,15 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
     }
 
     /// Trains `model` for up to `epochs` epochs on `train`, evaluating on
-    /// `val` after each, and hands each epoch's report to `on_epoch`, which
-    /// can stop training by returning `ControlFlow::Break(())` (early
-    /// stopping).
+    /// `val` after each, and hands each batch's and epoch's results to
+    /// `monitor` (`()` for none, [`on_epoch`] for a closure), which can stop
+    /// training by returning `ControlFlow::Break(())` (early stopping).
     ///
     /// `train` is shuffled in place each epoch (when `config.shuffle`) with
     /// `rng`, which also drives dropout: the same seed gives the same run,
     /// bit for bit. Every target is checked before the first step.
     #[allow(clippy::too_many_arguments)]
-    pub fn fit<Y, L, R, F>(
+    pub fn fit<Y, L, R>(
         &mut self,
         model: &mut M,
         loss: &L,
@@ -239,12 +240,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
         val: &[(X, Y)],
         epochs: usize,
         rng: &mut R,
-        mut on_epoch: F,
+        mut monitor: impl Monitor,
     ) -> Result<Fit, TrainError>
     where
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
-        F: FnMut(&EpochReport) -> ControlFlow<()>,
     {
         check_data(loss, train, false)?;
         if !val.is_empty() {
@@ -253,11 +253,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
         let mut fit = Fit::default();
         for epoch in 1..=epochs {
             let lr = self.config.schedule.lr(self.optimizer.learning_rate(), epoch - 1);
-            let train_metrics = self.train_epoch(model, loss, train, epoch, lr, rng)?;
+            let train_metrics = self.train_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
             let val_metrics = evaluate(model, loss, val);
             fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
             fit.epochs = epoch;
-            if on_epoch(&fit.last).is_break() {
+            if monitor.on_epoch(&fit.last).is_break() {
                 fit.stopped_early = epoch < epochs;
                 break;
             }
@@ -266,8 +266,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
     }
 
     /// One pass over `train` in mini-batches at learning rate `lr`
-    /// (shuffled first when `config.shuffle`). Returns the loss and accuracy
-    /// averaged over the samples as they were trained.
+    /// (shuffled first when `config.shuffle`), telling `monitor` of each
+    /// batch. Returns the loss and accuracy averaged over the samples as
+    /// they were trained.
+    #[allow(clippy::too_many_arguments)]
     pub fn train_epoch<Y, L, R>(
         &mut self,
         model: &mut M,
@@ -276,6 +278,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
         epoch: usize,
         lr: f64,
         rng: &mut R,
+        monitor: &mut impl Monitor,
     ) -> Result<Metrics, TrainError>
     where
         L: Loss<M::Output, Y>,
@@ -292,10 +295,12 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
             shuffle(train, rng);
         }
         let (mut total_loss, mut correct) = (0.0, 0usize);
+        let batches = train.len().div_ceil(batch_size);
         for (batch, samples) in train.chunks(batch_size).enumerate() {
             let step = self.step(model, loss, samples, lr, rng).map_err(|e| e.at(epoch, batch))?;
             total_loss += step.loss * samples.len() as f64;
             correct += step.correct;
+            monitor.on_batch(&BatchReport { epoch, batch, batches, samples: samples.len(), step });
         }
         Ok(Metrics { loss: total_loss / train.len() as f64, accuracy: correct as f64 / train.len() as f64 })
     }
@@ -344,6 +349,93 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
         }
         self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
         Ok(StepResult { loss: total / batch.len() as f64 + penalty, correct, grad_norm: norm })
+    }
+}
+
+/// Watches training: told of every batch, asked after every epoch whether
+/// to go on.
+///
+/// `()` watches nothing and never stops; [`on_epoch`] turns a closure
+/// `FnMut(&EpochReport) -> ControlFlow<()>` into a monitor that ignores
+/// batches; implement the trait for progress bars and logs, and pass
+/// `&mut monitor` to keep it.
+pub trait Monitor {
+    /// Called after each batch's step.
+    fn on_batch(&mut self, report: &BatchReport) {
+        let _ = report;
+    }
+
+    /// Called after each epoch; `ControlFlow::Break(())` stops training.
+    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()>;
+}
+
+impl Monitor for () {
+    fn on_epoch(&mut self, _: &EpochReport) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+/// A [`Monitor`] that calls `f` after each epoch (see [`on_epoch`]).
+#[derive(Clone, Copy, Debug)]
+pub struct OnEpoch<F>(pub F);
+
+impl<F: FnMut(&EpochReport) -> ControlFlow<()>> Monitor for OnEpoch<F> {
+    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
+        (self.0)(report)
+    }
+}
+
+/// A monitor from a closure called after each epoch: return
+/// `ControlFlow::Break(())` to stop.
+pub fn on_epoch<F: FnMut(&EpochReport) -> ControlFlow<()>>(f: F) -> OnEpoch<F> {
+    OnEpoch(f)
+}
+
+impl<M: Monitor + ?Sized> Monitor for &mut M {
+    fn on_batch(&mut self, report: &BatchReport) {
+        (**self).on_batch(report);
+    }
+    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
+        (**self).on_epoch(report)
+    }
+}
+
+/// What one batch of an epoch did, handed to [`Monitor::on_batch`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BatchReport {
+    /// The epoch, from 1.
+    pub epoch: usize,
+    /// The batch within the epoch, from 0.
+    pub batch: usize,
+    /// The number of batches in the epoch.
+    pub batches: usize,
+    /// The number of samples in this batch.
+    pub samples: usize,
+    /// The step's loss, correct count and gradient norm.
+    pub step: StepResult,
+}
+
+impl EpochReport {
+    /// The header of [`csv_row`](Self::csv_row).
+    pub const CSV_HEADER: &'static str = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr";
+
+    /// The report as a CSV row (empty validation fields when there is no
+    /// validation set), written to any `core::fmt::Write` without allocating.
+    ///
+    /// ```
+    /// use typenet::train::{EpochReport, Metrics};
+    /// let report = EpochReport { epoch: 3, train: Metrics { loss: 0.5, accuracy: 0.75 }, val: None, lr: 0.01 };
+    /// let mut row = String::new();
+    /// report.csv_row(&mut row).unwrap();
+    /// assert_eq!(row, "3,0.5,0.75,,,0.01");
+    /// ```
+    pub fn csv_row(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write!(out, "{},{},{},", self.epoch, self.train.loss, self.train.accuracy)?;
+        match self.val {
+            Some(val) => write!(out, "{},{},", val.loss, val.accuracy)?,
+            None => out.write_str(",,")?,
+        }
+        write!(out, "{}", self.lr)
     }
 }
 

@@ -1,0 +1,174 @@
+//! What the examples share on a workstation: the digits data, a progress
+//! bar with a CSV log, and a plot of the curves.
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::fs;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use typenet::data::{Labelled, load_csv, stratified_split};
+use typenet::prelude::*;
+
+/// A digit: 8×8 pixels scaled to [0, 1], and its class.
+pub type Digit = Labelled<f32, U64>;
+
+/// The digits data set (`data/digits.csv`), pixels scaled to [0, 1]
+/// (pixel / 16), split 60/20/20 stratified with `seed`.
+pub struct Digits {
+    pub train: Vec<Digit>,
+    pub val: Vec<Digit>,
+    pub test: Vec<Digit>,
+}
+
+pub fn digits(seed: u64) -> Digits {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv");
+    let mut all = load_csv::<U64, f32>(path, 10).unwrap_or_else(|e| panic!("loading {path}: {e}"));
+    for (x, _) in &mut all {
+        x.iter_mut().for_each(|v| *v /= 16.0);
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let split = stratified_split::<_, U10, _>(&mut all, 0.6, 0.2, &mut rng).expect("labels are checked on loading");
+    Digits { train: split.train.to_vec(), val: split.val.to_vec(), test: split.test.to_vec() }
+}
+
+/// The folder an example writes to: `out/<name>/` in the crate.
+pub fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("out").join(name);
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+/// A progress bar over epochs and batches with live loss and accuracy,
+/// keeping every epoch's report for the CSV log and the plot.
+pub struct Progress {
+    bars: MultiProgress,
+    epochs: ProgressBar,
+    batches: ProgressBar,
+    running: (f64, usize, usize),
+    pub reports: Vec<EpochReport>,
+}
+
+impl Progress {
+    pub fn new(epochs: usize) -> Self {
+        let bars = MultiProgress::new();
+        let epochs_bar = bars.add(ProgressBar::new(epochs as u64));
+        epochs_bar.set_style(
+            ProgressStyle::with_template("epoch {pos:>3}/{len} [{bar:30.cyan/blue}] {elapsed_precise} {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        let batches = bars.add(ProgressBar::new(0));
+        batches.set_style(
+            ProgressStyle::with_template("  batch {pos:>4}/{len} [{bar:30}] {msg}").expect("a valid template"),
+        );
+        Progress { bars, epochs: epochs_bar, batches, running: (0.0, 0, 0), reports: Vec::new() }
+    }
+
+    pub fn finish(&self) {
+        self.batches.finish_and_clear();
+        self.epochs.finish();
+        let _ = self.bars.clear();
+    }
+}
+
+impl Monitor for Progress {
+    fn on_batch(&mut self, report: &BatchReport) {
+        if report.batch == 0 {
+            self.batches.set_length(report.batches as u64);
+            self.batches.set_position(0);
+            self.running = (0.0, 0, 0);
+        }
+        let (loss, correct, seen) = &mut self.running;
+        *loss += report.step.loss * report.samples as f64;
+        *correct += report.step.correct;
+        *seen += report.samples;
+        self.batches.set_message(format!("loss {:.4} acc {:.4}", *loss / *seen as f64, *correct as f64 / *seen as f64));
+        self.batches.inc(1);
+    }
+
+    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
+        let mut msg = format!("loss {:.4} acc {:.4}", report.train.loss, report.train.accuracy);
+        if let Some(val) = report.val {
+            let _ = write!(msg, " | val loss {:.4} acc {:.4}", val.loss, val.accuracy);
+        }
+        self.epochs.set_message(msg);
+        self.epochs.inc(1);
+        self.reports.push(*report);
+        ControlFlow::Continue(())
+    }
+}
+
+/// Writes every epoch's report as CSV.
+pub fn write_log(path: &Path, reports: &[EpochReport]) {
+    let mut text = String::from(EpochReport::CSV_HEADER);
+    text.push('\n');
+    for report in reports {
+        report.csv_row(&mut text).expect("writing to a String");
+        text.push('\n');
+    }
+    fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// Plots training and validation loss and accuracy against the epoch as
+/// an SVG image (text is drawn by the viewer, so no font is needed here).
+pub fn plot_curves(path: &Path, title: &str, reports: &[EpochReport]) {
+    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
+    root.fill(&WHITE).expect("drawing");
+    let root = root.titled(title, ("sans-serif", 22)).expect("drawing");
+    let (left, right) = root.split_horizontally(500);
+    let epochs = reports.len().max(1) as f64;
+    let val = |f: fn(&Metrics) -> f64| -> Vec<(f64, f64)> {
+        reports.iter().filter_map(|r| r.val.as_ref().map(|v| (r.epoch as f64, f(v)))).collect()
+    };
+    let train =
+        |f: fn(&Metrics) -> f64| -> Vec<(f64, f64)> { reports.iter().map(|r| (r.epoch as f64, f(&r.train))).collect() };
+    type Pick = fn(&Metrics) -> f64;
+    let panels: [(&DrawingArea<_, _>, &str, Pick); 2] =
+        [(&left, "loss", |m| m.loss), (&right, "accuracy", |m| m.accuracy)];
+    for (area, name, pick) in panels {
+        let (train_points, val_points) = (train(pick), val(pick));
+        let all = train_points.iter().chain(&val_points).map(|p| p.1);
+        let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = if name == "accuracy" { (lo.min(1.0) - 0.02, 1.0) } else { (0.0, hi * 1.05) };
+        let mut chart = ChartBuilder::on(area)
+            .caption(name, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0.0..epochs, lo..hi)
+            .expect("drawing");
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(name)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .draw()
+            .expect("drawing");
+        let blue = RGBColor(31, 119, 180);
+        let orange = RGBColor(255, 127, 14);
+        chart
+            .draw_series(LineSeries::new(train_points, blue.stroke_width(2)))
+            .expect("drawing")
+            .label("training")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2)));
+        if !val_points.is_empty() {
+            chart
+                .draw_series(LineSeries::new(val_points, orange.stroke_width(2)))
+                .expect("drawing")
+                .label("validation")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
+        }
+        let position = if name == "loss" { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::LowerRight };
+        chart
+            .configure_series_labels()
+            .position(position)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .expect("drawing");
+    }
+    root.present().unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
