@@ -50,6 +50,9 @@
 //! - [`init`]: initialisation schemes (PyTorch's default, small random,
 //!   Xavier, He, LeCun).
 //! - [`check`]: finite-difference gradient checking.
+//! - [`mod@io`]: parameters (and gradients, optimiser state) to bytes and
+//!   back, in PyTorch's order, with a checked header; `tools/` has the
+//!   PyTorch side.
 //!
 //! # Features
 //!
@@ -66,6 +69,7 @@ extern crate std;
 pub mod chain;
 pub mod check;
 pub mod init;
+pub mod io;
 pub mod layer;
 pub mod layers;
 mod scalar;
@@ -76,6 +80,7 @@ pub use rand;
 pub use typenum;
 
 pub use chain::{Chain, LayerAt, LayerOf, Link};
+pub use io::ParamsError;
 pub use layer::{Layer, NoRng, Params, Train};
 pub use scalar::Scalar;
 
