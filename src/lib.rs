@@ -55,6 +55,9 @@
 //! - [`memory`]: building large models in place, without the stack.
 //! - [`data`]: stratified splits, feature scaling, CSV loading (`std`).
 //! - [`check`]: finite-difference gradient checking.
+//! - [`mod@io`]: parameters (and gradients, optimiser state) to bytes and
+//!   back, in PyTorch's order, with a checked header; `tools/` has the
+//!   PyTorch side.
 //!
 //! # Features
 //!
@@ -72,6 +75,7 @@ pub mod chain;
 pub mod check;
 pub mod data;
 pub mod init;
+pub mod io;
 pub mod layer;
 pub mod layers;
 pub mod loss;
@@ -86,6 +90,7 @@ pub use rand;
 pub use typenum;
 
 pub use chain::{Chain, LayerAt, LayerOf, Link};
+pub use io::ParamsError;
 pub use layer::{Layer, NoRng, Params, Train};
 pub use scalar::Scalar;
 

@@ -1,0 +1,118 @@
+//! [`ParamsError`]: why a parameter file was refused.
+
+use core::fmt;
+
+/// Why bytes could not be loaded as (or a model could not be saved to) a
+/// parameter file. Every check runs before anything is written, so after an
+/// error the model, or the output buffer, is as it was.
+///
+/// ```
+/// use typenet::io::{self, ParamsError};
+/// use typenet::prelude::*;
+///
+/// let mut net = <net![Dense<U2, U2>, Relu]>::default();
+/// let err = io::load(&mut net, b"TNET").unwrap_err();
+/// assert_eq!(err, ParamsError::WrongLength { expected: 40, got: 4 });
+/// assert_eq!(err.to_string(), "parameter data is 4 bytes long, expected 40 bytes");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamsError {
+    /// The data (or the output buffer) has the wrong size for this model.
+    WrongLength {
+        /// The size this model's file has: [`encoded_len`](super::encoded_len).
+        expected: usize,
+        /// The size given.
+        got: usize,
+    },
+    /// The data does not start with [`MAGIC`](super::MAGIC): not a parameter file.
+    WrongMagic {
+        /// The first four bytes found.
+        found: [u8; 4],
+    },
+    /// The file was written in a format version this crate cannot read.
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u16,
+        /// The version this crate reads and writes: [`VERSION`](super::VERSION).
+        supported: u16,
+    },
+    /// The file holds another scalar type than the model's (`f64` values for
+    /// an `f32` model, say).
+    WrongScalar {
+        /// The model's scalar tag ([`Scalar::TAG`](crate::Scalar::TAG)).
+        expected: u16,
+        /// The tag in the file.
+        found: u16,
+    },
+    /// The file holds another number of parameters than the model: it was
+    /// saved from a different architecture.
+    WrongCount {
+        /// The model's parameter count ([`Params::COUNT`](crate::Params::COUNT)).
+        expected: usize,
+        /// The count in the file.
+        found: usize,
+    },
+    /// The payload's CRC-32 is not the one in the header: the file is damaged.
+    ChecksumMismatch {
+        /// The checksum stored in the header.
+        expected: u32,
+        /// The checksum of the payload as read.
+        computed: u32,
+    },
+    /// A value is NaN or infinite (in the file when loading, in the model
+    /// when saving).
+    NonFinite {
+        /// Its flat index, in PyTorch `state_dict` order.
+        index: usize,
+    },
+}
+
+/// The name of a scalar tag in messages.
+fn scalar_name(tag: u16) -> &'static str {
+    match tag {
+        t if t == <f32 as crate::Scalar>::TAG as u16 => "f32",
+        t if t == <f64 as crate::Scalar>::TAG as u16 => "f64",
+        _ => "an unknown type",
+    }
+}
+
+impl fmt::Display for ParamsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ParamsError::WrongLength { expected, got } => {
+                write!(f, "parameter data is {got} bytes long, expected {expected} bytes")
+            }
+            ParamsError::WrongMagic { found } => {
+                write!(
+                    f,
+                    "not a typenet parameter file: it starts with {found:?}, expected {:?} (\"TNET\")",
+                    super::MAGIC
+                )
+            }
+            ParamsError::UnsupportedVersion { found, supported } => {
+                write!(
+                    f,
+                    "parameter file format version {found} is not supported (this crate reads version {supported})"
+                )
+            }
+            ParamsError::WrongScalar { expected, found } => write!(
+                f,
+                "parameter file holds values of {} (tag {found}), the model computes in {} (tag {expected})",
+                scalar_name(found),
+                scalar_name(expected)
+            ),
+            ParamsError::WrongCount { expected, found } => write!(
+                f,
+                "parameter file holds {found} parameters, the model has {expected}: it was saved from another architecture"
+            ),
+            ParamsError::ChecksumMismatch { expected, computed } => {
+                write!(f, "parameter file is damaged: its CRC-32 is {computed}, the header says {expected}")
+            }
+            ParamsError::NonFinite { index } => write!(f, "parameter {index} is not finite (NaN or infinite)"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ParamsError {}
