@@ -3,8 +3,10 @@
 
 pub mod activation;
 pub mod dense;
+pub mod recurrent;
 
 pub use activation::{
     Elu, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
 };
 pub use dense::Dense;
+pub use recurrent::{Gru, LastStep, Lstm, LstmState, Recurrent, Rnn, SequenceCache};
