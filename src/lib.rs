@@ -46,7 +46,8 @@
 //! - [`layer`]: the traits, [`Layer`] (inference), [`Params`] (parameter
 //!   walking) and [`Train`] (training forward and backward).
 //! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`](crate::layers!).
-//! - [`mod@layers`]: `Dense` and the activations.
+//! - [`mod@layers`]: `Dense`, the activations, and the recurrent layers
+//!   (`Rnn`, `Lstm`, `Gru`, `LastStep`) in [`layers::recurrent`].
 //! - [`init`]: initialisation schemes (PyTorch's default, small random,
 //!   Xavier, He, LeCun).
 //! - [`loss`]: costs (MSE, Huber, binary and softmax cross-entropy).

@@ -78,7 +78,7 @@ fn c<T: Scalar>(x: f64) -> T {
 
 /// The logistic function computed without overflow for any `x`.
 #[inline]
-fn logistic<T: Scalar>(x: T) -> T {
+pub(crate) fn logistic<T: Scalar>(x: T) -> T {
     if x >= T::zero() {
         T::one() / (T::one() + (-x).exp())
     } else {

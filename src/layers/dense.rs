@@ -148,7 +148,7 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
 }
 
 #[inline]
-fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     a.iter().zip(b).fold(T::zero(), |acc, (&x, &y)| acc + x * y)
 }
 
