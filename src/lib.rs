@@ -46,7 +46,9 @@
 //! - [`layer`]: the traits, [`Layer`] (inference), [`Params`] (parameter
 //!   walking) and [`Train`] (training forward and backward).
 //! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`](crate::layers!).
-//! - [`mod@layers`]: `Dense` and the activations.
+//! - [`mod@layers`]: `Dense`, the activations, the convolutions `Conv1d` and
+//!   `Conv2d`, pooling (`MaxPool2d`, `AvgPool2d`, `GlobalAvgPool`) and
+//!   `Flatten`.
 //! - [`init`]: initialisation schemes (PyTorch's default, small random,
 //!   Xavier, He, LeCun).
 //! - [`check`]: finite-difference gradient checking.

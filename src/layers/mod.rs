@@ -4,12 +4,16 @@
 pub mod activation;
 pub mod conv;
 pub mod dense;
+pub mod flatten;
+pub mod pool;
 
 pub use activation::{
     Elu, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
 };
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
+pub use flatten::Flatten;
+pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 
 /// What the layers' tests share.
 #[cfg(test)]
