@@ -153,10 +153,11 @@ impl rand::TryRng for NoRng {
 }
 
 /// Implements [`Params`] and `Initialize` for parameterless layers:
-/// `COUNT = 0`, `Grads = ()`, nothing to draw.
+/// `COUNT = 0`, `Grads = ()`, nothing to draw. Generic layers list their
+/// parameters: `parameterless!(Relu, MaxPool2d<K, S>)`.
 macro_rules! parameterless {
-    ($($name:ident),* $(,)?) => {$(
-        impl<T> $crate::layer::Params<T> for $name {
+    ($($name:ident $(<$($g:ident),+>)?),* $(,)?) => {$(
+        impl<T $($(, $g)+)?> $crate::layer::Params<T> for $name $(<$($g),+>)? {
             const COUNT: usize = 0;
             type Grads = ();
             #[inline]
@@ -164,13 +165,13 @@ macro_rules! parameterless {
             #[inline]
             fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
             #[inline]
-            fn zip_mut<const K: usize>(&mut self, _: [&mut (); K], _: &mut impl FnMut(&mut [T], [&mut [T]; K])) {}
+            fn zip_mut<const N: usize>(&mut self, _: [&mut (); N], _: &mut impl FnMut(&mut [T], [&mut [T]; N])) {}
         }
 
         // SAFETY: the layer holds numbers only (or nothing).
-        unsafe impl $crate::memory::Zeroable for $name {}
+        unsafe impl $(<$($g),+>)? $crate::memory::Zeroable for $name $(<$($g),+>)? {}
 
-        impl $crate::init::Initialize for $name {
+        impl $(<$($g),+>)? $crate::init::Initialize for $name $(<$($g),+>)? {
             #[inline]
             fn init_with<R: rand::Rng + ?Sized>(&mut self, _: $crate::init::Init, _: &mut R) {}
         }

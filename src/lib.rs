@@ -46,8 +46,10 @@
 //! - [`layer`]: the traits, [`Layer`] (inference), [`Params`] (parameter
 //!   walking) and [`Train`] (training forward and backward).
 //! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`](crate::layers!).
-//! - [`mod@layers`]: `Dense`, the activations, and the recurrent layers
-//!   (`Rnn`, `Lstm`, `Gru`, `LastStep`) in [`layers::recurrent`].
+//! - [`mod@layers`]: `Dense`, the activations, `Dropout`, the convolutions
+//!   `Conv1d` and `Conv2d`, pooling (`MaxPool2d`, `AvgPool2d`,
+//!   `GlobalAvgPool`), `Flatten`, and the recurrent layers (`Rnn`, `Lstm`,
+//!   `Gru`, `LastStep`) in [`layers::recurrent`].
 //! - [`init`]: initialisation schemes (PyTorch's default, small random,
 //!   Xavier, He, LeCun).
 //! - [`loss`]: costs (MSE, Huber, binary and softmax cross-entropy).

@@ -16,7 +16,10 @@
 //! Each piece of shape arithmetic is one trait with one blanket impl, so a
 //! layer's `impl` carries one bound that names the rule, and a compile error
 //! names the rule that failed rather than a page of `typenum` operators:
-//! [`Times`] here, and the convolution and pooling rules beside their layers.
+//! [`Times`] here, and the convolution and pooling rules beside their layers:
+//! [`ConvDims`](crate::layers::conv::ConvDims) (window output sizes) and
+//! [`Volume`](crate::layers::flatten::Volume) (the length of a flattened
+//! tensor).
 
 use core::fmt::Debug;
 use core::ops::Mul;

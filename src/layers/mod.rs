@@ -2,13 +2,42 @@
 //! passes, its docs and its tests.
 
 pub mod activation;
+pub mod conv;
 pub mod dense;
 pub mod dropout;
+pub mod flatten;
+pub mod pool;
 pub mod recurrent;
 
 pub use activation::{
     Elu, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
 };
+pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use flatten::Flatten;
+pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 pub use recurrent::{Gru, LastStep, Lstm, LstmState, Recurrent, Rnn, SequenceCache};
+
+/// What the layers' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::check::{check_gradients, randomize};
+    use crate::prelude::*;
+
+    /// Checks `L`'s gradients against finite differences, with parameters
+    /// and input drawn from [-1, 1) by `seed`, asserts that every input and
+    /// parameter was checked and the worst relative error is below 1e-6,
+    /// and returns that error.
+    pub fn gradient_check<L: Train<X> + Default, X: Tensor<Scalar = f64>>(seed: u64) -> f64 {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let (mut layer, mut x) = (L::default(), X::default());
+        randomize(&mut layer, &mut rng);
+        x.as_flat_mut().iter_mut().for_each(|v| *v = rng.random::<f64>() * 2.0 - 1.0);
+        let report = check_gradients(&mut layer, &x, &mut rng);
+        let name = core::any::type_name::<L>();
+        assert!(report.max_rel_error < 1e-6, "{name}: {report:?}");
+        assert_eq!((report.inputs_checked, report.params_checked), (X::LEN, L::COUNT), "{name}");
+        report.max_rel_error
+    }
+}

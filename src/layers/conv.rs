@@ -1,0 +1,697 @@
+//! Convolutions: [`Conv2d`] over `[C][H][W]` images and [`Conv1d`] over
+//! `[C][L]` sequences, with kernel size, stride and zero padding as types,
+//! and the shape rule [`ConvDims`] that gives their output sizes.
+//!
+//! ```
+//! use typenet::prelude::*;
+//! use typenet::layers::conv::ConvOut;
+//!
+//! // A 3×3 convolution, stride 2, padding 1, from 1 channel to 4, on 1×16×16.
+//! let conv = Conv2d::<U1, U4, U3, U2, U1>::default();
+//! let y = conv.forward(&Tensor3::<f32, U1, U16, U16>::default());
+//! typenum::assert_type_eq!(ConvOut<U16, U3, U2, U1>, U8); // (16 + 2 − 3) / 2 + 1
+//! let _: &Tensor3<f32, U4, U8, U8> = &y;
+//! ```
+//!
+//! Both layers share one kernel: `Conv1d` is a convolution over a plane of
+//! height 1. It accumulates over kernel offsets: for each output channel,
+//! input channel and kernel offset `(ky, kx)` it adds `w · x` along whole
+//! output rows, a contiguous multiply-add for stride 1, with the rows and
+//! columns that fall into the padding cut off beforehand rather than
+//! tested per value. The backward pass walks the same runs, so `dW` is a dot
+//! product per run and `dx` a multiply-add into the input gradient. Every
+//! bound is a constant of the layer's type, so the compiler can unroll and
+//! vectorise the short loops; nothing is allocated or copied besides the
+//! output.
+
+use core::marker::PhantomData;
+use core::ops::{Add, Div, Range, Sub};
+
+use generic_array::ArrayLength;
+use rand::Rng;
+use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, U1, Unsigned};
+
+use crate::Scalar;
+use crate::init::{Init, Initialize};
+use crate::layer::{Layer, Params, Train};
+use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};
+
+/// Shape rule: the output size of a convolution or pooling window of size
+/// `K`, stride `S` and zero padding `P` on each side, sliding over `Self`
+/// positions: `(Self + 2P − K) / S + 1`, rounded down (PyTorch's rule).
+///
+/// It holds only when the window fits the padded input (`K ≤ Self + 2P`)
+/// and the stride is not zero, so a kernel larger than its input does not
+/// compile, and the error says so.
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::layers::conv::ConvOut;
+/// typenum::assert_type_eq!(ConvOut<U28, U5, U1, U0>, U24);
+/// typenum::assert_type_eq!(ConvOut<U16, U3, U1, U1>, U16); // "same" padding
+/// typenum::assert_type_eq!(ConvOut<U7, U2, U2, U0>, U3); // the last column is dropped
+/// typenum::assert_type_eq!(ConvOut<U3, U5, U1, U1>, U1); // 3 + 2 = 5: fits once
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a window of size `{K}`, stride `{S}` and padding `{P}` cannot slide over `{Self}` positions",
+    note = "the window must fit the padded input (kernel ≤ input + 2 · padding) and the stride must not be zero"
+)]
+pub trait ConvDims<K, S, P>: ArrayLength {
+    /// `(Self + 2P − K) / S + 1`.
+    type Out: ArrayLength;
+}
+
+impl<I, K, S, P> ConvDims<K, S, P> for I
+where
+    S: NonZero,
+    I: ArrayLength + Add<P>,
+    Sum<I, P>: Add<P>,
+    Sum<Sum<I, P>, P>: Cmp<K>,
+    Compare<Sum<Sum<I, P>, P>, K>: sealed::KernelFits<I, K, S, P>,
+{
+    type Out = <Compare<Sum<Sum<I, P>, P>, K> as sealed::KernelFits<I, K, S, P>>::Out;
+}
+
+/// The output size of a window of size `K`, stride `S`, padding `P` over
+/// `I` positions: `ConvOut<U16, U3, U2, U1>` is `U8`.
+pub type ConvOut<I, K, S, P> = <I as ConvDims<K, S, P>>::Out;
+
+mod sealed {
+    use super::*;
+
+    /// The comparison of the padded input with the kernel decides: only
+    /// `Greater` and `Equal` have an impl, so a kernel larger than its padded
+    /// input fails here, with this message, instead of deep inside `typenum`'s
+    /// subtraction.
+    #[diagnostic::on_unimplemented(
+        message = "a kernel of size `{K}` does not fit an input of size `{I}` with padding `{P}` on each side",
+        label = "the kernel is larger than the padded input",
+        note = "a convolution or pooling window needs kernel ≤ input + 2 · padding; the output size is (input + 2 · padding − kernel) / stride + 1",
+        note = "typenum sizes print in binary, most significant bit outermost: `UInt<UInt<UInt<UTerm, B1>, B0>, B1>` is U5 (1,0,1), `UTerm` is U0"
+    )]
+    pub trait KernelFits<I, K, S, P> {
+        type Out: ArrayLength;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<I, K, S, P> KernelFits<I, K, S, P> for Equal {
+        type Out = U1;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<I, K, S, P> KernelFits<I, K, S, P> for Greater
+    where
+        I: Add<P>,
+        Sum<I, P>: Add<P>,
+        Sum<Sum<I, P>, P>: Sub<K>,
+        Diff<Sum<Sum<I, P>, P>, K>: Div<S>,
+        Quot<Diff<Sum<Sum<I, P>, P>, K>, S>: Add<B1>,
+        Add1<Quot<Diff<Sum<Sum<I, P>, P>, K>, S>>: ArrayLength,
+    {
+        type Out = Add1<Quot<Diff<Sum<Sum<I, P>, P>, K>, S>>;
+    }
+}
+
+/// A 2-D convolution from `CI` to `CO` channels with a `K`×`K` kernel,
+/// stride `S` and zero padding `P`: PyTorch's
+/// `nn.Conv2d(CI, CO, K, stride=S, padding=P)`.
+///
+/// `y[o][i][j] = b[o] + Σ_c Σ_ky Σ_kx w[o][c][ky][kx] · x[c][i·S + ky − P][j·S + kx − P]`,
+/// with `x` zero outside the image.
+///
+/// - `CI`, `CO`: input and output channels; `K`: kernel size; `S`: stride
+///   (`U1` unless stated); `P`: zero padding on each side (`U0` unless
+///   stated); all `typenum` constants. `T`: the scalar, `f32` unless stated.
+/// - Input `Tensor3<T, CI, H, W>` (channels first) of any `H`, `W` the
+///   kernel fits; output `Tensor3<T, CO, ConvOut<H, K, S, P>, ConvOut<W, K, S, P>>`
+///   (see [`ConvDims`]). A wrong channel count or a kernel larger than the
+///   padded input does not compile.
+/// - Parameters, in PyTorch's order: `weight`, a `Tensor4<T, CO, CI, K, K>`
+///   (`[out][in][kh][kw]`), then `bias`, a `Vector<T, CO>`. The layer holds
+///   nothing else.
+/// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
+///   U(−1/√fan_in, 1/√fan_in) for weight and bias, or any [`Init`] scheme,
+///   with fan-in `CI·K·K` and fan-out `CO·K·K`.
+///
+/// Backward: `db[o] += Σ dy[o]`, `dW[o][c][ky][kx] += Σ_ij dy[o][i][j] · x[c][i·S + ky − P][j·S + kx − P]`,
+/// and `dx` the transposed convolution of `dy`.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// // A 2×2 kernel summing each window, on a 1×3×3 image.
+/// let conv = Conv2d::<U1, U1, U2, U1, U0, f64>::new(
+///     GenericArray::from_array([tensor3([[[1.0, 1.0], [1.0, 1.0]]])]),
+///     vector([0.5]),
+/// );
+/// let x = tensor3([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]);
+/// let y = conv.forward(&x);
+/// assert_eq!(y[0], matrix([[12.5, 16.5], [24.5, 28.5]]));
+/// assert_eq!(size_of::<Conv2d<U3, U8, U3>>(), (8 * 3 * 3 * 3 + 8) * 4);
+/// ```
+#[repr(C)]
+pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = typenum::U0, T = f32> {
+    /// `[out][in][kh][kw]` weights.
+    pub weight: Tensor4<T, CO, CI, K, K>,
+    /// One bias per output channel.
+    pub bias: Vector<T, CO>,
+    shape: PhantomData<(S, P)>,
+}
+
+/// A 1-D convolution from `CI` to `CO` channels with a kernel of `K`,
+/// stride `S` and zero padding `P`: PyTorch's
+/// `nn.Conv1d(CI, CO, K, stride=S, padding=P)`.
+///
+/// `y[o][i] = b[o] + Σ_c Σ_k w[o][c][k] · x[c][i·S + k − P]`, with `x` zero
+/// outside the sequence.
+///
+/// - `CI`, `CO`: input and output channels; `K`: kernel size; `S`: stride
+///   (`U1` unless stated); `P`: zero padding at each end (`U0` unless
+///   stated). `T`: the scalar, `f32` unless stated.
+/// - Input `Matrix<T, CI, L>` (`[channel][position]`, PyTorch's layout) of
+///   any length `L` the kernel fits; output `Matrix<T, CO, ConvOut<L, K, S, P>>`.
+/// - Parameters, in PyTorch's order: `weight`, a `Tensor3<T, CO, CI, K>`
+///   (`[out][in][k]`), then `bias`, a `Vector<T, CO>`.
+/// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
+///   U(−1/√fan_in, 1/√fan_in), or any [`Init`] scheme, with fan-in `CI·K`
+///   and fan-out `CO·K`.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// // A difference filter [-1, 1] over a sequence padded with one zero at each end.
+/// let conv = Conv1d::<U1, U1, U2, U1, U1, f64>::new(tensor3([[[-1.0, 1.0]]]), vector([0.0]));
+/// let y = conv.forward(&matrix([[1.0, 4.0, 9.0]]));
+/// assert_eq!(y, matrix([[1.0, 3.0, 5.0, -9.0]]));
+/// ```
+#[repr(C)]
+pub struct Conv1d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = typenum::U0, T = f32> {
+    /// `[out][in][k]` weights.
+    pub weight: Tensor3<T, CO, CI, K>,
+    /// One bias per output channel.
+    pub bias: Vector<T, CO>,
+    shape: PhantomData<(S, P)>,
+}
+
+/// What both convolutions share: construction, the standard traits,
+/// parameter walking and initialisation. `$taps` is the kernel's number of
+/// positions.
+macro_rules! conv_common {
+    ($name:ident, $weight:ty, $taps:expr) => {
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> $name<CI, CO, K, S, P, T> {
+            /// A layer with the given weight and bias.
+            pub fn new(weight: $weight, bias: Vector<T, CO>) -> Self {
+                $name { weight, bias, shape: PhantomData }
+            }
+        }
+
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Default for $name<CI, CO, K, S, P, T> {
+            fn default() -> Self {
+                $name::new(Default::default(), Default::default())
+            }
+        }
+
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Clone> Clone for $name<CI, CO, K, S, P, T> {
+            fn clone(&self) -> Self {
+                $name { weight: self.weight.clone(), bias: self.bias.clone(), shape: PhantomData }
+            }
+        }
+
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: PartialEq> PartialEq
+            for $name<CI, CO, K, S, P, T>
+        {
+            fn eq(&self, other: &Self) -> bool {
+                self.weight == other.weight && self.bias == other.bias
+            }
+        }
+
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: core::fmt::Debug> core::fmt::Debug
+            for $name<CI, CO, K, S, P, T>
+        {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($name)).field("weight", &self.weight).field("bias", &self.bias).finish()
+            }
+        }
+
+        // SAFETY: the layer is its weight and bias arrays of numbers.
+        unsafe impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: crate::memory::Zeroable>
+            crate::memory::Zeroable for $name<CI, CO, K, S, P, T>
+        {
+        }
+
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initialize
+            for $name<CI, CO, K, S, P, T>
+        {
+            /// Weights with fan-in `CI` × kernel positions and fan-out `CO` ×
+            /// kernel positions; biases as the scheme says.
+            fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+                let taps: usize = $taps;
+                scheme.fill_weight(self.weight.as_flat_mut(), CI::USIZE * taps, CO::USIZE * taps, rng);
+                scheme.fill_bias(self.bias.as_flat_mut(), CI::USIZE * taps, rng);
+            }
+        }
+
+        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Params<T>
+            for $name<CI, CO, K, S, P, T>
+        {
+            const COUNT: usize = CO::USIZE * CI::USIZE * $taps + CO::USIZE;
+            type Grads = Self;
+
+            fn visit(&self, f: &mut impl FnMut(&[T])) {
+                f(self.weight.as_flat());
+                f(self.bias.as_flat());
+            }
+
+            fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+                f(self.weight.as_flat_mut());
+                f(self.bias.as_flat_mut());
+            }
+
+            fn zip_mut<const N: usize>(
+                &mut self,
+                mut others: [&mut Self; N],
+                f: &mut impl FnMut(&mut [T], [&mut [T]; N]),
+            ) {
+                f(self.weight.as_flat_mut(), others.each_mut().map(|s| s.weight.as_flat_mut()));
+                f(self.bias.as_flat_mut(), others.each_mut().map(|s| s.bias.as_flat_mut()));
+            }
+        }
+    };
+}
+
+conv_common!(Conv2d, Tensor4<T, CO, CI, K, K>, K::USIZE * K::USIZE);
+conv_common!(Conv1d, Tensor3<T, CO, CI, K>, K::USIZE);
+
+/// The sizes of a convolution layer on input `In`, as constants of its type.
+trait Geometry<In> {
+    const DIMS: Dims;
+}
+
+impl<CI, CO, K, S, P, T, H, W> Geometry<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
+where
+    CI: ArrayLength,
+    CO: ArrayLength,
+    K: ArrayLength,
+    S: Unsigned,
+    P: Unsigned,
+    H: ConvDims<K, S, P>,
+    W: ConvDims<K, S, P>,
+{
+    const DIMS: Dims = Dims {
+        c_in: CI::USIZE,
+        c_out: CO::USIZE,
+        h: H::USIZE,
+        w: W::USIZE,
+        kh: K::USIZE,
+        kw: K::USIZE,
+        sh: S::USIZE,
+        sw: S::USIZE,
+        ph: P::USIZE,
+        pw: P::USIZE,
+        oh: ConvOut::<H, K, S, P>::USIZE,
+        ow: ConvOut::<W, K, S, P>::USIZE,
+    };
+}
+
+/// A sequence is a plane of height 1, convolved by a kernel of height 1.
+impl<CI, CO, K, S, P, T, L> Geometry<Matrix<T, CI, L>> for Conv1d<CI, CO, K, S, P, T>
+where
+    CI: ArrayLength,
+    CO: ArrayLength,
+    K: ArrayLength,
+    S: Unsigned,
+    P: Unsigned,
+    L: ConvDims<K, S, P>,
+{
+    const DIMS: Dims = Dims {
+        c_in: CI::USIZE,
+        c_out: CO::USIZE,
+        h: 1,
+        w: L::USIZE,
+        kh: 1,
+        kw: K::USIZE,
+        sh: 1,
+        sw: S::USIZE,
+        ph: 0,
+        pw: P::USIZE,
+        oh: 1,
+        ow: ConvOut::<L, K, S, P>::USIZE,
+    };
+}
+
+impl<CI, CO, K, S, P, T, H, W> Layer<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
+where
+    CI: ArrayLength,
+    CO: ArrayLength,
+    K: ArrayLength,
+    S: Unsigned,
+    P: Unsigned,
+    T: Scalar,
+    H: ConvDims<K, S, P>,
+    W: ConvDims<K, S, P>,
+{
+    type Output = Tensor3<T, CO, ConvOut<H, K, S, P>, ConvOut<W, K, S, P>>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<T, CI, H, W>) -> Self::Output {
+        let mut y = Self::Output::default();
+        let dims = <Self as Geometry<Tensor3<T, CI, H, W>>>::DIMS;
+        forward(dims, x.as_flat(), self.weight.as_flat(), &self.bias, y.as_flat_mut());
+        y
+    }
+}
+
+impl<CI, CO, K, S, P, T, L> Layer<Matrix<T, CI, L>> for Conv1d<CI, CO, K, S, P, T>
+where
+    CI: ArrayLength,
+    CO: ArrayLength,
+    K: ArrayLength,
+    S: Unsigned,
+    P: Unsigned,
+    T: Scalar,
+    L: ConvDims<K, S, P>,
+{
+    type Output = Matrix<T, CO, ConvOut<L, K, S, P>>;
+
+    #[inline]
+    fn forward(&self, x: &Matrix<T, CI, L>) -> Self::Output {
+        let mut y = Self::Output::default();
+        let dims = <Self as Geometry<Matrix<T, CI, L>>>::DIMS;
+        forward(dims, x.as_flat(), self.weight.as_flat(), &self.bias, y.as_flat_mut());
+        y
+    }
+}
+
+/// `Train` for a convolution on the input its [`Geometry`] and `Layer`
+/// impls accept: the passes are the same for both layers.
+macro_rules! conv_train {
+    ($name:ident, [$($size:ident),*], $input:ty) => {
+        impl<CI, CO, K, S, P, T, $($size),*> Train<$input> for $name<CI, CO, K, S, P, T>
+        where
+            CI: ArrayLength,
+            CO: ArrayLength,
+            K: ArrayLength,
+            S: Unsigned,
+            P: Unsigned,
+            T: Scalar,
+            $($size: ConvDims<K, S, P>,)*
+        {
+            type Cache = ();
+
+            #[inline]
+            fn forward_train<R: Rng + ?Sized>(&self, x: &$input, _: &mut (), _: &mut R) -> Self::Output {
+                self.forward(x)
+            }
+
+            fn backward(&self, x: &$input, _: &(), dy: &Self::Output, grads: &mut Self) -> $input {
+                let mut dx = <$input>::default();
+                let dims = <Self as Geometry<$input>>::DIMS;
+                let (gw, gb) = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
+                backward(dims, x.as_flat(), self.weight.as_flat(), dy.as_flat(), gw, gb, Some(dx.as_flat_mut()));
+                dx
+            }
+
+            fn backward_params(&self, x: &$input, _: &(), dy: &Self::Output, grads: &mut Self) {
+                let dims = <Self as Geometry<$input>>::DIMS;
+                let (gw, gb) = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
+                backward(dims, x.as_flat(), self.weight.as_flat(), dy.as_flat(), gw, gb, None);
+            }
+        }
+    };
+}
+
+conv_train!(Conv2d, [H, W], Tensor3<T, CI, H, W>);
+conv_train!(Conv1d, [L], Matrix<T, CI, L>);
+
+/// The sizes of one convolution over flat `[C][H][W]` slices: channels,
+/// input plane, kernel, stride, padding (rows, then columns) and output
+/// plane.
+#[derive(Clone, Copy)]
+struct Dims {
+    c_in: usize,
+    c_out: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// The outputs one weight touches along one output row: `len` outputs from
+/// flat index `y`, reading the inputs at `x, x + sw, x + 2·sw, …` through the
+/// weight at flat index `w`.
+struct Run {
+    y: usize,
+    x: usize,
+    w: usize,
+    len: usize,
+}
+
+impl Dims {
+    /// Calls `f` with every [`Run`]: for each output channel, input channel
+    /// and kernel offset, the output rows whose inputs lie inside the image,
+    /// each cut to the columns that do. Padding costs nothing.
+    #[inline(always)]
+    fn for_each_run(self, mut f: impl FnMut(Run)) {
+        for o in 0..self.c_out {
+            for c in 0..self.c_in {
+                for ky in 0..self.kh {
+                    let rows = inside(ky, self.ph, self.sh, self.h, self.oh);
+                    for kx in 0..self.kw {
+                        let cols = inside(kx, self.pw, self.sw, self.w, self.ow);
+                        let w = ((o * self.c_in + c) * self.kh + ky) * self.kw + kx;
+                        for oy in rows.clone() {
+                            let (iy, ix) = (oy * self.sh + ky - self.ph, cols.start * self.sw + kx - self.pw);
+                            let (y, x) = ((o * self.oh + oy) * self.ow + cols.start, (c * self.h + iy) * self.w + ix);
+                            f(Run { y, x, w, len: cols.len() });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The outputs `j < out` whose input `j·stride + k − pad` lies in `0..len`.
+#[inline(always)]
+fn inside(k: usize, pad: usize, stride: usize, len: usize, out: usize) -> Range<usize> {
+    let first = if pad > k { (pad - k).div_ceil(stride) } else { 0 };
+    let end = if len + pad > k { ((len + pad - 1 - k) / stride + 1).min(out) } else { 0 };
+    first..end.max(first)
+}
+
+/// Forward: `y = b + Σ w · x` over every run.
+#[inline(always)]
+fn forward<T: Scalar>(d: Dims, x: &[T], weight: &[T], bias: &[T], y: &mut [T]) {
+    for (plane, &b) in y.chunks_exact_mut(d.oh * d.ow).zip(bias) {
+        plane.fill(b);
+    }
+    d.for_each_run(|r| {
+        let (y, a, x) = (&mut y[r.y..r.y + r.len], weight[r.w], &x[r.x..]);
+        if d.sw == 1 {
+            y.iter_mut().zip(x).for_each(|(y, &x)| *y = *y + a * x);
+        } else {
+            y.iter_mut().zip(x.iter().step_by(d.sw)).for_each(|(y, &x)| *y = *y + a * x);
+        }
+    });
+}
+
+/// Backward: `db += Σ dy`; per run `dW += dy · x` and, when `dx` is asked
+/// for, `dx += w · dy`.
+#[inline(always)]
+fn backward<T: Scalar>(d: Dims, x: &[T], w: &[T], dy: &[T], gw: &mut [T], gb: &mut [T], dx: Option<&mut [T]>) {
+    for (g, plane) in gb.iter_mut().zip(dy.chunks_exact(d.oh * d.ow)) {
+        *g = plane.iter().fold(*g, |s, &v| s + v);
+    }
+    let step = d.sw;
+    let mut weight_grad = |r: &Run| gw[r.w] = gw[r.w] + dot(&dy[r.y..r.y + r.len], &x[r.x..], step);
+    match dx {
+        None => d.for_each_run(|r| weight_grad(&r)),
+        Some(dx) => d.for_each_run(|r| {
+            weight_grad(&r);
+            let (dy, a, dx) = (&dy[r.y..r.y + r.len], w[r.w], &mut dx[r.x..]);
+            if step == 1 {
+                dx.iter_mut().zip(dy).for_each(|(dx, &g)| *dx = *dx + a * g);
+            } else {
+                dx.iter_mut().step_by(step).zip(dy).for_each(|(dx, &g)| *dx = *dx + a * g);
+            }
+        }),
+    }
+}
+
+/// `Σ a[j] · b[j·step]` over `a`. (Interleaved partial sums were tried and
+/// gained nothing at these lengths: the runs are short.)
+#[inline(always)]
+fn dot<T: Scalar>(a: &[T], b: &[T], step: usize) -> T {
+    if step == 1 {
+        a.iter().zip(b).fold(T::zero(), |s, (&g, &x)| s + g * x)
+    } else {
+        a.iter().zip(b.iter().step_by(step)).fold(T::zero(), |s, (&g, &x)| s + g * x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::check::randomize;
+    use crate::layers::testing::gradient_check;
+    use crate::prelude::*;
+
+    /// The definition term by term, padding tested per value:
+    /// `y[o][i][j] = b[o] + Σ w[o][c][ky][kx] · x[c][i·s + ky − p][j·s + kx − p]`.
+    fn definition(d: Dims, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+        let mut y = Vec::new();
+        for o in 0..d.c_out {
+            for i in 0..d.oh {
+                for j in 0..d.ow {
+                    let mut sum = b[o];
+                    for c in 0..d.c_in {
+                        for ky in 0..d.kh {
+                            for kx in 0..d.kw {
+                                let (iy, ix) = (
+                                    (i * d.sh + ky) as isize - d.ph as isize,
+                                    (j * d.sw + kx) as isize - d.pw as isize,
+                                );
+                                if (0..d.h as isize).contains(&iy) && (0..d.w as isize).contains(&ix) {
+                                    let (iy, ix) = (iy as usize, ix as usize);
+                                    sum += w[((o * d.c_in + c) * d.kh + ky) * d.kw + kx] * x[(c * d.h + iy) * d.w + ix];
+                                }
+                            }
+                        }
+                    }
+                    y.push(sum);
+                }
+            }
+        }
+        y
+    }
+
+    /// Checks a convolution `L` on input `X` against [`definition`] and
+    /// finite differences; returns the worst gradient error.
+    fn check<L, X>(seed: u64) -> f64
+    where
+        X: Tensor<Scalar = f64>,
+        L: Train<X> + Geometry<X> + Default,
+    {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let (mut conv, mut x) = (L::default(), X::default());
+        randomize(&mut conv, &mut rng);
+        randomize_input(&mut x, &mut rng);
+        let mut params = Vec::new();
+        conv.visit(&mut |t| params.push(t.to_vec()));
+        let want = definition(L::DIMS, x.as_flat(), &params[0], &params[1]);
+        let got = conv.forward(&x);
+        assert_eq!(got.as_flat().len(), want.len());
+        for (g, w) in got.as_flat().iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12, "{}: {g} != {w}", core::any::type_name::<L>());
+        }
+        gradient_check::<L, X>(seed)
+    }
+
+    fn randomize_input<X: Tensor<Scalar = f64>>(x: &mut X, rng: &mut Xoshiro256PlusPlus) {
+        x.as_flat_mut().iter_mut().for_each(|v| *v = rng.random::<f64>() * 2.0 - 1.0);
+    }
+
+    type Image = Tensor3<f64, U2, U5, U6>;
+    type Sequence = Matrix<f64, U2, U7>;
+
+    /// Strides 1 and 2 with padding 0 and 1, then rows and columns wholly in
+    /// the padding, a stride past the kernel, a kernel as wide as the input.
+    #[test]
+    fn convolutions_agree_with_the_definition_and_finite_differences() {
+        let worst = [
+            check::<Conv2d<U2, U3, U3, U1, U0, f64>, Image>(1),
+            check::<Conv2d<U2, U3, U3, U1, U1, f64>, Image>(2),
+            check::<Conv2d<U2, U3, U3, U2, U0, f64>, Image>(3),
+            check::<Conv2d<U2, U3, U3, U2, U1, f64>, Image>(4),
+            check::<Conv2d<U2, U3, U2, U3, U2, f64>, Image>(5),
+            check::<Conv2d<U2, U3, U5, U2, U1, f64>, Image>(6),
+            check::<Conv2d<U2, U1, U1, U1, U0, f64>, Image>(7),
+            check::<Conv1d<U2, U3, U3, U1, U0, f64>, Sequence>(11),
+            check::<Conv1d<U2, U3, U3, U1, U1, f64>, Sequence>(12),
+            check::<Conv1d<U2, U3, U3, U2, U0, f64>, Sequence>(13),
+            check::<Conv1d<U2, U3, U3, U2, U1, f64>, Sequence>(14),
+            check::<Conv1d<U2, U3, U2, U3, U2, f64>, Sequence>(15),
+            check::<Conv1d<U2, U3, U7, U1, U0, f64>, Sequence>(16),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max);
+        std::println!("convolutions: worst gradient-check error {worst:.2e}");
+    }
+
+    #[test]
+    fn output_sizes_follow_pytorch() {
+        typenum::assert_type_eq!(ConvOut<U5, U3, U1, U1>, U5);
+        typenum::assert_type_eq!(ConvOut<U5, U3, U2, U0>, U2);
+        typenum::assert_type_eq!(ConvOut<U6, U3, U2, U1>, U3);
+        typenum::assert_type_eq!(ConvOut<U5, U2, U3, U2>, U3);
+        typenum::assert_type_eq!(ConvOut<U3, U3, U1, U0>, U1);
+        typenum::assert_type_eq!(ConvOut<U1, U3, U1, U1>, U1);
+        typenum::assert_type_eq!(
+            <Conv2d<U2, U4, U3, U2, U1> as Layer<Tensor3<f32, U2, U9, U6>>>::Output,
+            Tensor3<f32, U4, U5, U3>
+        );
+        typenum::assert_type_eq!(<Conv1d<U2, U4, U3> as Layer<Matrix<f32, U2, U9>>>::Output, Matrix<f32, U4, U7>);
+    }
+
+    #[test]
+    fn backward_params_gives_the_gradients_of_backward() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
+        let (mut conv, mut x, mut dy) =
+            (Conv2d::<U2, U3, U3, U2, U1, f64>::default(), Image::default(), Default::default());
+        randomize(&mut conv, &mut rng);
+        randomize_input(&mut x, &mut rng);
+        randomize_input::<Tensor3<f64, U3, U3, U3>>(&mut dy, &mut rng);
+        let (mut a, mut b) = (Conv2d::default(), Conv2d::default());
+        conv.backward(&x, &(), &dy, &mut a);
+        conv.backward_params(&x, &(), &dy, &mut b);
+        assert_eq!(a, b);
+        // Gradients accumulate.
+        conv.backward_params(&x, &(), &dy, &mut b);
+        assert!(b.weight.as_flat().iter().zip(a.weight.as_flat()).all(|(b, a)| (b - 2.0 * a).abs() < 1e-12));
+        assert!(b.bias.iter().zip(a.bias.iter()).all(|(b, a)| (b - 2.0 * a).abs() < 1e-12));
+    }
+
+    #[test]
+    fn parameters_are_the_weight_then_the_bias() {
+        let mut conv = Conv2d::<U2, U3, U3>::default();
+        assert_eq!(<Conv2d<U2, U3, U3> as Params<f32>>::COUNT, 3 * 2 * 3 * 3 + 3);
+        assert_eq!(size_of::<Conv2d<U2, U3, U3>>(), (3 * 2 * 3 * 3 + 3) * 4);
+        assert_eq!(size_of::<Conv1d<U2, U3, U3, U1, U0, f64>>(), (3 * 2 * 3 + 3) * 8);
+        let mut k = 0.0;
+        conv.visit_mut(&mut |t| {
+            t.iter_mut().for_each(|p| {
+                *p = k;
+                k += 1.0;
+            })
+        });
+        // [o = 1][c = 0][ky = 2][kx = 1] is ((1·2 + 0)·3 + 2)·3 + 1 = 25 in the flat order.
+        assert_eq!(conv.weight[1][0][2][1], 25.0);
+        assert_eq!(conv.bias.as_slice(), &[54.0, 55.0, 56.0]);
+    }
+
+    #[test]
+    fn pytorch_init_draws_within_one_over_root_fan_in() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(22);
+        let mut conv = Conv2d::<U4, U8, U3>::default();
+        conv.init(&mut rng);
+        let bound = 1.0 / (4.0f32 * 9.0).sqrt();
+        for t in [conv.weight.as_flat(), conv.bias.as_flat()] {
+            assert!(t.iter().all(|v| v.abs() <= bound));
+            assert!(t.iter().any(|v| v.abs() > 0.8 * bound));
+        }
+        let mut conv = Conv1d::<U4, U8, U3>::default();
+        conv.init_with(Init::HeUniform, &mut rng);
+        let bound = (6.0f32 / 12.0).sqrt();
+        assert!(conv.weight.as_flat().iter().all(|v| v.abs() <= bound));
+        assert!(conv.weight.as_flat().iter().any(|v| v.abs() > 0.9 * bound));
+        assert!(conv.bias.iter().all(|&b| b == 0.0));
+    }
+}

@@ -1,0 +1,366 @@
+//! Pooling over `[C][H][W]` tensors: [`MaxPool2d`] and [`AvgPool2d`] slide a
+//! `K`×`K` window with stride `S` over each channel; [`GlobalAvgPool`]
+//! averages each channel to one value.
+//!
+//! ```
+//! use typenet::prelude::*;
+//!
+//! let x = tensor3([[[1.0f32, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 1.0]]]); // 1×2×4
+//! assert_eq!(MaxPool2d::<U2>::new().forward(&x), tensor3([[[4.0, 5.0]]]));
+//! assert_eq!(AvgPool2d::<U2>::new().forward(&x), tensor3([[[2.5, 1.75]]]));
+//! assert_eq!(GlobalAvgPool.forward(&x), vector([17.0 / 8.0]));
+//! ```
+//!
+//! Window sizes follow PyTorch's floor mode: `(I − K) / S + 1` windows per
+//! axis (the shape rule [`ConvDims`] with no padding), and inputs past the
+//! last whole window are ignored. A window larger than the input does not
+//! compile. No pooling layer keeps a cache: max-pooling finds its maxima
+//! again from the input in the backward pass, which costs one comparison per
+//! input and saves an index per output.
+
+use core::marker::PhantomData;
+
+use generic_array::ArrayLength;
+use rand::Rng;
+use typenum::{U0, Unsigned};
+
+use super::conv::{ConvDims, ConvOut};
+use crate::Scalar;
+use crate::layer::{Layer, Train, parameterless};
+use crate::shape::{Tensor, Tensor3, Vector};
+
+/// The number of windows of size `K`, stride `S` along `I` positions, in
+/// floor mode: `PoolOut<U5, U2, U2>` is `U2`.
+pub type PoolOut<I, K, S> = ConvOut<I, K, S, U0>;
+
+/// The output of a `K`×`K` pooling with stride `S` on a `C`×`H`×`W` input.
+type Pooled<T, C, H, W, K, S> = Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>>;
+
+/// Max-pooling over `K`×`K` windows with stride `S` (`K` unless stated),
+/// channel by channel: PyTorch's `nn.MaxPool2d(K, stride=S)`.
+///
+/// - Input `Tensor3<T, C, H, W>`, output
+///   `Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>>` (floor mode).
+/// - No parameters. Backward sends each output's gradient to the maximum of
+///   its window; of equal maxima the first in row-major order gets it, and a
+///   NaN counts as the maximum, both as PyTorch does. Overlapping windows
+///   (`S < K`) add their gradients.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// let pool = MaxPool2d::<U2, U1>::new();
+/// let x = tensor3([[[1.0f64, 1.0, 0.0], [0.0, 1.0, 3.0]]]);
+/// assert_eq!(pool.forward(&x), tensor3([[[1.0, 3.0]]]));
+///
+/// let mut cache = Default::default();
+/// pool.forward_train(&x, &mut cache, &mut NoRng);
+/// let dx = pool.backward(&x, &cache, &tensor3([[[1.0, 10.0]]]), &mut ());
+/// // The tie in the first window goes to its first 1; the second window's 3 takes 10.
+/// assert_eq!(dx, tensor3([[[1.0, 0.0, 0.0], [0.0, 0.0, 10.0]]]));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaxPool2d<K, S = K>(PhantomData<(K, S)>);
+
+/// Average pooling over `K`×`K` windows with stride `S` (`K` unless stated),
+/// channel by channel: PyTorch's `nn.AvgPool2d(K, stride=S)`.
+///
+/// - Input `Tensor3<T, C, H, W>`, output
+///   `Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>>` (floor mode).
+/// - No parameters. Each output is the sum of its window divided by `K·K`;
+///   backward spreads `dy / (K·K)` over the window.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// let pool = AvgPool2d::<U2>::new();
+/// let x = tensor3([[[1.0f64, 2.0, 9.0], [3.0, 6.0, 9.0], [9.0, 9.0, 9.0]]]);
+/// assert_eq!(pool.forward(&x), tensor3([[[3.0]]])); // the last row and column are dropped
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AvgPool2d<K, S = K>(PhantomData<(K, S)>);
+
+/// Global average pooling: each channel of a `[C][H][W]` tensor averaged to
+/// one value, giving a `Vector<T, C>`. PyTorch's `nn.AdaptiveAvgPool2d(1)`
+/// followed by `nn.Flatten()`.
+///
+/// No parameters; backward spreads `dy[c] / (H·W)` over channel `c`.
+///
+/// ```
+/// use typenet::prelude::*;
+/// let x = tensor3([[[1.0f32, 2.0], [3.0, 6.0]], [[0.0, 0.0], [0.0, -4.0]]]);
+/// assert_eq!(GlobalAvgPool.forward(&x), vector([3.0, -1.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GlobalAvgPool;
+
+impl<K, S> MaxPool2d<K, S> {
+    /// The layer (it has no parameters).
+    pub const fn new() -> Self {
+        MaxPool2d(PhantomData)
+    }
+}
+
+impl<K, S> AvgPool2d<K, S> {
+    /// The layer (it has no parameters).
+    pub const fn new() -> Self {
+        AvgPool2d(PhantomData)
+    }
+}
+
+parameterless!(MaxPool2d<K, S>, AvgPool2d<K, S>, GlobalAvgPool);
+
+/// The sizes of one pooling over flat `[C][H][W]` slices.
+#[derive(Clone, Copy)]
+struct Windows {
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+}
+
+impl Windows {
+    #[inline(always)]
+    fn of<C: Unsigned, H: Unsigned, W: Unsigned, K: Unsigned, S: Unsigned>() -> Self {
+        Windows { c: C::USIZE, h: H::USIZE, w: W::USIZE, k: K::USIZE, s: S::USIZE }
+    }
+
+    /// Calls `f(output, start)` for every window, in output order: the flat
+    /// index of its output and of its top-left input.
+    #[inline(always)]
+    fn for_each(self, mut f: impl FnMut(usize, usize)) {
+        let (oh, ow) = ((self.h - self.k) / self.s + 1, (self.w - self.k) / self.s + 1);
+        let mut out = 0;
+        for c in 0..self.c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    f(out, (c * self.h + oy * self.s) * self.w + ox * self.s);
+                    out += 1;
+                }
+            }
+        }
+    }
+
+    /// The flat indices of the window at `start`, in row-major order.
+    #[inline(always)]
+    fn taps(self, start: usize) -> impl Iterator<Item = usize> {
+        (0..self.k).flat_map(move |ky| {
+            let row = start + ky * self.w;
+            row..row + self.k
+        })
+    }
+
+    /// The index of the window's maximum as PyTorch picks it: the first of
+    /// equal maxima, or the last NaN.
+    #[inline(always)]
+    fn argmax<T: Scalar>(self, x: &[T], start: usize) -> usize {
+        let (mut best, mut max) = (start, T::neg_infinity());
+        for i in self.taps(start) {
+            if x[i] > max || x[i].is_nan() {
+                (best, max) = (i, x[i]);
+            }
+        }
+        best
+    }
+}
+
+impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for MaxPool2d<K, S>
+where
+    T: Scalar,
+    C: ArrayLength,
+    K: Unsigned,
+    S: Unsigned,
+    H: ConvDims<K, S, U0>,
+    W: ConvDims<K, S, U0>,
+{
+    type Output = Pooled<T, C, H, W, K, S>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
+        let mut y = Self::Output::default();
+        let (windows, x, out) = (Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+        windows.for_each(|o, start| out[o] = x[windows.argmax(x, start)]);
+        y
+    }
+}
+
+impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for AvgPool2d<K, S>
+where
+    T: Scalar,
+    C: ArrayLength,
+    K: Unsigned,
+    S: Unsigned,
+    H: ConvDims<K, S, U0>,
+    W: ConvDims<K, S, U0>,
+{
+    type Output = Pooled<T, C, H, W, K, S>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
+        let mut y = Self::Output::default();
+        let (windows, x, out) = (Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+        let area = T::from_f64((K::USIZE * K::USIZE) as f64);
+        windows.for_each(|o, start| out[o] = windows.taps(start).fold(T::zero(), |s, i| s + x[i]) / area);
+        y
+    }
+}
+
+/// `Train` for a window pooling whose backward pass is its inherent
+/// `spread` (no cache: the input is enough).
+macro_rules! window_train {
+    ($($name:ident),*) => {$(
+        impl<T, C, H, W, K, S> Train<Tensor3<T, C, H, W>> for $name<K, S>
+        where
+            T: Scalar,
+            C: ArrayLength,
+            K: Unsigned,
+            S: Unsigned,
+            H: ConvDims<K, S, U0>,
+            W: ConvDims<K, S, U0>,
+        {
+            type Cache = ();
+
+            #[inline]
+            fn forward_train<R: Rng + ?Sized>(&self, x: &Tensor3<T, C, H, W>, _: &mut (), _: &mut R) -> Self::Output {
+                self.forward(x)
+            }
+
+            fn backward(&self, x: &Tensor3<T, C, H, W>, _: &(), dy: &Self::Output, _: &mut ()) -> Tensor3<T, C, H, W> {
+                let mut dx = Tensor3::<T, C, H, W>::default();
+                Self::spread(Windows::of::<C, H, W, K, S>(), x.as_flat(), dy.as_flat(), dx.as_flat_mut());
+                dx
+            }
+        }
+    )*};
+}
+
+window_train!(MaxPool2d, AvgPool2d);
+
+impl<K: Unsigned, S> MaxPool2d<K, S> {
+    /// Backward: each output's gradient to its window's maximum.
+    #[inline(always)]
+    fn spread<T: Scalar>(windows: Windows, x: &[T], dy: &[T], dx: &mut [T]) {
+        windows.for_each(|o, start| {
+            let i = windows.argmax(x, start);
+            dx[i] = dx[i] + dy[o];
+        });
+    }
+}
+
+impl<K: Unsigned, S> AvgPool2d<K, S> {
+    /// Backward: each output's gradient shared evenly over its window.
+    #[inline(always)]
+    fn spread<T: Scalar>(windows: Windows, _: &[T], dy: &[T], dx: &mut [T]) {
+        let area = T::from_f64((K::USIZE * K::USIZE) as f64);
+        windows.for_each(|o, start| {
+            let share = dy[o] / area;
+            windows.taps(start).for_each(|i| dx[i] = dx[i] + share);
+        });
+    }
+}
+
+impl<T: Scalar, C: ArrayLength, H: ArrayLength, W: ArrayLength> Layer<Tensor3<T, C, H, W>> for GlobalAvgPool {
+    type Output = Vector<T, C>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Vector<T, C> {
+        let area = T::from_f64((H::USIZE * W::USIZE) as f64);
+        let mut y = Vector::<T, C>::default();
+        for (y, plane) in y.iter_mut().zip(x.iter()) {
+            *y = plane.as_flat().iter().fold(T::zero(), |s, &v| s + v) / area;
+        }
+        y
+    }
+}
+
+impl<T: Scalar, C: ArrayLength, H: ArrayLength, W: ArrayLength> Train<Tensor3<T, C, H, W>> for GlobalAvgPool {
+    type Cache = ();
+
+    #[inline]
+    fn forward_train<R: Rng + ?Sized>(&self, x: &Tensor3<T, C, H, W>, _: &mut (), _: &mut R) -> Vector<T, C> {
+        self.forward(x)
+    }
+
+    fn backward(&self, _: &Tensor3<T, C, H, W>, _: &(), dy: &Vector<T, C>, _: &mut ()) -> Tensor3<T, C, H, W> {
+        let area = T::from_f64((H::USIZE * W::USIZE) as f64);
+        let mut dx = Tensor3::<T, C, H, W>::default();
+        for (plane, &d) in dx.iter_mut().zip(dy.iter()) {
+            plane.as_flat_mut().fill(d / area);
+        }
+        dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::testing::gradient_check;
+    use crate::prelude::*;
+
+    type Image = Tensor3<f64, U2, U5, U6>;
+
+    #[test]
+    fn pooling_passes_the_gradient_check_for_strides_one_and_two() {
+        let worst = [
+            gradient_check::<MaxPool2d<U2>, Image>(1),
+            gradient_check::<MaxPool2d<U2, U1>, Image>(2),
+            gradient_check::<MaxPool2d<U3, U2>, Image>(3),
+            gradient_check::<MaxPool2d<U3, U1>, Image>(4),
+            gradient_check::<AvgPool2d<U2>, Image>(5),
+            gradient_check::<AvgPool2d<U2, U1>, Image>(6),
+            gradient_check::<AvgPool2d<U3, U2>, Image>(7),
+            gradient_check::<AvgPool2d<U3, U1>, Image>(8),
+            gradient_check::<GlobalAvgPool, Image>(9),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max);
+        std::println!("pooling: worst gradient-check error {worst:.2e}");
+    }
+
+    #[test]
+    fn windows_follow_floor_mode() {
+        typenum::assert_type_eq!(PoolOut<U5, U2, U2>, U2);
+        typenum::assert_type_eq!(PoolOut<U7, U3, U2>, U3);
+        typenum::assert_type_eq!(PoolOut<U4, U2, U1>, U3);
+        typenum::assert_type_eq!(<MaxPool2d<U2> as Layer<Image>>::Output, Tensor3<f64, U2, U2, U3>);
+        typenum::assert_type_eq!(<AvgPool2d<U3, U1> as Layer<Image>>::Output, Tensor3<f64, U2, U3, U4>);
+        typenum::assert_type_eq!(<GlobalAvgPool as Layer<Image>>::Output, Vector<f64, U2>);
+    }
+
+    #[test]
+    fn the_first_of_equal_maxima_takes_the_gradient() {
+        let pool = MaxPool2d::<U2, U1>::new();
+        let x = tensor3([[[2.0f32, 2.0, 2.0], [2.0, 2.0, 2.0]]]);
+        let dx = pool.backward(&x, &(), &tensor3([[[1.0, 10.0]]]), &mut ());
+        // Window 0 covers columns 0-1, window 1 columns 1-2: each picks its top-left.
+        assert_eq!(dx, tensor3([[[1.0, 10.0, 0.0], [0.0, 0.0, 0.0]]]));
+    }
+
+    #[test]
+    fn a_nan_is_the_maximum_as_in_pytorch() {
+        let pool = MaxPool2d::<U2>::new();
+        let x = tensor3([[[1.0f64, f64::NAN], [5.0, 2.0]]]);
+        assert!(pool.forward(&x)[0][0][0].is_nan());
+        let dx = pool.backward(&x, &(), &tensor3([[[1.0]]]), &mut ());
+        assert_eq!(dx[0][0].as_slice(), &[0.0, 1.0]);
+        let x = tensor3([[[f64::NEG_INFINITY, f64::NEG_INFINITY], [f64::NEG_INFINITY, f64::NEG_INFINITY]]]);
+        assert_eq!(pool.backward(&x, &(), &tensor3([[[1.0]]]), &mut ())[0][0][0], 1.0);
+    }
+
+    #[test]
+    fn overlapping_windows_add_their_gradients() {
+        let pool = MaxPool2d::<U2, U1>::new();
+        let x = tensor3([[[0.0f64, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]);
+        let dx = pool.backward(&x, &(), &tensor3([[[1.0, 2.0], [3.0, 4.0]]]), &mut ());
+        assert_eq!(dx[0][1][1], 10.0);
+        assert_eq!(dx.as_flat().iter().sum::<f64>(), 10.0);
+    }
+
+    #[test]
+    fn pooling_layers_hold_nothing() {
+        assert_eq!(size_of::<MaxPool2d<U2>>(), 0);
+        assert_eq!(size_of::<AvgPool2d<U3, U2>>(), 0);
+        assert_eq!(<MaxPool2d<U2> as Params<f32>>::COUNT, 0);
+    }
+}
