@@ -172,3 +172,18 @@ pub fn plot_curves(path: &Path, title: &str, reports: &[EpochReport]) {
     }
     root.present().unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
+
+/// A digit as a 1×8×8 image, channels first, for convolutional networks.
+pub type DigitImage = (Tensor3<f32, U1, U8, U8>, usize);
+
+/// The same samples as 1×8×8 images (row-major pixels, as the CSV has them).
+pub fn as_images(digits: &[Digit]) -> Vec<DigitImage> {
+    digits
+        .iter()
+        .map(|(x, class)| {
+            let mut image = Tensor3::<f32, U1, U8, U8>::default();
+            image.as_flat_mut().copy_from_slice(x.as_slice());
+            (image, *class)
+        })
+        .collect()
+}

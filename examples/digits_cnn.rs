@@ -1,0 +1,66 @@
+//! A small convolutional network on the digits, as 1×8×8 images:
+//! Conv2d 1→8 3×3 (padding 1), ReLU, MaxPool 2, Conv2d 8→16 3×3, ReLU,
+//! Flatten, Dense 64→10, trained with Adam.
+//!
+//! Writes `out/digits_cnn/log.csv` and `out/digits_cnn/curves.svg`, and
+//! ends with one line: `digits_cnn: test_accuracy=... val_accuracy=... epochs=...`.
+//!
+//! ```text
+//! cargo run --release --example digits_cnn
+//! ```
+
+mod common;
+
+use std::time::Instant;
+
+use typenet::prelude::*;
+
+type Cnn = net![
+    Conv2d<U1, U8, U3, U1, U1>, // 1×8×8 → 8×8×8
+    Relu,
+    MaxPool2d<U2>, // → 8×4×4
+    Conv2d<U8, U16, U3>, // → 16×2×2
+    Relu,
+    Flatten, // → 64
+    Dense<U64, U10>
+];
+
+const EPOCHS: usize = 40;
+const SEED: u64 = 2026;
+
+fn main() {
+    let digits = common::digits(SEED);
+    let (mut train, val, test) =
+        (common::as_images(&digits.train), common::as_images(&digits.val), common::as_images(&digits.test));
+    println!(
+        "digits as 1x8x8 images: {} training, {} validation, {} test; model {} parameters, {} bytes",
+        train.len(),
+        val.len(),
+        test.len(),
+        <Cnn as Params<f32>>::COUNT,
+        size_of::<Cnn>()
+    );
+
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
+    let mut model = Cnn::default();
+    model.init_with(Init::HeUniform, &mut rng);
+    let mut trainer = Trainer::new(Adam::new(3e-3), Config { batch_size: 16, ..Config::default() });
+    let mut progress = common::Progress::new(EPOCHS);
+    let start = Instant::now();
+    let fit = trainer
+        .fit(&mut model, &SoftmaxCrossEntropy, &mut train, &val, EPOCHS, &mut rng, &mut progress)
+        .unwrap_or_else(|e| panic!("training failed: {e}"));
+    let seconds = start.elapsed().as_secs_f64();
+    progress.finish();
+
+    let dir = common::out_dir("digits_cnn");
+    let (log, plot) = (dir.join("log.csv"), dir.join("curves.svg"));
+    common::write_log(&log, &progress.reports);
+    common::plot_curves(&plot, "digits, CNN conv8-pool-conv16-dense, Adam", &progress.reports);
+    println!("trained in {seconds:.1} s; wrote {} and {}", log.display(), plot.display());
+
+    let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
+    let test = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
+    println!("test: loss {:.4}, accuracy {:.4}", test.loss, test.accuracy);
+    println!("digits_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={}", test.accuracy, fit.epochs);
+}
