@@ -68,12 +68,19 @@ fn round_trip<P: Params<T> + Default, T: Scalar>() {
 
 #[test]
 fn save_then_load_gives_the_same_bits() {
-    // One line per model: convolutional and recurrent networks join here.
+    // One line per model.
     round_trip::<Mlp<f32>, f32>();
     round_trip::<Mlp<f64>, f64>();
     round_trip::<Dense<U1, U1>, f32>();
     round_trip::<net![Dense<U3, U5, f64>, Relu, Dense<U5, U5, f64>, Gelu, Dense<U5, U2, f64>, LogSoftmax], f64>();
     round_trip::<net![Dense<U2, U4>, Sigmoid, Dense<U4, U4>, LeakyRelu, Dense<U4, U1>, Sigmoid], f32>();
+    // Convolutional: weight [out][in][kh][kw] then bias, per layer.
+    round_trip::<net![Conv2d<U1, U4, U3, U1, U1>, Relu, MaxPool2d<U2>, Conv2d<U4, U8, U3>, Flatten, Dense<U8, U3>], f32>(
+    );
+    round_trip::<net![Conv1d<U2, U3, U3, U1, U0, f64>, Tanh, Flatten, Dense<U6, U2, f64>], f64>();
+    // Recurrent: weight_ih, weight_hh, bias_ih, bias_hh, per layer.
+    round_trip::<net![Lstm<U3, U5>, Gru<U5, U4>, LastStep, Dense<U4, U2>], f32>();
+    round_trip::<net![Rnn<U2, U3, f64>, LastStep, Dense<U3, U1, f64>], f64>();
 }
 
 /// The largest |typenet − PyTorch| over the fixture inputs.
