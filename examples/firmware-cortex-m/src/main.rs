@@ -38,8 +38,6 @@ const PROGRAM: &str = "firmware";
 const XOR_EPOCHS: usize = 2000;
 const XOR_SEED: u64 = 1;
 const ADAM: Adam = Adam::new(0.05);
-const CONFIG: Config =
-    Config { batch_size: 4, schedule: Schedule::Constant, l1: 0.0, l2: 0.0, clip_norm: None, shuffle: true };
 
 /// The digits model: a `static`, so its 19 KB are not on the stack.
 static mut DIGITS: MaybeUninit<Mlp> = MaybeUninit::uninit();
@@ -105,11 +103,11 @@ fn xor(clock: &mut Clock) -> XorOutcome {
     // last epoch by hand, as `fit` runs it (shuffle, then one step on the
     // batch of four), to time one step in the middle of training: the
     // same run as `fit` for all the epochs, bit for bit.
-    let mut trainer = XorTrainer::new(ADAM, CONFIG);
+    let mut trainer = XorTrainer::new(ADAM, Config { batch_size: 4, ..Config::default() });
     let (fit, fit_instructions) =
         clock.instructions(|| trainer.fit(&mut model, &Bce, &mut data, &[], XOR_EPOCHS - 1, &mut rng, ()));
     let Ok(fit) = fit else { fail(PROGRAM, "XOR training stopped with an error") };
-    shuffle(&mut data, &mut rng);
+    let ((), shuffle_instructions) = clock.instructions(|| shuffle(&mut data, &mut rng));
     let (step, step_instructions) = clock.instructions(|| trainer.step(&mut model, &Bce, &data, ADAM.lr, &mut rng));
     if step.is_err() {
         fail(PROGRAM, "the last XOR training step was refused");
@@ -131,7 +129,7 @@ fn xor(clock: &mut Clock) -> XorOutcome {
         "firmware: xor training: one step (batch of 4, Adam) {} instructions, {} epochs {} instructions",
         step_instructions,
         epochs,
-        fit_instructions + step_instructions
+        fit_instructions + shuffle_instructions + step_instructions
     );
     hprintln!("firmware: xor correct={}/4 loss={} epochs={}", correct, Fixed(metrics.loss, 4), epochs);
     XorOutcome { correct, step_instructions }
