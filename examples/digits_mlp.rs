@@ -14,13 +14,10 @@ mod common;
 
 use typenet::prelude::*;
 
-type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
-
-const EPOCHS: usize = 40;
-const SEED: u64 = 2026;
+use common::{MLP_EPOCHS, MLP_SEED, Mlp};
 
 fn main() {
-    let common::Digits { mut train, val, test } = common::digits(SEED);
+    let common::Digits { mut train, val, test } = common::digits(MLP_SEED);
     println!(
         "digits: {} training, {} validation, {} test samples; model {} parameters, {} bytes",
         train.len(),
@@ -30,15 +27,8 @@ fn main() {
         size_of::<Mlp>()
     );
 
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
-    let mut model = Mlp::default();
-    model.init_with(Init::HeUniform, &mut rng);
-    let config = Config { batch_size: 16, ..Config::default() };
-    let mut trainer = Trainer::new(Adam::new(2e-3), config);
-    let mut progress = common::Progress::new(EPOCHS);
-    let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &mut train, &val, EPOCHS, &mut rng, &mut progress)
-        .unwrap_or_else(|e| panic!("training failed: {e}"));
+    let mut progress = common::Progress::new(MLP_EPOCHS);
+    let (model, fit) = common::train_mlp(&mut train, &val, &mut progress);
     progress.finish();
 
     let dir = common::out_dir("digits_mlp");

@@ -3,7 +3,7 @@
 use crate::Scalar;
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Optimizer, c, decayed};
+use crate::optim::{Optimizer, c, decayed, powi};
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
 /// PyTorch's `Adam(lr, betas=(β₁, β₂), eps)` and `AdamW(..., weight_decay)`:
@@ -69,10 +69,9 @@ impl Optimizer for Adam {
         lr: f64,
     ) {
         state.t = state.t.saturating_add(1);
-        let t = state.t as f64;
-        let (b1, b2) = (self.beta1, self.beta2);
-        let correction1 = 1.0 - libm::pow(b1, t);
-        let sqrt_correction2 = libm::sqrt(1.0 - libm::pow(b2, t));
+        let t = u64::from(state.t);
+        let correction1 = 1.0 - powi(self.beta1, t);
+        let sqrt_correction2 = libm::sqrt(1.0 - powi(self.beta2, t));
         let step_size = T::from_f64(lr / correction1);
         let (beta1, beta2, eps) = (c::<T>(self.beta1), c::<T>(self.beta2), c::<T>(self.eps));
         let shrink = T::one() - T::from_f64(lr * self.weight_decay);

@@ -67,3 +67,54 @@ fn decayed<T: Scalar>(g: T, p: T, weight_decay: T) -> T {
 fn c<T: Scalar>(x: f64) -> T {
     T::from_f64(x)
 }
+
+/// `base` to the power `n`, by repeated squaring: at most two
+/// multiplications per bit of `n`.
+///
+/// Adam's bias corrections (`β₁ᵗ`, `β₂ᵗ`, every step) and the step and
+/// exponential schedules raise to integer powers. `libm::pow` does that in
+/// about 9,000 instructions on a core without a double-precision FPU (a
+/// Cortex-M4F: more than Adam's whole update of a small network) and
+/// brings 3 KB of code; this takes a few hundred. Each squaring doubles the
+/// relative error so far, so it is at most about `n·ε`, and for
+/// `0 ≤ base < 1` the absolute error stays below `ε/(1 − base)` for
+/// every `n`: at most 10⁻¹³ for β₂ = 0.999.
+fn powi(mut base: f64, mut n: u64) -> f64 {
+    let mut result = 1.0;
+    while n > 0 {
+        if n & 1 == 1 {
+            result *= base;
+        }
+        n >>= 1;
+        if n > 0 {
+            base *= base;
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::powi;
+
+    #[test]
+    fn powi_agrees_with_pow_within_its_bound() {
+        assert_eq!(powi(0.9, 0), 1.0);
+        assert_eq!(powi(0.9, 1), 0.9);
+        assert_eq!(powi(0.9, 2), 0.9 * 0.9);
+        assert_eq!(powi(2.0, 10), 1024.0);
+        assert_eq!(powi(0.5, 1100), 0.0);
+        assert_eq!(powi(-1.5, 3), -3.375);
+        for beta in [0.5, 0.9, 0.95, 0.99, 0.999, 0.9999] {
+            let exponents = (0..3000).chain([10_000, 123_457, 1 << 20, u32::MAX as u64, u64::MAX]);
+            for t in exponents {
+                let (ours, pow) = (powi(beta, t), libm::pow(beta, t as f64));
+                let bound = f64::EPSILON / (1.0 - beta);
+                assert!((ours - pow).abs() <= bound, "{beta}^{t}: {ours} vs {pow}");
+                if t <= 64 {
+                    assert!((ours - pow).abs() <= 64.0 * f64::EPSILON * pow, "{beta}^{t}: {ours} vs {pow}");
+                }
+            }
+        }
+    }
+}

@@ -42,8 +42,8 @@ impl Schedule {
     pub fn lr(&self, base: f64, epoch: usize) -> f64 {
         let rate = match *self {
             Schedule::Constant => base,
-            Schedule::Step { every, gamma } => base * libm::pow(gamma, (epoch / every.max(1)) as f64),
-            Schedule::Exponential { gamma } => base * libm::pow(gamma, epoch as f64),
+            Schedule::Step { every, gamma } => base * super::powi(gamma, (epoch / every.max(1)) as u64),
+            Schedule::Exponential { gamma } => base * super::powi(gamma, epoch as u64),
             Schedule::Cosine { epochs, min_lr } => {
                 let progress = epoch.min(epochs) as f64 / epochs.max(1) as f64;
                 let min = min_lr;
