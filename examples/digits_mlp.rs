@@ -17,7 +17,7 @@ use typenet::prelude::*;
 type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
 
 const EPOCHS: usize = 40;
-const SEED: u64 = 2026;
+const SEED: u64 = common::SEED;
 
 fn main() {
     let common::Digits { mut train, val, test } = common::digits(SEED);
@@ -41,11 +41,7 @@ fn main() {
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     progress.finish();
 
-    let dir = common::out_dir("digits_mlp");
-    let (log, plot) = (dir.join("log.csv"), dir.join("curves.svg"));
-    common::write_log(&log, &progress.reports);
-    common::plot_curves(&plot, "digits, MLP 64-64-10, Adam", &progress.reports);
-    println!("wrote {} and {}", log.display(), plot.display());
+    common::save_curves("digits_mlp", "", "digits, MLP 64-64-10, Adam", &progress.reports);
 
     let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
     let test = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
