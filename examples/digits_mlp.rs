@@ -31,11 +31,7 @@ fn main() {
     let (model, fit) = common::train_mlp(&mut train, &val, &mut progress);
     progress.finish();
 
-    let dir = common::out_dir("digits_mlp");
-    let (log, plot) = (dir.join("log.csv"), dir.join("curves.svg"));
-    common::write_log(&log, &progress.reports);
-    common::plot_curves(&plot, "digits, MLP 64-64-10, Adam", &progress.reports);
-    println!("wrote {} and {}", log.display(), plot.display());
+    common::save_curves("digits_mlp", "", "digits, MLP 64-64-10, Adam", &progress.reports);
 
     let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
     let test = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");

@@ -13,15 +13,40 @@ use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::prelude::*;
 use typenet::train::Fit;
 
+/// The seed of the digits examples' split (and of their training runs), so
+/// that they all report on the same test part.
+pub const SEED: u64 = 2026;
+
 /// A digit: 8×8 pixels scaled to [0, 1], and its class.
 pub type Digit = Labelled<f32, U64>;
 
+/// A digit read row by row, for the recurrent models: 8 time steps of the
+/// 8 pixels of a row, and its class.
+pub type DigitRows = (Matrix<f32, U8, U8>, usize);
+
 /// The digits data set (`data/digits.csv`), pixels scaled to [0, 1]
-/// (pixel / 16), split 60/20/20 stratified with `seed`.
-pub struct Digits {
-    pub train: Vec<Digit>,
-    pub val: Vec<Digit>,
-    pub test: Vec<Digit>,
+/// (pixel / 16), split 60/20/20 stratified with `seed`; each sample a
+/// [`Digit`] or, through [`Digits::rows`], a [`DigitRows`].
+pub struct Digits<S = Digit> {
+    pub train: Vec<S>,
+    pub val: Vec<S>,
+    pub test: Vec<S>,
+}
+
+impl Digits {
+    /// The same split with every digit read row by row, top to bottom.
+    pub fn rows(&self) -> Digits<DigitRows> {
+        let rows = |part: &[Digit]| -> Vec<DigitRows> {
+            part.iter()
+                .map(|(pixels, class)| {
+                    let mut rows = Matrix::<f32, U8, U8>::default();
+                    rows.as_flat_mut().copy_from_slice(pixels.as_flat());
+                    (rows, *class)
+                })
+                .collect()
+        };
+        Digits { train: rows(&self.train), val: rows(&self.val), test: rows(&self.test) }
+    }
 }
 
 pub fn digits(seed: u64) -> Digits {
@@ -40,7 +65,7 @@ pub fn digits(seed: u64) -> Digits {
 pub type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
 
 /// The seed of the digits split and of the MLP's training.
-pub const MLP_SEED: u64 = 2026;
+pub const MLP_SEED: u64 = SEED;
 
 /// Epochs the MLP trains for.
 pub const MLP_EPOCHS: usize = 40;
@@ -125,6 +150,16 @@ impl Monitor for Progress {
         self.reports.push(*report);
         ControlFlow::Continue(())
     }
+}
+
+/// Writes every epoch's report to `out/<example>/<prefix>log.csv` and their
+/// curves to `out/<example>/<prefix>curves.svg`, and says so.
+pub fn save_curves(example: &str, prefix: &str, title: &str, reports: &[EpochReport]) {
+    let dir = out_dir(example);
+    let (log, plot) = (dir.join(format!("{prefix}log.csv")), dir.join(format!("{prefix}curves.svg")));
+    write_log(&log, reports);
+    plot_curves(&plot, title, reports);
+    println!("wrote {} and {}", log.display(), plot.display());
 }
 
 /// Writes every epoch's report as CSV.

@@ -23,7 +23,8 @@ pub(super) fn add_affine<T: Scalar, G: ArrayLength, H: ArrayLength, C: ArrayLeng
 }
 
 /// The backward pass of `W·x + b` for the gradient `d` of its output: adds
-/// `d·xᵀ` into `grad_w`, `d` into `grad_b` and `Wᵀ·d` into `dx`.
+/// `d·xᵀ` into `grad_w`, `d` into `grad_b` and, when `dx` is given, `Wᵀ·d`
+/// into it (the first layer of a network needs no input gradient).
 #[inline]
 pub(super) fn add_affine_backward<T: Scalar, G: ArrayLength, H: ArrayLength, C: ArrayLength>(
     w: &GateWeights<T, G, H, C>,
@@ -31,14 +32,27 @@ pub(super) fn add_affine_backward<T: Scalar, G: ArrayLength, H: ArrayLength, C: 
     x: &Vector<T, C>,
     grad_w: &mut GateWeights<T, G, H, C>,
     grad_b: &mut GateBiases<T, G, H>,
-    dx: &mut Vector<T, C>,
+    dx: Option<&mut Vector<T, C>>,
 ) {
     let rows = w.iter().flatten().zip(grad_w.iter_mut().flatten());
-    for (((row, grad_row), gb), &dk) in rows.zip(grad_b.iter_mut().flatten()).zip(d.iter().flatten()) {
-        *gb = *gb + dk;
-        for (((g, &xc), dxc), &wc) in grad_row.iter_mut().zip(x.iter()).zip(dx.iter_mut()).zip(row.iter()) {
-            *g = *g + dk * xc;
-            *dxc = *dxc + dk * wc;
+    let rows = rows.zip(grad_b.iter_mut().flatten()).zip(d.iter().flatten());
+    match dx {
+        Some(dx) => {
+            for (((row, grad_row), gb), &dk) in rows {
+                *gb = *gb + dk;
+                for (((g, &xc), dxc), &wc) in grad_row.iter_mut().zip(x.iter()).zip(dx.iter_mut()).zip(row.iter()) {
+                    *g = *g + dk * xc;
+                    *dxc = *dxc + dk * wc;
+                }
+            }
+        }
+        None => {
+            for (((_, grad_row), gb), &dk) in rows {
+                *gb = *gb + dk;
+                for (g, &xc) in grad_row.iter_mut().zip(x.iter()) {
+                    *g = *g + dk * xc;
+                }
+            }
         }
     }
 }
@@ -238,6 +252,19 @@ macro_rules! recurrent_layer {
                 grads: &mut Self,
             ) -> $crate::shape::Matrix<T, L, I> {
                 $crate::layers::recurrent::Recurrent::backward_from(self, xs, cache, d_ys, grads).0
+            }
+
+            /// Backpropagation through time without `dL/dxs`: skips
+            /// `W_ihᵀ·d` at every step.
+            #[inline]
+            fn backward_params(
+                &self,
+                xs: &$crate::shape::Matrix<T, L, I>,
+                cache: &Self::Cache,
+                d_ys: &Self::Output,
+                grads: &mut Self,
+            ) {
+                $crate::layers::recurrent::through_time(self, xs, cache, d_ys, grads, None);
             }
         }
     };

@@ -107,7 +107,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Gru<I, H, T> {
         _: &Vector<T, H>,
         gates: &GateBiases<T, U4, H>,
         dh: &mut Vector<T, H>,
-        dx: &mut Vector<T, I>,
+        dx: Option<&mut Vector<T, I>>,
         grads: &mut Self,
     ) {
         let one = T::one();
@@ -123,7 +123,14 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Gru<I, H, T> {
             dh[k] = dh[k] * z;
         }
         add_affine_backward(&self.weight_ih, &d_input_side, x, &mut grads.weight_ih, &mut grads.bias_ih, dx);
-        add_affine_backward(&self.weight_hh, &d_hidden_side, previous, &mut grads.weight_hh, &mut grads.bias_hh, dh);
+        add_affine_backward(
+            &self.weight_hh,
+            &d_hidden_side,
+            previous,
+            &mut grads.weight_hh,
+            &mut grads.bias_hh,
+            Some(dh),
+        );
     }
 }
 
@@ -141,6 +148,11 @@ mod tests {
     fn steps_give_the_sequence_outputs() {
         testing::assert_streaming_matches_sequence::<Gru<U3, U4, f64>, f64>(8);
         testing::assert_streaming_matches_sequence::<Gru<U3, U4, f32>, f32>(9);
+    }
+
+    #[test]
+    fn backward_params_gives_the_gradients_of_backward() {
+        testing::assert_backward_params_matches_backward::<Gru<U3, U4, f64>>(12);
     }
 
     #[test]

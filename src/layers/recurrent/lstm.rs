@@ -140,7 +140,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Lstm<I, H, T> {
         next: &LstmState<T, H>,
         gates: &GateBiases<T, U4, H>,
         d: &mut LstmState<T, H>,
-        dx: &mut Vector<T, I>,
+        dx: Option<&mut Vector<T, I>>,
         grads: &mut Self,
     ) {
         let one = T::one();
@@ -157,7 +157,14 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Lstm<I, H, T> {
             d.h[k] = T::zero();
         }
         add_affine_backward(&self.weight_ih, &da, x, &mut grads.weight_ih, &mut grads.bias_ih, dx);
-        add_affine_backward(&self.weight_hh, &da, &previous.h, &mut grads.weight_hh, &mut grads.bias_hh, &mut d.h);
+        add_affine_backward(
+            &self.weight_hh,
+            &da,
+            &previous.h,
+            &mut grads.weight_hh,
+            &mut grads.bias_hh,
+            Some(&mut d.h),
+        );
     }
 }
 
@@ -175,6 +182,11 @@ mod tests {
     fn steps_give_the_sequence_outputs() {
         testing::assert_streaming_matches_sequence::<Lstm<U3, U4, f64>, f64>(5);
         testing::assert_streaming_matches_sequence::<Lstm<U3, U4, f32>, f32>(6);
+    }
+
+    #[test]
+    fn backward_params_gives_the_gradients_of_backward() {
+        testing::assert_backward_params_matches_backward::<Lstm<U3, U4, f64>>(11);
     }
 
     #[test]

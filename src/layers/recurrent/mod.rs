@@ -67,7 +67,10 @@
 //!
 //! Backpropagation through time over the whole sequence: the training
 //! forward keeps each step's state and gates in a [`SequenceCache`] of fixed
-//! size, and the backward pass walks the steps from last to first.
+//! size, and the backward pass walks the steps from last to first. A
+//! recurrent layer first in a network needs no gradient for its input:
+//! [`Train::backward_params`](crate::Train::backward_params), which the
+//! trainer calls, skips `W_ihᵀ·d` at every step.
 
 use core::fmt::Debug;
 
@@ -157,8 +160,9 @@ pub trait Recurrent: sealed::Sealed + Sized {
 
     /// Back-propagates through one step that went from `previous` to
     /// `next` by input `x` with `gates`: on entry `d_state` holds dL/d`next`,
-    /// on return dL/d`previous`; dL/d`x` is *added* into `dx` and
-    /// dL/dθ into `grads`.
+    /// on return dL/d`previous`; dL/dθ is *added* into `grads` and, when
+    /// `dx` is given, dL/d`x` into it (`None` skips `W_ihᵀ·d`, for a layer
+    /// whose input needs no gradient).
     #[allow(clippy::too_many_arguments)]
     fn step_backward(
         &self,
@@ -167,7 +171,7 @@ pub trait Recurrent: sealed::Sealed + Sized {
         next: &Self::State,
         gates: &Self::Gates,
         d_state: &mut Self::State,
-        dx: &mut Vector<Self::Scalar, Self::InputSize>,
+        dx: Option<&mut Vector<Self::Scalar, Self::InputSize>>,
         grads: &mut Self,
     );
 
@@ -233,16 +237,33 @@ pub trait Recurrent: sealed::Sealed + Sized {
         grads: &mut Self,
     ) -> (Matrix<Self::Scalar, L, Self::InputSize>, Self::State) {
         let mut d_xs = Matrix::<Self::Scalar, L, Self::InputSize>::default();
-        let mut d_state = Self::State::default();
-        for t in (0..L::USIZE).rev() {
-            let previous = if t == 0 { &cache.initial } else { &cache.states[t - 1] };
-            for (d, &dy) in Self::hidden_mut(&mut d_state).iter_mut().zip(d_ys[t].iter()) {
-                *d = *d + dy;
-            }
-            self.step_backward(&xs[t], previous, &cache.states[t], &cache.gates[t], &mut d_state, &mut d_xs[t], grads);
-        }
+        let d_state = through_time(self, xs, cache, d_ys, grads, Some(&mut d_xs));
         (d_xs, d_state)
     }
+}
+
+/// Backpropagation through time, the loop behind
+/// [`Recurrent::backward_from`] and [`Train::backward_params`](crate::Train::backward_params):
+/// adds dL/dθ into `grads`, dL/d`xs` into `d_xs` when given, and returns
+/// dL/d(initial state).
+pub(crate) fn through_time<C: Recurrent, L: ArrayLength>(
+    cell: &C,
+    xs: &Matrix<C::Scalar, L, C::InputSize>,
+    cache: &SequenceCache<C, L>,
+    d_ys: &Matrix<C::Scalar, L, C::HiddenSize>,
+    grads: &mut C,
+    mut d_xs: Option<&mut Matrix<C::Scalar, L, C::InputSize>>,
+) -> C::State {
+    let mut d_state = C::State::default();
+    for t in (0..L::USIZE).rev() {
+        let previous = if t == 0 { &cache.initial } else { &cache.states[t - 1] };
+        for (d, &dy) in C::hidden_mut(&mut d_state).iter_mut().zip(d_ys[t].iter()) {
+            *d = *d + dy;
+        }
+        let dx = d_xs.as_deref_mut().map(|d_xs| &mut d_xs[t]);
+        cell.step_backward(&xs[t], previous, &cache.states[t], &cache.gates[t], &mut d_state, dx, grads);
+    }
+    d_state
 }
 
 /// What a recurrent layer's training forward keeps for backpropagation
@@ -477,6 +498,30 @@ pub(crate) mod testing {
         assert_eq!((cache.initial(), cache.states().last()), (&start, Some(&whole)));
         assert_eq!(trained, whole);
         assert_ne!(start, whole);
+    }
+
+    /// `backward_params`, which skips dL/dxs, adds the same parameter
+    /// gradients as `backward`, bit for bit, into gradients that already
+    /// hold some (they accumulate).
+    pub fn assert_backward_params_matches_backward<C>(seed: u64)
+    where
+        C: Recurrent<Scalar = f64> + Params<f64, Grads = C> + Default + Clone + PartialEq + core::fmt::Debug,
+        C: Train<Matrix<f64, U5, C::InputSize>, Output = Out<C, U5>, Cache = SequenceCache<C, U5>>,
+    {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let (mut cell, mut start) = (C::default(), C::default());
+        randomize(&mut cell, &mut rng);
+        randomize(&mut start, &mut rng);
+        let xs = random_sequence(&mut rng);
+        let d_ys: Out<C, U5> = random_sequence(&mut rng);
+        let mut cache = SequenceCache::default();
+        cell.forward_train(&xs, &mut cache, &mut NoRng);
+        let (mut with_dx, mut without) = (start.clone(), start.clone());
+        let dx = cell.backward(&xs, &cache, &d_ys, &mut with_dx);
+        cell.backward_params(&xs, &cache, &d_ys, &mut without);
+        assert_eq!(with_dx, without);
+        assert_ne!(with_dx, start);
+        assert!(dx.as_flat().iter().all(|d| *d != 0.0));
     }
 
     /// PyTorch's default bounds every parameter by 1/√H; other schemes use

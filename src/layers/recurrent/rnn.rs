@@ -82,7 +82,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Rnn<I, H, T> {
         next: &Vector<T, H>,
         _: &(),
         dh: &mut Vector<T, H>,
-        dx: &mut Vector<T, I>,
+        dx: Option<&mut Vector<T, I>>,
         grads: &mut Self,
     ) {
         let mut da = GateBiases::<T, U1, H>::default();
@@ -91,7 +91,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Rnn<I, H, T> {
             *dh = T::zero();
         }
         add_affine_backward(&self.weight_ih, &da, x, &mut grads.weight_ih, &mut grads.bias_ih, dx);
-        add_affine_backward(&self.weight_hh, &da, previous, &mut grads.weight_hh, &mut grads.bias_hh, dh);
+        add_affine_backward(&self.weight_hh, &da, previous, &mut grads.weight_hh, &mut grads.bias_hh, Some(dh));
     }
 }
 
@@ -109,6 +109,11 @@ mod tests {
     fn steps_give_the_sequence_outputs() {
         testing::assert_streaming_matches_sequence::<Rnn<U3, U4, f64>, f64>(2);
         testing::assert_streaming_matches_sequence::<Rnn<U3, U4, f32>, f32>(3);
+    }
+
+    #[test]
+    fn backward_params_gives_the_gradients_of_backward() {
+        testing::assert_backward_params_matches_backward::<Rnn<U3, U4, f64>>(10);
     }
 
     #[test]
