@@ -221,6 +221,13 @@ fn accuracy(run: &Run) -> (f64, f64, f64) {
     (mean, all.clone().fold(1.0, f64::min), all.fold(0.0, f64::max))
 }
 
+/// The mean validation loss over the seeds that did not diverge (`None` if
+/// all did).
+fn val_loss(run: &Run) -> Option<f64> {
+    let losses: Vec<f64> = run.trained.iter().flatten().map(|m| m.loss).collect();
+    (!losses.is_empty()).then(|| losses.iter().sum::<f64>() / losses.len() as f64)
+}
+
 fn main() {
     let start = Instant::now();
     let digits = common::digits(SEED);
@@ -282,6 +289,7 @@ fn table(runs: &[Run]) -> String {
         "‖dW1‖",
         "‖dW10‖",
         "log₁₀ ‖dW1‖/‖dW10‖",
+        "val loss (mean)",
         "val accuracy (mean of 3)",
         "lowest–highest",
     ];
@@ -300,6 +308,7 @@ fn table(runs: &[Run]) -> String {
                 format!("{:.2e}", r.grad_norm[0]),
                 format!("{:.2e}", r.grad_norm[LAYERS - 1]),
                 format!("{:.1}", log10_ratio(r)),
+                val_loss(r).map_or("—".into(), |l| format!("{l:.3}")),
                 format!("{mean:.4}{note}"),
                 format!("{lowest:.4}–{highest:.4}"),
             ]

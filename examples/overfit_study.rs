@@ -12,7 +12,9 @@
 //!
 //! Writes `out/overfit_study/table.md`, `out/overfit_study/curves.csv` and
 //! `out/overfit_study/overfit_study.svg`, and ends with one line:
-//! `overfit_study: ...`.
+//! `overfit_study: ...` with the gaps of no regularisation, L2 0.001, L1
+//! 0.001, dropout 0.5 and all the data, and the best validation accuracy of
+//! the settings on 100 digits.
 //!
 //! ```text
 //! cargo run --release --example overfit_study
@@ -207,19 +209,17 @@ fn main() {
 
     let find = |name: &str| runs.iter().find(|r| r.setting.name == name).expect("every setting ran");
     let small = &runs[..SETTINGS.len()];
-    let best = small.iter().max_by(|a, b| a.last().val.accuracy.total_cmp(&b.last().val.accuracy)).expect("runs");
+    let best = small.iter().map(|r| r.last().val.accuracy).fold(0.0, f64::max);
     let (none, full) = (find("none"), find("none, all training digits"));
     println!(
         "overfit_study: train_samples={} none_gap={:.4} l2_gap={:.4} l1_gap={:.4} dropout_gap={:.4} \
-         none_val_accuracy={:.4} best=\"{}\" best_val_accuracy={:.4} all_data_gap={:.4} seconds={:.1}",
+         none_val_accuracy={:.4} best_val_accuracy={best:.4} all_data_gap={:.4} seconds={:.1}",
         train.len(),
         none.gap(),
         find("L2 0.001").gap(),
         find("L1 0.001").gap(),
         find("dropout 0.5").gap(),
         none.last().val.accuracy,
-        best.setting.name,
-        best.last().val.accuracy,
         full.gap(),
         start.elapsed().as_secs_f64()
     );
