@@ -40,6 +40,15 @@
 //! }
 //! ```
 //!
+//! # Learn
+//!
+//! The [`guide`] is the classic "neural network from scratch" course,
+//! executable: the training loop, activations, costs, the backward pass,
+//! optimisers, initialisation, regularisation, monitoring, hyperparameters,
+//! convolutional and recurrent networks, and firmware, a chapter each, with
+//! the equations, the types that implement them, an example that runs, and
+//! what the experiments in `examples/` measured.
+//!
 //! # Where things are
 //!
 //! - [`shape`]: `Vector`, `Matrix`, `Tensor3` and the shape rules.
@@ -61,6 +70,7 @@
 //! - [`mod@io`]: parameters (and gradients, optimiser state) to bytes and
 //!   back, in PyTorch's order, with a checked header; `tools/` has the
 //!   PyTorch side.
+//! - [`guide`]: the course, a chapter per topic (documentation only).
 //!
 //! # Features
 //!
@@ -77,6 +87,7 @@ extern crate std;
 pub mod chain;
 pub mod check;
 pub mod data;
+pub mod guide;
 pub mod init;
 pub mod io;
 pub mod layer;

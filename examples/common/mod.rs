@@ -176,62 +176,182 @@ pub fn write_log(path: &Path, reports: &[EpochReport]) {
 /// Plots training and validation loss and accuracy against the epoch as
 /// an SVG image (text is drawn by the viewer, so no font is needed here).
 pub fn plot_curves(path: &Path, title: &str, reports: &[EpochReport]) {
-    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
+    let panels = ["loss", "accuracy"].map(|name| train_val_panel(name, "epoch", name, reports));
+    plot_panels(path, title, (1, 2), (1000, 420), &panels);
+}
+
+/// One line on a panel.
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// How a panel's y axis runs.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Axis {
+    /// From 0 to a little above the largest value.
+    FromZero,
+    /// From a little below the smallest value to 1.
+    Accuracy,
+    /// Powers of ten, from the smallest to the largest positive value
+    /// (values at or below 0 are left out).
+    Log,
+    /// From the first value to the second, cutting off what lies outside.
+    Fixed(f64, f64),
+}
+
+pub use plotters::prelude::SeriesLabelPosition as LegendAt;
+
+/// A chart: a caption, axis names, how the y axis runs, where the legend
+/// goes (`None` for no legend), and its lines.
+pub struct Panel {
+    pub caption: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub y_axis: Axis,
+    pub legend: Option<LegendAt>,
+    pub series: Vec<Series>,
+}
+
+/// A panel of one metric on the training and validation sets, against the
+/// epoch (`pick` is `"loss"` or `"accuracy"`).
+pub fn train_val_panel(caption: &str, x_desc: &str, pick: &str, reports: &[EpochReport]) -> Panel {
+    let metric = |m: &Metrics| if pick == "loss" { m.loss } else { m.accuracy };
+    let train = reports.iter().map(|r| (r.epoch as f64, metric(&r.train))).collect();
+    let val: Vec<_> = reports.iter().filter_map(|r| r.val.as_ref().map(|v| (r.epoch as f64, metric(v)))).collect();
+    let mut series = vec![Series { name: "training".into(), points: train }];
+    if !val.is_empty() {
+        series.push(Series { name: "validation".into(), points: val });
+    }
+    let (y_axis, legend) = if pick == "loss" {
+        (Axis::FromZero, Some(LegendAt::UpperRight))
+    } else {
+        (Axis::Accuracy, Some(LegendAt::LowerRight))
+    };
+    Panel { caption: caption.into(), x_desc: x_desc.into(), y_desc: pick.into(), y_axis, legend, series }
+}
+
+/// The ten colours of matplotlib's `tab10`, for the lines of a panel.
+pub const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Draws `panels` row by row on a `grid` of (rows, columns) as an SVG image
+/// of `size` pixels, under `title`.
+pub fn plot_panels(path: &Path, title: &str, grid: (usize, usize), size: (u32, u32), panels: &[Panel]) {
+    let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).expect("drawing");
     let root = root.titled(title, ("sans-serif", 22)).expect("drawing");
-    let (left, right) = root.split_horizontally(500);
-    let epochs = reports.len().max(1) as f64;
-    let val = |f: fn(&Metrics) -> f64| -> Vec<(f64, f64)> {
-        reports.iter().filter_map(|r| r.val.as_ref().map(|v| (r.epoch as f64, f(v)))).collect()
+    for (area, panel) in root.split_evenly(grid).iter().zip(panels) {
+        draw_panel(area, panel);
+    }
+    root.present().unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, panel: &Panel) {
+    let log = panel.y_axis == Axis::Log;
+    let y = |v: f64| match panel.y_axis {
+        Axis::Log => v.log10(),
+        Axis::Fixed(lo, hi) => v.clamp(lo, hi),
+        _ => v,
     };
-    let train =
-        |f: fn(&Metrics) -> f64| -> Vec<(f64, f64)> { reports.iter().map(|r| (r.epoch as f64, f(&r.train))).collect() };
-    type Pick = fn(&Metrics) -> f64;
-    let panels: [(&DrawingArea<_, _>, &str, Pick); 2] =
-        [(&left, "loss", |m| m.loss), (&right, "accuracy", |m| m.accuracy)];
-    for (area, name, pick) in panels {
-        let (train_points, val_points) = (train(pick), val(pick));
-        let all = train_points.iter().chain(&val_points).map(|p| p.1);
-        let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let (lo, hi) = if name == "accuracy" { (lo.min(1.0) - 0.02, 1.0) } else { (0.0, hi * 1.05) };
-        let mut chart = ChartBuilder::on(area)
-            .caption(name, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(52)
-            .build_cartesian_2d(0.0..epochs, lo..hi)
-            .expect("drawing");
+    let points = |s: &Series| -> Vec<(f64, f64)> {
+        s.points.iter().filter(|p| p.1.is_finite() && (!log || p.1 > 0.0)).map(|&(x, v)| (x, y(v))).collect()
+    };
+    let lines: Vec<Vec<(f64, f64)>> = panel.series.iter().map(points).collect();
+    let bounds = |pick: fn(&(f64, f64)) -> f64| {
+        let all = lines.iter().flatten().map(pick);
+        all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    };
+    let ((x_lo, x_hi), (lo, hi)) = (bounds(|p| p.0), bounds(|p| p.1));
+    let (x_lo, x_hi) = if x_lo < x_hi { (x_lo, x_hi) } else { (0.0, 1.0) };
+    let (lo, hi) = match panel.y_axis {
+        Axis::Accuracy => (lo.min(1.0) - 0.02, 1.0),
+        Axis::FromZero => (0.0, if hi > 0.0 { hi * 1.05 } else { 1.0 }),
+        Axis::Log if lo <= hi => (lo.floor(), hi.ceil().max(lo.floor() + 1.0)),
+        Axis::Log => (0.0, 1.0),
+        Axis::Fixed(lo, hi) => (lo, hi),
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x_lo..x_hi, lo..hi)
+        .expect("drawing");
+    // On a log axis, a label at each power of ten that fits, and only there.
+    let decades = (hi - lo).round() as usize;
+    let y_labels = if log { (decades + 1).min(10) } else { 10 };
+    let power_label = |v: &f64| if (v - v.round()).abs() < 1e-6 { format!("1e{}", v.round()) } else { String::new() };
+    chart
+        .configure_mesh()
+        .x_desc(&panel.x_desc)
+        .y_desc(&panel.y_desc)
+        .y_labels(y_labels)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|v| if log { power_label(v) } else { format!("{v:.2}") })
+        .draw()
+        .expect("drawing");
+    for ((series, line), color) in panel.series.iter().zip(lines).zip(COLORS.iter().cycle()) {
+        let color = *color;
         chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .y_desc(name)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .draw()
-            .expect("drawing");
-        let blue = RGBColor(31, 119, 180);
-        let orange = RGBColor(255, 127, 14);
-        chart
-            .draw_series(LineSeries::new(train_points, blue.stroke_width(2)))
+            .draw_series(LineSeries::new(line, color.stroke_width(2)))
             .expect("drawing")
-            .label("training")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2)));
-        if !val_points.is_empty() {
-            chart
-                .draw_series(LineSeries::new(val_points, orange.stroke_width(2)))
-                .expect("drawing")
-                .label("validation")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
-        }
-        let position = if name == "loss" { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::LowerRight };
+            .label(series.name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    if let Some(position) = &panel.legend {
         chart
             .configure_series_labels()
-            .position(position)
+            .position(position.clone())
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
             .expect("drawing");
     }
-    root.present().unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// A Markdown table with `header` and `rows` (cells already formatted).
+pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::from("|");
+        cells.for_each(|c| {
+            let _ = write!(out, " {c} |");
+        });
+        out.push('\n');
+        out
+    };
+    let mut out = line(&mut header.iter().copied());
+    out.push_str(&line(&mut header.iter().map(|_| "---")));
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// Writes `text` to `path`, or stops with a message naming the file.
+pub fn write_file(path: &Path, text: &str) {
+    fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// Runs `f` once per seed, each on its own thread, and returns the results
+/// in the order of `seeds`. Each run is seeded, so the results do not
+/// depend on how the threads are scheduled.
+pub fn per_seed<T: Send>(seeds: &[u64], f: impl Fn(u64) -> T + Sync) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = seeds.iter().map(|&seed| scope.spawn(move || f(seed))).collect();
+        handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
+    })
 }
 
 /// A digit as a 1×8×8 image, channels first, for convolutional networks.
