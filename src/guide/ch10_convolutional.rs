@@ -48,6 +48,12 @@
 //! optimisers and the [`Trainer`](crate::train::Trainer) do not care what
 //! the layers are.
 //!
+//! On the digits as 1×8×8 images, the `digits_cnn` example (`Conv2d` 1→8
+//! 3×3 with padding 1, ReLU, `MaxPool2d<U2>`, `Conv2d` 8→16 3×3, ReLU,
+//! `Flatten`, `Dense` 64→10; 1,898 parameters) reaches 0.9833 test accuracy
+//! after 40 epochs of Adam, in about 2 seconds: the accuracy of the 64-64-10
+//! MLP with less than half its parameters.
+//!
 //! # Example: bars, vertical or horizontal
 //!
 //! Bars of length 4 on 6 × 6 images, in every row and column, starting at
