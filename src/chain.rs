@@ -164,6 +164,40 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
         self.0.backward_params(input, cache, grad_output, &mut grads.0);
     }
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        self.0.forward_train_block(n, inputs, caches, outputs, rng);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: [&mut In; B],
+    ) {
+        self.0.backward_block(n, inputs, caches, grad_outputs, &mut grads.0, grad_inputs);
+    }
+    #[inline]
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+    ) {
+        self.0.backward_params_block(n, inputs, caches, grad_outputs, &mut grads.0);
+    }
 }
 
 impl<In, A, Rest> Train<In> for (A, Rest)
@@ -188,6 +222,66 @@ where
         let grad_mid = self.1.backward(&cache.mid, &cache.tail, grad_output, &mut grads.1);
         self.0.backward_params(input, &cache.head, &grad_mid, &mut grads.0);
     }
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        let (heads, mut mids, tails) = split_links(caches);
+        self.0.forward_train_block(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
+        self.1.forward_train_block(n, mids.map(|m| &*m), tails, outputs, rng);
+    }
+    /// The gradients of the block's middle values live on the stack:
+    /// `B` outputs of the first layer.
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: [&mut In; B],
+    ) {
+        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
+        let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
+        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, grad_mids.each_mut());
+        let heads = caches.map(|c| &c.head);
+        self.0.backward_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0, grad_inputs);
+    }
+    #[inline]
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+    ) {
+        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
+        let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
+        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, grad_mids.each_mut());
+        let heads = caches.map(|c| &c.head);
+        self.0.backward_params_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0);
+    }
+}
+
+/// Splits a block of links into their heads, middle values and tails.
+#[allow(clippy::type_complexity)]
+fn split_links<'a, H, M, T, const B: usize>(
+    links: [&'a mut Link<H, M, T>; B],
+) -> ([&'a mut H; B], [&'a mut M; B], [&'a mut T; B]) {
+    let mut parts = links.map(|Link { head, mid, tail }| (Some(head), Some(mid), Some(tail)));
+    // Each `take` finds the value put there just above: the `None` arms
+    // cannot run, and the optimiser removes them.
+    let heads = core::array::from_fn(|b| parts[b].0.take().unwrap_or_else(|| unreachable!()));
+    let mids = core::array::from_fn(|b| parts[b].1.take().unwrap_or_else(|| unreachable!()));
+    let tails = core::array::from_fn(|b| parts[b].2.take().unwrap_or_else(|| unreachable!()));
+    (heads, mids, tails)
 }
 
 /// Typed access to the layer at index `N` of a chain (`U0` is the first).

@@ -77,6 +77,7 @@ pub mod check;
 pub mod data;
 pub mod init;
 pub mod io;
+mod kernel;
 pub mod layer;
 pub mod layers;
 pub mod loss;

@@ -5,6 +5,7 @@ use rand::Rng;
 
 use crate::Scalar;
 use crate::init::{Init, Initialize};
+use crate::kernel;
 use crate::layer::{Layer, Params, Train};
 use crate::memory::Zeroable;
 use crate::shape::{Matrix, Tensor, Vector};
@@ -90,10 +91,8 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Layer<Vector<T, I>> for Dense<I,
 
     #[inline]
     fn forward(&self, x: &Vector<T, I>) -> Vector<T, O> {
-        let mut y = self.bias.clone();
-        for (yo, row) in y.iter_mut().zip(self.weight.iter()) {
-            *yo = *yo + dot(row, x);
-        }
+        let mut y = Vector::<T, O>::default();
+        kernel::dense_forward(&self.weight, &self.bias, &[x], &mut [&mut y]);
         y
     }
 }
@@ -126,24 +125,56 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         self.forward(x)
     }
 
-    fn backward(&self, x: &Vector<T, I>, cache: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
-        self.backward_params(x, cache, dy, grads);
+    fn backward(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
+        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
         let mut dx = Vector::<T, I>::default();
-        for (row, &d) in self.weight.iter().zip(dy.iter()) {
-            for (dxi, &w) in dx.iter_mut().zip(row.iter()) {
-                *dxi = *dxi + w * d;
-            }
-        }
+        kernel::dense_input_grads(&self.weight, &[dy], &mut [&mut dx]);
         dx
     }
 
     fn backward_params(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) {
-        for ((grow, gb), &d) in grads.weight.iter_mut().zip(grads.bias.iter_mut()).zip(dy.iter()) {
-            *gb = *gb + d;
-            for (g, &xi) in grow.iter_mut().zip(x.iter()) {
-                *g = *g + d * xi;
-            }
-        }
+        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
+    }
+
+    /// The block as one matrix product, `Y = X·Wᵀ + b`.
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, I>; B],
+        _: [&mut (); B],
+        mut outputs: [&mut Vector<T, O>; B],
+        _: &mut R,
+    ) {
+        let n = n.min(B);
+        kernel::dense_forward(&self.weight, &self.bias, &inputs[..n], &mut outputs[..n]);
+    }
+
+    /// `dW += dYᵀ·X`, `db += Σ dy` and `dX = dY·W` over the block.
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, I>; B],
+        _: [&(); B],
+        grad_outputs: [&Vector<T, O>; B],
+        grads: &mut Self,
+        mut grad_inputs: [&mut Vector<T, I>; B],
+    ) {
+        let n = n.min(B);
+        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
+        kernel::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
+    }
+
+    /// `dW += dYᵀ·X` and `db += Σ dy` over the block; no input gradient.
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, I>; B],
+        _: [&(); B],
+        grad_outputs: [&Vector<T, O>; B],
+        grads: &mut Self,
+    ) {
+        let n = n.min(B);
+        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
     }
 }
 

@@ -40,12 +40,25 @@ impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntrop
         }
     }
 
+    /// One exponential per logit: `e = exp(x − max)`, softmax `e / Σe`,
+    /// loss `max + ln Σe − x_c`.
     fn loss_grad(&self, x: &Vector<T, N>, &class: &usize, grad: &mut Vector<T, N>) -> T {
-        let lse = log_sum_exp(x);
-        for (i, (g, &xi)) in grad.iter_mut().zip(x.iter()).enumerate() {
-            *g = (xi - lse).exp() - if i == class { T::one() } else { T::zero() };
+        let Some(&xc) = x.get(class) else {
+            grad.iter_mut().for_each(|g| *g = T::nan());
+            return T::nan();
+        };
+        let m = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+        let mut sum = T::zero();
+        for (g, &xi) in grad.iter_mut().zip(x.iter()) {
+            *g = (xi - m).exp();
+            sum = sum + *g;
         }
-        self.loss(x, &class)
+        let inv = T::one() / sum;
+        for g in grad.iter_mut() {
+            *g = *g * inv;
+        }
+        grad[class] = grad[class] - T::one();
+        m + sum.ln() - xc
     }
 
     fn is_correct(&self, x: &Vector<T, N>, &class: &usize) -> bool {

@@ -165,37 +165,72 @@ impl fmt::Display for TrainError {
 #[cfg(feature = "std")]
 impl std::error::Error for TrainError {}
 
+/// The number of samples a [`Trainer`] runs through the network together
+/// unless told otherwise (its `B`).
+pub const DEFAULT_BLOCK: usize = 16;
+
 /// The state of training a model `M` on inputs `X` with optimiser `O`.
-pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer> {
+///
+/// Samples go through the network in blocks of up to `B` (a mini-batch of
+/// any runtime size is cut into blocks), so layers such as `Dense` work on
+/// a matrix of samples at once. The trainer keeps `B` caches and `B` outputs
+/// and their gradients, and the backward pass holds `B` of each layer's
+/// output gradients on the stack: a smaller `B` (down to 1) saves memory on
+/// a microcontroller, the default suits a workstation. The results do not
+/// depend on `B` beyond the rounding of sums.
+pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAULT_BLOCK> {
     /// The optimiser's hyperparameters.
     pub optimizer: O,
     /// Batch size, schedule and regularisation.
     pub config: Config,
     grads: M::Grads,
-    cache: M::Cache,
+    caches: [M::Cache; B],
+    outputs: [M::Output; B],
+    grad_outputs: [M::Output; B],
     state: O::State<M::Grads>,
 }
 
 impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
-    /// A trainer with zeroed gradients and fresh optimiser state.
+    /// A trainer with zeroed gradients and fresh optimiser state, running
+    /// blocks of [`DEFAULT_BLOCK`] samples.
     ///
     /// The trainer holds gradients and optimiser state the size of the model
     /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
     /// or [`new_in`](Self::new_in), which build it in place.
     pub fn new(optimizer: O, config: Config) -> Self {
-        Trainer { optimizer, config, grads: Default::default(), cache: Default::default(), state: Default::default() }
+        Self::with_block(optimizer, config)
+    }
+}
+
+impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
+    /// A trainer like [`new`](Trainer::new) running blocks of `B` samples:
+    /// `Trainer::<Net, X, Sgd, 1>::with_block(..)` keeps a single cache.
+    pub fn with_block(optimizer: O, config: Config) -> Self {
+        const { assert!(B > 0, "the block size B must be at least 1") };
+        Trainer {
+            optimizer,
+            config,
+            grads: Default::default(),
+            caches: core::array::from_fn(|_| Default::default()),
+            outputs: core::array::from_fn(|_| Default::default()),
+            grad_outputs: core::array::from_fn(|_| Default::default()),
+            state: Default::default(),
+        }
     }
 
     /// Builds the trainer in `slot` (a `static`, a field) without passing
     /// it through the stack.
     pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
+        const { assert!(B > 0, "the block size B must be at least 1") };
         let this = slot.as_mut_ptr();
         // SAFETY: every field is written exactly once before the slot is
         // assumed initialised: the buffers are zero-filled (valid, as they
         // are `Zeroable`) and the two small fields are written whole.
         unsafe {
             core::ptr::addr_of_mut!((*this).grads).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).cache).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).caches).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).outputs).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).grad_outputs).write_bytes(0, 1);
             core::ptr::addr_of_mut!((*this).state).write_bytes(0, 1);
             core::ptr::addr_of_mut!((*this).optimizer).write(optimizer);
             core::ptr::addr_of_mut!((*this).config).write(config);
@@ -324,21 +359,51 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
         if batch.is_empty() {
             return Err(TrainError::EmptyData);
         }
+        // The whole step, inlined into a copy built for the widest vectors
+        // the CPU has.
+        crate::kernel::with_best_isa(|| self.step_blocks(model, loss, batch, lr, rng))
+    }
+
+    #[inline(always)]
+    fn step_blocks<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        batch: &[(X, Y)],
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
         zero_in_place(&mut self.grads);
-        let mut dy = M::Output::default();
         let (mut total, mut correct) = (0.0f64, 0usize);
-        for (x, y) in batch {
-            let out = model.forward_train(x, &mut self.cache, rng);
-            let sample_loss = loss.loss_grad(&out, y, &mut dy).to_f64();
-            if !sample_loss.is_finite() {
-                return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+        for block in batch.chunks(B) {
+            let n = block.len();
+            // Slots past `n` repeat the last sample; only `n` are used.
+            let inputs: [&X; B] = core::array::from_fn(|b| &block[b.min(n - 1)].0);
+            model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
+            for ((out, dy), (_, y)) in self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(block) {
+                let sample_loss = loss.loss_grad(out, y, dy).to_f64();
+                if !sample_loss.is_finite() {
+                    return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+                }
+                total += sample_loss;
+                correct += loss.is_correct(out, y) as usize;
             }
-            total += sample_loss;
-            correct += loss.is_correct(&out, y) as usize;
-            model.backward_params(x, &self.cache, &dy, &mut self.grads);
+            model.backward_params_block(
+                n,
+                inputs,
+                self.caches.each_ref(),
+                self.grad_outputs.each_ref(),
+                &mut self.grads,
+            );
         }
-        let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
-        self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
+        if batch.len() > 1 {
+            let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
+            self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
+        }
         let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
         let norm = match self.config.clip_norm {
             Some(max) => clip_grad_norm(&mut self.grads, max),
