@@ -22,33 +22,201 @@ use generic_array::ArrayLength;
 use crate::Scalar;
 use crate::shape::{Matrix, Vector};
 
-/// `a·b + c`, rounded as the variant chooses.
-pub(crate) trait Madd {
-    fn madd<T: Scalar>(a: T, b: T, c: T) -> T;
+/// One register of `L` lanes of `T` and the operations the kernels need.
+///
+/// Implemented by [`Portable`] (plain arrays, any target) and, on x86-64
+/// with `std`, by [`Avx2`] and [`Avx512`], whose values exist only once the
+/// CPU was found to have the instructions (see [`isa`]).
+pub(crate) trait Lanes: Copy {
+    /// The scalar.
+    type T: Scalar;
+    /// The register.
+    type V: Copy;
+    /// Lanes per register.
+    const L: usize;
+    fn zero(self) -> Self::V;
+    fn splat(self, x: Self::T) -> Self::V;
+    /// The first `L` values of `s`.
+    fn load(self, s: &[Self::T]) -> Self::V;
+    /// Into the first `L` values of `s`.
+    fn store(self, s: &mut [Self::T], v: Self::V);
+    /// `a·b + c` lane by lane.
+    fn madd(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a·b + c` on one scalar, rounded as `madd` rounds.
+    fn madd1(self, a: Self::T, b: Self::T, c: Self::T) -> Self::T;
+    /// The sum of the lanes.
+    fn hsum(self, v: Self::V) -> Self::T;
 }
 
-/// Two roundings: `a·b` then `+ c` (every target).
-pub(crate) struct Plain;
+/// Four lanes as a plain array, two roundings per multiply-add: builds for
+/// every target.
+pub(crate) struct Portable<T>(core::marker::PhantomData<T>);
 
-impl Madd for Plain {
+impl<T> Clone for Portable<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Portable<T> {}
+
+impl<T> Portable<T> {
+    pub(crate) const NEW: Self = Portable(core::marker::PhantomData);
+}
+
+impl<T: Scalar> Lanes for Portable<T> {
+    type T = T;
+    type V = [T; 4];
+    const L: usize = 4;
     #[inline(always)]
-    fn madd<T: Scalar>(a: T, b: T, c: T) -> T {
+    fn zero(self) -> [T; 4] {
+        [T::zero(); 4]
+    }
+    #[inline(always)]
+    fn splat(self, x: T) -> [T; 4] {
+        [x; 4]
+    }
+    #[inline(always)]
+    fn load(self, s: &[T]) -> [T; 4] {
+        [s[0], s[1], s[2], s[3]]
+    }
+    #[inline(always)]
+    fn store(self, s: &mut [T], v: [T; 4]) {
+        s[..4].copy_from_slice(&v);
+    }
+    #[inline(always)]
+    fn madd(self, a: [T; 4], b: [T; 4], c: [T; 4]) -> [T; 4] {
+        array::from_fn(|l| a[l] * b[l] + c[l])
+    }
+    #[inline(always)]
+    fn madd1(self, a: T, b: T, c: T) -> T {
         a * b + c
     }
-}
-
-/// One rounding (`mul_add`); only used where the CPU has FMA, where it is
-/// one instruction.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-pub(crate) struct Fused;
-
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl Madd for Fused {
     #[inline(always)]
-    fn madd<T: Scalar>(a: T, b: T, c: T) -> T {
-        a.mul_add(b, c)
+    fn hsum(self, v: [T; 4]) -> T {
+        (v[0] + v[2]) + (v[1] + v[3])
     }
 }
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86 {
+    use core::arch::x86_64::*;
+
+    use super::Lanes;
+
+    /// Eight `f32` lanes in a `ymm` register, fused multiply-add. A value
+    /// exists only where the CPU has AVX2 and FMA.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx2(());
+
+    /// Sixteen `f32` lanes in a `zmm` register, fused multiply-add. A value
+    /// exists only where the CPU has AVX-512 F and FMA.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512(());
+
+    impl Avx2 {
+        /// # Safety
+        /// The CPU must have AVX2 and FMA.
+        #[inline(always)]
+        pub(crate) unsafe fn new_unchecked() -> Self {
+            Avx2(())
+        }
+    }
+
+    impl Avx512 {
+        /// # Safety
+        /// The CPU must have AVX-512 F and FMA.
+        #[inline(always)]
+        pub(crate) unsafe fn new_unchecked() -> Self {
+            Avx512(())
+        }
+    }
+
+    // SAFETY (every `unsafe` block below): a value of `Avx2` exists only
+    // where the CPU has AVX2 and FMA, and loads and stores go through slices
+    // whose length is checked first (`&s[..8]`).
+    impl Lanes for Avx2 {
+        type T = f32;
+        type V = __m256;
+        const L: usize = 8;
+        #[inline(always)]
+        fn zero(self) -> __m256 {
+            unsafe { _mm256_setzero_ps() }
+        }
+        #[inline(always)]
+        fn splat(self, x: f32) -> __m256 {
+            unsafe { _mm256_set1_ps(x) }
+        }
+        #[inline(always)]
+        fn load(self, s: &[f32]) -> __m256 {
+            unsafe { _mm256_loadu_ps(s[..8].as_ptr()) }
+        }
+        #[inline(always)]
+        fn store(self, s: &mut [f32], v: __m256) {
+            unsafe { _mm256_storeu_ps(s[..8].as_mut_ptr(), v) }
+        }
+        #[inline(always)]
+        fn madd(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+            unsafe { _mm256_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        fn madd1(self, a: f32, b: f32, c: f32) -> f32 {
+            a.mul_add(b, c)
+        }
+        #[inline(always)]
+        fn hsum(self, v: __m256) -> f32 {
+            unsafe {
+                let x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+                let x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+                let x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+                _mm_cvtss_f32(x)
+            }
+        }
+    }
+
+    // SAFETY (every `unsafe` block below): as for `Avx2`, with AVX-512 F.
+    impl Lanes for Avx512 {
+        type T = f32;
+        type V = __m512;
+        const L: usize = 16;
+        #[inline(always)]
+        fn zero(self) -> __m512 {
+            unsafe { _mm512_setzero_ps() }
+        }
+        #[inline(always)]
+        fn splat(self, x: f32) -> __m512 {
+            unsafe { _mm512_set1_ps(x) }
+        }
+        #[inline(always)]
+        fn load(self, s: &[f32]) -> __m512 {
+            unsafe { _mm512_loadu_ps(s[..16].as_ptr()) }
+        }
+        #[inline(always)]
+        fn store(self, s: &mut [f32], v: __m512) {
+            unsafe { _mm512_storeu_ps(s[..16].as_mut_ptr(), v) }
+        }
+        #[inline(always)]
+        fn madd(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+            unsafe { _mm512_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        fn madd1(self, a: f32, b: f32, c: f32) -> f32 {
+            a.mul_add(b, c)
+        }
+        #[inline(always)]
+        fn hsum(self, v: __m512) -> f32 {
+            unsafe {
+                let x = _mm256_add_ps(
+                    _mm512_castps512_ps256(v),
+                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)),
+                );
+                Avx2(()).hsum(x)
+            }
+        }
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use x86::{Avx2, Avx512};
 
 /// The instruction sets a kernel can run with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,142 +277,246 @@ unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The `Dense` products for one scalar type. `f32` picks the widest
+/// variant the CPU has; `f64` (used for gradient checks) runs the portable
+/// one.
+pub trait Kernels: Sized {
+    /// `ys[b] = W·xs[b] + bias` for each sample `b`.
+    #[doc(hidden)]
+    fn dense_forward<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<Self, O, I>,
+        bias: &Vector<Self, O>,
+        xs: &[&Vector<Self, I>],
+        ys: &mut [&mut Vector<Self, O>],
+    );
+    /// `gw += Σ_b dys[b]·xs[b]ᵀ`, `gb += Σ_b dys[b]`.
+    #[doc(hidden)]
+    fn dense_grads<I: ArrayLength, O: ArrayLength>(
+        gw: &mut Matrix<Self, O, I>,
+        gb: &mut Vector<Self, O>,
+        xs: &[&Vector<Self, I>],
+        dys: &[&Vector<Self, O>],
+    );
+    /// `dxs[b] = Wᵀ·dys[b]` for each sample `b`.
+    #[doc(hidden)]
+    fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<Self, O, I>,
+        dys: &[&Vector<Self, O>],
+        dxs: &mut [&mut Vector<Self, I>],
+    );
+}
+
+impl Kernels for f64 {
+    #[inline]
+    fn dense_forward<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f64, O, I>,
+        bias: &Vector<f64, O>,
+        xs: &[&Vector<f64, I>],
+        ys: &mut [&mut Vector<f64, O>],
+    ) {
+        forward_impl::<_, 2, 4, 4, I, O>(Portable::NEW, w, bias, xs, ys);
+    }
+    #[inline]
+    fn dense_grads<I: ArrayLength, O: ArrayLength>(
+        gw: &mut Matrix<f64, O, I>,
+        gb: &mut Vector<f64, O>,
+        xs: &[&Vector<f64, I>],
+        dys: &[&Vector<f64, O>],
+    ) {
+        grads_impl::<_, 2, 2, I, O>(Portable::NEW, gw, gb, xs, dys);
+    }
+    #[inline]
+    fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f64, O, I>,
+        dys: &[&Vector<f64, O>],
+        dxs: &mut [&mut Vector<f64, I>],
+    ) {
+        input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
+    }
+}
+
 /// Products smaller than this many multiply-adds run the portable kernel
 /// inline: choosing a variant would cost more than it saves.
-const DISPATCH_MIN: usize = 512;
+const DISPATCH_MIN: usize = 64;
 
-/// Generates a public kernel that picks its variant: `$name(args)` calls
-/// `$imp::<T, F, L, tiles…>(args)` with the tile shape of each instruction
-/// set (lanes for `f32`; `f64` uses half as many).
-macro_rules! dispatch {
-    (
-        $(#[$doc:meta])*
-        fn $name:ident<$($g:ident: $gb:path),*>($($arg:ident: $ty:ty),* $(,)?) => $imp:ident, work = $work:expr;
-        portable = [$($p:literal),*]; avx2 = [$($a2:literal),*]; avx512 = [$($a5:literal),*];
-    ) => {
-        $(#[$doc])*
-        #[inline]
-        pub(crate) fn $name<T: Scalar, $($g: $gb),*>($($arg: $ty),*) {
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            {
-                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-                unsafe fn avx512<T: Scalar, $($g: $gb),*>($($arg: $ty),*) {
-                    if size_of::<T>() == 4 {
-                        $imp::<T, Fused, 16, $($a5,)* $($g),*>($($arg),*)
-                    } else {
-                        $imp::<T, Fused, 8, $($a5,)* $($g),*>($($arg),*)
-                    }
-                }
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2<T: Scalar, $($g: $gb),*>($($arg: $ty),*) {
-                    if size_of::<T>() == 4 {
-                        $imp::<T, Fused, 8, $($a2,)* $($g),*>($($arg),*)
-                    } else {
-                        $imp::<T, Fused, 4, $($a2,)* $($g),*>($($arg),*)
-                    }
-                }
-                if $work >= DISPATCH_MIN {
-                    match isa() {
-                        // SAFETY: `isa()` detected every feature `avx512` enables.
-                        Isa::Avx512 => return unsafe { avx512::<T, $($g),*>($($arg),*) },
-                        // SAFETY: as above, for `avx2`.
-                        Isa::Avx2 => return unsafe { avx2::<T, $($g),*>($($arg),*) },
-                        Isa::Portable => {}
-                    }
-                }
-            }
-            $imp::<T, Plain, 4, $($p,)* $($g),*>($($arg),*)
-        }
-    };
-}
-
-dispatch! {
-    /// `ys[b] = W·xs[b] + bias` for each sample `b` (as many as `xs` has).
+impl Kernels for f32 {
+    #[inline]
     fn dense_forward<I: ArrayLength, O: ArrayLength>(
-        w: &Matrix<T, O, I>, bias: &Vector<T, O>, xs: &[&Vector<T, I>], ys: &mut [&mut Vector<T, O>]
-    ) => forward_impl, work = xs.len() * I::USIZE * O::USIZE;
-    portable = [2, 4, 4]; avx2 = [2, 4, 6]; avx512 = [4, 4, 8];
-}
-
-dispatch! {
-    /// `gw += Σ_b dys[b]·xs[b]ᵀ`, `gb += Σ_b dys[b]`.
+        w: &Matrix<f32, O, I>,
+        bias: &Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        ys: &mut [&mut Vector<f32, O>],
+    ) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if xs.len() * I::USIZE * O::USIZE >= DISPATCH_MIN {
+            match isa() {
+                // SAFETY: `isa()` detected every feature `avx512` enables.
+                Isa::Avx512 => return unsafe { variants::forward_avx512(w, bias, xs, ys) },
+                // SAFETY: as above, for `avx2`.
+                Isa::Avx2 => return unsafe { variants::forward_avx2(w, bias, xs, ys) },
+                Isa::Portable => {}
+            }
+        }
+        forward_impl::<_, 2, 4, 4, I, O>(Portable::NEW, w, bias, xs, ys);
+    }
+    #[inline]
     fn dense_grads<I: ArrayLength, O: ArrayLength>(
-        gw: &mut Matrix<T, O, I>, gb: &mut Vector<T, O>, xs: &[&Vector<T, I>], dys: &[&Vector<T, O>]
-    ) => grads_impl, work = xs.len() * I::USIZE * O::USIZE;
-    portable = [2, 2]; avx2 = [3, 4]; avx512 = [4, 4];
-}
-
-dispatch! {
-    /// `dxs[b] = Wᵀ·dys[b]` for each sample `b`.
+        gw: &mut Matrix<f32, O, I>,
+        gb: &mut Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        dys: &[&Vector<f32, O>],
+    ) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if xs.len() * I::USIZE * O::USIZE >= DISPATCH_MIN {
+            match isa() {
+                // SAFETY: `isa()` detected every feature `avx512` enables.
+                Isa::Avx512 => return unsafe { variants::grads_avx512(gw, gb, xs, dys) },
+                // SAFETY: as above, for `avx2`.
+                Isa::Avx2 => return unsafe { variants::grads_avx2(gw, gb, xs, dys) },
+                Isa::Portable => {}
+            }
+        }
+        grads_impl::<_, 2, 2, I, O>(Portable::NEW, gw, gb, xs, dys);
+    }
+    #[inline]
     fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
-        w: &Matrix<T, O, I>, dys: &[&Vector<T, O>], dxs: &mut [&mut Vector<T, I>]
-    ) => input_grads_impl, work = dys.len() * I::USIZE * O::USIZE;
-    portable = [2, 2]; avx2 = [3, 4]; avx512 = [4, 4];
+        w: &Matrix<f32, O, I>,
+        dys: &[&Vector<f32, O>],
+        dxs: &mut [&mut Vector<f32, I>],
+    ) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if dys.len() * I::USIZE * O::USIZE >= DISPATCH_MIN {
+            match isa() {
+                // SAFETY: `isa()` detected every feature `avx512` enables.
+                Isa::Avx512 => return unsafe { variants::input_grads_avx512(w, dys, dxs) },
+                // SAFETY: as above, for `avx2`.
+                Isa::Avx2 => return unsafe { variants::input_grads_avx2(w, dys, dxs) },
+                Isa::Portable => {}
+            }
+        }
+        input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
+    }
 }
 
-/// Loads `L` values from `s` at `at`.
-#[inline(always)]
-fn load<T: Scalar, const L: usize>(s: &[T], at: usize) -> [T; L] {
-    let mut v = [T::zero(); L];
-    v.copy_from_slice(&s[at..at + L]);
-    v
-}
+/// The kernels instantiated for AVX2 and AVX-512, each in a function built
+/// with those features. Calling one is safe only on a CPU that has them.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod variants {
+    use generic_array::ArrayLength;
 
-/// The sum of the lanes, halving pairwise.
-#[inline(always)]
-fn hsum<T: Scalar, const L: usize>(mut v: [T; L]) -> T {
-    let mut width = L;
-    while width > 1 {
-        width /= 2;
-        for l in 0..width {
-            v[l] = v[l] + v[l + width];
+    use super::{Avx2, Avx512, forward_impl, grads_impl, input_grads_impl};
+    use crate::shape::{Matrix, Vector};
+
+    /// Inputs shorter than this use 8-lane registers in the AVX-512
+    /// forward pass: fewer lanes to add up at the end of each dot product.
+    const WIDE_FORWARD_MIN: usize = 128;
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(super) unsafe fn forward_avx512<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f32, O, I>,
+        bias: &Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        ys: &mut [&mut Vector<f32, O>],
+    ) {
+        // SAFETY: this function runs only where the CPU has the features.
+        let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
+        if I::USIZE >= WIDE_FORWARD_MIN {
+            forward_impl::<_, 4, 4, 8, I, O>(wide, w, bias, xs, ys);
+        } else {
+            forward_impl::<_, 4, 4, 8, I, O>(narrow, w, bias, xs, ys);
         }
     }
-    v[0]
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn forward_avx2<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f32, O, I>,
+        bias: &Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        ys: &mut [&mut Vector<f32, O>],
+    ) {
+        // SAFETY: this function runs only where the CPU has the features.
+        forward_impl::<_, 2, 4, 6, I, O>(unsafe { Avx2::new_unchecked() }, w, bias, xs, ys);
+    }
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(super) unsafe fn grads_avx512<I: ArrayLength, O: ArrayLength>(
+        gw: &mut Matrix<f32, O, I>,
+        gb: &mut Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        dys: &[&Vector<f32, O>],
+    ) {
+        // SAFETY: this function runs only where the CPU has the features.
+        grads_impl::<_, 4, 4, I, O>(unsafe { Avx512::new_unchecked() }, gw, gb, xs, dys);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn grads_avx2<I: ArrayLength, O: ArrayLength>(
+        gw: &mut Matrix<f32, O, I>,
+        gb: &mut Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        dys: &[&Vector<f32, O>],
+    ) {
+        // SAFETY: this function runs only where the CPU has the features.
+        grads_impl::<_, 3, 4, I, O>(unsafe { Avx2::new_unchecked() }, gw, gb, xs, dys);
+    }
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(super) unsafe fn input_grads_avx512<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f32, O, I>,
+        dys: &[&Vector<f32, O>],
+        dxs: &mut [&mut Vector<f32, I>],
+    ) {
+        // SAFETY: this function runs only where the CPU has the features.
+        input_grads_impl::<_, 4, 4, I, O>(unsafe { Avx512::new_unchecked() }, w, dys, dxs);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn input_grads_avx2<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f32, O, I>,
+        dys: &[&Vector<f32, O>],
+        dxs: &mut [&mut Vector<f32, I>],
+    ) {
+        // SAFETY: this function runs only where the CPU has the features.
+        input_grads_impl::<_, 3, 4, I, O>(unsafe { Avx2::new_unchecked() }, w, dys, dxs);
+    }
 }
 
+/// The forward pass, `MR` samples × `NR` outputs per tile (`NR1` outputs
+/// when a single sample is left).
 #[inline(always)]
-fn forward_impl<T, F, const L: usize, const MR: usize, const NR: usize, const NR1: usize, I, O>(
-    w: &Matrix<T, O, I>,
-    bias: &Vector<T, O>,
-    xs: &[&Vector<T, I>],
-    ys: &mut [&mut Vector<T, O>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
+fn forward_impl<S: Lanes, const MR: usize, const NR: usize, const NR1: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
+    bias: &Vector<S::T, O>,
+    xs: &[&Vector<S::T, I>],
+    ys: &mut [&mut Vector<S::T, O>],
+) {
     let n = xs.len().min(ys.len());
     let mut b = 0;
     while b + MR <= n {
-        forward_rows::<T, F, L, MR, NR, I, O>(w, bias, &xs[b..b + MR], &mut ys[b..b + MR]);
+        forward_rows::<S, MR, NR, I, O>(s, w, bias, &xs[b..b + MR], &mut ys[b..b + MR]);
         b += MR;
     }
     while b < n {
-        forward_rows::<T, F, L, 1, NR1, I, O>(w, bias, &xs[b..b + 1], &mut ys[b..b + 1]);
+        forward_rows::<S, 1, NR1, I, O>(s, w, bias, &xs[b..b + 1], &mut ys[b..b + 1]);
         b += 1;
     }
 }
 
 /// `R` samples (exactly) through all `O` outputs, `C` outputs at a time.
 #[inline(always)]
-fn forward_rows<T, F, const L: usize, const R: usize, const C: usize, I, O>(
-    w: &Matrix<T, O, I>,
-    bias: &Vector<T, O>,
-    xs: &[&Vector<T, I>],
-    ys: &mut [&mut Vector<T, O>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
-    let x: [&[T]; R] = array::from_fn(|r| xs[r].as_slice());
+fn forward_rows<S: Lanes, const R: usize, const C: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
+    bias: &Vector<S::T, O>,
+    xs: &[&Vector<S::T, I>],
+    ys: &mut [&mut Vector<S::T, O>],
+) {
+    let x: [&[S::T]; R] = array::from_fn(|r| xs[r].as_slice());
     let mut o = 0;
     while o + C <= O::USIZE {
-        let rows: [&[T]; C] = array::from_fn(|c| w[o + c].as_slice());
-        let dots = dot_tile::<T, F, L, R, C>(x, rows, I::USIZE);
+        let rows: [&[S::T]; C] = array::from_fn(|c| w[o + c].as_slice());
+        let dots = dot_tile::<S, R, C>(s, x, rows, I::USIZE);
         for (y, d) in ys.iter_mut().zip(dots) {
             for c in 0..C {
                 y[o + c] = bias[o + c] + d[c];
@@ -253,7 +525,7 @@ fn forward_rows<T, F, const L: usize, const R: usize, const C: usize, I, O>(
         o += C;
     }
     while o < O::USIZE {
-        let dots = dot_tile::<T, F, L, R, 1>(x, [w[o].as_slice()], I::USIZE);
+        let dots = dot_tile::<S, R, 1>(s, x, [w[o].as_slice()], I::USIZE);
         for (y, d) in ys.iter_mut().zip(dots) {
             y[o] = bias[o] + d[0];
         }
@@ -263,48 +535,57 @@ fn forward_rows<T, F, const L: usize, const R: usize, const C: usize, I, O>(
 
 /// The `R × C` dot products of `xs[r][..k]` with `ws[c][..k]`.
 #[inline(always)]
-fn dot_tile<T: Scalar, F: Madd, const L: usize, const R: usize, const C: usize>(
-    xs: [&[T]; R],
-    ws: [&[T]; C],
+fn dot_tile<S: Lanes, const R: usize, const C: usize>(
+    s: S,
+    xs: [&[S::T]; R],
+    ws: [&[S::T]; C],
     k: usize,
-) -> [[T; C]; R] {
-    let mut acc = [[[T::zero(); L]; C]; R];
-    let full = k / L * L;
+) -> [[S::T; C]; R] {
+    let mut acc = [[s.zero(); C]; R];
+    let full = k / S::L * S::L;
     let mut i = 0;
     while i < full {
-        let xv: [[T; L]; R] = array::from_fn(|r| load(xs[r], i));
-        let wv: [[T; L]; C] = array::from_fn(|c| load(ws[c], i));
+        let mut xv = [s.zero(); R];
+        for r in 0..R {
+            xv[r] = s.load(&xs[r][i..]);
+        }
+        let mut wv = [s.zero(); C];
+        for c in 0..C {
+            wv[c] = s.load(&ws[c][i..]);
+        }
         for r in 0..R {
             for c in 0..C {
-                for l in 0..L {
-                    acc[r][c][l] = F::madd(xv[r][l], wv[c][l], acc[r][c][l]);
-                }
+                acc[r][c] = s.madd(xv[r], wv[c], acc[r][c]);
             }
         }
-        i += L;
+        i += S::L;
     }
-    for (l, i) in (full..k).enumerate() {
+    let mut dots = [[<S::T as num_traits::Zero>::zero(); C]; R];
+    for r in 0..R {
+        for c in 0..C {
+            dots[r][c] = s.hsum(acc[r][c]);
+        }
+    }
+    for i in full..k {
         for r in 0..R {
             for c in 0..C {
-                acc[r][c][l] = F::madd(xs[r][i], ws[c][i], acc[r][c][l]);
+                dots[r][c] = s.madd1(xs[r][i], ws[c][i], dots[r][c]);
             }
         }
     }
-    array::from_fn(|r| array::from_fn(|c| hsum(acc[r][c])))
+    dots
 }
 
+/// The weight and bias gradients, `NR` weight rows × `MC` registers per
+/// tile, each tile held in registers across the block's samples.
 #[inline(always)]
-fn grads_impl<T, F, const L: usize, const NR: usize, const MC: usize, I, O>(
-    gw: &mut Matrix<T, O, I>,
-    gb: &mut Vector<T, O>,
-    xs: &[&Vector<T, I>],
-    dys: &[&Vector<T, O>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
+fn grads_impl<S: Lanes, const NR: usize, const MC: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    gw: &mut Matrix<S::T, O, I>,
+    gb: &mut Vector<S::T, O>,
+    xs: &[&Vector<S::T, I>],
+    dys: &[&Vector<S::T, O>],
+) {
     let n = xs.len().min(dys.len());
     for dy in &dys[..n] {
         for (g, &d) in gb.iter_mut().zip(dy.iter()) {
@@ -313,42 +594,38 @@ fn grads_impl<T, F, const L: usize, const NR: usize, const MC: usize, I, O>(
     }
     let mut o = 0;
     while o + NR <= O::USIZE {
-        grad_rows::<T, F, L, NR, MC, I, O>(gw, o, &xs[..n], &dys[..n]);
+        grad_rows::<S, NR, MC, I, O>(s, gw, o, &xs[..n], &dys[..n]);
         o += NR;
     }
     while o < O::USIZE {
-        grad_rows::<T, F, L, 1, MC, I, O>(gw, o, &xs[..n], &dys[..n]);
+        grad_rows::<S, 1, MC, I, O>(s, gw, o, &xs[..n], &dys[..n]);
         o += 1;
     }
 }
 
-/// Rows `o..o + R` of `gw += Σ_b dys[b]·xs[b]ᵀ`, `M·L` columns at a time.
+/// Rows `o..o + R` of `gw += Σ_b dys[b]·xs[b]ᵀ`, `M` registers at a time.
 #[inline(always)]
-fn grad_rows<T, F, const L: usize, const R: usize, const M: usize, I, O>(
-    gw: &mut Matrix<T, O, I>,
+fn grad_rows<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    gw: &mut Matrix<S::T, O, I>,
     o: usize,
-    xs: &[&Vector<T, I>],
-    dys: &[&Vector<T, O>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
+    xs: &[&Vector<S::T, I>],
+    dys: &[&Vector<S::T, O>],
+) {
     let mut i = 0;
-    while i + M * L <= I::USIZE {
-        grad_tile::<T, F, L, R, M, I, O>(gw, o, i, xs, dys);
-        i += M * L;
+    while i + M * S::L <= I::USIZE {
+        grad_tile::<S, R, M, I, O>(s, gw, o, i, xs, dys);
+        i += M * S::L;
     }
-    while i + L <= I::USIZE {
-        grad_tile::<T, F, L, R, 1, I, O>(gw, o, i, xs, dys);
-        i += L;
+    while i + S::L <= I::USIZE {
+        grad_tile::<S, R, 1, I, O>(s, gw, o, i, xs, dys);
+        i += S::L;
     }
     while i < I::USIZE {
         for r in 0..R {
             let mut acc = gw[o + r][i];
             for (x, dy) in xs.iter().zip(dys) {
-                acc = F::madd(dy[o + r], x[i], acc);
+                acc = s.madd1(dy[o + r], x[i], acc);
             }
             gw[o + r][i] = acc;
         }
@@ -357,86 +634,81 @@ fn grad_rows<T, F, const L: usize, const R: usize, const M: usize, I, O>(
 }
 
 #[inline(always)]
-fn grad_tile<T, F, const L: usize, const R: usize, const M: usize, I, O>(
-    gw: &mut Matrix<T, O, I>,
+fn grad_tile<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    gw: &mut Matrix<S::T, O, I>,
     o: usize,
     i: usize,
-    xs: &[&Vector<T, I>],
-    dys: &[&Vector<T, O>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
-    let mut acc: [[[T; L]; M]; R] = array::from_fn(|r| array::from_fn(|m| load(&gw[o + r], i + m * L)));
+    xs: &[&Vector<S::T, I>],
+    dys: &[&Vector<S::T, O>],
+) {
+    let mut acc = [[s.zero(); M]; R];
+    for r in 0..R {
+        for m in 0..M {
+            acc[r][m] = s.load(&gw[o + r][i + m * S::L..]);
+        }
+    }
     for (x, dy) in xs.iter().zip(dys) {
-        let xv: [[T; L]; M] = array::from_fn(|m| load(x, i + m * L));
+        let mut xv = [s.zero(); M];
+        for m in 0..M {
+            xv[m] = s.load(&x[i + m * S::L..]);
+        }
         for r in 0..R {
-            let d = dy[o + r];
+            let d = s.splat(dy[o + r]);
             for m in 0..M {
-                for l in 0..L {
-                    acc[r][m][l] = F::madd(d, xv[m][l], acc[r][m][l]);
-                }
+                acc[r][m] = s.madd(d, xv[m], acc[r][m]);
             }
         }
     }
     for (r, a) in acc.iter().enumerate() {
-        for (m, v) in a.iter().enumerate() {
-            gw[o + r][i + m * L..i + (m + 1) * L].copy_from_slice(v);
+        for (m, &v) in a.iter().enumerate() {
+            s.store(&mut gw[o + r][i + m * S::L..], v);
         }
     }
 }
 
+/// The input gradients, `MR` samples × `MC` registers per tile.
 #[inline(always)]
-fn input_grads_impl<T, F, const L: usize, const MR: usize, const MC: usize, I, O>(
-    w: &Matrix<T, O, I>,
-    dys: &[&Vector<T, O>],
-    dxs: &mut [&mut Vector<T, I>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
+fn input_grads_impl<S: Lanes, const MR: usize, const MC: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
+    dys: &[&Vector<S::T, O>],
+    dxs: &mut [&mut Vector<S::T, I>],
+) {
     let n = dys.len().min(dxs.len());
     let mut b = 0;
     while b + MR <= n {
-        input_grad_rows::<T, F, L, MR, MC, I, O>(w, &dys[b..b + MR], &mut dxs[b..b + MR]);
+        input_grad_rows::<S, MR, MC, I, O>(s, w, &dys[b..b + MR], &mut dxs[b..b + MR]);
         b += MR;
     }
     while b < n {
-        input_grad_rows::<T, F, L, 1, MC, I, O>(w, &dys[b..b + 1], &mut dxs[b..b + 1]);
+        input_grad_rows::<S, 1, MC, I, O>(s, w, &dys[b..b + 1], &mut dxs[b..b + 1]);
         b += 1;
     }
 }
 
-/// `R` samples (exactly) of `dx = Wᵀ·dy`, `M·L` inputs at a time.
+/// `R` samples (exactly) of `dx = Wᵀ·dy`, `M` registers at a time.
 #[inline(always)]
-fn input_grad_rows<T, F, const L: usize, const R: usize, const M: usize, I, O>(
-    w: &Matrix<T, O, I>,
-    dys: &[&Vector<T, O>],
-    dxs: &mut [&mut Vector<T, I>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
+fn input_grad_rows<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
+    dys: &[&Vector<S::T, O>],
+    dxs: &mut [&mut Vector<S::T, I>],
+) {
     let mut i = 0;
-    while i + M * L <= I::USIZE {
-        input_grad_tile::<T, F, L, R, M, I, O>(w, i, dys, dxs);
-        i += M * L;
+    while i + M * S::L <= I::USIZE {
+        input_grad_tile::<S, R, M, I, O>(s, w, i, dys, dxs);
+        i += M * S::L;
     }
-    while i + L <= I::USIZE {
-        input_grad_tile::<T, F, L, R, 1, I, O>(w, i, dys, dxs);
-        i += L;
+    while i + S::L <= I::USIZE {
+        input_grad_tile::<S, R, 1, I, O>(s, w, i, dys, dxs);
+        i += S::L;
     }
     while i < I::USIZE {
         for r in 0..R {
-            let mut acc = T::zero();
+            let mut acc = <S::T as num_traits::Zero>::zero();
             for (row, &d) in w.iter().zip(dys[r].iter()) {
-                acc = F::madd(d, row[i], acc);
+                acc = s.madd1(d, row[i], acc);
             }
             dxs[r][i] = acc;
         }
@@ -445,32 +717,29 @@ fn input_grad_rows<T, F, const L: usize, const R: usize, const M: usize, I, O>(
 }
 
 #[inline(always)]
-fn input_grad_tile<T, F, const L: usize, const R: usize, const M: usize, I, O>(
-    w: &Matrix<T, O, I>,
+fn input_grad_tile<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
     i: usize,
-    dys: &[&Vector<T, O>],
-    dxs: &mut [&mut Vector<T, I>],
-) where
-    T: Scalar,
-    F: Madd,
-    I: ArrayLength,
-    O: ArrayLength,
-{
-    let mut acc = [[[T::zero(); L]; M]; R];
+    dys: &[&Vector<S::T, O>],
+    dxs: &mut [&mut Vector<S::T, I>],
+) {
+    let mut acc = [[s.zero(); M]; R];
     for (o, row) in w.iter().enumerate() {
-        let wv: [[T; L]; M] = array::from_fn(|m| load(row, i + m * L));
+        let mut wv = [s.zero(); M];
+        for m in 0..M {
+            wv[m] = s.load(&row[i + m * S::L..]);
+        }
         for r in 0..R {
-            let d = dys[r][o];
+            let d = s.splat(dys[r][o]);
             for m in 0..M {
-                for l in 0..L {
-                    acc[r][m][l] = F::madd(d, wv[m][l], acc[r][m][l]);
-                }
+                acc[r][m] = s.madd(d, wv[m], acc[r][m]);
             }
         }
     }
     for (dx, a) in dxs.iter_mut().zip(acc.iter()) {
-        for (m, v) in a.iter().enumerate() {
-            dx[i + m * L..i + (m + 1) * L].copy_from_slice(v);
+        for (m, &v) in a.iter().enumerate() {
+            s.store(&mut dx[i + m * S::L..], v);
         }
     }
 }
@@ -490,7 +759,8 @@ pub(crate) fn sum_squares<T: Scalar>(values: &[T]) -> f64 {
         let v = v.to_f64();
         *s += v * v;
     }
-    hsum(lanes)
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + e) + (c + g)) + ((b + f) + (d + h))
 }
 
 #[cfg(test)]
@@ -566,15 +836,15 @@ mod tests {
             }
         };
         run(
-            &|ys| forward_impl::<f32, Plain, 4, 2, 4, 4, I, O>(&w, &bias, &x_refs, ys),
-            &|gw, gb| grads_impl::<f32, Plain, 4, 2, 2, I, O>(gw, gb, &x_refs, &dy_refs),
-            &|dxs| input_grads_impl::<f32, Plain, 4, 2, 2, I, O>(&w, &dy_refs, dxs),
+            &|ys| forward_impl::<_, 2, 4, 4, I, O>(Portable::NEW, &w, &bias, &x_refs, ys),
+            &|gw, gb| grads_impl::<_, 2, 2, I, O>(Portable::NEW, gw, gb, &x_refs, &dy_refs),
+            &|dxs| input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, &w, &dy_refs, dxs),
             "portable",
         );
         run(
-            &|ys| dense_forward(&w, &bias, &x_refs, ys),
-            &|gw, gb| dense_grads(gw, gb, &x_refs, &dy_refs),
-            &|dxs| dense_input_grads(&w, &dy_refs, dxs),
+            &|ys| f32::dense_forward(&w, &bias, &x_refs, ys),
+            &|gw, gb| f32::dense_grads(gw, gb, &x_refs, &dy_refs),
+            &|dxs| f32::dense_input_grads(&w, &dy_refs, dxs),
             "dispatched",
         );
     }

@@ -5,7 +5,6 @@ use rand::Rng;
 
 use crate::Scalar;
 use crate::init::{Init, Initialize};
-use crate::kernel;
 use crate::layer::{Layer, Params, Train};
 use crate::memory::Zeroable;
 use crate::shape::{Matrix, Tensor, Vector};
@@ -92,7 +91,7 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Layer<Vector<T, I>> for Dense<I,
     #[inline]
     fn forward(&self, x: &Vector<T, I>) -> Vector<T, O> {
         let mut y = Vector::<T, O>::default();
-        kernel::dense_forward(&self.weight, &self.bias, &[x], &mut [&mut y]);
+        T::dense_forward(&self.weight, &self.bias, &[x], &mut [&mut y]);
         y
     }
 }
@@ -126,14 +125,14 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
     }
 
     fn backward(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
-        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
         let mut dx = Vector::<T, I>::default();
-        kernel::dense_input_grads(&self.weight, &[dy], &mut [&mut dx]);
+        T::dense_input_grads(&self.weight, &[dy], &mut [&mut dx]);
         dx
     }
 
     fn backward_params(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) {
-        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
     }
 
     /// The block as one matrix product, `Y = X·Wᵀ + b`.
@@ -146,7 +145,7 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         _: &mut R,
     ) {
         let n = n.min(B);
-        kernel::dense_forward(&self.weight, &self.bias, &inputs[..n], &mut outputs[..n]);
+        T::dense_forward(&self.weight, &self.bias, &inputs[..n], &mut outputs[..n]);
     }
 
     /// `dW += dYᵀ·X`, `db += Σ dy` and `dX = dY·W` over the block.
@@ -160,8 +159,8 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         mut grad_inputs: [&mut Vector<T, I>; B],
     ) {
         let n = n.min(B);
-        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
-        kernel::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
+        T::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
     }
 
     /// `dW += dYᵀ·X` and `db += Σ dy` over the block; no input gradient.
@@ -174,7 +173,7 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         grads: &mut Self,
     ) {
         let n = n.min(B);
-        kernel::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
     }
 }
 

@@ -379,7 +379,18 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
     {
         zero_in_place(&mut self.grads);
         let (mut total, mut correct) = (0.0f64, 0usize);
-        for block in batch.chunks(B) {
+        if let [(x, y)] = batch {
+            // One sample: the per-sample passes, without the block's arrays.
+            let out = model.forward_train(x, &mut self.caches[0], rng);
+            let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
+            if !sample_loss.is_finite() {
+                return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+            }
+            total += sample_loss;
+            correct += loss.is_correct(&out, y) as usize;
+            model.backward_params(x, &self.caches[0], &self.grad_outputs[0], &mut self.grads);
+        }
+        for block in batch.chunks(B).filter(|_| batch.len() > 1) {
             let n = block.len();
             // Slots past `n` repeat the last sample; only `n` are used.
             let inputs: [&X; B] = core::array::from_fn(|b| &block[b.min(n - 1)].0);
