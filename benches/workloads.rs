@@ -3,12 +3,15 @@
 //! and 64, W5 single-sample inference. Single thread, f32, plain SGD.
 //!
 //! `cargo bench --bench workloads` (pin with `taskset -c 1`); one group:
-//! `cargo bench --bench workloads -- W3`.
+//! `cargo bench --bench workloads -- W3`. With `TYPENET_BENCH_CPU_TIME=1`
+//! the clock is the thread's CPU time instead of the wall clock, which
+//! leaves out the time other processes take from a shared core.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput};
 use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::init::fill_normal;
 use typenet::memory::zeroed_box;
@@ -24,7 +27,7 @@ const W3_SAMPLES: usize = 8192;
 
 /// W1: XOR 2-4-1, sigmoid, MSE, SGD lr 0.5, one sample per step. One
 /// iteration is an epoch of the four samples in order, so four steps.
-fn w1_xor(c: &mut Criterion) {
+fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
     let mut model = Xor::default();
     model.init_with(Init::XavierUniform, &mut rng);
@@ -57,7 +60,7 @@ fn digits() -> (Vec<Labelled<f32, U64>>, Vec<Labelled<f32, U64>>) {
 /// W2: the 64-32-10 ReLU MLP on digits, softmax cross-entropy, SGD, He
 /// uniform weights and zero biases, shuffled every epoch. One iteration is
 /// one epoch; throughput is in samples.
-fn w2_digits(c: &mut Criterion) {
+fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let (mut train, test) = digits();
     let mut group = c.benchmark_group("W2_digits");
     group.throughput(Throughput::Elements(train.len() as u64));
@@ -85,7 +88,7 @@ fn w2_digits(c: &mut Criterion) {
 /// W3: the 784-128-10 ReLU MLP on N(0, 1) inputs with random labels, SGD lr
 /// 0.01, batch 32 and 64, shuffled every epoch. One iteration is one epoch
 /// of `W3_SAMPLES` samples.
-fn w3_mlp784(c: &mut Criterion) {
+fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
     let mut data: Vec<(Vector<f32, U784>, usize)> = (0..W3_SAMPLES)
         .map(|_| {
@@ -111,7 +114,7 @@ fn w3_mlp784(c: &mut Criterion) {
 }
 
 /// W5: one forward pass of the W2 MLP on one digit.
-fn w5_infer(c: &mut Criterion) {
+fn w5_infer<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let (_, test) = digits();
     let mut model = Mlp64::default();
     model.init_with(Init::HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(0));
@@ -119,9 +122,53 @@ fn w5_infer(c: &mut Criterion) {
     c.bench_function("W5_infer", |b| b.iter(|| model.forward(black_box(&x))));
 }
 
-criterion_group! {
-    name = workloads;
-    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
-    targets = w1_xor, w2_digits, w3_mlp784, w5_infer
+/// The thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), formatted as wall
+/// time is.
+struct ThreadCpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid `timespec` to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
-criterion_main!(workloads);
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = Duration;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> Duration {
+        Duration::from_nanos(thread_cpu_ns() - start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
+    w1_xor(&mut c);
+    w2_digits(&mut c);
+    w3_mlp784(&mut c);
+    w5_infer(&mut c);
+}
+
+fn main() {
+    let config = |c: Criterion| c.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    if std::env::var_os("TYPENET_BENCH_CPU_TIME").is_some() {
+        run(config(Criterion::default()).with_measurement(ThreadCpuTime).configure_from_args());
+    } else {
+        run(config(Criterion::default()).configure_from_args());
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -173,6 +173,53 @@ mod x86 {
         }
     }
 
+    /// `Σ v²` in `f64`: four `zmm` accumulators of eight `f64`s.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F.
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(crate) unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
+        let mut acc = [_mm512_setzero_pd(); 4];
+        let mut chunks = values.chunks_exact(32);
+        for chunk in &mut chunks {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: the chunk holds 32 values, so 8 from `8k` are in it.
+                let v = _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(chunk[8 * k..8 * k + 8].as_ptr()) });
+                *a = _mm512_fmadd_pd(v, v, *a);
+            }
+        }
+        let sum = _mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3]));
+        let mut total = _mm512_reduce_add_pd(sum);
+        for &v in chunks.remainder() {
+            total += v as f64 * v as f64;
+        }
+        total
+    }
+
+    /// `Σ v²` in `f64`: four `ymm` accumulators of four `f64`s.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) unsafe fn sum_squares_avx2(values: &[f32]) -> f64 {
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut chunks = values.chunks_exact(16);
+        for chunk in &mut chunks {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: the chunk holds 16 values, so 4 from `4k` are in it.
+                let v = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(chunk[4 * k..4 * k + 4].as_ptr()) });
+                *a = _mm256_fmadd_pd(v, v, *a);
+            }
+        }
+        let sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+        let pair = _mm_add_pd(_mm256_castpd256_pd128(sum), _mm256_extractf128_pd(sum, 1));
+        let mut total = _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
+        for &v in chunks.remainder() {
+            total += v as f64 * v as f64;
+        }
+        total
+    }
+
     // SAFETY (every `unsafe` block below): as for `Avx2`, with AVX-512 F.
     impl Lanes for Avx512 {
         type T = f32;
@@ -304,6 +351,12 @@ pub trait Kernels: Sized {
         dys: &[&Vector<Self, O>],
         dxs: &mut [&mut Vector<Self, I>],
     );
+    /// `Σ v²` in `f64`.
+    #[doc(hidden)]
+    fn sum_squares(values: &[Self]) -> f64;
+    /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
+    #[doc(hidden)]
+    fn exp_in_place(values: &mut [Self]);
 }
 
 impl Kernels for f64 {
@@ -332,6 +385,14 @@ impl Kernels for f64 {
         dxs: &mut [&mut Vector<f64, I>],
     ) {
         input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
+    }
+    #[inline]
+    fn sum_squares(values: &[f64]) -> f64 {
+        sum_squares_portable(values)
+    }
+    #[inline]
+    fn exp_in_place(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = num_traits::Float::exp(*v));
     }
 }
 
@@ -396,6 +457,66 @@ impl Kernels for f32 {
         }
         input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
     }
+    #[inline]
+    fn sum_squares(values: &[f32]) -> f64 {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if values.len() >= DISPATCH_MIN {
+            match isa() {
+                // SAFETY: `isa()` detected every feature `avx512` enables.
+                Isa::Avx512 => return unsafe { x86::sum_squares_avx512(values) },
+                // SAFETY: as above, for `avx2`.
+                Isa::Avx2 => return unsafe { x86::sum_squares_avx2(values) },
+                Isa::Portable => {}
+            }
+        }
+        sum_squares_portable(values)
+    }
+    #[inline]
+    fn exp_in_place(values: &mut [f32]) {
+        values.iter_mut().for_each(|v| *v = exp_f32(*v));
+    }
+}
+
+/// `eˣ` for `x ≤ 88` in `f32` within 2 ulp (Cephes' `expf` polynomial),
+/// with no branch or call, so loops of it vectorise. `NaN` stays `NaN`;
+/// below −87 (where `eˣ` is under 1.7·10⁻³⁸) it returns 0.
+#[inline(always)]
+pub(crate) fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = core::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let low = x < -87.0;
+    let xc = if low { -87.0 } else { x };
+    let n = (xc * LOG2E + ROUND) - ROUND;
+    let r = xc - n * LN2_HI - n * LN2_LO;
+    let z = r * r;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
+        * r
+        + 5.000_000_1e-1;
+    let y = p * z + r + 1.0;
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    if low { 0.0 } else { y * scale }
+}
+
+/// `Σ v²` in `f64`, in eight lanes.
+#[inline]
+fn sum_squares_portable<T: Scalar>(values: &[T]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let mut chunks = values.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (s, &v) in lanes.iter_mut().zip(chunk) {
+            let v = v.to_f64();
+            *s += v * v;
+        }
+    }
+    for (s, &v) in lanes.iter_mut().zip(chunks.remainder()) {
+        let v = v.to_f64();
+        *s += v * v;
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + e) + (c + g)) + ((b + f) + (d + h))
 }
 
 /// The kernels instantiated for AVX2 and AVX-512, each in a function built
@@ -404,12 +525,16 @@ impl Kernels for f32 {
 mod variants {
     use generic_array::ArrayLength;
 
-    use super::{Avx2, Avx512, forward_impl, grads_impl, input_grads_impl};
+    use super::{Avx2, Avx512, forward_gemm, forward_impl, grads_impl, input_grads_impl};
     use crate::shape::{Matrix, Vector};
 
     /// Inputs shorter than this use 8-lane registers in the AVX-512
     /// forward pass: fewer lanes to add up at the end of each dot product.
     const WIDE_FORWARD_MIN: usize = 128;
+
+    /// Blocks of at least this many samples take the broadcast form of the
+    /// forward pass (samples across the lanes).
+    const GEMM_MIN: usize = 8;
 
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     pub(super) unsafe fn forward_avx512<I: ArrayLength, O: ArrayLength>(
@@ -420,7 +545,9 @@ mod variants {
     ) {
         // SAFETY: this function runs only where the CPU has the features.
         let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
-        if I::USIZE >= WIDE_FORWARD_MIN {
+        if xs.len() >= GEMM_MIN {
+            forward_gemm::<_, 12, 2, 32, I, O>(wide, w, bias, xs, ys);
+        } else if I::USIZE >= WIDE_FORWARD_MIN {
             forward_impl::<_, 4, 4, 8, I, O>(wide, w, bias, xs, ys);
         } else {
             forward_impl::<_, 4, 4, 8, I, O>(narrow, w, bias, xs, ys);
@@ -435,7 +562,12 @@ mod variants {
         ys: &mut [&mut Vector<f32, O>],
     ) {
         // SAFETY: this function runs only where the CPU has the features.
-        forward_impl::<_, 2, 4, 6, I, O>(unsafe { Avx2::new_unchecked() }, w, bias, xs, ys);
+        let s = unsafe { Avx2::new_unchecked() };
+        if xs.len() >= GEMM_MIN {
+            forward_gemm::<_, 6, 2, 16, I, O>(s, w, bias, xs, ys);
+        } else {
+            forward_impl::<_, 2, 4, 6, I, O>(s, w, bias, xs, ys);
+        }
     }
 
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
@@ -446,7 +578,7 @@ mod variants {
         dys: &[&Vector<f32, O>],
     ) {
         // SAFETY: this function runs only where the CPU has the features.
-        grads_impl::<_, 4, 4, I, O>(unsafe { Avx512::new_unchecked() }, gw, gb, xs, dys);
+        grads_impl::<_, 6, 4, I, O>(unsafe { Avx512::new_unchecked() }, gw, gb, xs, dys);
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -478,6 +610,112 @@ mod variants {
     ) {
         // SAFETY: this function runs only where the CPU has the features.
         input_grads_impl::<_, 3, 4, I, O>(unsafe { Avx2::new_unchecked() }, w, dys, dxs);
+    }
+}
+
+/// Inputs per chunk of the broadcast-form forward pass.
+const KC: usize = 128;
+/// Outputs per chunk of the broadcast-form forward pass.
+const OC: usize = 128;
+
+/// The forward pass with the samples across the lanes: `Yᵀ = W·Xᵀ + b`
+/// for groups of `GS = G·L` samples. A chunk of `KC` inputs of the group is
+/// transposed into `xt` (so each input is `G` registers of samples), and an
+/// `NR × G` tile of accumulators takes one weight, broadcast, per input and
+/// output: no horizontal sums, every loaded register used `NR` times.
+/// Partial sums live in `ct` (`OC` outputs × `GS` samples) between chunks.
+#[inline(always)]
+fn forward_gemm<S: Lanes, const NR: usize, const G: usize, const GS: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
+    bias: &Vector<S::T, O>,
+    xs: &[&Vector<S::T, I>],
+    ys: &mut [&mut Vector<S::T, O>],
+) {
+    const { assert!(G > 0 && GS % G == 0) };
+    debug_assert_eq!(GS, G * S::L);
+    let zero = <S::T as num_traits::Zero>::zero();
+    let mut xt = [[zero; GS]; KC];
+    let mut ct = [[zero; GS]; OC];
+    let n = xs.len().min(ys.len());
+    let mut b = 0;
+    while b < n {
+        let m = GS.min(n - b);
+        let (group, outs) = (&xs[b..b + m], &mut ys[b..b + m]);
+        let mut oc = 0;
+        while oc < O::USIZE {
+            let ocn = OC.min(O::USIZE - oc);
+            for (row, &bo) in ct[..ocn].iter_mut().zip(&bias[oc..oc + ocn]) {
+                *row = [bo; GS];
+            }
+            let mut kc = 0;
+            while kc < I::USIZE {
+                let kcn = KC.min(I::USIZE - kc);
+                for (j, x) in group.iter().enumerate() {
+                    for (t, &v) in xt[..kcn].iter_mut().zip(&x[kc..kc + kcn]) {
+                        t[j] = v;
+                    }
+                }
+                let mut o = 0;
+                while o + NR <= ocn {
+                    gemm_tile::<S, NR, G, GS, I, O>(s, w, &xt[..kcn], &mut ct[o..o + NR], oc + o, kc);
+                    o += NR;
+                }
+                while o + 4 <= ocn {
+                    gemm_tile::<S, 4, G, GS, I, O>(s, w, &xt[..kcn], &mut ct[o..o + 4], oc + o, kc);
+                    o += 4;
+                }
+                while o < ocn {
+                    gemm_tile::<S, 1, G, GS, I, O>(s, w, &xt[..kcn], &mut ct[o..o + 1], oc + o, kc);
+                    o += 1;
+                }
+                kc += kcn;
+            }
+            for (j, y) in outs.iter_mut().enumerate() {
+                for (yo, c) in y[oc..oc + ocn].iter_mut().zip(&ct[..ocn]) {
+                    *yo = c[j];
+                }
+            }
+            oc += ocn;
+        }
+        b += m;
+    }
+}
+
+/// `ct[c] += Σ_i W[o + c][kc + i] · xt[i]` for `R` outputs, `G` registers
+/// of samples each.
+#[inline(always)]
+fn gemm_tile<S: Lanes, const R: usize, const G: usize, const GS: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    w: &Matrix<S::T, O, I>,
+    xt: &[[S::T; GS]],
+    ct: &mut [[S::T; GS]],
+    o: usize,
+    kc: usize,
+) {
+    let mut acc = [[s.zero(); G]; R];
+    for r in 0..R {
+        for g in 0..G {
+            acc[r][g] = s.load(&ct[r][g * S::L..]);
+        }
+    }
+    let rows: [&[S::T]; R] = array::from_fn(|r| &w[o + r][kc..kc + xt.len()]);
+    for (i, x) in xt.iter().enumerate() {
+        let mut xv = [s.zero(); G];
+        for g in 0..G {
+            xv[g] = s.load(&x[g * S::L..]);
+        }
+        for r in 0..R {
+            let wb = s.splat(rows[r][i]);
+            for g in 0..G {
+                acc[r][g] = s.madd(wb, xv[g], acc[r][g]);
+            }
+        }
+    }
+    for r in 0..R {
+        for g in 0..G {
+            s.store(&mut ct[r][g * S::L..], acc[r][g]);
+        }
     }
 }
 
@@ -576,8 +814,10 @@ fn dot_tile<S: Lanes, const R: usize, const C: usize>(
     dots
 }
 
-/// The weight and bias gradients, `NR` weight rows × `MC` registers per
-/// tile, each tile held in registers across the block's samples.
+/// The weight and bias gradients: `NR` weight rows × `MC` registers per
+/// tile, held in registers across the block's samples. Column strips are
+/// the outer loop, so a strip of the inputs stays in the first-level cache
+/// while every row of the gradient passes over it.
 #[inline(always)]
 fn grads_impl<S: Lanes, const NR: usize, const MC: usize, I: ArrayLength, O: ArrayLength>(
     s: S,
@@ -587,49 +827,50 @@ fn grads_impl<S: Lanes, const NR: usize, const MC: usize, I: ArrayLength, O: Arr
     dys: &[&Vector<S::T, O>],
 ) {
     let n = xs.len().min(dys.len());
-    for dy in &dys[..n] {
+    let (xs, dys) = (&xs[..n], &dys[..n]);
+    for dy in dys {
         for (g, &d) in gb.iter_mut().zip(dy.iter()) {
             *g = *g + d;
         }
     }
-    let mut o = 0;
-    while o + NR <= O::USIZE {
-        grad_rows::<S, NR, MC, I, O>(s, gw, o, &xs[..n], &dys[..n]);
-        o += NR;
-    }
-    while o < O::USIZE {
-        grad_rows::<S, 1, MC, I, O>(s, gw, o, &xs[..n], &dys[..n]);
-        o += 1;
-    }
-}
-
-/// Rows `o..o + R` of `gw += Σ_b dys[b]·xs[b]ᵀ`, `M` registers at a time.
-#[inline(always)]
-fn grad_rows<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: ArrayLength>(
-    s: S,
-    gw: &mut Matrix<S::T, O, I>,
-    o: usize,
-    xs: &[&Vector<S::T, I>],
-    dys: &[&Vector<S::T, O>],
-) {
     let mut i = 0;
-    while i + M * S::L <= I::USIZE {
-        grad_tile::<S, R, M, I, O>(s, gw, o, i, xs, dys);
-        i += M * S::L;
+    while i + MC * S::L <= I::USIZE {
+        grad_cols::<S, NR, MC, I, O>(s, gw, i, xs, dys);
+        i += MC * S::L;
     }
     while i + S::L <= I::USIZE {
-        grad_tile::<S, R, 1, I, O>(s, gw, o, i, xs, dys);
+        grad_cols::<S, NR, 1, I, O>(s, gw, i, xs, dys);
         i += S::L;
     }
     while i < I::USIZE {
-        for r in 0..R {
-            let mut acc = gw[o + r][i];
+        for o in 0..O::USIZE {
+            let mut acc = gw[o][i];
             for (x, dy) in xs.iter().zip(dys) {
-                acc = s.madd1(dy[o + r], x[i], acc);
+                acc = s.madd1(dy[o], x[i], acc);
             }
-            gw[o + r][i] = acc;
+            gw[o][i] = acc;
         }
         i += 1;
+    }
+}
+
+/// Columns `i..i + M·L` of every row of `gw += Σ_b dys[b]·xs[b]ᵀ`.
+#[inline(always)]
+fn grad_cols<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: ArrayLength>(
+    s: S,
+    gw: &mut Matrix<S::T, O, I>,
+    i: usize,
+    xs: &[&Vector<S::T, I>],
+    dys: &[&Vector<S::T, O>],
+) {
+    let mut o = 0;
+    while o + R <= O::USIZE {
+        grad_tile::<S, R, M, I, O>(s, gw, o, i, xs, dys);
+        o += R;
+    }
+    while o < O::USIZE {
+        grad_tile::<S, 1, M, I, O>(s, gw, o, i, xs, dys);
+        o += 1;
     }
 }
 
@@ -744,25 +985,6 @@ fn input_grad_tile<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: 
     }
 }
 
-/// `Σ v²` in `f64`, summed in eight lanes (so it vectorises).
-#[inline]
-pub(crate) fn sum_squares<T: Scalar>(values: &[T]) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let mut chunks = values.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (s, &v) in lanes.iter_mut().zip(chunk) {
-            let v = v.to_f64();
-            *s += v * v;
-        }
-    }
-    for (s, &v) in lanes.iter_mut().zip(chunks.remainder()) {
-        let v = v.to_f64();
-        *s += v * v;
-    }
-    let [a, b, c, d, e, f, g, h] = lanes;
-    ((a + e) + (c + g)) + ((b + f) + (d + h))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -841,6 +1063,27 @@ mod tests {
             &|dxs| input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, &w, &dy_refs, dxs),
             "portable",
         );
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has the features, as just detected.
+                run(
+                    &|ys| unsafe { variants::forward_avx2(&w, &bias, &x_refs, ys) },
+                    &|gw, gb| unsafe { variants::grads_avx2(gw, gb, &x_refs, &dy_refs) },
+                    &|dxs| unsafe { variants::input_grads_avx2(&w, &dy_refs, dxs) },
+                    "avx2",
+                );
+            }
+            if isa() == Isa::Avx512 {
+                // SAFETY: as above.
+                run(
+                    &|ys| unsafe { variants::forward_avx512(&w, &bias, &x_refs, ys) },
+                    &|gw, gb| unsafe { variants::grads_avx512(gw, gb, &x_refs, &dy_refs) },
+                    &|dxs| unsafe { variants::input_grads_avx512(&w, &dy_refs, dxs) },
+                    "avx512",
+                );
+            }
+        }
         run(
             &|ys| f32::dense_forward(&w, &bias, &x_refs, ys),
             &|gw, gb| f32::dense_grads(gw, gb, &x_refs, &dy_refs),
@@ -852,18 +1095,45 @@ mod tests {
     #[test]
     fn every_variant_matches_the_reference() {
         std::println!("kernels run as {:?}", isa());
-        for n in [1, 2, 3, 5, 9] {
+        for n in [1, 2, 3, 5, 9, 16, 35] {
             check::<U3, U2>(n);
             check::<U37, U13>(n);
             check::<U64, U10>(n);
             check::<U100, U19>(n);
         }
+        // Several chunks of inputs and of outputs in the broadcast form.
+        check::<U300, U130>(9);
+        check::<U300, U130>(35);
     }
 
     #[test]
     fn sum_squares_matches_a_plain_sum() {
-        let v: Vec<f32> = (0..37).map(|i| i as f32 * 0.5 - 3.0).collect();
-        let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
-        assert!((sum_squares(&v) - plain).abs() < 1e-9);
+        for len in [5, 37, 100, 1000] {
+            let v: Vec<f32> = (0..len).map(|i| i as f32 * 0.5 - 3.0).collect();
+            let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
+            assert!((f32::sum_squares(&v) - plain).abs() < 1e-9 * plain, "{len}");
+            assert!((sum_squares_portable(&v) - plain).abs() < 1e-9 * plain, "{len}");
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has the features, as just detected.
+                assert!((unsafe { x86::sum_squares_avx2(&v) } - plain).abs() < 1e-9 * plain);
+            }
+        }
+    }
+
+    #[test]
+    fn exp_f32_is_within_two_ulp() {
+        let mut worst = 0.0f64;
+        for k in 0..=200_000 {
+            let x = -87.0 + 175.0 * k as f32 / 200_000.0;
+            let exact = libm::exp(x as f64);
+            let error = (exp_f32(x) as f64 - exact).abs() / exact;
+            worst = worst.max(error);
+        }
+        assert!(worst < 2.0 * f32::EPSILON as f64 / 2.0 * 2.0, "max relative error {worst:e}");
+        assert_eq!(exp_f32(0.0), 1.0);
+        assert_eq!(exp_f32(-100.0), 0.0);
+        assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+        assert!(exp_f32(f32::NAN).is_nan());
     }
 }

@@ -48,11 +48,11 @@ impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntrop
             return T::nan();
         };
         let m = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-        let mut sum = T::zero();
         for (g, &xi) in grad.iter_mut().zip(x.iter()) {
-            *g = (xi - m).exp();
-            sum = sum + *g;
+            *g = xi - m;
         }
+        T::exp_in_place(grad);
+        let sum = grad.iter().fold(T::zero(), |s, &e| s + e);
         let inv = T::one() / sum;
         for g in grad.iter_mut() {
             *g = *g * inv;

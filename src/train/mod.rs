@@ -167,7 +167,7 @@ impl std::error::Error for TrainError {}
 
 /// The number of samples a [`Trainer`] runs through the network together
 /// unless told otherwise (its `B`).
-pub const DEFAULT_BLOCK: usize = 16;
+pub const DEFAULT_BLOCK: usize = 32;
 
 /// The state of training a model `M` on inputs `X` with optimiser `O`.
 ///

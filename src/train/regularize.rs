@@ -49,7 +49,7 @@ pub(super) fn add_penalty<P: Params<T>, T: Scalar>(params: &mut P, grads: &mut P
 /// The global L2 norm of all gradients, `√Σg²` (in `f64`).
 pub fn grad_norm<G: Params<T>, T: Scalar>(grads: &G) -> f64 {
     let mut squares = 0.0;
-    grads.visit(&mut |t| squares += crate::kernel::sum_squares(t));
+    grads.visit(&mut |t| squares += T::sum_squares(t));
     libm::sqrt(squares)
 }
 
