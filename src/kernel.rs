@@ -46,6 +46,11 @@ pub(crate) trait Lanes: Copy {
     fn madd1(self, a: Self::T, b: Self::T, c: Self::T) -> Self::T;
     /// The sum of the lanes.
     fn hsum(self, v: Self::V) -> Self::T;
+    /// The sums of the lanes of eight registers.
+    #[inline(always)]
+    fn hsum8(self, v: [Self::V; 8]) -> [Self::T; 8] {
+        v.map(|v| self.hsum(v))
+    }
 }
 
 /// Four lanes as a plain array, two roundings per multiply-add: builds for
@@ -171,29 +176,58 @@ mod x86 {
                 _mm_cvtss_f32(x)
             }
         }
+        /// Pairwise horizontal adds: seven `hadd`s, two lane swaps and one
+        /// add for eight sums, instead of eight separate reductions.
+        #[inline(always)]
+        fn hsum8(self, v: [__m256; 8]) -> [f32; 8] {
+            let mut out = [0.0f32; 8];
+            unsafe {
+                let t0 = _mm256_hadd_ps(v[0], v[1]);
+                let t1 = _mm256_hadd_ps(v[2], v[3]);
+                let t2 = _mm256_hadd_ps(v[4], v[5]);
+                let t3 = _mm256_hadd_ps(v[6], v[7]);
+                let u0 = _mm256_hadd_ps(t0, t1);
+                let u1 = _mm256_hadd_ps(t2, t3);
+                let low = _mm256_permute2f128_ps(u0, u1, 0x20);
+                let high = _mm256_permute2f128_ps(u0, u1, 0x31);
+                _mm256_storeu_ps(out.as_mut_ptr(), _mm256_add_ps(low, high));
+            }
+            out
+        }
     }
 
-    /// `Σ v²` in `f64`: four `zmm` accumulators of eight `f64`s.
+    /// `Σ v²`: squares summed in eight `zmm` registers of `f32` lanes over
+    /// runs of 1,024 values (eight terms per lane), each run's lanes then
+    /// added in `f64`. Accurate to about 10⁻⁶ relative; a run whose `f32`
+    /// sum overflows is summed again in `f64`.
     ///
     /// # Safety
     /// The CPU must have AVX-512 F.
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     pub(crate) unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
-        let mut acc = [_mm512_setzero_pd(); 4];
-        let mut chunks = values.chunks_exact(32);
-        for chunk in &mut chunks {
-            for (k, a) in acc.iter_mut().enumerate() {
-                // SAFETY: the chunk holds 32 values, so 8 from `8k` are in it.
-                let v = _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(chunk[8 * k..8 * k + 8].as_ptr()) });
-                *a = _mm512_fmadd_pd(v, v, *a);
+        let mut total = 0.0f64;
+        let mut runs = values.chunks_exact(1024);
+        for run in &mut runs {
+            let mut acc = [_mm512_setzero_ps(); 8];
+            for block in run.chunks_exact(128) {
+                for (k, a) in acc.iter_mut().enumerate() {
+                    // SAFETY: the block holds 128 values, so 16 from `16k` are in it.
+                    let v = unsafe { _mm512_loadu_ps(block[16 * k..16 * k + 16].as_ptr()) };
+                    *a = _mm512_fmadd_ps(v, v, *a);
+                }
             }
+            let s = _mm512_add_ps(
+                _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])),
+                _mm512_add_ps(_mm512_add_ps(acc[4], acc[5]), _mm512_add_ps(acc[6], acc[7])),
+            );
+            let wide = _mm512_add_pd(
+                _mm512_cvtps_pd(_mm512_castps512_ps256(s)),
+                _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1))),
+            );
+            let sum = _mm512_reduce_add_pd(wide);
+            total += if sum.is_finite() { sum } else { super::sum_squares_portable(run) };
         }
-        let sum = _mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3]));
-        let mut total = _mm512_reduce_add_pd(sum);
-        for &v in chunks.remainder() {
-            total += v as f64 * v as f64;
-        }
-        total
+        total + super::sum_squares_portable(runs.remainder())
     }
 
     /// `Σ v²` in `f64`: four `ymm` accumulators of four `f64`s.
@@ -258,6 +292,21 @@ mod x86 {
                 );
                 Avx2(()).hsum(x)
             }
+        }
+        #[inline(always)]
+        fn hsum8(self, v: [__m512; 8]) -> [f32; 8] {
+            // No closure here: a closure would not be built with the
+            // caller's target features, and the intrinsics would become calls.
+            let mut halves = [unsafe { _mm256_setzero_ps() }; 8];
+            for (h, &v) in halves.iter_mut().zip(&v) {
+                *h = unsafe {
+                    _mm256_add_ps(
+                        _mm512_castps512_ps256(v),
+                        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)),
+                    )
+                };
+            }
+            Avx2(()).hsum8(halves)
         }
     }
 }
@@ -471,9 +520,18 @@ impl Kernels for f32 {
         }
         sum_squares_portable(values)
     }
-    #[inline]
+    /// Sixteen at a time through a padded buffer, so the compiler sees a
+    /// full register's worth whatever the length.
+    #[inline(always)]
     fn exp_in_place(values: &mut [f32]) {
-        values.iter_mut().for_each(|v| *v = exp_f32(*v));
+        for chunk in values.chunks_mut(16) {
+            let mut lanes = [0.0f32; 16];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            for v in &mut lanes {
+                *v = exp_f32(*v);
+            }
+            chunk.copy_from_slice(&lanes[..chunk.len()]);
+        }
     }
 }
 
@@ -530,7 +588,11 @@ mod variants {
 
     /// Inputs shorter than this use 8-lane registers in the AVX-512
     /// forward pass: fewer lanes to add up at the end of each dot product.
-    const WIDE_FORWARD_MIN: usize = 128;
+    const WIDE_FORWARD_MIN: usize = 64;
+
+    /// Layers with fewer inputs keep the dot-product form even for large
+    /// blocks: transposing the block would cost as much as the products.
+    const GEMM_MIN_INPUTS: usize = 128;
 
     /// Blocks of at least this many samples take the broadcast form of the
     /// forward pass (samples across the lanes).
@@ -545,7 +607,7 @@ mod variants {
     ) {
         // SAFETY: this function runs only where the CPU has the features.
         let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
-        if xs.len() >= GEMM_MIN {
+        if xs.len() >= GEMM_MIN && I::USIZE >= GEMM_MIN_INPUTS {
             forward_gemm::<_, 12, 2, 32, I, O>(wide, w, bias, xs, ys);
         } else if I::USIZE >= WIDE_FORWARD_MIN {
             forward_impl::<_, 4, 4, 8, I, O>(wide, w, bias, xs, ys);
@@ -563,7 +625,7 @@ mod variants {
     ) {
         // SAFETY: this function runs only where the CPU has the features.
         let s = unsafe { Avx2::new_unchecked() };
-        if xs.len() >= GEMM_MIN {
+        if xs.len() >= GEMM_MIN && I::USIZE >= GEMM_MIN_INPUTS {
             forward_gemm::<_, 6, 2, 16, I, O>(s, w, bias, xs, ys);
         } else {
             forward_impl::<_, 2, 4, 6, I, O>(s, w, bias, xs, ys);
@@ -799,9 +861,24 @@ fn dot_tile<S: Lanes, const R: usize, const C: usize>(
         i += S::L;
     }
     let mut dots = [[<S::T as num_traits::Zero>::zero(); C]; R];
-    for r in 0..R {
-        for c in 0..C {
-            dots[r][c] = s.hsum(acc[r][c]);
+    if C % 8 == 0 || (R * C) % 8 == 0 {
+        // Eight sums at a time, in row-major order of the tile.
+        let mut k = 0;
+        while k < R * C {
+            let mut group = [s.zero(); 8];
+            for (j, g) in group.iter_mut().enumerate() {
+                *g = acc[(k + j) / C][(k + j) % C];
+            }
+            for (j, sum) in s.hsum8(group).into_iter().enumerate() {
+                dots[(k + j) / C][(k + j) % C] = sum;
+            }
+            k += 8;
+        }
+    } else {
+        for r in 0..R {
+            for c in 0..C {
+                dots[r][c] = s.hsum(acc[r][c]);
+            }
         }
     }
     for i in full..k {
@@ -1118,6 +1195,13 @@ mod tests {
                 // SAFETY: the CPU has the features, as just detected.
                 assert!((unsafe { x86::sum_squares_avx2(&v) } - plain).abs() < 1e-9 * plain);
             }
+        }
+        // Long enough for the f32 runs of the AVX-512 variant, and values
+        // whose squares overflow f32 but not f64.
+        for scale in [1.0f32, 1e20] {
+            let v: Vec<f32> = (0..5000).map(|i| ((i % 97) as f32 * 0.37 - 15.0) * scale).collect();
+            let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
+            assert!((f32::sum_squares(&v) - plain).abs() < 1e-6 * plain, "scale {scale}");
         }
     }
 

@@ -24,10 +24,36 @@ use crate::shape::Vector;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SoftmaxCrossEntropy;
 
-/// `(max, ln Σ e^(x − max))`.
-fn log_sum_exp<T: Scalar>(x: &[T]) -> T {
-    let m = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-    m + x.iter().fold(T::zero(), |s, &v| s + (v - m).exp()).ln()
+/// Folds `values` with `op` pairwise in eight lanes (`pad` fills the
+/// lanes past the end), so the work spreads over a vector register instead
+/// of one long chain.
+#[inline(always)]
+fn tree<T: Scalar>(values: &[T], pad: T, op: impl Fn(T, T) -> T) -> T {
+    let mut lanes = [pad; 8];
+    for chunk in values.chunks(8) {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l = op(*l, v);
+        }
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    op(op(op(a, e), op(c, g)), op(op(b, f), op(d, h)))
+}
+
+/// `e = exp(x − max x)` into `e`; returns `(max x, Σ e)`.
+#[inline(always)]
+fn exps<T: Scalar, N: ArrayLength>(x: &Vector<T, N>, e: &mut Vector<T, N>) -> (T, T) {
+    let m = tree(x, T::neg_infinity(), T::max);
+    for (e, &xi) in e.iter_mut().zip(x.iter()) {
+        *e = xi - m;
+    }
+    T::exp_in_place(e);
+    (m, tree(e, T::zero(), |a, b| a + b))
+}
+
+/// `ln Σ e^x`, computed as `max + ln Σ e^(x − max)`.
+fn log_sum_exp<T: Scalar, N: ArrayLength>(x: &Vector<T, N>) -> T {
+    let (m, sum) = exps(x, &mut Vector::default());
+    m + sum.ln()
 }
 
 impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntropy {
@@ -42,17 +68,13 @@ impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntrop
 
     /// One exponential per logit: `e = exp(x − max)`, softmax `e / Σe`,
     /// loss `max + ln Σe − x_c`.
+    #[inline(always)]
     fn loss_grad(&self, x: &Vector<T, N>, &class: &usize, grad: &mut Vector<T, N>) -> T {
         let Some(&xc) = x.get(class) else {
             grad.iter_mut().for_each(|g| *g = T::nan());
             return T::nan();
         };
-        let m = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-        for (g, &xi) in grad.iter_mut().zip(x.iter()) {
-            *g = xi - m;
-        }
-        T::exp_in_place(grad);
-        let sum = grad.iter().fold(T::zero(), |s, &e| s + e);
+        let (m, sum) = exps(x, grad);
         let inv = T::one() / sum;
         for g in grad.iter_mut() {
             *g = *g * inv;

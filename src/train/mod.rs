@@ -361,7 +361,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         }
         // The whole step, inlined into a copy built for the widest vectors
         // the CPU has.
-        crate::kernel::with_best_isa(|| self.step_blocks(model, loss, batch, lr, rng))
+        crate::kernel::with_best_isa(
+            #[inline(always)]
+            || self.step_blocks(model, loss, batch, lr, rng),
+        )
     }
 
     #[inline(always)]
