@@ -196,38 +196,44 @@ mod x86 {
         }
     }
 
-    /// `Σ v²`: squares summed in eight `zmm` registers of `f32` lanes over
-    /// runs of 1,024 values (eight terms per lane), each run's lanes then
-    /// added in `f64`. Accurate to about 10⁻⁶ relative; a run whose `f32`
-    /// sum overflows is summed again in `f64`.
+    /// `Σ v²`: squares summed in `zmm` registers of `f32` lanes over runs
+    /// of 1,024 values (at most sixteen terms per lane), each run's lanes
+    /// then added in `f64`. Accurate to about 10⁻⁶ relative; a run whose
+    /// `f32` sum overflows is summed again in `f64`.
     ///
     /// # Safety
     /// The CPU must have AVX-512 F.
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     pub(crate) unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
         let mut total = 0.0f64;
-        let mut runs = values.chunks_exact(1024);
-        for run in &mut runs {
-            let mut acc = [_mm512_setzero_ps(); 8];
-            for block in run.chunks_exact(128) {
+        for run in values.chunks(1024) {
+            let mut acc = [_mm512_setzero_ps(); 4];
+            let mut blocks = run.chunks_exact(64);
+            for block in &mut blocks {
                 for (k, a) in acc.iter_mut().enumerate() {
-                    // SAFETY: the block holds 128 values, so 16 from `16k` are in it.
+                    // SAFETY: the block holds 64 values, so 16 from `16k` are in it.
                     let v = unsafe { _mm512_loadu_ps(block[16 * k..16 * k + 16].as_ptr()) };
                     *a = _mm512_fmadd_ps(v, v, *a);
                 }
             }
-            let s = _mm512_add_ps(
-                _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])),
-                _mm512_add_ps(_mm512_add_ps(acc[4], acc[5]), _mm512_add_ps(acc[6], acc[7])),
-            );
+            let mut rest = blocks.remainder().chunks_exact(16);
+            for chunk in &mut rest {
+                // SAFETY: the chunk holds 16 values.
+                let v = unsafe { _mm512_loadu_ps(chunk.as_ptr()) };
+                acc[0] = _mm512_fmadd_ps(v, v, acc[0]);
+            }
+            let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
             let wide = _mm512_add_pd(
                 _mm512_cvtps_pd(_mm512_castps512_ps256(s)),
                 _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1))),
             );
-            let sum = _mm512_reduce_add_pd(wide);
+            let mut sum = _mm512_reduce_add_pd(wide);
+            for &v in rest.remainder() {
+                sum += v as f64 * v as f64;
+            }
             total += if sum.is_finite() { sum } else { super::sum_squares_portable(run) };
         }
-        total + super::sum_squares_portable(runs.remainder())
+        total
     }
 
     /// `Σ v²` in `f64`: four `ymm` accumulators of four `f64`s.

@@ -100,19 +100,19 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Params<T> for Dense<I, O, T> {
     const COUNT: usize = O::USIZE * I::USIZE + O::USIZE;
     type Grads = Self;
 
-    #[inline]
+    #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         f(self.weight.as_flat());
         f(self.bias.as_flat());
     }
 
-    #[inline]
+    #[inline(always)]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         f(self.weight.as_flat_mut());
         f(self.bias.as_flat_mut());
     }
 
-    #[inline]
+    #[inline(always)]
     fn zip_mut<const K: usize>(&mut self, mut others: [&mut Self; K], f: &mut impl FnMut(&mut [T], [&mut [T]; K])) {
         f(self.weight.as_flat_mut(), others.each_mut().map(|s| s.weight.as_flat_mut()));
         f(self.bias.as_flat_mut(), others.each_mut().map(|s| s.bias.as_flat_mut()));
