@@ -17,6 +17,9 @@ use typenet::init::fill_normal;
 use typenet::memory::zeroed_box;
 use typenet::prelude::*;
 
+/// A digit: 8×8 pixels / 16 and its class.
+type Digit = Labelled<f32, U64>;
+
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 type Mlp64 = net![Dense<U64, U32>, Relu, Dense<U32, U10>];
 type Mlp784 = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
@@ -49,7 +52,7 @@ fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
 
 /// The digits, pixels / 16, an 80/20 stratified split (1,437 / 360 samples
 /// as the peers' 1,437 / 360).
-fn digits() -> (Vec<Labelled<f32, U64>>, Vec<Labelled<f32, U64>>) {
+fn digits() -> (Vec<Digit>, Vec<Digit>) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv");
     let mut all = load_csv::<U64, f32>(path, 10).expect("data/digits.csv");
     all.iter_mut().for_each(|(x, _)| x.iter_mut().for_each(|v| *v /= 16.0));

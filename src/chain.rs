@@ -272,9 +272,7 @@ where
 
 /// Splits a block of links into their heads, middle values and tails.
 #[allow(clippy::type_complexity)]
-fn split_links<'a, H, M, T, const B: usize>(
-    links: [&'a mut Link<H, M, T>; B],
-) -> ([&'a mut H; B], [&'a mut M; B], [&'a mut T; B]) {
+fn split_links<H, M, T, const B: usize>(links: [&mut Link<H, M, T>; B]) -> ([&mut H; B], [&mut M; B], [&mut T; B]) {
     let mut parts = links.map(|Link { head, mid, tail }| (Some(head), Some(mid), Some(tail)));
     // Each `take` finds the value put there just above: the `None` arms
     // cannot run, and the optimiser removes them.

@@ -15,6 +15,9 @@
 //! architectures) the portable variant runs: it needs no feature detection
 //! and builds for any target.
 
+// The wide variants, and what only they use, exist on x86-64 with `std`.
+#![cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+
 use core::array;
 
 use generic_array::ArrayLength;
@@ -207,22 +210,25 @@ mod x86 {
     pub(crate) unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
         let mut total = 0.0f64;
         for run in values.chunks(1024) {
-            let mut acc = [_mm512_setzero_ps(); 4];
-            let mut blocks = run.chunks_exact(64);
+            let mut acc = [_mm512_setzero_ps(); 8];
+            let mut blocks = run.chunks_exact(128);
             for block in &mut blocks {
                 for (k, a) in acc.iter_mut().enumerate() {
-                    // SAFETY: the block holds 64 values, so 16 from `16k` are in it.
+                    // SAFETY: the block holds 128 values, so 16 from `16k` are in it.
                     let v = unsafe { _mm512_loadu_ps(block[16 * k..16 * k + 16].as_ptr()) };
                     *a = _mm512_fmadd_ps(v, v, *a);
                 }
             }
             let mut rest = blocks.remainder().chunks_exact(16);
-            for chunk in &mut rest {
+            for (k, chunk) in (&mut rest).enumerate() {
                 // SAFETY: the chunk holds 16 values.
                 let v = unsafe { _mm512_loadu_ps(chunk.as_ptr()) };
-                acc[0] = _mm512_fmadd_ps(v, v, acc[0]);
+                acc[k] = _mm512_fmadd_ps(v, v, acc[k]);
             }
-            let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+            let s = _mm512_add_ps(
+                _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])),
+                _mm512_add_ps(_mm512_add_ps(acc[4], acc[5]), _mm512_add_ps(acc[6], acc[7])),
+            );
             let wide = _mm512_add_pd(
                 _mm512_cvtps_pd(_mm512_castps512_ps256(s)),
                 _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1))),
@@ -558,7 +564,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let z = r * r;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let y = p * z + r + 1.0;
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     if low { 0.0 } else { y * scale }
@@ -700,7 +706,7 @@ fn forward_gemm<S: Lanes, const NR: usize, const G: usize, const GS: usize, I: A
     xs: &[&Vector<S::T, I>],
     ys: &mut [&mut Vector<S::T, O>],
 ) {
-    const { assert!(G > 0 && GS % G == 0) };
+    const { assert!(G > 0 && GS.is_multiple_of(G)) };
     debug_assert_eq!(GS, G * S::L);
     let zero = <S::T as num_traits::Zero>::zero();
     let mut xt = [[zero; GS]; KC];
@@ -867,7 +873,7 @@ fn dot_tile<S: Lanes, const R: usize, const C: usize>(
         i += S::L;
     }
     let mut dots = [[<S::T as num_traits::Zero>::zero(); C]; R];
-    if C % 8 == 0 || (R * C) % 8 == 0 {
+    if C.is_multiple_of(8) || (R * C).is_multiple_of(8) {
         // Eight sums at a time, in row-major order of the tile.
         let mut k = 0;
         while k < R * C {
@@ -1069,6 +1075,7 @@ fn input_grad_tile<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: 
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
     use crate::prelude::*;
