@@ -266,6 +266,53 @@ mod x86 {
         total
     }
 
+    /// `eˣ` lane by lane (as [`super::exp_f32`], with fused steps and
+    /// `scalef` for the power of two): 0 below −87, `NaN` stays `NaN`.
+    #[inline(always)]
+    fn exp_avx512(_: Avx512, x: __m512) -> __m512 {
+        // SAFETY: an `Avx512` value exists only where the CPU has AVX-512 F.
+        unsafe {
+            let low = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, _mm512_set1_ps(-87.0));
+            // `max(−87, x)` keeps a `NaN` in `x` (the second operand wins).
+            let xc = _mm512_max_ps(_mm512_set1_ps(-87.0), x);
+            let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_mul_ps(
+                xc,
+                _mm512_set1_ps(core::f32::consts::LOG2_E),
+            ));
+            let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_359_4), xc);
+            let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.121_944_4e-4), r);
+            let mut p = _mm512_set1_ps(1.987_569_1e-4);
+            for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 0.5] {
+                p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+            }
+            let y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0));
+            _mm512_maskz_mov_ps(!low, _mm512_scalef_ps(y, n))
+        }
+    }
+
+    /// Softmax cross-entropy of up to sixteen logits in one register,
+    /// loaded and stored under a mask.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F; `x.len() ≤ 16`, `grad.len() ==
+    /// x.len()` and `class < x.len()` (checked by the caller).
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(crate) unsafe fn softmax_xent_avx512(x: &[f32], class: usize, grad: &mut [f32]) -> f32 {
+        let n = x.len().min(grad.len()).min(16);
+        let mask = ((1u32 << n) - 1) as __mmask16;
+        // SAFETY: the mask covers the first `n ≤ x.len()` values only, and
+        // masked-off lanes are neither read nor written.
+        let v = unsafe { _mm512_mask_loadu_ps(_mm512_set1_ps(f32::NEG_INFINITY), mask, x.as_ptr()) };
+        let m = _mm512_reduce_max_ps(v);
+        let e = exp_avx512(Avx512(()), _mm512_sub_ps(v, _mm512_set1_ps(m)));
+        let sum = _mm512_reduce_add_ps(e);
+        let g = _mm512_mul_ps(e, _mm512_set1_ps(1.0 / sum));
+        // SAFETY: as for the load, with `n ≤ grad.len()`.
+        unsafe { _mm512_mask_storeu_ps(grad.as_mut_ptr(), mask, g) };
+        grad[class] -= 1.0;
+        m + sum.ln() - x[class]
+    }
+
     // SAFETY (every `unsafe` block below): as for `Avx2`, with AVX-512 F.
     impl Lanes for Avx512 {
         type T = f32;
@@ -418,6 +465,15 @@ pub trait Kernels: Sized {
     /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
     #[doc(hidden)]
     fn exp_in_place(values: &mut [Self]);
+    /// Softmax cross-entropy of logits `x` for `class < x.len()`: writes
+    /// `softmax(x) − onehot(class)` into `grad` and returns the loss, or
+    /// returns `None` (touching nothing) where there is no wide variant.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn softmax_xent(x: &[Self], class: usize, grad: &mut [Self]) -> Option<Self> {
+        let _ = (x, class, grad);
+        None
+    }
 }
 
 impl Kernels for f64 {
@@ -532,6 +588,17 @@ impl Kernels for f32 {
         }
         sum_squares_portable(values)
     }
+    #[inline(always)]
+    fn softmax_xent(x: &[f32], class: usize, grad: &mut [f32]) -> Option<f32> {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if x.len() <= 16 && grad.len() == x.len() && class < x.len() && isa() == Isa::Avx512 {
+            // SAFETY: `isa()` detected every feature the function enables.
+            return Some(unsafe { x86::softmax_xent_avx512(x, class, grad) });
+        }
+        let _ = (x, class, grad);
+        None
+    }
+
     /// Sixteen at a time through a padded buffer, so the compiler sees a
     /// full register's worth whatever the length.
     #[inline(always)]
@@ -1216,6 +1283,40 @@ mod tests {
             let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
             assert!((f32::sum_squares(&v) - plain).abs() < 1e-6 * plain, "scale {scale}");
         }
+    }
+
+    /// The AVX-512 softmax cross-entropy against the portable one, with
+    /// every length it takes, extreme logits and a `NaN`.
+    #[test]
+    fn softmax_xent_variants_agree() {
+        if isa() != Isa::Avx512 {
+            return;
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        for n in 1..=16usize {
+            for case in 0..4 {
+                let mut x = std::vec![0.0f32; n];
+                crate::init::fill_uniform(&mut x, 8.0, &mut rng);
+                if case == 1 {
+                    x[0] = 1e4;
+                }
+                if case == 2 && n > 1 {
+                    x[n - 1] = f32::NEG_INFINITY;
+                }
+                let class = (case * 7) % n;
+                let (mut fast, mut slow) = (std::vec![0.0f32; n], std::vec![0.0f32; n]);
+                let fast_loss = f32::softmax_xent(&x, class, &mut fast).unwrap();
+                let slow_loss = crate::loss::softmax_xent_portable(&x, class, &mut slow);
+                let same = fast_loss == slow_loss || (fast_loss - slow_loss).abs() <= 1e-6 * (1.0 + slow_loss.abs());
+                assert!(same, "{n} {case}: {fast_loss} vs {slow_loss} {x:?}");
+                for (a, b) in fast.iter().zip(&slow) {
+                    assert!((a - b).abs() <= 1e-6, "{n} {case}: {fast:?} vs {slow:?}");
+                }
+            }
+        }
+        let mut g = [0.0f32; 3];
+        assert!(f32::softmax_xent(&[1.0, f32::NAN, 0.0], 0, &mut g).unwrap().is_nan());
+        assert!(f32::softmax_xent(&[0.0; 17], 0, &mut [0.0; 17]).is_none());
     }
 
     #[test]
