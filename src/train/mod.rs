@@ -563,7 +563,13 @@ where
 /// Fisher–Yates shuffle in place, driven by `rng`.
 pub fn shuffle<S, R: Rng + ?Sized>(items: &mut [S], rng: &mut R) {
     for i in (1..items.len()).rev() {
-        items.swap(i, rng.random_range(0..=i));
+        let j = rng.random_range(0..=i);
+        // `mem::swap` of two distinct elements swaps in registers;
+        // `slice::swap` goes through a temporary (three copies).
+        let (front, back) = items.split_at_mut(i);
+        if let Some(other) = front.get_mut(j) {
+            core::mem::swap(other, &mut back[0]);
+        }
     }
 }
 
