@@ -386,20 +386,43 @@ pub(crate) enum Isa {
     Avx512,
 }
 
-/// The best instruction set this CPU has (detected once, then cached by
-/// `std`).
+/// The instruction set the kernels use: the best this CPU has, or less if
+/// the environment variable `TYPENET_KERNELS` says `portable` or `avx2`
+/// when the process first asks (to compare the variants, or to get the
+/// portable variant's bits on every machine). Decided once, then one
+/// relaxed atomic load per call.
 #[inline]
 pub(crate) fn isa() -> Isa {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        use std::is_x86_feature_detected as has;
-        if has!("fma") && has!("avx2") {
-            if has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq") {
-                return Isa::Avx512;
-            }
-            return Isa::Avx2;
+        use core::sync::atomic::{AtomicU8, Ordering};
+        static CHOSEN: AtomicU8 = AtomicU8::new(0);
+        let isa = |code| match code {
+            1 => Isa::Portable,
+            2 => Isa::Avx2,
+            _ => Isa::Avx512,
+        };
+        match CHOSEN.load(Ordering::Relaxed) {
+            0 => {}
+            code => return isa(code),
         }
+        use std::is_x86_feature_detected as has;
+        let mut code = 1;
+        if has!("fma") && has!("avx2") {
+            code = 2;
+            if has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq") {
+                code = 3;
+            }
+        }
+        match std::env::var("TYPENET_KERNELS").as_deref() {
+            Ok("portable") => code = 1,
+            Ok("avx2") => code = code.min(2),
+            _ => {}
+        }
+        CHOSEN.store(code, Ordering::Relaxed);
+        return isa(code);
     }
+    #[allow(unreachable_code)]
     Isa::Portable
 }
 
@@ -1288,6 +1311,7 @@ mod tests {
     /// The AVX-512 softmax cross-entropy against the portable one, with
     /// every length it takes, extreme logits and a `NaN`.
     #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     fn softmax_xent_variants_agree() {
         if isa() != Isa::Avx512 {
             return;

@@ -165,6 +165,9 @@ impl fmt::Display for TrainError {
 #[cfg(feature = "std")]
 impl std::error::Error for TrainError {}
 
+/// Models with fewer parameters skip the wide-register copy of the step.
+const SMALL_MODEL: usize = 256;
+
 /// The number of samples a [`Trainer`] runs through the network together
 /// unless told otherwise (its `B`).
 pub const DEFAULT_BLOCK: usize = 32;
@@ -359,8 +362,12 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         if batch.is_empty() {
             return Err(TrainError::EmptyData);
         }
-        // The whole step, inlined into a copy built for the widest vectors
-        // the CPU has.
+        // Tiny models run as they are (their loops are shorter than a wide
+        // register); others run in a copy of the step built for the widest
+        // vectors the CPU has.
+        if M::COUNT < SMALL_MODEL {
+            return self.step_blocks(model, loss, batch, lr, rng);
+        }
         crate::kernel::with_best_isa(
             #[inline(always)]
             || self.step_blocks(model, loss, batch, lr, rng),
