@@ -156,13 +156,13 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         &self,
         n: usize,
         inputs: [&Vector<T, I>; B],
-        _: [&(); B],
+        caches: [&(); B],
         grad_outputs: [&Vector<T, O>; B],
         grads: &mut Self,
         mut grad_inputs: [&mut Vector<T, I>; B],
     ) {
+        self.backward_params_block(n, inputs, caches, grad_outputs, grads);
         let n = n.min(B);
-        T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
         T::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
     }
 
