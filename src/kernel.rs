@@ -199,47 +199,70 @@ mod x86 {
         }
     }
 
-    /// `Σ v²`: squares summed in `zmm` registers of `f32` lanes over runs
-    /// of 1,024 values (at most sixteen terms per lane), each run's lanes
-    /// then added in `f64`. Accurate to about 10⁻⁶ relative; a run whose
-    /// `f32` sum overflows is summed again in `f64`.
+    /// `Σ v²` in `f64`: each value widened to `f64` before it is squared
+    /// (so tiny gradients neither underflow nor take the slow path of
+    /// subnormal results), eight `zmm` accumulators of eight lanes.
     ///
     /// # Safety
     /// The CPU must have AVX-512 F.
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     pub(crate) unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
-        let mut total = 0.0f64;
-        for run in values.chunks(1024) {
-            let mut acc = [_mm512_setzero_ps(); 8];
-            let mut blocks = run.chunks_exact(128);
-            for block in &mut blocks {
-                for (k, a) in acc.iter_mut().enumerate() {
-                    // SAFETY: the block holds 128 values, so 16 from `16k` are in it.
-                    let v = unsafe { _mm512_loadu_ps(block[16 * k..16 * k + 16].as_ptr()) };
-                    *a = _mm512_fmadd_ps(v, v, *a);
-                }
+        let mut acc = [_mm512_setzero_pd(); 8];
+        let mut blocks = values.chunks_exact(64);
+        for block in &mut blocks {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: the block holds 64 values, so 8 from `8k` are in it.
+                let v = _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(block[8 * k..8 * k + 8].as_ptr()) });
+                *a = _mm512_fmadd_pd(v, v, *a);
             }
-            let mut rest = blocks.remainder().chunks_exact(16);
-            for (k, chunk) in (&mut rest).enumerate() {
-                // SAFETY: the chunk holds 16 values.
-                let v = unsafe { _mm512_loadu_ps(chunk.as_ptr()) };
-                acc[k] = _mm512_fmadd_ps(v, v, acc[k]);
-            }
-            let s = _mm512_add_ps(
-                _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])),
-                _mm512_add_ps(_mm512_add_ps(acc[4], acc[5]), _mm512_add_ps(acc[6], acc[7])),
-            );
-            let wide = _mm512_add_pd(
-                _mm512_cvtps_pd(_mm512_castps512_ps256(s)),
-                _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1))),
-            );
-            let mut sum = _mm512_reduce_add_pd(wide);
-            for &v in rest.remainder() {
-                sum += v as f64 * v as f64;
-            }
-            total += if sum.is_finite() { sum } else { super::sum_squares_portable(run) };
+        }
+        let mut rest = blocks.remainder().chunks_exact(8);
+        for (k, chunk) in (&mut rest).enumerate() {
+            // SAFETY: the chunk holds 8 values.
+            let v = _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(chunk.as_ptr()) });
+            acc[k] = _mm512_fmadd_pd(v, v, acc[k]);
+        }
+        let sum = _mm512_add_pd(
+            _mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3])),
+            _mm512_add_pd(_mm512_add_pd(acc[4], acc[5]), _mm512_add_pd(acc[6], acc[7])),
+        );
+        let mut total = _mm512_reduce_add_pd(sum);
+        for &v in rest.remainder() {
+            total += v as f64 * v as f64;
         }
         total
+    }
+
+    /// `values *= scale`, then `Σ v²` of the results as
+    /// [`sum_squares_avx512`] sums them, in one pass.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F.
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(crate) unsafe fn scale_sum_squares_avx512(values: &mut [f32], scale: f32) -> f64 {
+        let factor = _mm256_set1_ps(scale);
+        let mut acc = [_mm512_setzero_pd(); 8];
+        let mut blocks = values.chunks_exact_mut(64);
+        for block in &mut blocks {
+            for (k, a) in acc.iter_mut().enumerate() {
+                let lanes = &mut block[8 * k..8 * k + 8];
+                // SAFETY: `lanes` holds 8 values.
+                let v = _mm256_mul_ps(unsafe { _mm256_loadu_ps(lanes.as_ptr()) }, factor);
+                // SAFETY: as above.
+                unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+                let w = _mm512_cvtps_pd(v);
+                *a = _mm512_fmadd_pd(w, w, *a);
+            }
+        }
+        let rest = blocks.into_remainder();
+        for v in rest.iter_mut() {
+            *v *= scale;
+        }
+        let sum = _mm512_add_pd(
+            _mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3])),
+            _mm512_add_pd(_mm512_add_pd(acc[4], acc[5]), _mm512_add_pd(acc[6], acc[7])),
+        );
+        _mm512_reduce_add_pd(sum) + super::sum_squares_portable(rest)
     }
 
     /// `Σ v²` in `f64`: four `ymm` accumulators of four `f64`s.
@@ -485,6 +508,10 @@ pub trait Kernels: Sized {
     /// `Σ v²` in `f64`.
     #[doc(hidden)]
     fn sum_squares(values: &[Self]) -> f64;
+    /// Multiplies `values` by `scale` in place and returns `Σ v²` of the
+    /// results, in `f64`, in one pass.
+    #[doc(hidden)]
+    fn scale_sum_squares(values: &mut [Self], scale: Self) -> f64;
     /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
     #[doc(hidden)]
     fn exp_in_place(values: &mut [Self]);
@@ -528,6 +555,11 @@ impl Kernels for f64 {
     }
     #[inline]
     fn sum_squares(values: &[f64]) -> f64 {
+        sum_squares_portable(values)
+    }
+    #[inline]
+    fn scale_sum_squares(values: &mut [f64], scale: f64) -> f64 {
+        values.iter_mut().for_each(|v| *v *= scale);
         sum_squares_portable(values)
     }
     #[inline]
@@ -610,6 +642,16 @@ impl Kernels for f32 {
             }
         }
         sum_squares_portable(values)
+    }
+    #[inline]
+    fn scale_sum_squares(values: &mut [f32], scale: f32) -> f64 {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if values.len() >= DISPATCH_MIN && isa() == Isa::Avx512 {
+            // SAFETY: `isa()` detected every feature the function enables.
+            return unsafe { x86::scale_sum_squares_avx512(values, scale) };
+        }
+        values.iter_mut().for_each(|v| *v *= scale);
+        Self::sum_squares(values)
     }
     #[inline(always)]
     fn softmax_xent(x: &[f32], class: usize, grad: &mut [f32]) -> Option<f32> {
@@ -1299,12 +1341,16 @@ mod tests {
                 assert!((unsafe { x86::sum_squares_avx2(&v) } - plain).abs() < 1e-9 * plain);
             }
         }
-        // Long enough for the f32 runs of the AVX-512 variant, and values
-        // whose squares overflow f32 but not f64.
+        // Long enough for the AVX-512 variant's blocks, and values whose
+        // squares overflow f32 but not f64.
         for scale in [1.0f32, 1e20] {
             let v: Vec<f32> = (0..5000).map(|i| ((i % 97) as f32 * 0.37 - 15.0) * scale).collect();
             let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
-            assert!((f32::sum_squares(&v) - plain).abs() < 1e-6 * plain, "scale {scale}");
+            assert!((f32::sum_squares(&v) - plain).abs() < 1e-9 * plain, "scale {scale}");
+            let mut halved = v.clone();
+            let quarter = f32::scale_sum_squares(&mut halved, 0.5);
+            assert!((quarter - plain / 4.0).abs() < 1e-9 * plain, "scale {scale}");
+            assert!(halved.iter().zip(&v).all(|(&h, &x)| h == x * 0.5));
         }
     }
 

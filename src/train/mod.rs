@@ -42,6 +42,7 @@ use core::ops::ControlFlow;
 use rand::{Rng, RngExt};
 
 use crate::Scalar;
+use crate::kernel::Kernels;
 use crate::layer::{Params, Train};
 use crate::loss::{Loss, TargetError};
 use crate::memory::zero_in_place;
@@ -421,14 +422,30 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 &mut self.grads,
             );
         }
-        if batch.len() > 1 {
-            let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
-            self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
-        }
-        let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
-        let norm = match self.config.clip_norm {
-            Some(max) => clip_grad_norm(&mut self.grads, max),
-            None => grad_norm(&self.grads),
+        let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
+        let (penalty, norm) = if self.config.l1 == 0.0 && self.config.l2 == 0.0 {
+            // No penalty between averaging and the norm: one pass does both.
+            let mut squares = 0.0;
+            if batch.len() > 1 {
+                self.grads.visit_mut(&mut |g| squares += ScalarOf::<X>::scale_sum_squares(g, scale));
+            } else {
+                self.grads.visit(&mut |g| squares += ScalarOf::<X>::sum_squares(g));
+            }
+            let norm = libm::sqrt(squares);
+            if let Some(max) = self.config.clip_norm {
+                regularize::clip_to(&mut self.grads, norm, max);
+            }
+            (0.0, norm)
+        } else {
+            if batch.len() > 1 {
+                self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
+            }
+            let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
+            let norm = match self.config.clip_norm {
+                Some(max) => clip_grad_norm(&mut self.grads, max),
+                None => grad_norm(&self.grads),
+            };
+            (penalty, norm)
         };
         if !norm.is_finite() {
             return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
