@@ -235,8 +235,6 @@ where
         self.0.forward_train_block(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
         self.1.forward_train_block(n, mids.map(|m| &*m), tails, outputs, rng);
     }
-    /// The gradients of the block's middle values live on the stack:
-    /// `B` outputs of the first layer.
     #[inline]
     fn backward_block<const B: usize>(
         &self,
@@ -247,9 +245,7 @@ where
         grads: &mut Self::Grads,
         grad_inputs: [&mut In; B],
     ) {
-        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
-        let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
-        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, grad_mids.each_mut());
+        let grad_mids = rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1);
         let heads = caches.map(|c| &c.head);
         self.0.backward_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0, grad_inputs);
     }
@@ -262,12 +258,27 @@ where
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
     ) {
-        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
-        let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
-        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, grad_mids.each_mut());
+        let grad_mids = rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1);
         let heads = caches.map(|c| &c.head);
         self.0.backward_params_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0);
     }
+}
+
+/// Back-propagates a block through `rest`, the tail of a chain: its
+/// parameter gradients go into `grads`, and the gradients of the middle
+/// values (`B` inputs of `rest`, on the stack) are returned.
+#[inline(always)]
+fn rest_backward_block<H, Mid: Tensor, Rest: Train<Mid>, const B: usize>(
+    rest: &Rest,
+    n: usize,
+    caches: [&Link<H, Mid, Rest::Cache>; B],
+    grad_outputs: [&Rest::Output; B],
+    grads: &mut Rest::Grads,
+) -> [Mid; B] {
+    let mut grad_mids: [Mid; B] = core::array::from_fn(|_| Default::default());
+    let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
+    rest.backward_block(n, mids, tails, grad_outputs, grads, grad_mids.each_mut());
+    grad_mids
 }
 
 /// Splits a block of links into their heads, middle values and tails.
