@@ -108,15 +108,15 @@ impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
 impl<T, A: Params<T>> Params<T> for (A,) {
     const COUNT: usize = A::COUNT;
     type Grads = (A::Grads,);
-    #[inline]
+    #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
     }
-    #[inline]
+    #[inline(always)]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.0.visit_mut(f);
     }
-    #[inline]
+    #[inline(always)]
     fn zip_mut<const K: usize>(
         &mut self,
         mut others: [&mut Self::Grads; K],
@@ -129,17 +129,17 @@ impl<T, A: Params<T>> Params<T> for (A,) {
 impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
     const COUNT: usize = A::COUNT + Rest::COUNT;
     type Grads = (A::Grads, Rest::Grads);
-    #[inline]
+    #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
         self.1.visit(f);
     }
-    #[inline]
+    #[inline(always)]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.0.visit_mut(f);
         self.1.visit_mut(f);
     }
-    #[inline]
+    #[inline(always)]
     fn zip_mut<const K: usize>(
         &mut self,
         mut others: [&mut Self::Grads; K],
@@ -163,6 +163,40 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     #[inline]
     fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
         self.0.backward_params(input, cache, grad_output, &mut grads.0);
+    }
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        self.0.forward_train_block(n, inputs, caches, outputs, rng);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: [&mut In; B],
+    ) {
+        self.0.backward_block(n, inputs, caches, grad_outputs, &mut grads.0, grad_inputs);
+    }
+    #[inline]
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+    ) {
+        self.0.backward_params_block(n, inputs, caches, grad_outputs, &mut grads.0);
     }
 }
 
@@ -188,6 +222,75 @@ where
         let grad_mid = self.1.backward(&cache.mid, &cache.tail, grad_output, &mut grads.1);
         self.0.backward_params(input, &cache.head, &grad_mid, &mut grads.0);
     }
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        let (heads, mut mids, tails) = split_links(caches);
+        self.0.forward_train_block(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
+        self.1.forward_train_block(n, mids.map(|m| &*m), tails, outputs, rng);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: [&mut In; B],
+    ) {
+        let grad_mids = rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1);
+        let heads = caches.map(|c| &c.head);
+        self.0.backward_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0, grad_inputs);
+    }
+    #[inline]
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+    ) {
+        let grad_mids = rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1);
+        let heads = caches.map(|c| &c.head);
+        self.0.backward_params_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0);
+    }
+}
+
+/// Back-propagates a block through `rest`, the tail of a chain: its
+/// parameter gradients go into `grads`, and the gradients of the middle
+/// values (`B` inputs of `rest`, on the stack) are returned.
+#[inline(always)]
+fn rest_backward_block<H, Mid: Tensor, Rest: Train<Mid>, const B: usize>(
+    rest: &Rest,
+    n: usize,
+    caches: [&Link<H, Mid, Rest::Cache>; B],
+    grad_outputs: [&Rest::Output; B],
+    grads: &mut Rest::Grads,
+) -> [Mid; B] {
+    let mut grad_mids: [Mid; B] = core::array::from_fn(|_| Default::default());
+    let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
+    rest.backward_block(n, mids, tails, grad_outputs, grads, grad_mids.each_mut());
+    grad_mids
+}
+
+/// Splits a block of links into their heads, middle values and tails.
+#[allow(clippy::type_complexity)]
+fn split_links<H, M, T, const B: usize>(links: [&mut Link<H, M, T>; B]) -> ([&mut H; B], [&mut M; B], [&mut T; B]) {
+    let mut parts = links.map(|Link { head, mid, tail }| (Some(head), Some(mid), Some(tail)));
+    // Each `take` finds the value put there just above: the `None` arms
+    // cannot run, and the optimiser removes them.
+    let heads = core::array::from_fn(|b| parts[b].0.take().unwrap_or_else(|| unreachable!()));
+    let mids = core::array::from_fn(|b| parts[b].1.take().unwrap_or_else(|| unreachable!()));
+    let tails = core::array::from_fn(|b| parts[b].2.take().unwrap_or_else(|| unreachable!()));
+    (heads, mids, tails)
 }
 
 /// Typed access to the layer at index `N` of a chain (`U0` is the first).

@@ -125,6 +125,69 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
         let _ = self.backward(input, cache, grad_output, grads);
     }
+
+    /// [`forward_train`](Train::forward_train) for a block of samples: the
+    /// first `n` of `inputs` (`n ≤ B`), each with its cache and output slot.
+    /// The slots past `n` are valid but hold nothing of interest.
+    ///
+    /// The default runs the samples one by one, in order; layers that gain
+    /// from seeing the block as a matrix (`Dense`) override it. The
+    /// [`Trainer`](crate::train::Trainer) trains through these block methods.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// let net = <net![Dense<U2, U3>, Relu, Dense<U3, U1>]>::default();
+    /// let xs = [vector([1.0f32, 2.0]), vector([3.0, 4.0])];
+    /// let (mut caches, mut ys) = (<[_; 2]>::default(), [Vector::<f32, U1>::default(); 2]);
+    /// net.forward_train_block(2, [&xs[0], &xs[1]], caches.each_mut(), ys.each_mut(), &mut NoRng);
+    /// assert_eq!(ys[1], net.forward(&xs[1]));
+    /// ```
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        for ((input, cache), output) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
+            *output = self.forward_train(input, cache, rng);
+        }
+    }
+
+    /// [`backward`](Train::backward) for the first `n` samples of a block:
+    /// adds every sample's dL/dθ into `grads` and writes each dL/dx into
+    /// `grad_inputs`. The default runs the samples one by one, in order.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: [&mut In; B],
+    ) {
+        let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
+        for (((input, cache), grad_output), grad_input) in samples.take(n) {
+            *grad_input = self.backward(input, cache, grad_output, grads);
+        }
+    }
+
+    /// [`backward_params`](Train::backward_params) for the first `n` samples
+    /// of a block. The default runs the samples one by one, in order.
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+    ) {
+        for ((input, cache), grad_output) in inputs.into_iter().zip(caches).zip(grad_outputs).take(n) {
+            self.backward_params(input, cache, grad_output, grads);
+        }
+    }
 }
 
 /// An [`Rng`] for networks with no stochastic layer: it panics if drawn from.

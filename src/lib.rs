@@ -90,6 +90,7 @@ pub mod data;
 pub mod guide;
 pub mod init;
 pub mod io;
+mod kernel;
 pub mod layer;
 pub mod layers;
 pub mod loss;

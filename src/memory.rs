@@ -47,6 +47,8 @@ zeroable!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, ()
 
 // SAFETY: a generic array is `N` contiguous `X`s and nothing else.
 unsafe impl<X: Zeroable, N: ArrayLength> Zeroable for GenericArray<X, N> {}
+// SAFETY: an array is `N` contiguous `X`s and nothing else.
+unsafe impl<X: Zeroable, const N: usize> Zeroable for [X; N] {}
 // SAFETY: tuples hold their fields and padding only.
 unsafe impl<A: Zeroable> Zeroable for (A,) {}
 // SAFETY: as above.

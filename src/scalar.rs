@@ -23,7 +23,16 @@ mod sealed {
 /// assert_eq!(<f64 as Scalar>::BYTES, 8);
 /// ```
 pub trait Scalar:
-    Float + Default + Debug + Display + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + sealed::Sealed
+    Float
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + crate::shape::Tensor<Scalar = Self>
+    + crate::kernel::Kernels
+    + sealed::Sealed
 {
     /// Size in bytes of one value in the parameter format.
     const BYTES: usize;

@@ -65,6 +65,43 @@ macro_rules! elementwise_layer {
                 }
                 dx
             }
+            /// Writes each value into the cache and the output at once.
+            #[inline]
+            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&X; B],
+                caches: [&mut X; B],
+                outputs: [&mut X; B],
+                _: &mut R,
+            ) {
+                for ((x, c), y) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
+                    let values = c.as_flat_mut().iter_mut().zip(y.as_flat_mut()).zip(x.as_flat());
+                    for ((c, y), &x) in values {
+                        *c = self.value(x);
+                        *y = *c;
+                    }
+                }
+            }
+            /// Writes each input gradient in place.
+            #[inline]
+            fn backward_block<const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&X; B],
+                caches: [&X; B],
+                grad_outputs: [&X; B],
+                _: &mut (),
+                grad_inputs: [&mut X; B],
+            ) {
+                let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
+                for (((x, y), dy), dx) in samples.take(n) {
+                    let values = dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()).zip(dy.as_flat());
+                    for (((d, &xi), &yi), &di) in values {
+                        *d = di * self.derivative(xi, yi);
+                    }
+                }
+            }
         }
 
         parameterless!($name);

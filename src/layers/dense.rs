@@ -90,10 +90,8 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Layer<Vector<T, I>> for Dense<I,
 
     #[inline]
     fn forward(&self, x: &Vector<T, I>) -> Vector<T, O> {
-        let mut y = self.bias.clone();
-        for (yo, row) in y.iter_mut().zip(self.weight.iter()) {
-            *yo = *yo + dot(row, x);
-        }
+        let mut y = Vector::<T, O>::default();
+        T::dense_forward(&self.weight, &self.bias, &[x], &mut [&mut y]);
         y
     }
 }
@@ -102,16 +100,19 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Params<T> for Dense<I, O, T> {
     const COUNT: usize = O::USIZE * I::USIZE + O::USIZE;
     type Grads = Self;
 
+    #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         f(self.weight.as_flat());
         f(self.bias.as_flat());
     }
 
+    #[inline(always)]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         f(self.weight.as_flat_mut());
         f(self.bias.as_flat_mut());
     }
 
+    #[inline(always)]
     fn zip_mut<const K: usize>(&mut self, mut others: [&mut Self; K], f: &mut impl FnMut(&mut [T], [&mut [T]; K])) {
         f(self.weight.as_flat_mut(), others.each_mut().map(|s| s.weight.as_flat_mut()));
         f(self.bias.as_flat_mut(), others.each_mut().map(|s| s.bias.as_flat_mut()));
@@ -126,24 +127,56 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         self.forward(x)
     }
 
-    fn backward(&self, x: &Vector<T, I>, cache: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
-        self.backward_params(x, cache, dy, grads);
+    fn backward(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
         let mut dx = Vector::<T, I>::default();
-        for (row, &d) in self.weight.iter().zip(dy.iter()) {
-            for (dxi, &w) in dx.iter_mut().zip(row.iter()) {
-                *dxi = *dxi + w * d;
-            }
-        }
+        T::dense_input_grads(&self.weight, &[dy], &mut [&mut dx]);
         dx
     }
 
     fn backward_params(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) {
-        for ((grow, gb), &d) in grads.weight.iter_mut().zip(grads.bias.iter_mut()).zip(dy.iter()) {
-            *gb = *gb + d;
-            for (g, &xi) in grow.iter_mut().zip(x.iter()) {
-                *g = *g + d * xi;
-            }
-        }
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
+    }
+
+    /// The block as one matrix product, `Y = X·Wᵀ + b`.
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, I>; B],
+        _: [&mut (); B],
+        mut outputs: [&mut Vector<T, O>; B],
+        _: &mut R,
+    ) {
+        let n = n.min(B);
+        T::dense_forward(&self.weight, &self.bias, &inputs[..n], &mut outputs[..n]);
+    }
+
+    /// `dW += dYᵀ·X`, `db += Σ dy` and `dX = dY·W` over the block.
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, I>; B],
+        caches: [&(); B],
+        grad_outputs: [&Vector<T, O>; B],
+        grads: &mut Self,
+        mut grad_inputs: [&mut Vector<T, I>; B],
+    ) {
+        self.backward_params_block(n, inputs, caches, grad_outputs, grads);
+        let n = n.min(B);
+        T::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
+    }
+
+    /// `dW += dYᵀ·X` and `db += Σ dy` over the block; no input gradient.
+    fn backward_params_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, I>; B],
+        _: [&(); B],
+        grad_outputs: [&Vector<T, O>; B],
+        grads: &mut Self,
+    ) {
+        let n = n.min(B);
+        T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
     }
 }
 

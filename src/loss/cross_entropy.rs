@@ -24,28 +24,73 @@ use crate::shape::Vector;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SoftmaxCrossEntropy;
 
-/// `(max, ln Σ e^(x − max))`.
-fn log_sum_exp<T: Scalar>(x: &[T]) -> T {
-    let m = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-    m + x.iter().fold(T::zero(), |s, &v| s + (v - m).exp()).ln()
+/// Folds `values` with `op` pairwise in eight lanes (`pad` fills the
+/// lanes past the end), so the work spreads over a vector register instead
+/// of one long chain.
+#[inline(always)]
+fn tree<T: Scalar>(values: &[T], pad: T, op: impl Fn(T, T) -> T) -> T {
+    let mut lanes = [pad; 8];
+    for chunk in values.chunks(8) {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l = op(*l, v);
+        }
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    op(op(op(a, e), op(c, g)), op(op(b, f), op(d, h)))
+}
+
+/// `ln Σ e^x`, computed as `max + ln Σ e^(x − max)`.
+fn log_sum_exp<T: Scalar, N: ArrayLength>(x: &Vector<T, N>) -> T {
+    let mut e = Vector::<T, N>::default();
+    let m = tree(x, T::neg_infinity(), T::max);
+    for (e, &xi) in e.iter_mut().zip(x.iter()) {
+        *e = xi - m;
+    }
+    T::exp_in_place(&mut e);
+    m + tree(&e, T::zero(), |a, b| a + b).ln()
+}
+
+/// Softmax cross-entropy for `class < x.len()`, on every target: one
+/// exponential per logit, `e = exp(x − max)`, softmax `e / Σe`, loss
+/// `max + ln Σe − x_c`.
+#[doc(hidden)]
+#[inline(always)]
+pub fn softmax_xent_portable<T: Scalar>(x: &[T], class: usize, grad: &mut [T]) -> T {
+    let m = tree(x, T::neg_infinity(), T::max);
+    for (e, &xi) in grad.iter_mut().zip(x) {
+        *e = xi - m;
+    }
+    T::exp_in_place(grad);
+    let sum = tree(grad, T::zero(), |a, b| a + b);
+    let inv = T::one() / sum;
+    for g in grad.iter_mut() {
+        *g = *g * inv;
+    }
+    grad[class] = grad[class] - T::one();
+    m + sum.ln() - x[class]
 }
 
 impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntropy {
     /// `NaN` for a class out of range; [`check_target`](Loss::check_target)
-    /// catches that first in the trainer.
-    fn loss(&self, x: &Vector<T, N>, &class: &usize) -> T {
-        match x.get(class) {
-            Some(&xc) => log_sum_exp(x) - xc,
-            None => T::nan(),
-        }
+    /// catches that first in the trainer. The same arithmetic as
+    /// [`loss_grad`](Loss::loss_grad), so both give the same bits.
+    fn loss(&self, x: &Vector<T, N>, class: &usize) -> T {
+        self.loss_grad(x, class, &mut Vector::default())
     }
 
+    /// One exponential per logit: `e = exp(x − max)`, softmax `e / Σe`,
+    /// loss `max + ln Σe − x_c` (in one AVX-512 register for up to 16
+    /// classes in `f32` where the CPU has it).
+    #[inline(always)]
     fn loss_grad(&self, x: &Vector<T, N>, &class: &usize, grad: &mut Vector<T, N>) -> T {
-        let lse = log_sum_exp(x);
-        for (i, (g, &xi)) in grad.iter_mut().zip(x.iter()).enumerate() {
-            *g = (xi - lse).exp() - if i == class { T::one() } else { T::zero() };
+        if class >= N::USIZE {
+            grad.iter_mut().for_each(|g| *g = T::nan());
+            return T::nan();
         }
-        self.loss(x, &class)
+        if let Some(loss) = T::softmax_xent(x, class, grad) {
+            return loss;
+        }
+        softmax_xent_portable(x, class, grad)
     }
 
     fn is_correct(&self, x: &Vector<T, N>, &class: &usize) -> bool {

@@ -32,6 +32,8 @@ mod mse;
 
 pub use bce::{Bce, BceWithLogits};
 pub use cross_entropy::SoftmaxCrossEntropy;
+#[doc(hidden)]
+pub use cross_entropy::softmax_xent_portable;
 pub use huber::Huber;
 pub use mse::Mse;
 

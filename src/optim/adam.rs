@@ -61,6 +61,7 @@ impl Optimizer for Adam {
         self.lr
     }
 
+    #[inline]
     fn step<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,

@@ -45,6 +45,7 @@ impl Optimizer for RmsProp {
         self.lr
     }
 
+    #[inline]
     fn step<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,

@@ -37,6 +37,7 @@ impl Optimizer for Sgd {
         self.lr
     }
 
+    #[inline(always)]
     fn step<T: Scalar, P: Params<T>>(&self, params: &mut P, grads: &mut P::Grads, _: &mut (), lr: f64) {
         let (lr, wd) = (c::<T>(lr), c::<T>(self.weight_decay));
         params.zip_mut([grads], &mut |p, [g]| {
@@ -93,6 +94,7 @@ impl Optimizer for Momentum {
         self.lr
     }
 
+    #[inline]
     fn step<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,

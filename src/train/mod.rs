@@ -42,6 +42,7 @@ use core::ops::ControlFlow;
 use rand::{Rng, RngExt};
 
 use crate::Scalar;
+use crate::kernel::Kernels;
 use crate::layer::{Params, Train};
 use crate::loss::{Loss, TargetError};
 use crate::memory::zero_in_place;
@@ -165,37 +166,75 @@ impl fmt::Display for TrainError {
 #[cfg(feature = "std")]
 impl std::error::Error for TrainError {}
 
+/// Models with fewer parameters skip the wide-register copy of the step.
+const SMALL_MODEL: usize = 256;
+
+/// The number of samples a [`Trainer`] runs through the network together
+/// unless told otherwise (its `B`).
+pub const DEFAULT_BLOCK: usize = 32;
+
 /// The state of training a model `M` on inputs `X` with optimiser `O`.
-pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer> {
+///
+/// Samples go through the network in blocks of up to `B` (a mini-batch of
+/// any runtime size is cut into blocks), so layers such as `Dense` work on
+/// a matrix of samples at once. The trainer keeps `B` caches and `B` outputs
+/// and their gradients, and the backward pass holds `B` of each layer's
+/// output gradients on the stack: a smaller `B` (down to 1) saves memory on
+/// a microcontroller, the default suits a workstation. The results do not
+/// depend on `B` beyond the rounding of sums.
+pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAULT_BLOCK> {
     /// The optimiser's hyperparameters.
     pub optimizer: O,
     /// Batch size, schedule and regularisation.
     pub config: Config,
     grads: M::Grads,
-    cache: M::Cache,
+    caches: [M::Cache; B],
+    outputs: [M::Output; B],
+    grad_outputs: [M::Output; B],
     state: O::State<M::Grads>,
 }
 
 impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
-    /// A trainer with zeroed gradients and fresh optimiser state.
+    /// A trainer with zeroed gradients and fresh optimiser state, running
+    /// blocks of [`DEFAULT_BLOCK`] samples.
     ///
     /// The trainer holds gradients and optimiser state the size of the model
     /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
     /// or [`new_in`](Self::new_in), which build it in place.
     pub fn new(optimizer: O, config: Config) -> Self {
-        Trainer { optimizer, config, grads: Default::default(), cache: Default::default(), state: Default::default() }
+        Self::with_block(optimizer, config)
+    }
+}
+
+impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
+    /// A trainer like [`new`](Trainer::new) running blocks of `B` samples:
+    /// `Trainer::<Net, X, Sgd, 1>::with_block(..)` keeps a single cache.
+    pub fn with_block(optimizer: O, config: Config) -> Self {
+        const { assert!(B > 0, "the block size B must be at least 1") };
+        Trainer {
+            optimizer,
+            config,
+            grads: Default::default(),
+            caches: core::array::from_fn(|_| Default::default()),
+            outputs: core::array::from_fn(|_| Default::default()),
+            grad_outputs: core::array::from_fn(|_| Default::default()),
+            state: Default::default(),
+        }
     }
 
     /// Builds the trainer in `slot` (a `static`, a field) without passing
     /// it through the stack.
     pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
+        const { assert!(B > 0, "the block size B must be at least 1") };
         let this = slot.as_mut_ptr();
         // SAFETY: every field is written exactly once before the slot is
         // assumed initialised: the buffers are zero-filled (valid, as they
         // are `Zeroable`) and the two small fields are written whole.
         unsafe {
             core::ptr::addr_of_mut!((*this).grads).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).cache).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).caches).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).outputs).write_bytes(0, 1);
+            core::ptr::addr_of_mut!((*this).grad_outputs).write_bytes(0, 1);
             core::ptr::addr_of_mut!((*this).state).write_bytes(0, 1);
             core::ptr::addr_of_mut!((*this).optimizer).write(optimizer);
             core::ptr::addr_of_mut!((*this).config).write(config);
@@ -324,25 +363,89 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
         if batch.is_empty() {
             return Err(TrainError::EmptyData);
         }
+        // Tiny models run as they are (their loops are shorter than a wide
+        // register); others run in a copy of the step built for the widest
+        // vectors the CPU has.
+        if M::COUNT < SMALL_MODEL {
+            return self.step_blocks(model, loss, batch, lr, rng);
+        }
+        crate::kernel::with_best_isa(
+            #[inline(always)]
+            || self.step_blocks(model, loss, batch, lr, rng),
+        )
+    }
+
+    #[inline(always)]
+    fn step_blocks<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        batch: &[(X, Y)],
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
         zero_in_place(&mut self.grads);
-        let mut dy = M::Output::default();
         let (mut total, mut correct) = (0.0f64, 0usize);
-        for (x, y) in batch {
-            let out = model.forward_train(x, &mut self.cache, rng);
-            let sample_loss = loss.loss_grad(&out, y, &mut dy).to_f64();
+        if let [(x, y)] = batch {
+            // One sample: the per-sample passes, without the block's arrays.
+            let out = model.forward_train(x, &mut self.caches[0], rng);
+            let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
             if !sample_loss.is_finite() {
                 return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
             }
             total += sample_loss;
             correct += loss.is_correct(&out, y) as usize;
-            model.backward_params(x, &self.cache, &dy, &mut self.grads);
+            model.backward_params(x, &self.caches[0], &self.grad_outputs[0], &mut self.grads);
+        }
+        for block in batch.chunks(B).filter(|_| batch.len() > 1) {
+            let n = block.len();
+            // Slots past `n` repeat the last sample; only `n` are used.
+            let inputs: [&X; B] = core::array::from_fn(|b| &block[b.min(n - 1)].0);
+            model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
+            for ((out, dy), (_, y)) in self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(block) {
+                let sample_loss = loss.loss_grad(out, y, dy).to_f64();
+                if !sample_loss.is_finite() {
+                    return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+                }
+                total += sample_loss;
+                correct += loss.is_correct(out, y) as usize;
+            }
+            model.backward_params_block(
+                n,
+                inputs,
+                self.caches.each_ref(),
+                self.grad_outputs.each_ref(),
+                &mut self.grads,
+            );
         }
         let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
-        self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
-        let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
-        let norm = match self.config.clip_norm {
-            Some(max) => clip_grad_norm(&mut self.grads, max),
-            None => grad_norm(&self.grads),
+        let (penalty, norm) = if self.config.l1 == 0.0 && self.config.l2 == 0.0 {
+            // No penalty between averaging and the norm: one pass does both.
+            let mut squares = 0.0;
+            if batch.len() > 1 {
+                self.grads.visit_mut(&mut |g| squares += ScalarOf::<X>::scale_sum_squares(g, scale));
+            } else {
+                self.grads.visit(&mut |g| squares += ScalarOf::<X>::sum_squares(g));
+            }
+            let norm = libm::sqrt(squares);
+            if let Some(max) = self.config.clip_norm {
+                regularize::clip_to(&mut self.grads, norm, max);
+            }
+            (0.0, norm)
+        } else {
+            if batch.len() > 1 {
+                self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
+            }
+            let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
+            let norm = match self.config.clip_norm {
+                Some(max) => clip_grad_norm(&mut self.grads, max),
+                None => grad_norm(&self.grads),
+            };
+            (penalty, norm)
         };
         if !norm.is_finite() {
             return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
@@ -484,7 +587,13 @@ where
 /// Fisher–Yates shuffle in place, driven by `rng`.
 pub fn shuffle<S, R: Rng + ?Sized>(items: &mut [S], rng: &mut R) {
     for i in (1..items.len()).rev() {
-        items.swap(i, rng.random_range(0..=i));
+        let j = rng.random_range(0..=i);
+        // `mem::swap` of two distinct elements swaps in registers;
+        // `slice::swap` goes through a temporary (three copies).
+        let (front, back) = items.split_at_mut(i);
+        if let Some(other) = front.get_mut(j) {
+            core::mem::swap(other, &mut back[0]);
+        }
     }
 }
 

@@ -25,6 +25,7 @@ pub fn penalty<P: Params<T>, T: Scalar>(params: &P, l1: f64, l2: f64) -> f64 {
 
 /// Adds the penalties' gradients `l1·sign(θ) + l2·θ` into `grads` and
 /// returns the penalty (0, touching nothing, when both are 0).
+#[inline]
 pub(super) fn add_penalty<P: Params<T>, T: Scalar>(params: &mut P, grads: &mut P::Grads, l1: f64, l2: f64) -> f64 {
     if l1 == 0.0 && l2 == 0.0 {
         return 0.0;
@@ -47,13 +48,10 @@ pub(super) fn add_penalty<P: Params<T>, T: Scalar>(params: &mut P, grads: &mut P
 }
 
 /// The global L2 norm of all gradients, `√Σg²` (in `f64`).
+#[inline]
 pub fn grad_norm<G: Params<T>, T: Scalar>(grads: &G) -> f64 {
     let mut squares = 0.0;
-    grads.visit(&mut |t| {
-        for &g in t {
-            squares += g.to_f64() * g.to_f64();
-        }
-    });
+    grads.visit(&mut |t| squares += T::sum_squares(t));
     libm::sqrt(squares)
 }
 
@@ -66,12 +64,19 @@ pub fn grad_norm<G: Params<T>, T: Scalar>(grads: &G) -> f64 {
 /// assert_eq!(typenet::train::clip_grad_norm(&mut g, 1.0), 5.0);
 /// assert!((g.weight[0][0] - 0.6).abs() < 1e-6 && (g.bias[0] - 0.8).abs() < 1e-6);
 /// ```
+#[inline]
 pub fn clip_grad_norm<G: Params<T>, T: Scalar>(grads: &mut G, max_norm: f64) -> f64 {
     let norm = grad_norm(grads);
+    clip_to(grads, norm, max_norm);
+    norm
+}
+
+/// Rescales `grads`, whose global norm is `norm`, to `max_norm` if above.
+#[inline]
+pub(super) fn clip_to<G: Params<T>, T: Scalar>(grads: &mut G, norm: f64, max_norm: f64) {
     if norm.is_finite() && norm > max_norm {
         // PyTorch adds 1e-6 to the norm in the same place.
         let scale = T::from_f64(max_norm / (norm + 1e-6));
         grads.visit_mut(&mut |t| t.iter_mut().for_each(|g| *g = *g * scale));
     }
-    norm
 }

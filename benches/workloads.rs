@@ -1,0 +1,177 @@
+//! The peer workloads (see BENCHMARKS.md): W1 XOR training step, W2 digits
+//! MLP training at batch 1 and 32, W3 784-128-10 MLP training at batch 32
+//! and 64, W5 single-sample inference. Single thread, f32, plain SGD.
+//!
+//! `cargo bench --bench workloads` (pin with `taskset -c 1`); one group:
+//! `cargo bench --bench workloads -- W3`. With `TYPENET_BENCH_CPU_TIME=1`
+//! the clock is the thread's CPU time instead of the wall clock, which
+//! leaves out the time other processes take from a shared core.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput};
+use typenet::data::{Labelled, load_csv, stratified_split};
+use typenet::init::fill_normal;
+use typenet::memory::zeroed_box;
+use typenet::prelude::*;
+
+/// A digit: 8×8 pixels / 16 and its class.
+type Digit = Labelled<f32, U64>;
+
+type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
+type Mlp64 = net![Dense<U64, U32>, Relu, Dense<U32, U10>];
+type Mlp784 = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
+
+/// W3's data set size per measured epoch (the peers use 60,000; the rate per
+/// sample is what is measured, and 8,192 samples already exceed the caches).
+const W3_SAMPLES: usize = 8192;
+
+/// W1: XOR 2-4-1, sigmoid, MSE, SGD lr 0.5, one sample per step. One
+/// iteration is an epoch of the four samples in order, so four steps.
+fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let mut model = Xor::default();
+    model.init_with(Init::XavierUniform, &mut rng);
+    let mut data = [
+        (vector([0.0f32, 0.0]), vector([0.0f32])),
+        (vector([0.0, 1.0]), vector([1.0])),
+        (vector([1.0, 0.0]), vector([1.0])),
+        (vector([1.0, 1.0]), vector([0.0])),
+    ];
+    let config = Config { batch_size: 1, shuffle: false, ..Config::default() };
+    let mut trainer = Trainer::new(Sgd::new(0.5), config);
+    let mut group = c.benchmark_group("W1_xor");
+    group.throughput(Throughput::Elements(4));
+    group.bench_function("step_x4", |b| {
+        b.iter(|| trainer.train_epoch(&mut model, &Mse, black_box(&mut data), 1, 0.5, &mut NoRng, &mut ()).unwrap())
+    });
+    group.finish();
+}
+
+/// The digits, pixels / 16, an 80/20 stratified split (1,437 / 360 samples
+/// as the peers' 1,437 / 360).
+fn digits() -> (Vec<Digit>, Vec<Digit>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv");
+    let mut all = load_csv::<U64, f32>(path, 10).expect("data/digits.csv");
+    all.iter_mut().for_each(|(x, _)| x.iter_mut().for_each(|v| *v /= 16.0));
+    let split = stratified_split::<_, U10, _>(&mut all, 0.8, 0.2, &mut Xoshiro256PlusPlus::seed_from_u64(0)).unwrap();
+    (split.train.to_vec(), split.val.to_vec())
+}
+
+/// W2: the 64-32-10 ReLU MLP on digits, softmax cross-entropy, SGD, He
+/// uniform weights and zero biases, shuffled every epoch. One iteration is
+/// one epoch; throughput is in samples.
+fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let (mut train, test) = digits();
+    let mut group = c.benchmark_group("W2_digits");
+    group.throughput(Throughput::Elements(train.len() as u64));
+    for (batch, lr) in [(1usize, 0.01), (32, 0.1)] {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut model = Mlp64::default();
+        model.init_with(Init::HeUniform, &mut rng);
+        let config = Config { batch_size: batch, ..Config::default() };
+        let mut trainer = Trainer::new(Sgd::new(lr), config);
+        // The peers' check: 30 epochs, then the test accuracy.
+        trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &[], 30, &mut rng, ()).unwrap();
+        let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
+        println!("W2 batch {batch}: test accuracy after 30 epochs {accuracy:.3}");
+        let mut epoch = 31;
+        group.bench_function(format!("batch{batch}"), |b| {
+            b.iter(|| {
+                epoch += 1;
+                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &mut train, epoch, lr, &mut rng, &mut ()).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// W3: the 784-128-10 ReLU MLP on N(0, 1) inputs with random labels, SGD lr
+/// 0.01, batch 32 and 64, shuffled every epoch. One iteration is one epoch
+/// of `W3_SAMPLES` samples.
+fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let mut data: Vec<(Vector<f32, U784>, usize)> = (0..W3_SAMPLES)
+        .map(|_| {
+            let mut x = Vector::<f32, U784>::default();
+            fill_normal(&mut x, 1.0, &mut rng);
+            (x, rng.random_range(0..10))
+        })
+        .collect();
+    let mut group = c.benchmark_group("W3_mlp784");
+    group.throughput(Throughput::Elements(W3_SAMPLES as u64)).sample_size(10);
+    for batch in [32usize, 64] {
+        let mut model: Box<Mlp784> = zeroed_box();
+        model.init_with(Init::HeUniform, &mut rng);
+        let config = Config { batch_size: batch, ..Config::default() };
+        let mut trainer = Trainer::<Mlp784, _, _>::boxed(Sgd::new(0.01), config);
+        group.bench_function(format!("batch{batch}"), |b| {
+            b.iter(|| {
+                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &mut data, 1, 0.01, &mut rng, &mut ()).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// W5: one forward pass of the W2 MLP on one digit.
+fn w5_infer<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let (_, test) = digits();
+    let mut model = Mlp64::default();
+    model.init_with(Init::HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(0));
+    let x = test[0].0;
+    c.bench_function("W5_infer", |b| b.iter(|| model.forward(black_box(&x))));
+}
+
+/// The thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), formatted as wall
+/// time is.
+struct ThreadCpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid `timespec` to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = Duration;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> Duration {
+        Duration::from_nanos(thread_cpu_ns() - start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
+    w1_xor(&mut c);
+    w2_digits(&mut c);
+    w3_mlp784(&mut c);
+    w5_infer(&mut c);
+}
+
+fn main() {
+    let config = |c: Criterion| c.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    if std::env::var_os("TYPENET_BENCH_CPU_TIME").is_some() {
+        run(config(Criterion::default()).with_measurement(ThreadCpuTime).configure_from_args());
+    } else {
+        run(config(Criterion::default()).configure_from_args());
+    }
+    Criterion::default().configure_from_args().final_summary();
+}
