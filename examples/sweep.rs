@@ -124,7 +124,7 @@ fn markdown_table(runs: &[Run]) -> String {
             for lr in LEARNING_RATES {
                 let r =
                     runs.iter().find(|r| r.depth == depth && r.batch == batch && r.lr == lr).expect("every cell ran");
-                let _ = write!(out, " {:.4} ({:.1} s) |", r.val_accuracy, r.seconds);
+                let _ = write!(out, " {:.4} ({:.0} ms) |", r.val_accuracy, r.seconds * 1e3);
             }
             out.push('\n');
         }

@@ -32,7 +32,9 @@ use firmware_cortex_m::{
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 type XorInput = Vector<f32, U2>;
 type XorGrads = <Xor as Params<f32>>::Grads;
-type XorTrainer = Trainer<Xor, XorInput, Adam>;
+/// Blocks of one sample: on a microcontroller the batched path buys
+/// nothing and its buffers would cost RAM.
+type XorTrainer = Trainer<Xor, XorInput, Adam, 1>;
 
 const PROGRAM: &str = "firmware";
 const XOR_EPOCHS: usize = 2000;
@@ -103,7 +105,7 @@ fn xor(clock: &mut Clock) -> XorOutcome {
     // last epoch by hand, as `fit` runs it (shuffle, then one step on the
     // batch of four), to time one step in the middle of training: the
     // same run as `fit` for all the epochs, bit for bit.
-    let mut trainer = XorTrainer::new(ADAM, Config { batch_size: 4, ..Config::default() });
+    let mut trainer = XorTrainer::with_block(ADAM, Config { batch_size: 4, ..Config::default() });
     let (fit, fit_instructions) =
         clock.instructions(|| trainer.fit(&mut model, &Bce, &mut data, &[], XOR_EPOCHS - 1, &mut rng, ()));
     let Ok(fit) = fit else { fail(PROGRAM, "XOR training stopped with an error") };
