@@ -1,6 +1,6 @@
 //! The peer workloads (see BENCHMARKS.md): W1 XOR training step, W2 digits
 //! MLP training at batch 1 and 32, W3 784-128-10 MLP training at batch 32
-//! and 64, W5 single-sample inference. Single thread, f32, plain SGD.
+//! and 64, W4 the small digits CNN at batch 32, W5 single-sample inference. Single thread, f32, plain SGD.
 //!
 //! `cargo bench --bench workloads` (pin with `taskset -c 1`); one group:
 //! `cargo bench --bench workloads -- W3`. With `TYPENET_BENCH_CPU_TIME=1`
@@ -23,6 +23,8 @@ type Digit = Labelled<f32, U64>;
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 type Mlp64 = net![Dense<U64, U32>, Relu, Dense<U32, U10>];
 type Mlp784 = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
+/// W4's network: Conv2d(1→8, 3×3, valid), ReLU, MaxPool 2×2, Flatten, Dense(72→10).
+type Cnn = net![Conv2d<U1, U8, U3>, Relu, MaxPool2d<U2>, Flatten, Dense<U72, U10>];
 
 /// W3's data set size per measured epoch (the peers use 60,000; the rate per
 /// sample is what is measured, and 8,192 samples already exceed the caches).
@@ -116,6 +118,37 @@ fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.finish();
 }
 
+/// W4: the small CNN on the digits as 1×8×8 images, softmax cross-entropy,
+/// SGD lr 0.1, batch 32, shuffled every epoch. One iteration is one epoch;
+/// throughput is in samples.
+fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let (train, test) = digits();
+    let image = |(x, class): &Digit| {
+        let mut t = Tensor3::<f32, U1, U8, U8>::default();
+        t.as_flat_mut().copy_from_slice(x.as_slice());
+        (t, *class)
+    };
+    let (mut train, test): (Vec<_>, Vec<_>) = (train.iter().map(image).collect(), test.iter().map(image).collect());
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let mut model = Cnn::default();
+    model.init(&mut rng);
+    let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 32, ..Config::default() });
+    // The peers' check: 10 epochs, then the test accuracy.
+    trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &[], 10, &mut rng, ()).unwrap();
+    let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
+    println!("W4 batch 32: test accuracy after 10 epochs {accuracy:.3}");
+    let mut group = c.benchmark_group("W4_cnn");
+    group.throughput(Throughput::Elements(train.len() as u64));
+    let mut epoch = 11;
+    group.bench_function("batch32", |b| {
+        b.iter(|| {
+            epoch += 1;
+            trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &mut train, epoch, 0.1, &mut rng, &mut ()).unwrap()
+        })
+    });
+    group.finish();
+}
+
 /// W5: one forward pass of the W2 MLP on one digit.
 fn w5_infer<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let (_, test) = digits();
@@ -163,6 +196,7 @@ fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
     w1_xor(&mut c);
     w2_digits(&mut c);
     w3_mlp784(&mut c);
+    w4_cnn(&mut c);
     w5_infer(&mut c);
 }
 
