@@ -3,6 +3,7 @@
 use num_traits::{Float, One, Zero};
 
 use crate::Scalar;
+use crate::layers::activation::logistic;
 use crate::loss::mse::n;
 use crate::loss::{Loss, TargetError, check_values, same_decision};
 use crate::shape::Tensor;
@@ -93,15 +94,6 @@ impl<Y: Tensor> Loss<Y, Y> for BceWithLogits {
 
     fn check_target(&self, t: &Y) -> Result<(), TargetError> {
         check_values(t.as_flat(), true)
-    }
-}
-
-fn logistic<T: Scalar>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
     }
 }
 
