@@ -245,7 +245,8 @@ where
         grads: &mut Self::Grads,
         grad_inputs: [&mut In; B],
     ) {
-        let grad_mids = rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1);
+        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
+        rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1, &mut grad_mids);
         let heads = caches.map(|c| &c.head);
         self.0.backward_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0, grad_inputs);
     }
@@ -258,7 +259,8 @@ where
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
     ) {
-        let grad_mids = rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1);
+        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
+        rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1, &mut grad_mids);
         let heads = caches.map(|c| &c.head);
         self.0.backward_params_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0);
     }
@@ -266,7 +268,8 @@ where
 
 /// Back-propagates a block through `rest`, the tail of a chain: its
 /// parameter gradients go into `grads`, and the gradients of the middle
-/// values (`B` inputs of `rest`, on the stack) are returned.
+/// values (the inputs of `rest`) into `grad_mids`, which the caller keeps
+/// on its stack (returning them would copy the whole block).
 #[inline(always)]
 fn rest_backward_block<H, Mid: Tensor, Rest: Train<Mid>, const B: usize>(
     rest: &Rest,
@@ -274,11 +277,10 @@ fn rest_backward_block<H, Mid: Tensor, Rest: Train<Mid>, const B: usize>(
     caches: [&Link<H, Mid, Rest::Cache>; B],
     grad_outputs: [&Rest::Output; B],
     grads: &mut Rest::Grads,
-) -> [Mid; B] {
-    let mut grad_mids: [Mid; B] = core::array::from_fn(|_| Default::default());
+    grad_mids: &mut [Mid; B],
+) {
     let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
     rest.backward_block(n, mids, tails, grad_outputs, grads, grad_mids.each_mut());
-    grad_mids
 }
 
 /// Splits a block of links into their heads, middle values and tails.

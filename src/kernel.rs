@@ -22,6 +22,9 @@ use core::array;
 
 use generic_array::ArrayLength;
 
+pub(crate) mod conv;
+use conv::ConvShape;
+
 use crate::Scalar;
 use crate::shape::{Matrix, Vector};
 
@@ -530,6 +533,22 @@ pub trait Kernels: Sized {
         dys: &[&Vector<Self, O>],
         dxs: &mut [&mut Vector<Self, I>],
     );
+    /// Convolution `ys[b] = conv(xs[b]) + bias` for each sample `b`
+    /// (see [`conv`]).
+    #[doc(hidden)]
+    fn conv_forward<G: ConvShape>(w: &[Self], bias: &[Self], xs: &[&[Self]], ys: &mut [&mut [Self]]);
+    /// Convolution backward over a block: adds `dW` and `db` into `gw`
+    /// and `gb`; when `dxs` is given, overwrites each `dx`.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    fn conv_backward<G: ConvShape>(
+        w: &[Self],
+        xs: &[&[Self]],
+        dys: &[&[Self]],
+        gw: &mut [Self],
+        gb: &mut [Self],
+        dxs: Option<&mut [&mut [Self]]>,
+    );
     /// `Σ v²` in `f64`.
     #[doc(hidden)]
     fn sum_squares(values: &[Self]) -> f64;
@@ -577,6 +596,23 @@ impl Kernels for f64 {
         dxs: &mut [&mut Vector<f64, I>],
     ) {
         input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
+    }
+    /// By runs: the `f64` convolution serves gradient checks, where the
+    /// plainest sums are the point.
+    #[inline]
+    fn conv_forward<G: ConvShape>(w: &[f64], bias: &[f64], xs: &[&[f64]], ys: &mut [&mut [f64]]) {
+        conv::forward_runs_block::<G, _>(w, bias, xs, ys);
+    }
+    #[inline]
+    fn conv_backward<G: ConvShape>(
+        w: &[f64],
+        xs: &[&[f64]],
+        dys: &[&[f64]],
+        gw: &mut [f64],
+        gb: &mut [f64],
+        dxs: Option<&mut [&mut [f64]]>,
+    ) {
+        conv::backward_runs_block::<G, _>(w, xs, dys, gw, gb, dxs);
     }
     #[inline]
     fn sum_squares(values: &[f64]) -> f64 {
@@ -662,6 +698,54 @@ impl Kernels for f32 {
         return scalar::input_grads(w, dys, dxs);
         #[cfg(target_arch = "x86_64")]
         input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
+    }
+    /// Wide rows (stride 1) in the widest registers the CPU has, four
+    /// portable lanes on other x86-64 builds; runs for other strides and on
+    /// other architectures (microcontrollers: few registers, no scratch).
+    #[inline]
+    fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        match isa() {
+            // SAFETY: `isa()` detected every feature `avx512` enables.
+            Isa::Avx512 if unsafe { variants::conv_forward_avx512::<G>(w, bias, xs, ys) } => return,
+            // SAFETY: as above, for `avx2`.
+            Isa::Avx2 if unsafe { variants::conv_forward_avx2::<G>(w, bias, xs, ys) } => return,
+            _ => {}
+        }
+        #[cfg(target_arch = "x86_64")]
+        if conv::forward_wide::<G, _, 4, 2>(Portable::NEW, w, bias, xs, ys) {
+            return;
+        }
+        conv::forward_runs_block::<G, _>(w, bias, xs, ys);
+    }
+    #[inline]
+    fn conv_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        let mut dxs = dxs;
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        match isa() {
+            // SAFETY: `isa()` detected every feature `avx512` enables.
+            Isa::Avx512 if unsafe { variants::conv_backward_avx512::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) } => {
+                return;
+            }
+            // SAFETY: as above, for `avx2`.
+            Isa::Avx2 if unsafe { variants::conv_backward_avx2::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) } => {
+                return;
+            }
+            _ => {}
+        }
+        #[cfg(target_arch = "x86_64")]
+        if conv::backward_wide::<G, _, 4, 2>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            return;
+        }
+        conv::backward_runs_block::<G, _>(w, xs, dys, gw, gb, dxs);
     }
     #[inline]
     fn sum_squares(values: &[f32]) -> f64 {
@@ -817,6 +901,7 @@ fn sum_squares_portable<T: Scalar>(values: &[T]) -> f64 {
 mod variants {
     use generic_array::ArrayLength;
 
+    use super::conv::{self, ConvShape};
     use super::{Avx2, Avx512, forward_gemm, forward_impl, grads_impl, input_grads_impl};
     use crate::shape::{Matrix, Vector};
 
@@ -886,6 +971,54 @@ mod variants {
     ) {
         // SAFETY: this function runs only where the CPU has the features.
         grads_impl::<_, 3, 4, I, O>(unsafe { Avx2::new_unchecked() }, gw, gb, xs, dys);
+    }
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(super) unsafe fn conv_forward_avx512<G: ConvShape>(
+        w: &[f32],
+        bias: &[f32],
+        xs: &[&[f32]],
+        ys: &mut [&mut [f32]],
+    ) -> bool {
+        // SAFETY: this function runs only where the CPU has the features.
+        conv::forward_wide::<G, _, 8, 3>(unsafe { Avx512::new_unchecked() }, w, bias, xs, ys)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn conv_forward_avx2<G: ConvShape>(
+        w: &[f32],
+        bias: &[f32],
+        xs: &[&[f32]],
+        ys: &mut [&mut [f32]],
+    ) -> bool {
+        // SAFETY: this function runs only where the CPU has the features.
+        conv::forward_wide::<G, _, 4, 3>(unsafe { Avx2::new_unchecked() }, w, bias, xs, ys)
+    }
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    pub(super) unsafe fn conv_backward_avx512<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        // SAFETY: this function runs only where the CPU has the features.
+        conv::backward_wide::<G, _, 4, 3>(unsafe { Avx512::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn conv_backward_avx2<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        // SAFETY: this function runs only where the CPU has the features.
+        conv::backward_wide::<G, _, 4, 2>(unsafe { Avx2::new_unchecked() }, w, xs, dys, gw, gb, dxs)
     }
 
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]

@@ -14,18 +14,17 @@
 //! ```
 //!
 //! Both layers share one kernel: `Conv1d` is a convolution over a plane of
-//! height 1. It accumulates over kernel offsets: for each output channel,
-//! input channel and kernel offset `(ky, kx)` it adds `w · x` along whole
-//! output rows, a contiguous multiply-add for stride 1, with the rows and
-//! columns that fall into the padding cut off beforehand rather than
-//! tested per value. The backward pass walks the same runs, so `dW` is a dot
-//! product per run and `dx` a multiply-add into the input gradient. Every
-//! bound is a constant of the layer's type, so the compiler can unroll and
-//! vectorise the short loops; nothing is allocated or copied besides the
-//! output.
+//! height 1. Training hands it whole blocks of samples. With stride 1 on
+//! x86-64 it computes each output plane at the full width of the padded
+//! input, so every kernel offset is one contiguous multiply-add in full
+//! registers, with tiles of output channels × positions kept in registers;
+//! other strides, and targets without wide registers (microcontrollers),
+//! add `w · x` along each output row with the padding cut off beforehand,
+//! which needs no scratch memory. Every size is a constant of the layer's
+//! type; nothing is allocated.
 
 use core::marker::PhantomData;
-use core::ops::{Add, Div, Range, Sub};
+use core::ops::{Add, Div, Sub};
 
 use generic_array::ArrayLength;
 use rand::Rng;
@@ -33,6 +32,7 @@ use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, 
 
 use crate::Scalar;
 use crate::init::{Init, Initialize};
+use crate::kernel::conv::{ConvShape, Dims};
 use crate::layer::{Layer, Params, Train};
 use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};
 
@@ -287,6 +287,13 @@ trait Geometry<In> {
     const DIMS: Dims;
 }
 
+/// Layer `L` on input `In`: the type the kernels are compiled for.
+struct On<L, In>(PhantomData<(L, In)>);
+
+impl<L: Geometry<In>, In> ConvShape for On<L, In> {
+    const DIMS: Dims = L::DIMS;
+}
+
 impl<CI, CO, K, S, P, T, H, W> Geometry<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
@@ -355,8 +362,12 @@ where
     #[inline]
     fn forward(&self, x: &Tensor3<T, CI, H, W>) -> Self::Output {
         let mut y = Self::Output::default();
-        let dims = <Self as Geometry<Tensor3<T, CI, H, W>>>::DIMS;
-        forward(dims, x.as_flat(), self.weight.as_flat(), &self.bias, y.as_flat_mut());
+        T::conv_forward::<On<Self, Tensor3<T, CI, H, W>>>(
+            self.weight.as_flat(),
+            self.bias.as_flat(),
+            &[x.as_flat()],
+            &mut [y.as_flat_mut()],
+        );
         y
     }
 }
@@ -376,8 +387,12 @@ where
     #[inline]
     fn forward(&self, x: &Matrix<T, CI, L>) -> Self::Output {
         let mut y = Self::Output::default();
-        let dims = <Self as Geometry<Matrix<T, CI, L>>>::DIMS;
-        forward(dims, x.as_flat(), self.weight.as_flat(), &self.bias, y.as_flat_mut());
+        T::conv_forward::<On<Self, Matrix<T, CI, L>>>(
+            self.weight.as_flat(),
+            self.bias.as_flat(),
+            &[x.as_flat()],
+            &mut [y.as_flat_mut()],
+        );
         y
     }
 }
@@ -405,135 +420,86 @@ macro_rules! conv_train {
 
             fn backward(&self, x: &$input, _: &(), dy: &Self::Output, grads: &mut Self) -> $input {
                 let mut dx = <$input>::default();
-                let dims = <Self as Geometry<$input>>::DIMS;
                 let (gw, gb) = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
-                backward(dims, x.as_flat(), self.weight.as_flat(), dy.as_flat(), gw, gb, Some(dx.as_flat_mut()));
+                let dxs: &mut [&mut [T]] = &mut [dx.as_flat_mut()];
+                T::conv_backward::<On<Self, $input>>(self.weight.as_flat(), &[x.as_flat()], &[dy.as_flat()], gw, gb, Some(dxs));
                 dx
             }
 
             fn backward_params(&self, x: &$input, _: &(), dy: &Self::Output, grads: &mut Self) {
-                let dims = <Self as Geometry<$input>>::DIMS;
                 let (gw, gb) = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
-                backward(dims, x.as_flat(), self.weight.as_flat(), dy.as_flat(), gw, gb, None);
+                T::conv_backward::<On<Self, $input>>(self.weight.as_flat(), &[x.as_flat()], &[dy.as_flat()], gw, gb, None);
+            }
+
+            /// The whole block through the convolution kernel at once.
+            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&$input; B],
+                _: [&mut (); B],
+                outputs: [&mut Self::Output; B],
+                _: &mut R,
+            ) {
+                let n = n.min(B);
+                let (xs, mut ys) = (inputs.map(|x| x.as_flat()), outputs.map(|y| y.as_flat_mut()));
+                T::conv_forward::<On<Self, $input>>(self.weight.as_flat(), self.bias.as_flat(), &xs[..n], &mut ys[..n]);
+            }
+
+            /// `dW`, `db` summed over the block and each sample's `dx`.
+            fn backward_block<const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&$input; B],
+                _: [&(); B],
+                grad_outputs: [&Self::Output; B],
+                grads: &mut Self,
+                grad_inputs: [&mut $input; B],
+            ) {
+                let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
+                let weight = self.weight.as_flat();
+                block_backward::<On<Self, $input>, _, _, _, B>(weight, n, inputs, grad_outputs, grads, Some(grad_inputs));
+            }
+
+            /// `dW`, `db` summed over the block; no input gradient.
+            fn backward_params_block<const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&$input; B],
+                _: [&(); B],
+                grad_outputs: [&Self::Output; B],
+                grads: &mut Self,
+            ) {
+                let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
+                block_backward::<On<Self, $input>, _, _, _, B>(self.weight.as_flat(), n, inputs, grad_outputs, grads, None);
             }
         }
     };
 }
 
+/// The block backward of convolution `G`: `dW` and `db` summed over the
+/// first `n` samples into `grads`, and each sample's `dx` when asked for.
+#[inline(always)]
+fn block_backward<G: ConvShape, T: Scalar, X: Tensor<Scalar = T>, Y: Tensor<Scalar = T>, const B: usize>(
+    weight: &[T],
+    n: usize,
+    inputs: [&X; B],
+    grad_outputs: [&Y; B],
+    (gw, gb): (&mut [T], &mut [T]),
+    grad_inputs: Option<[&mut X; B]>,
+) {
+    let n = n.min(B);
+    let (xs, dys) = (inputs.map(|x| x.as_flat()), grad_outputs.map(|dy| dy.as_flat()));
+    match grad_inputs {
+        Some(dxs) => {
+            let mut dxs = dxs.map(|dx| dx.as_flat_mut());
+            T::conv_backward::<G>(weight, &xs[..n], &dys[..n], gw, gb, Some(&mut dxs[..n]));
+        }
+        None => T::conv_backward::<G>(weight, &xs[..n], &dys[..n], gw, gb, None),
+    }
+}
+
 conv_train!(Conv2d, [H, W], Tensor3<T, CI, H, W>);
 conv_train!(Conv1d, [L], Matrix<T, CI, L>);
-
-/// The sizes of one convolution over flat `[C][H][W]` slices: channels,
-/// input plane, kernel, stride, padding (rows, then columns) and output
-/// plane.
-#[derive(Clone, Copy)]
-struct Dims {
-    c_in: usize,
-    c_out: usize,
-    h: usize,
-    w: usize,
-    kh: usize,
-    kw: usize,
-    sh: usize,
-    sw: usize,
-    ph: usize,
-    pw: usize,
-    oh: usize,
-    ow: usize,
-}
-
-/// The outputs one weight touches along one output row: `len` outputs from
-/// flat index `y`, reading the inputs at `x, x + sw, x + 2·sw, …` through the
-/// weight at flat index `w`.
-struct Run {
-    y: usize,
-    x: usize,
-    w: usize,
-    len: usize,
-}
-
-impl Dims {
-    /// Calls `f` with every [`Run`]: for each output channel, input channel
-    /// and kernel offset, the output rows whose inputs lie inside the image,
-    /// each cut to the columns that do. Padding costs nothing.
-    #[inline(always)]
-    fn for_each_run(self, mut f: impl FnMut(Run)) {
-        for o in 0..self.c_out {
-            for c in 0..self.c_in {
-                for ky in 0..self.kh {
-                    let rows = inside(ky, self.ph, self.sh, self.h, self.oh);
-                    for kx in 0..self.kw {
-                        let cols = inside(kx, self.pw, self.sw, self.w, self.ow);
-                        let w = ((o * self.c_in + c) * self.kh + ky) * self.kw + kx;
-                        for oy in rows.clone() {
-                            let (iy, ix) = (oy * self.sh + ky - self.ph, cols.start * self.sw + kx - self.pw);
-                            let (y, x) = ((o * self.oh + oy) * self.ow + cols.start, (c * self.h + iy) * self.w + ix);
-                            f(Run { y, x, w, len: cols.len() });
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The outputs `j < out` whose input `j·stride + k − pad` lies in `0..len`.
-#[inline(always)]
-fn inside(k: usize, pad: usize, stride: usize, len: usize, out: usize) -> Range<usize> {
-    let first = if pad > k { (pad - k).div_ceil(stride) } else { 0 };
-    let end = if len + pad > k { ((len + pad - 1 - k) / stride + 1).min(out) } else { 0 };
-    first..end.max(first)
-}
-
-/// Forward: `y = b + Σ w · x` over every run.
-#[inline(always)]
-fn forward<T: Scalar>(d: Dims, x: &[T], weight: &[T], bias: &[T], y: &mut [T]) {
-    for (plane, &b) in y.chunks_exact_mut(d.oh * d.ow).zip(bias) {
-        plane.fill(b);
-    }
-    d.for_each_run(|r| {
-        let (y, a, x) = (&mut y[r.y..r.y + r.len], weight[r.w], &x[r.x..]);
-        if d.sw == 1 {
-            y.iter_mut().zip(x).for_each(|(y, &x)| *y = *y + a * x);
-        } else {
-            y.iter_mut().zip(x.iter().step_by(d.sw)).for_each(|(y, &x)| *y = *y + a * x);
-        }
-    });
-}
-
-/// Backward: `db += Σ dy`; per run `dW += dy · x` and, when `dx` is asked
-/// for, `dx += w · dy`.
-#[inline(always)]
-fn backward<T: Scalar>(d: Dims, x: &[T], w: &[T], dy: &[T], gw: &mut [T], gb: &mut [T], dx: Option<&mut [T]>) {
-    for (g, plane) in gb.iter_mut().zip(dy.chunks_exact(d.oh * d.ow)) {
-        *g = plane.iter().fold(*g, |s, &v| s + v);
-    }
-    let step = d.sw;
-    let mut weight_grad = |r: &Run| gw[r.w] = gw[r.w] + dot(&dy[r.y..r.y + r.len], &x[r.x..], step);
-    match dx {
-        None => d.for_each_run(|r| weight_grad(&r)),
-        Some(dx) => d.for_each_run(|r| {
-            weight_grad(&r);
-            let (dy, a, dx) = (&dy[r.y..r.y + r.len], w[r.w], &mut dx[r.x..]);
-            if step == 1 {
-                dx.iter_mut().zip(dy).for_each(|(dx, &g)| *dx = *dx + a * g);
-            } else {
-                dx.iter_mut().step_by(step).zip(dy).for_each(|(dx, &g)| *dx = *dx + a * g);
-            }
-        }),
-    }
-}
-
-/// `Σ a[j] · b[j·step]` over `a`. (Interleaved partial sums were tried and
-/// gained nothing at these lengths: the runs are short.)
-#[inline(always)]
-fn dot<T: Scalar>(a: &[T], b: &[T], step: usize) -> T {
-    if step == 1 {
-        a.iter().zip(b).fold(T::zero(), |s, (&g, &x)| s + g * x)
-    } else {
-        a.iter().zip(b.iter().step_by(step)).fold(T::zero(), |s, (&g, &x)| s + g * x)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -639,6 +605,39 @@ mod tests {
             Tensor3<f32, U4, U5, U3>
         );
         typenum::assert_type_eq!(<Conv1d<U2, U4, U3> as Layer<Matrix<f32, U2, U9>>>::Output, Matrix<f32, U4, U7>);
+    }
+
+    /// In `f32` (the wide kernel on x86-64), a block of 5 samples in slots
+    /// of 8 gives each sample's output and input gradient as the
+    /// per-sample passes do, and the sum of their parameter gradients.
+    #[test]
+    fn blocks_agree_with_samples() {
+        type Conv = Conv2d<U2, U5, U3, U1, U1>;
+        type In = Tensor3<f32, U2, U7, U6>;
+        type Out = Tensor3<f32, U5, U7, U6>;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(23);
+        let mut conv = Conv::default();
+        conv.init(&mut rng);
+        let (mut xs, mut dys) = ([In::default(); 8], [Out::default(); 8]);
+        xs.iter_mut().for_each(|x| x.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0)));
+        dys.iter_mut().for_each(|y| y.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0)));
+        let (mut ys, mut dxs, mut caches) = ([Out::default(); 8], [In::default(); 8], [(); 8]);
+        conv.forward_train_block(5, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
+        let (mut block, mut each) = (Conv::default(), Conv::default());
+        conv.backward_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut block, dxs.each_mut());
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-5 * (1.0 + a.abs()));
+        for b in 0..5 {
+            assert!(close(conv.forward(&xs[b]).as_flat(), ys[b].as_flat()), "output {b}");
+            let dx = conv.backward(&xs[b], &(), &dys[b], &mut each);
+            assert!(close(dx.as_flat(), dxs[b].as_flat()), "input gradient {b}");
+        }
+        assert!(ys[5..].iter().all(|y| *y == Out::default()), "slots past n stay as they were");
+        assert!(
+            close(each.weight.as_flat(), block.weight.as_flat()) && close(each.bias.as_flat(), block.bias.as_flat())
+        );
+        let mut params_only = Conv::default();
+        conv.backward_params_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut params_only);
+        assert_eq!(params_only, block);
     }
 
     #[test]
