@@ -142,74 +142,72 @@ impl Windows {
         }
     }
 
-    /// The flat indices of the window at `start`, in row-major order.
+    /// Calls `f` with the flat index of each input in the window at
+    /// `start`, in row-major order.
     #[inline(always)]
-    fn taps(self, start: usize) -> impl Iterator<Item = usize> {
-        (0..self.k).flat_map(move |ky| {
+    fn taps(self, start: usize, mut f: impl FnMut(usize)) {
+        for ky in 0..self.k {
             let row = start + ky * self.w;
-            row..row + self.k
-        })
+            for i in row..row + self.k {
+                f(i);
+            }
+        }
+    }
+
+    /// The maximum of the window at `start` as PyTorch gives it: a NaN in
+    /// the window wins. Branch-free: a pooled value is as likely to sit in
+    /// one tap as another, so a branch per tap would mispredict half the
+    /// time.
+    #[inline(always)]
+    fn max<T: Scalar>(self, x: &[T], start: usize) -> T {
+        let mut max = T::neg_infinity();
+        self.taps(start, |i| {
+            let v = x[i];
+            max = if (v > max) | v.is_nan() { v } else { max };
+        });
+        max
     }
 
     /// The index of the window's maximum as PyTorch picks it: the first of
-    /// equal maxima, or the last NaN.
+    /// equal maxima, or the last NaN. Branch-free, as [`max`](Self::max).
     #[inline(always)]
     fn argmax<T: Scalar>(self, x: &[T], start: usize) -> usize {
         let (mut best, mut max) = (start, T::neg_infinity());
-        for i in self.taps(start) {
-            if x[i] > max || x[i].is_nan() {
-                (best, max) = (i, x[i]);
-            }
-        }
+        self.taps(start, |i| {
+            let v = x[i];
+            let take = (v > max) | v.is_nan();
+            best = if take { i } else { best };
+            max = if take { v } else { max };
+        });
         best
     }
 }
 
-impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for MaxPool2d<K, S>
-where
-    T: Scalar,
-    C: ArrayLength,
-    K: Unsigned,
-    S: Unsigned,
-    H: ConvDims<K, S, U0>,
-    W: ConvDims<K, S, U0>,
-{
-    type Output = Pooled<T, C, H, W, K, S>;
-
-    #[inline]
-    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
-        let mut y = Self::Output::default();
-        let (windows, x, out) = (Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
-        windows.for_each(|o, start| out[o] = x[windows.argmax(x, start)]);
-        y
-    }
-}
-
-impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for AvgPool2d<K, S>
-where
-    T: Scalar,
-    C: ArrayLength,
-    K: Unsigned,
-    S: Unsigned,
-    H: ConvDims<K, S, U0>,
-    W: ConvDims<K, S, U0>,
-{
-    type Output = Pooled<T, C, H, W, K, S>;
-
-    #[inline]
-    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
-        let mut y = Self::Output::default();
-        let (windows, x, out) = (Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
-        let area = T::from_f64((K::USIZE * K::USIZE) as f64);
-        windows.for_each(|o, start| out[o] = windows.taps(start).fold(T::zero(), |s, i| s + x[i]) / area);
-        y
-    }
-}
-
-/// `Train` for a window pooling whose backward pass is its inherent
-/// `spread` (no cache: the input is enough).
-macro_rules! window_train {
+/// `Layer` and `Train` for a window pooling whose forward and backward
+/// passes are its inherent `pool` and `spread` over flat slices (no cache:
+/// the input is enough). The block passes write each output and input
+/// gradient in place.
+macro_rules! window_pooling {
     ($($name:ident),*) => {$(
+        impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for $name<K, S>
+        where
+            T: Scalar,
+            C: ArrayLength,
+            K: Unsigned,
+            S: Unsigned,
+            H: ConvDims<K, S, U0>,
+            W: ConvDims<K, S, U0>,
+        {
+            type Output = Pooled<T, C, H, W, K, S>;
+
+            #[inline]
+            fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
+                let mut y = Self::Output::default();
+                Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+                y
+            }
+        }
+
         impl<T, C, H, W, K, S> Train<Tensor3<T, C, H, W>> for $name<K, S>
         where
             T: Scalar,
@@ -231,14 +229,51 @@ macro_rules! window_train {
                 Self::spread(Windows::of::<C, H, W, K, S>(), x.as_flat(), dy.as_flat(), dx.as_flat_mut());
                 dx
             }
+
+            #[inline]
+            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&Tensor3<T, C, H, W>; B],
+                _: [&mut (); B],
+                outputs: [&mut Self::Output; B],
+                _: &mut R,
+            ) {
+                for (x, y) in inputs.into_iter().zip(outputs).take(n) {
+                    Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+                }
+            }
+
+            #[inline]
+            fn backward_block<const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&Tensor3<T, C, H, W>; B],
+                _: [&(); B],
+                grad_outputs: [&Self::Output; B],
+                _: &mut (),
+                grad_inputs: [&mut Tensor3<T, C, H, W>; B],
+            ) {
+                for ((x, dy), dx) in inputs.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
+                    let dx = dx.as_flat_mut();
+                    dx.fill(T::zero());
+                    Self::spread(Windows::of::<C, H, W, K, S>(), x.as_flat(), dy.as_flat(), dx);
+                }
+            }
         }
     )*};
 }
 
-window_train!(MaxPool2d, AvgPool2d);
+window_pooling!(MaxPool2d, AvgPool2d);
 
 impl<K: Unsigned, S> MaxPool2d<K, S> {
-    /// Backward: each output's gradient to its window's maximum.
+    /// Forward: each window's maximum.
+    #[inline(always)]
+    fn pool<T: Scalar>(windows: Windows, x: &[T], y: &mut [T]) {
+        windows.for_each(|o, start| y[o] = windows.max(x, start));
+    }
+
+    /// Backward: each output's gradient added to its window's maximum.
     #[inline(always)]
     fn spread<T: Scalar>(windows: Windows, x: &[T], dy: &[T], dx: &mut [T]) {
         windows.for_each(|o, start| {
@@ -249,13 +284,24 @@ impl<K: Unsigned, S> MaxPool2d<K, S> {
 }
 
 impl<K: Unsigned, S> AvgPool2d<K, S> {
+    /// Forward: each window's mean.
+    #[inline(always)]
+    fn pool<T: Scalar>(windows: Windows, x: &[T], y: &mut [T]) {
+        let area = T::from_f64((K::USIZE * K::USIZE) as f64);
+        windows.for_each(|o, start| {
+            let mut sum = T::zero();
+            windows.taps(start, |i| sum = sum + x[i]);
+            y[o] = sum / area;
+        });
+    }
+
     /// Backward: each output's gradient shared evenly over its window.
     #[inline(always)]
     fn spread<T: Scalar>(windows: Windows, _: &[T], dy: &[T], dx: &mut [T]) {
         let area = T::from_f64((K::USIZE * K::USIZE) as f64);
         windows.for_each(|o, start| {
             let share = dy[o] / area;
-            windows.taps(start).for_each(|i| dx[i] = dx[i] + share);
+            windows.taps(start, |i| dx[i] = dx[i] + share);
         });
     }
 }
@@ -355,6 +401,42 @@ mod tests {
         let dx = pool.backward(&x, &(), &tensor3([[[1.0, 2.0], [3.0, 4.0]]]), &mut ());
         assert_eq!(dx[0][1][1], 10.0);
         assert_eq!(dx.as_flat().iter().sum::<f64>(), 10.0);
+    }
+
+    /// The block passes give what the per-sample passes give, write over
+    /// whatever the gradient slots held, and leave the slots past `n` alone.
+    fn blocks_agree_with_samples<P>(seed: u64)
+    where
+        P: Train<Image, Cache = (), Grads = ()> + Default,
+        P::Output: PartialEq,
+    {
+        let pool = P::default();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut xs = [Image::default(); 4];
+        xs.iter_mut().for_each(|x| x.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0)));
+        xs[1].as_flat_mut()[7] = f64::NAN;
+        let mut dys = [P::Output::default(), P::Output::default(), P::Output::default(), P::Output::default()];
+        dys.iter_mut().for_each(|d| d.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0)));
+        let mut ys = dys.clone();
+        let mut dxs = [Image::default(); 4];
+        dxs.iter_mut().for_each(|d| d.as_flat_mut().fill(5.0));
+        let mut caches = [(); 4];
+        pool.forward_train_block(3, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
+        pool.backward_block(3, xs.each_ref(), [&(); 4], dys.each_ref(), &mut (), dxs.each_mut());
+        let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+        for b in 0..3 {
+            assert!(same(ys[b].as_flat(), pool.forward(&xs[b]).as_flat()), "output {b}");
+            assert_eq!(dxs[b], pool.backward(&xs[b], &(), &dys[b], &mut ()), "input gradient {b}");
+        }
+        assert!(ys[3] == dys[3] && dxs[3].as_flat().iter().all(|&v| v == 5.0), "slot 3 untouched");
+    }
+
+    #[test]
+    fn pooling_blocks_agree_with_samples() {
+        blocks_agree_with_samples::<MaxPool2d<U2>>(11);
+        blocks_agree_with_samples::<MaxPool2d<U3, U1>>(12);
+        blocks_agree_with_samples::<AvgPool2d<U2>>(13);
+        blocks_agree_with_samples::<AvgPool2d<U3, U2>>(14);
     }
 
     #[test]
