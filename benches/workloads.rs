@@ -36,7 +36,7 @@ fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
     let mut model = Xor::default();
     model.init_with(Init::XavierUniform, &mut rng);
-    let mut data = [
+    let data = [
         (vector([0.0f32, 0.0]), vector([0.0f32])),
         (vector([0.0, 1.0]), vector([1.0])),
         (vector([1.0, 0.0]), vector([1.0])),
@@ -47,7 +47,7 @@ fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("W1_xor");
     group.throughput(Throughput::Elements(4));
     group.bench_function("step_x4", |b| {
-        b.iter(|| trainer.train_epoch(&mut model, &Mse, black_box(&mut data), 1, 0.5, &mut NoRng, &mut ()).unwrap())
+        b.iter(|| trainer.train_epoch(&mut model, &Mse, black_box(&data), 1, 0.5, &mut NoRng, &mut ()).unwrap())
     });
     group.finish();
 }
@@ -66,7 +66,7 @@ fn digits() -> (Vec<Digit>, Vec<Digit>) {
 /// uniform weights and zero biases, shuffled every epoch. One iteration is
 /// one epoch; throughput is in samples.
 fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
-    let (mut train, test) = digits();
+    let (train, test) = digits();
     let mut group = c.benchmark_group("W2_digits");
     group.throughput(Throughput::Elements(train.len() as u64));
     for (batch, lr) in [(1usize, 0.01), (32, 0.1)] {
@@ -76,14 +76,14 @@ fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::new(Sgd::new(lr), config);
         // The peers' check: 30 epochs, then the test accuracy.
-        trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &[], 30, &mut rng, ()).unwrap();
+        trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 30, &mut rng, ()).unwrap();
         let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
         println!("W2 batch {batch}: test accuracy after 30 epochs {accuracy:.3}");
         let mut epoch = 31;
         group.bench_function(format!("batch{batch}"), |b| {
             b.iter(|| {
                 epoch += 1;
-                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &mut train, epoch, lr, &mut rng, &mut ()).unwrap()
+                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, lr, &mut rng, &mut ()).unwrap()
             })
         });
     }
@@ -95,7 +95,7 @@ fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
 /// of `W3_SAMPLES` samples.
 fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-    let mut data: Vec<(Vector<f32, U784>, usize)> = (0..W3_SAMPLES)
+    let data: Vec<(Vector<f32, U784>, usize)> = (0..W3_SAMPLES)
         .map(|_| {
             let mut x = Vector::<f32, U784>::default();
             fill_normal(&mut x, 1.0, &mut rng);
@@ -110,9 +110,7 @@ fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::<Mlp784, _, _>::boxed(Sgd::new(0.01), config);
         group.bench_function(format!("batch{batch}"), |b| {
-            b.iter(|| {
-                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &mut data, 1, 0.01, &mut rng, &mut ()).unwrap()
-            })
+            b.iter(|| trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &data, 1, 0.01, &mut rng, &mut ()).unwrap())
         });
     }
     group.finish();
@@ -128,13 +126,13 @@ fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
         t.as_flat_mut().copy_from_slice(x.as_slice());
         (t, *class)
     };
-    let (mut train, test): (Vec<_>, Vec<_>) = (train.iter().map(image).collect(), test.iter().map(image).collect());
+    let (train, test): (Vec<_>, Vec<_>) = (train.iter().map(image).collect(), test.iter().map(image).collect());
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let mut model = Cnn::default();
     model.init(&mut rng);
     let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 32, ..Config::default() });
     // The peers' check: 10 epochs, then the test accuracy.
-    trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &[], 10, &mut rng, ()).unwrap();
+    trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 10, &mut rng, ()).unwrap();
     let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
     println!("W4 batch 32: test accuracy after 10 epochs {accuracy:.3}");
     let mut group = c.benchmark_group("W4_cnn");
@@ -143,7 +141,7 @@ fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.bench_function("batch32", |b| {
         b.iter(|| {
             epoch += 1;
-            trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &mut train, epoch, 0.1, &mut rng, &mut ()).unwrap()
+            trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, 0.1, &mut rng, &mut ()).unwrap()
         })
     });
     group.finish();

@@ -111,7 +111,7 @@ where
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut model = M::default();
     model.init_with(Init::XavierUniform, &mut rng);
-    let mut train = problem.train.clone();
+    let train = problem.train.clone();
     let config = Config { batch_size: problem.batch, ..Config::default() };
     let mut trainer = Trainer::new(Momentum::new(problem.lr, problem.momentum), config);
     let mut reports = Vec::new();
@@ -120,7 +120,7 @@ where
         ControlFlow::Continue(())
     });
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &mut train, &problem.val, problem.epochs, &mut rng, keep)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &problem.val, problem.epochs, &mut rng, keep)
         .unwrap_or_else(|e| panic!("{}, seed {seed}: {e}", problem.name));
     let test = evaluate(&model, &SoftmaxCrossEntropy, &problem.test).expect("not empty");
     SeedRun { reports, test }

@@ -30,7 +30,7 @@ const SEED: u64 = 2026;
 
 fn main() {
     let digits = common::digits(SEED);
-    let (mut train, val, test) =
+    let (train, val, test) =
         (common::as_images(&digits.train), common::as_images(&digits.val), common::as_images(&digits.test));
     println!(
         "digits as 1x8x8 images: {} training, {} validation, {} test; model {} parameters, {} bytes",
@@ -48,7 +48,7 @@ fn main() {
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();
     let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &mut train, &val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &val, EPOCHS, &mut rng, &mut progress)
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();

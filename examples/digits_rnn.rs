@@ -56,9 +56,9 @@ where
     let config = Config { batch_size: 16, schedule, clip_norm: Some(5.0), ..Config::default() };
     let mut trainer = Trainer::new(Adam::new(1e-2), config);
     let mut progress = common::Progress::new(EPOCHS);
-    let mut train = digits.train.clone();
+    let train = digits.train.clone();
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &mut train, &digits.val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, &mut progress)
         .unwrap_or_else(|e| panic!("training the {name} failed: {e}"));
     progress.finish();
     common::save_curves(

@@ -202,9 +202,9 @@ where
         let activation_std = spreads.iter().skip(1).step_by(2).map(Spread::std).collect();
         (activation_std, weight_grad_norms(&model, &digits.train))
     });
-    let mut train = digits.train.clone();
+    let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(LEARNING_RATE), Config { batch_size: BATCH, ..Config::default() });
-    match trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &digits.val, EPOCHS, &mut rng, ()) {
+    match trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, ()) {
         Ok(fit) => (measured, fit.last.val),
         Err(e) => {
             println!("{activation}, {scheme_name}, seed {seed}: {e}");

@@ -129,11 +129,11 @@ fn train(setting: Setting, seed: u64, epochs: usize, train: &[Digit], digits: &c
     model.layer_mut::<U5>().rate = setting.dropout;
     let config = Config { batch_size: BATCH, l1: setting.l1, l2: setting.l2, ..Config::default() };
     let mut trainer = Trainer::new(Momentum::new(0.02, 0.9), config);
-    let mut train = train.to_vec();
+    let train = train.to_vec();
     let mut curve = Vec::new();
     for epoch in 1..=epochs {
         trainer
-            .train_epoch(&mut model, &SoftmaxCrossEntropy, &mut train, epoch, 0.02, &mut rng, &mut ())
+            .train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, 0.02, &mut rng, &mut ())
             .unwrap_or_else(|e| panic!("{}: {e}", setting.name));
         let on = |data: &[Digit]| evaluate(&model, &SoftmaxCrossEntropy, data).expect("not empty");
         curve.push(Point { train: on(&train), val: on(&digits.val) });

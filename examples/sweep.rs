@@ -48,10 +48,10 @@ where
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut model = M::default();
     model.init_with(Init::HeUniform, &mut rng);
-    let mut train = digits.train.clone();
+    let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size: batch, ..Config::default() });
     let start = Instant::now();
-    let outcome = trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &digits.val, EPOCHS, &mut rng, ());
+    let outcome = trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, ());
     let seconds = start.elapsed().as_secs_f64();
     match outcome {
         Ok(fit) => (fit.last.val.map_or(0.0, |m| m.accuracy), fit.last.train.loss, seconds),

@@ -10,20 +10,19 @@ type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 const EPOCHS: usize = 2000;
 
 fn main() {
-    let table = [
+    let data = [
         (vector([0.0f32, 0.0]), vector([0.0])),
         (vector([0.0, 1.0]), vector([1.0])),
         (vector([1.0, 0.0]), vector([1.0])),
         (vector([1.0, 1.0]), vector([0.0])),
     ];
-    let mut data = table; // shuffled in place while training
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let mut model = Xor::default();
     model.init(&mut rng);
     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-    let fit = trainer.fit(&mut model, &Bce, &mut data, &[], EPOCHS, &mut rng, ()).expect("XOR trains");
+    let fit = trainer.fit(&mut model, &Bce, &data, &[], EPOCHS, &mut rng, ()).expect("XOR trains");
 
-    for (x, t) in &table {
+    for (x, t) in &data {
         println!("{:?} -> {:.4} (target {})", x.as_slice(), model.forward(x)[0], t[0]);
     }
     let metrics = evaluate(&model, &Bce, &data).expect("four samples");

@@ -261,12 +261,12 @@ where
     M: Train<Remember, Output = Vector<f32, U3>> + Initialize + Default,
 {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let (mut train, test) = (remember_samples(120, &mut rng), remember_samples(60, &mut rng));
+    let (train, test) = (remember_samples(120, &mut rng), remember_samples(60, &mut rng));
     let mut model = M::default();
     model.init(&mut rng);
     let before = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap();
     let mut trainer = Trainer::new(Adam::new(0.02), Config { batch_size: 8, ..Config::default() });
-    let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &test, 30, &mut rng, ()).unwrap();
+    let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &test, 30, &mut rng, ()).unwrap();
     (before, fit.last.val.unwrap())
 }
 

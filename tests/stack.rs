@@ -18,7 +18,7 @@ fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) 
 
         // 1,000 synthetic samples: the class is the index of the largest of
         // the first ten features, so there is something to learn.
-        let mut data: Vec<(Vector<f32, U784>, usize)> = (0..1000)
+        let data: Vec<(Vector<f32, U784>, usize)> = (0..1000)
             .map(|_| {
                 let mut x = Vector::<f32, U784>::default();
                 x.iter_mut().for_each(|v| *v = rng.random::<f32>());
@@ -27,7 +27,7 @@ fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) 
             })
             .collect();
         let before = evaluate(&*model, &SoftmaxCrossEntropy, &data).unwrap();
-        let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut data, &[], 1, &mut rng, ()).unwrap();
+        let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 1, &mut rng, ()).unwrap();
         let after = evaluate(&*model, &SoftmaxCrossEntropy, &data).unwrap();
         (before, fit, after)
     };

@@ -24,9 +24,9 @@ fn xor_is_learned_for_ten_seeds() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut model = Xor::default();
         model.init(&mut rng);
-        let mut data = xor_samples();
+        let data = xor_samples();
         let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-        trainer.fit(&mut model, &Bce, &mut data, &[], 2000, &mut rng, ()).unwrap();
+        trainer.fit(&mut model, &Bce, &data, &[], 2000, &mut rng, ()).unwrap();
         let metrics = evaluate(&model, &Bce, &data).unwrap();
         assert_eq!(metrics.accuracy, 1.0, "seed {seed}: {metrics:?}");
         assert!(metrics.loss < 0.05, "seed {seed}: {metrics:?}");
@@ -96,14 +96,14 @@ fn early_stopping_ends_the_run() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let mut model = Xor::default();
     model.init(&mut rng);
-    let mut data = xor_samples();
+    let data = xor_samples();
     let mut trainer = Trainer::new(Sgd::new(0.5), Config { batch_size: 1, ..Config::default() });
     let mut seen = Vec::new();
     let fit = trainer
         .fit(
             &mut model,
             &Mse,
-            &mut data,
+            &data,
             &xor_samples(),
             100,
             &mut rng,
@@ -157,7 +157,7 @@ fn a_non_finite_step_is_refused_and_the_parameters_stay_finite() {
     let mut data = iris();
     data[40].0[2] = f32::INFINITY; // makes the forward pass non-finite
     let mut trainer = Trainer::new(Sgd::new(0.01), Config { batch_size: 10, shuffle: false, ..Config::default() });
-    let err = trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut data, &[], 5, &mut rng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 5, &mut rng, ()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -223,5 +223,52 @@ fn penalties_are_in_the_loss_and_its_gradient() {
         let numeric = (nudge(1e-6) - nudge(-1e-6)) / 2e-6;
         let error = (a - numeric).abs() / a.abs().max(numeric.abs()).max(1e-2);
         assert!(error < 1e-6, "param {k}: {a} vs {numeric}");
+    }
+}
+
+/// MSE on a sample's first input as the target, recording the order in
+/// which samples reach the cost (each target is the sample's index).
+struct Recording(std::cell::RefCell<Vec<usize>>);
+
+impl Loss<Vector<f32, U1>, usize> for Recording {
+    fn loss(&self, output: &Vector<f32, U1>, _: &usize) -> f32 {
+        output[0] * output[0]
+    }
+    fn loss_grad(&self, output: &Vector<f32, U1>, target: &usize, grad: &mut Vector<f32, U1>) -> f32 {
+        self.0.borrow_mut().push(*target);
+        grad[0] = 2.0 * output[0];
+        output[0] * output[0]
+    }
+    fn is_correct(&self, _: &Vector<f32, U1>, _: &usize) -> bool {
+        true
+    }
+}
+
+#[test]
+fn each_epoch_visits_every_sample_once_in_a_new_order() {
+    let data: Vec<(Vector<f32, U1>, usize)> = (0..103).map(|i| (vector([i as f32 / 103.0]), i)).collect();
+    let before = data.clone();
+    let mut model = <net![Dense<U1, U1>]>::default();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let orders = |shuffle: bool, rng: &mut Xoshiro256PlusPlus, model: &mut net![Dense<U1, U1>]| {
+        let cost = Recording(Default::default());
+        let mut trainer = Trainer::new(Sgd::new(0.01), Config { batch_size: 10, shuffle, ..Config::default() });
+        let fit = trainer.fit(model, &cost, &data, &[], 3, rng, ()).unwrap();
+        assert_eq!(fit.epochs, 3);
+        let seen = cost.0.into_inner();
+        assert_eq!(seen.len(), 3 * data.len());
+        seen.chunks(data.len()).map(<[usize]>::to_vec).collect::<Vec<_>>()
+    };
+    let shuffled = orders(true, &mut rng, &mut model);
+    for epoch in &shuffled {
+        let mut sorted = epoch.clone();
+        sorted.sort_unstable();
+        assert!(sorted.iter().copied().eq(0..data.len()), "each sample once per epoch");
+        assert_ne!(*epoch, sorted, "the order is shuffled");
+    }
+    assert_ne!(shuffled[0], shuffled[1], "a new order every epoch");
+    assert_eq!(data, before, "the data is not moved");
+    for epoch in orders(false, &mut rng, &mut model) {
+        assert!(epoch.iter().copied().eq(0..data.len()), "without shuffle, the order given");
     }
 }

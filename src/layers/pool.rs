@@ -183,31 +183,51 @@ impl Windows {
     }
 }
 
-/// `Layer` and `Train` for a window pooling whose forward and backward
-/// passes are its inherent `pool` and `spread` over flat slices (no cache:
-/// the input is enough). The block passes write each output and input
-/// gradient in place.
-macro_rules! window_pooling {
+impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for MaxPool2d<K, S>
+where
+    T: Scalar,
+    C: ArrayLength,
+    K: Unsigned,
+    S: Unsigned,
+    H: ConvDims<K, S, U0>,
+    W: ConvDims<K, S, U0>,
+{
+    type Output = Pooled<T, C, H, W, K, S>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
+        let mut y = Self::Output::default();
+        Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+        y
+    }
+}
+
+impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for AvgPool2d<K, S>
+where
+    T: Scalar,
+    C: ArrayLength,
+    K: Unsigned,
+    S: Unsigned,
+    H: ConvDims<K, S, U0>,
+    W: ConvDims<K, S, U0>,
+{
+    type Output = Pooled<T, C, H, W, K, S>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
+        let mut y = Self::Output::default();
+        Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+        y
+    }
+}
+
+/// `Train` for a window pooling whose forward and backward passes are its
+/// inherent `pool` and `spread` over flat slices (no cache: the input is
+/// enough). The block passes write each output and input gradient in place.
+/// (The `Layer` impls stay outside the macro, so that a shape error does not
+/// point into it.)
+macro_rules! window_train {
     ($($name:ident),*) => {$(
-        impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for $name<K, S>
-        where
-            T: Scalar,
-            C: ArrayLength,
-            K: Unsigned,
-            S: Unsigned,
-            H: ConvDims<K, S, U0>,
-            W: ConvDims<K, S, U0>,
-        {
-            type Output = Pooled<T, C, H, W, K, S>;
-
-            #[inline]
-            fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
-                let mut y = Self::Output::default();
-                Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
-                y
-            }
-        }
-
         impl<T, C, H, W, K, S> Train<Tensor3<T, C, H, W>> for $name<K, S>
         where
             T: Scalar,
@@ -264,7 +284,7 @@ macro_rules! window_pooling {
     )*};
 }
 
-window_pooling!(MaxPool2d, AvgPool2d);
+window_train!(MaxPool2d, AvgPool2d);
 
 impl<K: Unsigned, S> MaxPool2d<K, S> {
     /// Forward: each window's maximum.

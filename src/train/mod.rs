@@ -32,8 +32,10 @@
 //! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
 //! ```
 
+mod order;
 mod regularize;
 
+pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
 
 use core::fmt;
@@ -65,7 +67,9 @@ pub struct Config {
     /// Rescale the gradients when their global L2 norm exceeds this
     /// (PyTorch's `clip_grad_norm_`); `None` for no clipping.
     pub clip_norm: Option<f64>,
-    /// Shuffle the training data at the start of every epoch.
+    /// Visit the training samples in a new random order every epoch (a
+    /// [`Permutation`] drawn from the training `Rng`; the data itself is
+    /// not moved), else in the order given.
     pub shuffle: bool,
 }
 
@@ -267,15 +271,17 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
     /// `monitor` (`()` for none, [`on_epoch`] for a closure), which can stop
     /// training by returning `ControlFlow::Break(())` (early stopping).
     ///
-    /// `train` is shuffled in place each epoch (when `config.shuffle`) with
-    /// `rng`, which also drives dropout: the same seed gives the same run,
-    /// bit for bit. Every target is checked before the first step.
+    /// Each epoch visits `train` in a new random order (when
+    /// `config.shuffle`) drawn from `rng`, which also drives dropout: the
+    /// same seed gives the same run, bit for bit. `train` is only read, so
+    /// it can be shared or live in flash. Every target is checked before
+    /// the first step.
     #[allow(clippy::too_many_arguments)]
     pub fn fit<Y, L, R>(
         &mut self,
         model: &mut M,
         loss: &L,
-        train: &mut [(X, Y)],
+        train: &[(X, Y)],
         val: &[(X, Y)],
         epochs: usize,
         rng: &mut R,
@@ -304,8 +310,8 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         Ok(fit)
     }
 
-    /// One pass over `train` in mini-batches at learning rate `lr`
-    /// (shuffled first when `config.shuffle`), telling `monitor` of each
+    /// One pass over `train` in mini-batches at learning rate `lr` (in a
+    /// random order drawn from `rng` when `config.shuffle`), telling `monitor` of each
     /// batch. Returns the loss and accuracy averaged over the samples as
     /// they were trained.
     #[allow(clippy::too_many_arguments)]
@@ -313,7 +319,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         &mut self,
         model: &mut M,
         loss: &L,
-        train: &mut [(X, Y)],
+        train: &[(X, Y)],
         epoch: usize,
         lr: f64,
         rng: &mut R,
@@ -330,16 +336,18 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         if train.is_empty() {
             return Err(TrainError::EmptyData);
         }
-        if self.config.shuffle {
-            shuffle(train, rng);
-        }
+        let order =
+            if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
         let (mut total_loss, mut correct) = (0.0, 0usize);
         let batches = train.len().div_ceil(batch_size);
-        for (batch, samples) in train.chunks(batch_size).enumerate() {
-            let step = self.step(model, loss, samples, lr, rng).map_err(|e| e.at(epoch, batch))?;
-            total_loss += step.loss * samples.len() as f64;
+        for batch in 0..batches {
+            let first = batch * batch_size;
+            let samples = batch_size.min(train.len() - first);
+            let sample = |i: usize| &train[order.get(first + i)];
+            let step = self.step_any(model, loss, samples, sample, lr, rng).map_err(|e| e.at(epoch, batch))?;
+            total_loss += step.loss * samples as f64;
             correct += step.correct;
-            monitor.on_batch(&BatchReport { epoch, batch, batches, samples: samples.len(), step });
+            monitor.on_batch(&BatchReport { epoch, batch, batches, samples, step });
         }
         Ok(Metrics { loss: total_loss / train.len() as f64, accuracy: correct as f64 / train.len() as f64 })
     }
@@ -363,35 +371,57 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         if batch.is_empty() {
             return Err(TrainError::EmptyData);
         }
-        // Tiny models run as they are (their loops are shorter than a wide
-        // register); others run in a copy of the step built for the widest
-        // vectors the CPU has.
-        if M::COUNT < SMALL_MODEL {
-            return self.step_blocks(model, loss, batch, lr, rng);
-        }
-        crate::kernel::with_best_isa(
-            #[inline(always)]
-            || self.step_blocks(model, loss, batch, lr, rng),
-        )
+        self.step_any(model, loss, batch.len(), |i| &batch[i], lr, rng)
     }
 
-    #[inline(always)]
-    fn step_blocks<Y, L, R>(
+    /// [`step`](Self::step) on the `len ≥ 1` samples `sample(0..len)`.
+    #[inline]
+    fn step_any<'a, Y: 'a, L, R>(
         &mut self,
         model: &mut M,
         loss: &L,
-        batch: &[(X, Y)],
+        len: usize,
+        sample: impl Fn(usize) -> &'a (X, Y),
         lr: f64,
         rng: &mut R,
     ) -> Result<StepResult, TrainError>
     where
+        X: 'a,
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        // Tiny models run as they are (their loops are shorter than a wide
+        // register); others run in a copy of the step built for the widest
+        // vectors the CPU has.
+        if M::COUNT < SMALL_MODEL {
+            return self.step_blocks(model, loss, len, sample, lr, rng);
+        }
+        crate::kernel::with_best_isa(
+            #[inline(always)]
+            || self.step_blocks(model, loss, len, sample, lr, rng),
+        )
+    }
+
+    #[inline(always)]
+    fn step_blocks<'a, Y: 'a, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        len: usize,
+        sample: impl Fn(usize) -> &'a (X, Y),
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        X: 'a,
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
         zero_in_place(&mut self.grads);
         let (mut total, mut correct) = (0.0f64, 0usize);
-        if let [(x, y)] = batch {
+        if len == 1 {
             // One sample: the per-sample passes, without the block's arrays.
+            let (x, y) = sample(0);
             let out = model.forward_train(x, &mut self.caches[0], rng);
             let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
             if !sample_loss.is_finite() {
@@ -401,12 +431,17 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             correct += loss.is_correct(&out, y) as usize;
             model.backward_params(x, &self.caches[0], &self.grad_outputs[0], &mut self.grads);
         }
-        for block in batch.chunks(B).filter(|_| batch.len() > 1) {
-            let n = block.len();
+        for first in (0..len).step_by(B).filter(|_| len > 1) {
+            let n = B.min(len - first);
             // Slots past `n` repeat the last sample; only `n` are used.
-            let inputs: [&X; B] = core::array::from_fn(|b| &block[b.min(n - 1)].0);
+            let samples: [&(X, Y); B] = core::array::from_fn(|b| sample(first + b.min(n - 1)));
+            let inputs = samples.map(|(x, _)| x);
+            for x in &inputs[..n] {
+                crate::kernel::prefetch(x.as_flat());
+            }
             model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
-            for ((out, dy), (_, y)) in self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(block) {
+            let targets = self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(samples).take(n);
+            for ((out, dy), (_, y)) in targets {
                 let sample_loss = loss.loss_grad(out, y, dy).to_f64();
                 if !sample_loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
@@ -422,11 +457,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 &mut self.grads,
             );
         }
-        let scale = ScalarOf::<X>::from_f64(1.0 / batch.len() as f64);
+        let scale = ScalarOf::<X>::from_f64(1.0 / len as f64);
         let (penalty, norm) = if self.config.l1 == 0.0 && self.config.l2 == 0.0 {
             // No penalty between averaging and the norm: one pass does both.
             let mut squares = 0.0;
-            if batch.len() > 1 {
+            if len > 1 {
                 self.grads.visit_mut(&mut |g| squares += ScalarOf::<X>::scale_sum_squares(g, scale));
             } else {
                 self.grads.visit(&mut |g| squares += ScalarOf::<X>::sum_squares(g));
@@ -437,7 +472,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             }
             (0.0, norm)
         } else {
-            if batch.len() > 1 {
+            if len > 1 {
                 self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
             }
             let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
@@ -451,7 +486,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
         }
         self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
-        Ok(StepResult { loss: total / batch.len() as f64 + penalty, correct, grad_norm: norm })
+        Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
     }
 }
 

@@ -22,7 +22,6 @@ use cortex_m_semihosting::hprintln;
 use panic_halt as _;
 use typenet::optim::Optimizer;
 use typenet::prelude::*;
-use typenet::train::shuffle;
 
 use firmware_cortex_m::{
     Clock, Fixed, Mlp, Score, exit, fail, load_digits, predict, score, stack_high_water, test_digits,
@@ -96,21 +95,20 @@ fn xor(clock: &mut Clock) -> XorOutcome {
         (vector([1.0, 0.0]), vector([1.0])),
         (vector([1.0, 1.0]), vector([0.0])),
     ];
-    let mut data = table; // shuffled in place while training
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(XOR_SEED);
     let mut model = Xor::default();
     model.init(&mut rng);
 
     // The library's training loop for all epochs but the last, then the
-    // last epoch by hand, as `fit` runs it (shuffle, then one step on the
-    // batch of four), to time one step in the middle of training: the
-    // same run as `fit` for all the epochs, bit for bit.
+    // last epoch on its own, as `fit` runs it (a new order of the four
+    // samples, then one step on them), to time one step in the middle of
+    // training: the same run as `fit` for all the epochs, bit for bit.
     let mut trainer = XorTrainer::with_block(ADAM, Config { batch_size: 4, ..Config::default() });
     let (fit, fit_instructions) =
-        clock.instructions(|| trainer.fit(&mut model, &Bce, &mut data, &[], XOR_EPOCHS - 1, &mut rng, ()));
+        clock.instructions(|| trainer.fit(&mut model, &Bce, &table, &[], XOR_EPOCHS - 1, &mut rng, ()));
     let Ok(fit) = fit else { fail(PROGRAM, "XOR training stopped with an error") };
-    let ((), shuffle_instructions) = clock.instructions(|| shuffle(&mut data, &mut rng));
-    let (step, step_instructions) = clock.instructions(|| trainer.step(&mut model, &Bce, &data, ADAM.lr, &mut rng));
+    let (step, step_instructions) =
+        clock.instructions(|| trainer.train_epoch(&mut model, &Bce, &table, XOR_EPOCHS, ADAM.lr, &mut rng, &mut ()));
     if step.is_err() {
         fail(PROGRAM, "the last XOR training step was refused");
     }
@@ -131,7 +129,7 @@ fn xor(clock: &mut Clock) -> XorOutcome {
         "firmware: xor training: one step (batch of 4, Adam) {} instructions, {} epochs {} instructions",
         step_instructions,
         epochs,
-        fit_instructions + shuffle_instructions + step_instructions
+        fit_instructions + step_instructions
     );
     hprintln!("firmware: xor correct={}/4 loss={} epochs={}", correct, Fixed(metrics.loss, 4), epochs);
     XorOutcome { correct, step_instructions }
