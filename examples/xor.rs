@@ -27,6 +27,6 @@ fn main() {
     }
     let metrics = evaluate(&model, &Bce, &data).expect("four samples");
     let correct = (metrics.accuracy * data.len() as f64).round();
-    println!("model: {} bytes of parameters", size_of::<Xor>());
+    println!("model: {} parameters, {} bytes", <Xor as Params<f32>>::COUNT, size_of::<Xor>());
     println!("xor: correct={correct}/{} loss={:.4} epochs={}", data.len(), metrics.loss, fit.epochs);
 }

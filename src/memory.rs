@@ -28,6 +28,25 @@ use core::mem::MaybeUninit;
 
 use generic_array::{ArrayLength, GenericArray};
 
+/// The alignment of every layer that holds parameters (`Dense`, the
+/// convolutions, the recurrent layers), in bytes, and so of their gradients
+/// and optimiser state: a cache line on x86-64, where the kernels' 64-byte
+/// vector loads and stores would otherwise straddle two lines (a model at
+/// an unlucky address trained up to a fifth slower); elsewhere 1, adding
+/// nothing to the scalar's own alignment.
+///
+/// A layer's `size_of` is its parameters rounded up to a multiple of this,
+/// which on a microcontroller is exactly its parameters:
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::memory::LAYER_ALIGN;
+/// type Layer = Dense<U3, U2>; // 8 parameters, 32 bytes
+/// assert_eq!(size_of::<Layer>(), (8 * 4usize).next_multiple_of(LAYER_ALIGN));
+/// assert_eq!(align_of::<Layer>(), LAYER_ALIGN.max(4));
+/// ```
+pub const LAYER_ALIGN: usize = if cfg!(target_arch = "x86_64") { 64 } else { 1 };
+
 /// Types for which all-zero bytes are a valid value.
 ///
 /// # Safety

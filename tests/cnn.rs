@@ -31,7 +31,9 @@ fn image<T: Scalar>() -> Image<T> {
 fn the_twelve_layer_cnn_runs_forward_and_backward() {
     assert_eq!(<Cnn<f32> as Chain>::LEN, 12);
     assert_eq!(<Cnn<f32> as Params<f32>>::COUNT, PARAMS);
-    assert_eq!(size_of::<Cnn<f32>>(), PARAMS * 4);
+    let layer_bytes = [4 * 9 + 4, 8 * 4 * 9 + 8, 8 * 8 * 9 + 8, 32 * 16 + 16, 16 * 10 + 10].map(|count| count * 4);
+    let padded = |bytes: usize| bytes.next_multiple_of(typenet::memory::LAYER_ALIGN);
+    assert_eq!(size_of::<Cnn<f32>>(), layer_bytes.into_iter().map(padded).sum::<usize>());
     typenum::assert_type_eq!(<Cnn<f32> as Layer<Image<f32>>>::Output, Vector<f32, U10>);
 
     let mut net = Cnn::<f32>::default();

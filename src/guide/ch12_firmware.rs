@@ -8,7 +8,9 @@
 //! known when the program compiles, and nothing is allocated: the crate is
 //! `#![no_std]` and needs no allocator (build it with
 //! `default-features = false`). `size_of` of a model is its parameters and
-//! nothing else; training adds:
+//! nothing else (on x86-64 hosts each layer is rounded up to a cache line,
+//! [`memory::LAYER_ALIGN`](crate::memory::LAYER_ALIGN), for the vector
+//! units; on a microcontroller nothing is added); training adds:
 //!
 //! | what | size | type |
 //! | --- | --- | --- |
@@ -54,8 +56,10 @@
 //! type Input = Vector<f32, U64>;
 //! const COUNT: usize = <Mlp as Params<f32>>::COUNT;
 //! assert_eq!(COUNT, (64 * 32 + 32) + (32 * 10 + 10));
-//! assert_eq!(size_of::<Mlp>(), COUNT * 4); // the parameters and nothing else
-//! assert_eq!(size_of::<<Mlp as Params<f32>>::Grads>(), COUNT * 4);
+//! // The parameters and nothing else, each layer rounded up to LAYER_ALIGN bytes.
+//! let padded = |bytes: usize| bytes.next_multiple_of(typenet::memory::LAYER_ALIGN);
+//! assert_eq!(size_of::<Mlp>(), padded((64 * 32 + 32) * 4) + padded((32 * 10 + 10) * 4));
+//! assert_eq!(size_of::<<Mlp as Params<f32>>::Grads>(), size_of::<Mlp>());
 //! // The cache: Dense's output (Z1), Relu's output (A1) twice, kept by the chain and by Relu.
 //! assert_eq!(size_of::<<Mlp as Train<Input>>::Cache>(), 3 * 32 * 4);
 //!

@@ -150,6 +150,7 @@ mod sealed {
 /// assert_eq!(size_of::<Conv2d<U3, U8, U3>>(), (8 * 3 * 3 * 3 + 8) * 4);
 /// ```
 #[repr(C)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = typenum::U0, T = f32> {
     /// `[out][in][kh][kw]` weights.
     pub weight: Tensor4<T, CO, CI, K, K>,
@@ -185,6 +186,7 @@ pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = 
 /// assert_eq!(y, matrix([[1.0, 3.0, 5.0, -9.0]]));
 /// ```
 #[repr(C)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Conv1d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = typenum::U0, T = f32> {
     /// `[out][in][k]` weights.
     pub weight: Tensor3<T, CO, CI, K>,
@@ -662,8 +664,9 @@ mod tests {
     fn parameters_are_the_weight_then_the_bias() {
         let mut conv = Conv2d::<U2, U3, U3>::default();
         assert_eq!(<Conv2d<U2, U3, U3> as Params<f32>>::COUNT, 3 * 2 * 3 * 3 + 3);
-        assert_eq!(size_of::<Conv2d<U2, U3, U3>>(), (3 * 2 * 3 * 3 + 3) * 4);
-        assert_eq!(size_of::<Conv1d<U2, U3, U3, U1, U0, f64>>(), (3 * 2 * 3 + 3) * 8);
+        let padded = |bytes: usize| bytes.next_multiple_of(crate::memory::LAYER_ALIGN);
+        assert_eq!(size_of::<Conv2d<U2, U3, U3>>(), padded((3 * 2 * 3 * 3 + 3) * 4));
+        assert_eq!(size_of::<Conv1d<U2, U3, U3, U1, U0, f64>>(), padded((3 * 2 * 3 + 3) * 8));
         let mut k = 0.0;
         conv.visit_mut(&mut |t| {
             t.iter_mut().for_each(|p| {

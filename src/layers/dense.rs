@@ -18,7 +18,9 @@ use crate::shape::{Matrix, Tensor, Vector};
 /// - Parameters, in this order (PyTorch's `state_dict`): `weight`, a
 ///   `Matrix<T, O, I>` (`[out][in]`, row `o` holds the weights into output
 ///   `o`), then `bias`, a `Vector<T, O>`. The layer holds nothing else:
-///   `size_of::<Dense<I, O, T>>() == (O·I + O) · size_of::<T>()`.
+///   `size_of::<Dense<I, O, T>>()` is `(O·I + O) · size_of::<T>()`, rounded
+///   up to a multiple of [`LAYER_ALIGN`](crate::memory::LAYER_ALIGN) (a
+///   cache line on x86-64, nothing elsewhere).
 /// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
 ///   U(−1/√I, 1/√I) or any [`Init`] scheme (fan-in `I`, fan-out `O`).
 ///
@@ -36,6 +38,7 @@ use crate::shape::{Matrix, Tensor, Vector};
 /// assert_eq!(size_of::<Dense<U64, U32>>(), (64 * 32 + 32) * 4);
 /// ```
 #[repr(C)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Dense<I: ArrayLength, O: ArrayLength, T = f32> {
     /// `[out][in]` weights.
     pub weight: Matrix<T, O, I>,

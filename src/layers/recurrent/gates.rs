@@ -67,6 +67,7 @@ macro_rules! recurrent_layer {
     ($(#[$attr:meta])* $name:ident, gates = $gates:ty) => {
         $(#[$attr])*
         #[repr(C)]
+        #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
         pub struct $name<I: $crate::generic_array::ArrayLength, H: $crate::generic_array::ArrayLength, T = f32> {
             /// Input-to-hidden weights `[G][H][I]`: PyTorch's `weight_ih_l0`,
             /// `[G·H][I]`.
