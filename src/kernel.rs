@@ -260,39 +260,6 @@ mod x86 {
         sum
     }
 
-    /// `values *= scale`, then `Σ v²` of the results as
-    /// [`sum_squares_avx512`] sums them, in one pass.
-    ///
-    /// # Safety
-    /// The CPU must have AVX-512 F.
-    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-    pub(crate) unsafe fn scale_sum_squares_avx512(values: &mut [f32], scale: f32) -> f64 {
-        let (factor, lift) = (_mm512_set1_ps(scale), _mm512_set1_ps(LIFT));
-        let mut sum = 0.0f64;
-        for run in values.chunks_mut(1024) {
-            let mut acc = [_mm512_setzero_ps(); 8];
-            let mut blocks = run.chunks_exact_mut(128);
-            for block in &mut blocks {
-                for (k, a) in acc.iter_mut().enumerate() {
-                    let lanes = &mut block[16 * k..16 * k + 16];
-                    // SAFETY: `lanes` holds 16 values.
-                    let v = _mm512_mul_ps(unsafe { _mm512_loadu_ps(lanes.as_ptr()) }, factor);
-                    // SAFETY: as above.
-                    unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), v) };
-                    let v = _mm512_mul_ps(v, lift);
-                    *a = _mm512_fmadd_ps(v, v, *a);
-                }
-            }
-            let rest = blocks.into_remainder();
-            for v in rest.iter_mut() {
-                *v *= scale;
-            }
-            let part = total(acc) * DROP + super::sum_squares_portable(rest);
-            sum += if part.is_finite() { part } else { super::sum_squares_portable(run) };
-        }
-        sum
-    }
-
     /// `Σ v²` in `f64`: four `ymm` accumulators of four `f64`s.
     ///
     /// # Safety
@@ -571,10 +538,6 @@ pub trait Kernels: Sized {
     /// `Σ v²` in `f64`.
     #[doc(hidden)]
     fn sum_squares(values: &[Self]) -> f64;
-    /// Multiplies `values` by `scale` in place and returns `Σ v²` of the
-    /// results, in `f64`, in one pass.
-    #[doc(hidden)]
-    fn scale_sum_squares(values: &mut [Self], scale: Self) -> f64;
     /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
     #[doc(hidden)]
     fn exp_in_place(values: &mut [Self]);
@@ -635,11 +598,6 @@ impl Kernels for f64 {
     }
     #[inline]
     fn sum_squares(values: &[f64]) -> f64 {
-        sum_squares_portable(values)
-    }
-    #[inline]
-    fn scale_sum_squares(values: &mut [f64], scale: f64) -> f64 {
-        values.iter_mut().for_each(|v| *v *= scale);
         sum_squares_portable(values)
     }
     #[inline]
@@ -779,16 +737,6 @@ impl Kernels for f32 {
             }
         }
         sum_squares_portable(values)
-    }
-    #[inline]
-    fn scale_sum_squares(values: &mut [f32], scale: f32) -> f64 {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if values.len() >= DISPATCH_MIN && isa() == Isa::Avx512 {
-            // SAFETY: `isa()` detected every feature the function enables.
-            return unsafe { x86::scale_sum_squares_avx512(values, scale) };
-        }
-        values.iter_mut().for_each(|v| *v *= scale);
-        Self::sum_squares(values)
     }
     #[inline(always)]
     fn softmax_xent(x: &[f32], class: usize, grad: &mut [f32]) -> Option<f32> {
@@ -1589,10 +1537,6 @@ mod tests {
             let v: Vec<f32> = (0..5000).map(|i| ((i % 97) as f32 * 0.37 - 15.0) * scale).collect();
             let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
             assert!((f32::sum_squares(&v) - plain).abs() < 1e-6 * plain, "scale {scale}");
-            let mut halved = v.clone();
-            let quarter = f32::scale_sum_squares(&mut halved, 0.5);
-            assert!((quarter - plain / 4.0).abs() < 1e-6 * plain, "scale {scale}");
-            assert!(halved.iter().zip(&v).all(|(&h, &x)| h == x * 0.5));
         }
     }
 

@@ -44,8 +44,7 @@ use core::ops::ControlFlow;
 use rand::{Rng, RngExt};
 
 use crate::Scalar;
-use crate::kernel::Kernels;
-use crate::layer::{Params, Train};
+use crate::layer::Train;
 use crate::loss::{Loss, TargetError};
 use crate::memory::zero_in_place;
 use crate::optim::{Optimizer, Schedule};
@@ -419,6 +418,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
     {
         zero_in_place(&mut self.grads);
         let (mut total, mut correct) = (0.0f64, 0usize);
+        let scale = ScalarOf::<X>::from_f64(1.0 / len as f64);
         if len == 1 {
             // One sample: the per-sample passes, without the block's arrays.
             let (x, y) = sample(0);
@@ -448,6 +448,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 }
                 total += sample_loss;
                 correct += loss.is_correct(out, y) as usize;
+                // Backward is linear in dL/dy: scaling each output's gradient
+                // by 1/len makes the accumulated gradients the batch's mean,
+                // with no pass over the parameters to divide them.
+                dy.as_flat_mut().iter_mut().for_each(|g| *g = *g * scale);
             }
             model.backward_params_block(
                 n,
@@ -457,30 +461,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 &mut self.grads,
             );
         }
-        let scale = ScalarOf::<X>::from_f64(1.0 / len as f64);
-        let (penalty, norm) = if self.config.l1 == 0.0 && self.config.l2 == 0.0 {
-            // No penalty between averaging and the norm: one pass does both.
-            let mut squares = 0.0;
-            if len > 1 {
-                self.grads.visit_mut(&mut |g| squares += ScalarOf::<X>::scale_sum_squares(g, scale));
-            } else {
-                self.grads.visit(&mut |g| squares += ScalarOf::<X>::sum_squares(g));
-            }
-            let norm = libm::sqrt(squares);
-            if let Some(max) = self.config.clip_norm {
-                regularize::clip_to(&mut self.grads, norm, max);
-            }
-            (0.0, norm)
-        } else {
-            if len > 1 {
-                self.grads.visit_mut(&mut |g| g.iter_mut().for_each(|g| *g = *g * scale));
-            }
-            let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
-            let norm = match self.config.clip_norm {
-                Some(max) => clip_grad_norm(&mut self.grads, max),
-                None => grad_norm(&self.grads),
-            };
-            (penalty, norm)
+        let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
+        let norm = match self.config.clip_norm {
+            Some(max) => clip_grad_norm(&mut self.grads, max),
+            None => grad_norm(&self.grads),
         };
         if !norm.is_finite() {
             return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });

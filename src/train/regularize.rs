@@ -73,7 +73,7 @@ pub fn clip_grad_norm<G: Params<T>, T: Scalar>(grads: &mut G, max_norm: f64) -> 
 
 /// Rescales `grads`, whose global norm is `norm`, to `max_norm` if above.
 #[inline]
-pub(super) fn clip_to<G: Params<T>, T: Scalar>(grads: &mut G, norm: f64, max_norm: f64) {
+fn clip_to<G: Params<T>, T: Scalar>(grads: &mut G, norm: f64, max_norm: f64) {
     if norm.is_finite() && norm > max_norm {
         // PyTorch adds 1e-6 to the norm in the same place.
         let scale = T::from_f64(max_norm / (norm + 1e-6));
