@@ -57,6 +57,19 @@ pub(crate) trait Lanes: Copy {
     fn hsum8(self, v: [Self::V; 8]) -> [Self::T; 8] {
         v.map(|v| self.hsum(v))
     }
+    /// An `L × L` block transposed: `dst[t][j0 + r] = row(r)[t]` for
+    /// `r, t < L`, where each `row(r)` holds at least `L` values.
+    #[inline(always)]
+    fn transpose<'a, const GS: usize>(self, row: impl Fn(usize) -> &'a [Self::T], dst: &mut [[Self::T; GS]], j0: usize)
+    where
+        Self::T: 'a,
+    {
+        for r in 0..Self::L {
+            for (d, &v) in dst[..Self::L].iter_mut().zip(&row(r)[..Self::L]) {
+                d[j0 + r] = v;
+            }
+        }
+    }
 }
 
 /// Four lanes as a plain array, two roundings per multiply-add: builds for
@@ -149,6 +162,29 @@ mod x86 {
         type T = f32;
         type V = __m256;
         const L: usize = 8;
+        /// Eight rows of eight in three rounds of shuffles (24 in all).
+        #[inline(always)]
+        fn transpose<'a, const GS: usize>(self, row: impl Fn(usize) -> &'a [f32], dst: &mut [[f32; GS]], j0: usize) {
+            unsafe {
+                let r: [__m256; 8] = core::array::from_fn(|k| _mm256_loadu_ps(row(k)[..8].as_ptr()));
+                let t: [__m256; 8] = core::array::from_fn(|k| {
+                    let (a, b) = (r[k & !1], r[k | 1]);
+                    if k % 2 == 0 { _mm256_unpacklo_ps(a, b) } else { _mm256_unpackhi_ps(a, b) }
+                });
+                // u[4k + q] holds, in 128-bit lane g, column 4g + q of rows 4k..4k + 4.
+                let u: [__m256; 8] = core::array::from_fn(|k| {
+                    let (base, q) = (k & !3, k & 3);
+                    let (a, b) = (_mm256_castps_pd(t[base + (q >> 1)]), _mm256_castps_pd(t[base + 2 + (q >> 1)]));
+                    _mm256_castpd_ps(if q & 1 == 0 { _mm256_unpacklo_pd(a, b) } else { _mm256_unpackhi_pd(a, b) })
+                });
+                for q in 0..4 {
+                    let low = _mm256_permute2f128_ps::<0x20>(u[q], u[4 + q]);
+                    let high = _mm256_permute2f128_ps::<0x31>(u[q], u[4 + q]);
+                    _mm256_storeu_ps(dst[q][j0..j0 + 8].as_mut_ptr(), low);
+                    _mm256_storeu_ps(dst[4 + q][j0..j0 + 8].as_mut_ptr(), high);
+                }
+            }
+        }
         #[inline(always)]
         fn zero(self) -> __m256 {
             unsafe { _mm256_setzero_ps() }
@@ -336,6 +372,40 @@ mod x86 {
         type T = f32;
         type V = __m512;
         const L: usize = 16;
+        /// Sixteen rows of sixteen in four rounds of in-lane and cross-lane
+        /// shuffles (64 in all) instead of 256 scalar stores.
+        #[inline(always)]
+        fn transpose<'a, const GS: usize>(self, row: impl Fn(usize) -> &'a [f32], dst: &mut [[f32; GS]], j0: usize) {
+            unsafe {
+                let r: [__m512; 16] = core::array::from_fn(|k| _mm512_loadu_ps(row(k)[..16].as_ptr()));
+                // 32-bit pairs: t[2k], t[2k+1] interleave rows 2k and 2k+1.
+                let t: [__m512; 16] = core::array::from_fn(|k| {
+                    let (a, b) = (r[k & !1], r[k | 1]);
+                    if k % 2 == 0 { _mm512_unpacklo_ps(a, b) } else { _mm512_unpackhi_ps(a, b) }
+                });
+                // 64-bit pairs: u[4k + q] holds, in 128-bit lane g, column
+                // 4g + q of rows 4k..4k + 4.
+                let u: [__m512; 16] = core::array::from_fn(|k| {
+                    let (base, q) = (k & !3, k & 3);
+                    let (a, b) = (_mm512_castps_pd(t[base + (q >> 1)]), _mm512_castps_pd(t[base + 2 + (q >> 1)]));
+                    _mm512_castpd_ps(if q & 1 == 0 { _mm512_unpacklo_pd(a, b) } else { _mm512_unpackhi_pd(a, b) })
+                });
+                for q in 0..4 {
+                    let (a, b, c, d) = (u[q], u[4 + q], u[8 + q], u[12 + q]);
+                    let (p0, p1) = (_mm512_shuffle_f32x4::<0x44>(a, b), _mm512_shuffle_f32x4::<0xEE>(a, b));
+                    let (s0, s1) = (_mm512_shuffle_f32x4::<0x44>(c, d), _mm512_shuffle_f32x4::<0xEE>(c, d));
+                    let columns = [
+                        _mm512_shuffle_f32x4::<0x88>(p0, s0),
+                        _mm512_shuffle_f32x4::<0xDD>(p0, s0),
+                        _mm512_shuffle_f32x4::<0x88>(p1, s1),
+                        _mm512_shuffle_f32x4::<0xDD>(p1, s1),
+                    ];
+                    for (g, column) in columns.into_iter().enumerate() {
+                        _mm512_storeu_ps(dst[4 * g + q][j0..j0 + 16].as_mut_ptr(), column);
+                    }
+                }
+            }
+        }
         #[inline(always)]
         fn zero(self) -> __m512 {
             unsafe { _mm512_setzero_ps() }
@@ -1047,11 +1117,7 @@ fn forward_gemm<S: Lanes, const NR: usize, const G: usize, const GS: usize, I: A
             let mut kc = 0;
             while kc < I::USIZE {
                 let kcn = KC.min(I::USIZE - kc);
-                for (j, x) in group.iter().enumerate() {
-                    for (t, &v) in xt[..kcn].iter_mut().zip(&x[kc..kc + kcn]) {
-                        t[j] = v;
-                    }
-                }
+                transpose_chunk(s, group, kc, kcn, &mut xt);
                 let mut o = 0;
                 while o + NR <= ocn {
                     gemm_tile::<S, NR, G, GS, I, O>(s, w, &xt[..kcn], &mut ct[o..o + NR], oc + o, kc);
@@ -1075,6 +1141,30 @@ fn forward_gemm<S: Lanes, const NR: usize, const G: usize, const GS: usize, I: A
             oc += ocn;
         }
         b += m;
+    }
+}
+
+/// `xt[t][j] = group[j][kc + t]` for `t < kcn`: blocks of `L × L` by
+/// [`Lanes::transpose`], the edges one value at a time.
+#[inline(always)]
+fn transpose_chunk<S: Lanes, const GS: usize, I: ArrayLength>(
+    s: S,
+    group: &[&Vector<S::T, I>],
+    kc: usize,
+    kcn: usize,
+    xt: &mut [[S::T; GS]],
+) {
+    let (samples, inputs) = (group.len() / S::L * S::L, kcn / S::L * S::L);
+    for j0 in (0..samples).step_by(S::L) {
+        for t0 in (0..inputs).step_by(S::L) {
+            s.transpose(|r| &group[j0 + r][kc + t0..], &mut xt[t0..], j0);
+        }
+    }
+    for (j, x) in group.iter().enumerate() {
+        let from = if j < samples { inputs } else { 0 };
+        for (t, &v) in xt[from..kcn].iter_mut().zip(&x[kc + from..kc + kcn]) {
+            t[j] = v;
+        }
     }
 }
 
