@@ -40,6 +40,16 @@ impl Optimizer for Sgd {
     #[inline(always)]
     fn step<T: Scalar, P: Params<T>>(&self, params: &mut P, grads: &mut P::Grads, _: &mut (), lr: f64) {
         let (lr, wd) = (c::<T>(lr), c::<T>(self.weight_decay));
+        if self.weight_decay == 0.0 {
+            // The same values without the decay term's multiply and add
+            // (`g + 0·p` is `g` for every finite `p`).
+            params.zip_mut([grads], &mut |p, [g]| {
+                for (p, &g) in p.iter_mut().zip(g.iter()) {
+                    *p = *p - lr * g;
+                }
+            });
+            return;
+        }
         params.zip_mut([grads], &mut |p, [g]| {
             for (p, &g) in p.iter_mut().zip(g.iter()) {
                 *p = *p - lr * decayed(g, *p, wd);
