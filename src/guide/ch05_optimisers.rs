@@ -71,7 +71,7 @@
 //! // On XOR, how many epochs each optimiser needs to bring the cost below 0.05.
 //! fn epochs_to_fit<O: Optimizer>(optimizer: O) -> usize {
 //!     type Xor = net![Dense<U2, U8, f64>, Tanh, Dense<U8, U1, f64>];
-//!     let mut data = [
+//!     let data = [
 //!         (vector([0.0, 0.0]), vector([0.0])),
 //!         (vector([0.0, 1.0]), vector([1.0])),
 //!         (vector([1.0, 0.0]), vector([1.0])),
@@ -82,7 +82,7 @@
 //!     model.init_with(Init::XavierUniform, &mut rng);
 //!     let mut trainer = Trainer::new(optimizer, Config { batch_size: 4, ..Config::default() });
 //!     let stop = typenet::train::on_epoch(|r| if r.train.loss < 0.05 { core::ops::ControlFlow::Break(()) } else { core::ops::ControlFlow::Continue(()) });
-//!     trainer.fit(&mut model, &BceWithLogits, &mut data, &[], 5000, &mut rng, stop).unwrap().epochs
+//!     trainer.fit(&mut model, &BceWithLogits, &data, &[], 5000, &mut rng, stop).unwrap().epochs
 //! }
 //! let sgd = epochs_to_fit(Sgd::new(0.1));
 //! let momentum = epochs_to_fit(Momentum::new(0.1, 0.9));

@@ -50,9 +50,10 @@
 //!
 //! On the digits as 1×8×8 images, the `digits_cnn` example (`Conv2d` 1→8
 //! 3×3 with padding 1, ReLU, `MaxPool2d<U2>`, `Conv2d` 8→16 3×3, ReLU,
-//! `Flatten`, `Dense` 64→10; 1,898 parameters) reaches 0.9833 test accuracy
-//! after 40 epochs of Adam, in about 2 seconds: the accuracy of the 64-64-10
-//! MLP with less than half its parameters.
+//! `Flatten`, `Dense` 64→10; 1,898 parameters) reaches 0.9694 test accuracy
+//! after 40 epochs of Adam, in a fraction of a second (0.9785 on average
+//! over eight seeds of split and initialisation, about the 64-64-10 MLP's
+//! 0.9806), with less than half the MLP's parameters.
 //!
 //! # Example: bars, vertical or horizontal
 //!
@@ -90,7 +91,7 @@
 //! let mut cnn = Cnn::default();
 //! cnn.init_with(Init::HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.02), Config { batch_size: 6, ..Config::default() });
-//! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &mut train, &[], 60, &mut rng, ()).unwrap();
+//! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &train, &[], 60, &mut rng, ()).unwrap();
 //! assert_eq!(evaluate(&cnn, &SoftmaxCrossEntropy, &test).unwrap().accuracy, 1.0);
 //!
 //! // Any network checks its own backward pass against finite differences.

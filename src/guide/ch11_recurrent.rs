@@ -54,8 +54,8 @@
 //!
 //! The `digits_rnn` example reads each digit row by row, 8 steps of 8
 //! pixels, into a 32-unit cell, `LastStep`, and a `Dense` to 10 classes.
-//! Today's test accuracies: LSTM 0.9833, GRU 0.9861, plain RNN 0.9806; with
-//! only 8 steps the plain RNN's fading gradient costs little.
+//! Today's test accuracies: LSTM 0.9889, GRU 0.9833, plain RNN 0.9639; with
+//! only 8 steps the plain RNN's fading gradient costs a few points.
 //!
 //! # Example: the gradient fades along the sequence; a GRU remembers anyway
 //!
@@ -89,6 +89,6 @@
 //! let mut model = Memory::default();
 //! model.init(&mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.03), Config { batch_size: 8, clip_norm: Some(1.0), ..Config::default() });
-//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &mut train, &[], 60, &mut rng, ()).unwrap();
+//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 60, &mut rng, ()).unwrap();
 //! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, test).unwrap().accuracy, 1.0);
 //! ```

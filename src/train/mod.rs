@@ -16,7 +16,7 @@
 //! let mut model = Xor::default();
 //! model.init(&mut rng);
 //!
-//! let mut data = [
+//! let data = [
 //!     (vector([0.0f32, 0.0]), vector([0.0])),
 //!     (vector([0.0, 1.0]), vector([1.0])),
 //!     (vector([1.0, 0.0]), vector([1.0])),
@@ -24,7 +24,7 @@
 //! ];
 //! let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 //! let fit = trainer
-//!     .fit(&mut model, &Bce, &mut data, &[], 300, &mut rng, on_epoch(|report| {
+//!     .fit(&mut model, &Bce, &data, &[], 300, &mut rng, on_epoch(|report| {
 //!         if report.train.accuracy == 1.0 && report.train.loss < 0.05 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
 //!     }))
 //!     .unwrap();
