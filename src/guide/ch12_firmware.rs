@@ -60,8 +60,9 @@
 //! let padded = |bytes: usize| bytes.next_multiple_of(typenet::memory::LAYER_ALIGN);
 //! assert_eq!(size_of::<Mlp>(), padded((64 * 32 + 32) * 4) + padded((32 * 10 + 10) * 4));
 //! assert_eq!(size_of::<<Mlp as Params<f32>>::Grads>(), size_of::<Mlp>());
-//! // The cache: Dense's output (Z1), Relu's output (A1) twice, kept by the chain and by Relu.
-//! assert_eq!(size_of::<<Mlp as Train<Input>>::Cache>(), 3 * 32 * 4);
+//! // The cache: the outputs Z1 and A1, kept by the chain between the layers. Relu keeps
+//! // nothing more (its derivative needs only its input, Z1); sigmoid and tanh keep their output.
+//! assert_eq!(size_of::<<Mlp as Train<Input>>::Cache>(), 2 * 32 * 4);
 //!
 //! // A trainer with Adam, built in place (here on the stack; in firmware, a `static`).
 //! let mut slot = MaybeUninit::uninit();

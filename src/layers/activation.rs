@@ -5,7 +5,9 @@
 //! accept a vector, a matrix or a `[C][H][W]` tensor alike; [`Softmax`] and
 //! [`LogSoftmax`] act on a vector. Each has its exact derivative, written
 //! beside its value, and each is computed in a form that stays finite for
-//! any finite input.
+//! any finite input. For the backward pass, sigmoid, tanh and ELU keep their
+//! output (their derivative is cheaper from it); the others keep nothing,
+//! since their derivative needs only the input, which the chain holds.
 //!
 //! ```
 //! use typenet::prelude::*;
@@ -24,31 +26,81 @@ use crate::Scalar;
 use crate::layer::{Layer, Train, parameterless};
 use crate::shape::{Tensor, Vector};
 
-/// An element-wise function with its derivative.
-///
-/// `derivative(x, y)` receives both the input and the output `y = value(x)`,
-/// so functions whose derivative is cheaper from the output (sigmoid, tanh,
-/// ELU) use it.
+/// An element-wise function.
 trait Elementwise {
     fn value<T: Scalar>(&self, x: T) -> T;
+}
+
+/// A derivative computed from the input alone: the layer keeps nothing for
+/// the backward pass (its input is there already).
+trait FromInput: Elementwise {
+    fn derivative<T: Scalar>(&self, x: T) -> T;
+}
+
+/// A derivative cheaper from the output `y = value(x)` (sigmoid, tanh,
+/// ELU): the layer keeps its output for the backward pass.
+trait FromOutput: Elementwise {
     fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
 }
 
-/// Implements `Layer`, `Train` and `Params` for element-wise activations.
-/// The cache is the output, which `derivative` may use.
+/// Implements `Layer` and `Params` for element-wise activations, and
+/// `Train` with the derivative from the input (`Cache = ()`) or from the
+/// output (`Cache = X`, the output).
 macro_rules! elementwise_layer {
-    ($($name:ident),* $(,)?) => {$(
-        impl<X: Tensor> Layer<X> for $name {
-            type Output = X;
+    (from_input: $($name:ident),* $(,)?) => {$(
+        elementwise_layer!(layer $name);
+
+        impl<X: Tensor> Train<X> for $name {
+            type Cache = ();
             #[inline]
-            fn forward(&self, x: &X) -> X {
-                let mut y = x.clone();
-                for v in y.as_flat_mut() {
-                    *v = self.value(*v);
+            fn forward_train<R: Rng + ?Sized>(&self, x: &X, _: &mut (), _: &mut R) -> X {
+                self.forward(x)
+            }
+            #[inline]
+            fn backward(&self, x: &X, _: &(), dy: &X, _: &mut ()) -> X {
+                let mut dx = dy.clone();
+                for (d, &xi) in dx.as_flat_mut().iter_mut().zip(x.as_flat()) {
+                    *d = *d * self.derivative(xi);
                 }
-                y
+                dx
+            }
+            /// Writes each output in place.
+            #[inline]
+            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&X; B],
+                _: [&mut (); B],
+                outputs: [&mut X; B],
+                _: &mut R,
+            ) {
+                for (x, y) in inputs.into_iter().zip(outputs).take(n) {
+                    for (y, &x) in y.as_flat_mut().iter_mut().zip(x.as_flat()) {
+                        *y = self.value(x);
+                    }
+                }
+            }
+            /// Writes each input gradient in place.
+            #[inline]
+            fn backward_block<const B: usize>(
+                &self,
+                n: usize,
+                inputs: [&X; B],
+                _: [&(); B],
+                grad_outputs: [&X; B],
+                _: &mut (),
+                grad_inputs: [&mut X; B],
+            ) {
+                for ((x, dy), dx) in inputs.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
+                    for ((d, &xi), &di) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(dy.as_flat()) {
+                        *d = di * self.derivative(xi);
+                    }
+                }
             }
         }
+    )*};
+    (from_output: $($name:ident),* $(,)?) => {$(
+        elementwise_layer!(layer $name);
 
         impl<X: Tensor> Train<X> for $name {
             type Cache = X;
@@ -103,9 +155,22 @@ macro_rules! elementwise_layer {
                 }
             }
         }
+    )*};
+    (layer $name:ident) => {
+        impl<X: Tensor> Layer<X> for $name {
+            type Output = X;
+            #[inline]
+            fn forward(&self, x: &X) -> X {
+                let mut y = x.clone();
+                for v in y.as_flat_mut() {
+                    *v = self.value(*v);
+                }
+                y
+            }
+        }
 
         parameterless!($name);
-    )*};
+    };
 }
 
 #[inline]
@@ -134,6 +199,9 @@ impl Elementwise for Sigmoid {
     fn value<T: Scalar>(&self, x: T) -> T {
         logistic(x)
     }
+}
+
+impl FromOutput for Sigmoid {
     fn derivative<T: Scalar>(&self, _: T, y: T) -> T {
         y * (T::one() - y)
     }
@@ -147,6 +215,9 @@ impl Elementwise for Tanh {
     fn value<T: Scalar>(&self, x: T) -> T {
         x.tanh()
     }
+}
+
+impl FromOutput for Tanh {
     fn derivative<T: Scalar>(&self, _: T, y: T) -> T {
         T::one() - y * y
     }
@@ -161,7 +232,10 @@ impl Elementwise for Relu {
     fn value<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { x } else { T::zero() }
     }
-    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+}
+
+impl FromInput for Relu {
+    fn derivative<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { T::one() } else { T::zero() }
     }
 }
@@ -191,7 +265,10 @@ impl Elementwise for LeakyRelu {
     fn value<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { x } else { x * c(self.slope as f64) }
     }
-    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+}
+
+impl FromInput for LeakyRelu {
+    fn derivative<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { T::one() } else { c(self.slope as f64) }
     }
 }
@@ -223,6 +300,9 @@ impl Elementwise for Elu {
     fn value<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { x } else { c::<T>(self.alpha as f64) * x.exp_m1() }
     }
+}
+
+impl FromOutput for Elu {
     fn derivative<T: Scalar>(&self, x: T, y: T) -> T {
         if x > T::zero() { T::one() } else { y + c(self.alpha as f64) }
     }
@@ -240,7 +320,10 @@ impl Elementwise for Gelu {
     fn value<T: Scalar>(&self, x: T) -> T {
         x * normal_cdf(x)
     }
-    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+}
+
+impl FromInput for Gelu {
+    fn derivative<T: Scalar>(&self, x: T) -> T {
         let pdf = (-(x * x) * c(0.5)).exp() * c(0.398_942_280_401_432_7); // 1/√(2π)
         normal_cdf(x) + x * pdf
     }
@@ -268,7 +351,10 @@ impl Elementwise for GeluTanh {
         let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
         c::<T>(0.5) * x * (T::one() + u.tanh())
     }
-    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+}
+
+impl FromInput for GeluTanh {
+    fn derivative<T: Scalar>(&self, x: T) -> T {
         let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
         let t = u.tanh();
         let du = c::<T>(SQRT_2_OVER_PI) * (T::one() + c::<T>(3.0 * GELU_CUBIC) * x * x);
@@ -285,7 +371,10 @@ impl Elementwise for Silu {
     fn value<T: Scalar>(&self, x: T) -> T {
         x * logistic(x)
     }
-    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+}
+
+impl FromInput for Silu {
+    fn derivative<T: Scalar>(&self, x: T) -> T {
         let s = logistic(x);
         s * (T::one() + x * (T::one() - s))
     }
@@ -303,7 +392,10 @@ impl Elementwise for Softplus {
     fn value<T: Scalar>(&self, x: T) -> T {
         x.max(T::zero()) + (-x.abs()).exp().ln_1p()
     }
-    fn derivative<T: Scalar>(&self, x: T, _: T) -> T {
+}
+
+impl FromInput for Softplus {
+    fn derivative<T: Scalar>(&self, x: T) -> T {
         logistic(x)
     }
 }
@@ -316,12 +408,16 @@ impl Elementwise for Identity {
     fn value<T: Scalar>(&self, x: T) -> T {
         x
     }
-    fn derivative<T: Scalar>(&self, _: T, _: T) -> T {
+}
+
+impl FromInput for Identity {
+    fn derivative<T: Scalar>(&self, _: T) -> T {
         T::one()
     }
 }
 
-elementwise_layer!(Sigmoid, Tanh, Relu, LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus, Identity);
+elementwise_layer!(from_output: Sigmoid, Tanh, Elu);
+elementwise_layer!(from_input: Relu, LeakyRelu, Gelu, GeluTanh, Silu, Softplus, Identity);
 
 /// Softmax over a vector, `yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` with `m = max x`
 /// (so no exponential overflows); backward `dxᵢ = yᵢ(dyᵢ − Σⱼ dyⱼyⱼ)`.
@@ -500,5 +596,50 @@ mod tests {
         for (pi, li) in p.iter().zip(l.iter()) {
             assert!((pi.ln() - li).abs() < 1e-14);
         }
+    }
+
+    #[test]
+    fn only_sigmoid_tanh_and_elu_keep_their_output() {
+        type X = Tensor3<f32, U2, U3, U4>;
+        assert_eq!(size_of::<<Sigmoid as Train<X>>::Cache>(), 24 * 4);
+        assert_eq!(size_of::<<Tanh as Train<X>>::Cache>(), 24 * 4);
+        assert_eq!(size_of::<<Elu as Train<X>>::Cache>(), 24 * 4);
+        assert_eq!(size_of::<<Relu as Train<X>>::Cache>(), 0);
+        assert_eq!(size_of::<<Gelu as Train<X>>::Cache>(), 0);
+        assert_eq!(size_of::<<Identity as Train<X>>::Cache>(), 0);
+    }
+
+    /// Both kinds of element-wise layer give in blocks what they give one
+    /// sample at a time, and leave the slots past `n` alone.
+    fn blocks_agree_with_samples<A: Train<Vector<f64, U5>, Output = Vector<f64, U5>> + Default>() {
+        let layer = A::default();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut draw = || vector::<f64, 5>(core::array::from_fn(|_| rng.random_range(-2.0..2.0)));
+        let (xs, dys) = ([draw(), draw(), draw()], [draw(), draw(), draw()]);
+        let mut caches: [A::Cache; 3] = Default::default();
+        let (mut ys, mut dxs) = ([vector([9.0; 5]); 3], [vector([9.0; 5]); 3]);
+        layer.forward_train_block(2, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
+        layer.backward_block(
+            2,
+            xs.each_ref(),
+            caches.each_ref(),
+            dys.each_ref(),
+            &mut Default::default(),
+            dxs.each_mut(),
+        );
+        for b in 0..2 {
+            let mut cache = A::Cache::default();
+            assert_eq!(ys[b], layer.forward_train(&xs[b], &mut cache, &mut NoRng));
+            assert_eq!(dxs[b], layer.backward(&xs[b], &cache, &dys[b], &mut Default::default()));
+        }
+        assert!(ys[2] == vector([9.0; 5]) && dxs[2] == vector([9.0; 5]));
+    }
+
+    #[test]
+    fn element_wise_blocks_agree_with_samples() {
+        blocks_agree_with_samples::<Relu>();
+        blocks_agree_with_samples::<Gelu>();
+        blocks_agree_with_samples::<Sigmoid>();
+        blocks_agree_with_samples::<Elu>();
     }
 }
