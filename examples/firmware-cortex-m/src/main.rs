@@ -126,7 +126,7 @@ fn xor(clock: &mut Clock) -> XorOutcome {
         );
     }
     hprintln!(
-        "firmware: xor training: one step (batch of 4, Adam) {} instructions, {} epochs {} instructions",
+        "firmware: xor training: the last epoch (a new order, one step of 4, Adam) {} instructions, {} epochs {} instructions",
         step_instructions,
         epochs,
         fit_instructions + step_instructions
