@@ -543,25 +543,6 @@ unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Asks the CPU to bring `values` into its second-level cache ahead of
-/// use, one request per 64-byte line (x86-64; elsewhere nothing). A hint
-/// only: it reads no value and cannot fault.
-#[inline(always)]
-pub(crate) fn prefetch<T>(values: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        let start = values.as_ptr().cast::<i8>();
-        for offset in (0..core::mem::size_of_val(values)).step_by(64) {
-            // SAFETY: a prefetch is a hint that never faults or reads a value
-            // into the program, and the address stays within `values`.
-            unsafe { _mm_prefetch::<_MM_HINT_T1>(start.add(offset)) }
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = values;
-}
-
 /// The `Dense` products for one scalar type. `f32` picks the widest
 /// variant the CPU has; `f64` (used for gradient checks) runs the portable
 /// one.

@@ -436,9 +436,6 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             // Slots past `n` repeat the last sample; only `n` are used.
             let samples: [&(X, Y); B] = core::array::from_fn(|b| sample(first + b.min(n - 1)));
             let inputs = samples.map(|(x, _)| x);
-            for x in &inputs[..n] {
-                crate::kernel::prefetch(x.as_flat());
-            }
             model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
             let targets = self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(samples).take(n);
             for ((out, dy), (_, y)) in targets {
