@@ -67,16 +67,10 @@ pub fn grad_norm<G: Params<T>, T: Scalar>(grads: &G) -> f64 {
 #[inline]
 pub fn clip_grad_norm<G: Params<T>, T: Scalar>(grads: &mut G, max_norm: f64) -> f64 {
     let norm = grad_norm(grads);
-    clip_to(grads, norm, max_norm);
-    norm
-}
-
-/// Rescales `grads`, whose global norm is `norm`, to `max_norm` if above.
-#[inline]
-fn clip_to<G: Params<T>, T: Scalar>(grads: &mut G, norm: f64, max_norm: f64) {
     if norm.is_finite() && norm > max_norm {
         // PyTorch adds 1e-6 to the norm in the same place.
         let scale = T::from_f64(max_norm / (norm + 1e-6));
         grads.visit_mut(&mut |t| t.iter_mut().for_each(|g| *g = *g * scale));
     }
+    norm
 }

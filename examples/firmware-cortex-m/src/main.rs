@@ -67,14 +67,14 @@ fn main() -> ! {
 
     let passed = xor.correct == 4 && digits.passed();
     hprintln!(
-        "firmware: result={} xor_correct={}/4 digits_correct={}/{} digits_same_as_host={}/{} xor_step_instructions={} digits_inference_instructions={} stack_bytes={}",
+        "firmware: result={} xor_correct={}/4 digits_correct={}/{} digits_same_as_host={}/{} xor_epoch_instructions={} digits_inference_instructions={} stack_bytes={}",
         if passed { "pass" } else { "FAIL" },
         xor.correct,
         digits.correct,
         digits.total,
         digits.same_as_host,
         digits.total,
-        xor.step_instructions,
+        xor.epoch_instructions,
         inference_instructions,
         stack
     );
@@ -83,7 +83,7 @@ fn main() -> ! {
 
 struct XorOutcome {
     correct: usize,
-    step_instructions: u32,
+    epoch_instructions: u32,
 }
 
 /// Trains XOR from a seeded initialisation with the library's `Trainer`,
@@ -101,16 +101,16 @@ fn xor(clock: &mut Clock) -> XorOutcome {
 
     // The library's training loop for all epochs but the last, then the
     // last epoch on its own, as `fit` runs it (a new order of the four
-    // samples, then one step on them), to time one step in the middle of
+    // samples, then one step on them), to time one epoch in the middle of
     // training: the same run as `fit` for all the epochs, bit for bit.
     let mut trainer = XorTrainer::with_block(ADAM, Config { batch_size: 4, ..Config::default() });
     let (fit, fit_instructions) =
         clock.instructions(|| trainer.fit(&mut model, &Bce, &table, &[], XOR_EPOCHS - 1, &mut rng, ()));
     let Ok(fit) = fit else { fail(PROGRAM, "XOR training stopped with an error") };
-    let (step, step_instructions) =
+    let (last, epoch_instructions) =
         clock.instructions(|| trainer.train_epoch(&mut model, &Bce, &table, XOR_EPOCHS, ADAM.lr, &mut rng, &mut ()));
-    if step.is_err() {
-        fail(PROGRAM, "the last XOR training step was refused");
+    if last.is_err() {
+        fail(PROGRAM, "the last XOR epoch was refused");
     }
     let epochs = fit.epochs + 1;
     let Some(metrics) = evaluate(&model, &Bce, &table) else { fail(PROGRAM, "no XOR samples") };
@@ -127,12 +127,12 @@ fn xor(clock: &mut Clock) -> XorOutcome {
     }
     hprintln!(
         "firmware: xor training: the last epoch (a new order, one step of 4, Adam) {} instructions, {} epochs {} instructions",
-        step_instructions,
+        epoch_instructions,
         epochs,
-        fit_instructions + step_instructions
+        fit_instructions + epoch_instructions
     );
     hprintln!("firmware: xor correct={}/4 loss={} epochs={}", correct, Fixed(metrics.loss, 4), epochs);
-    XorOutcome { correct, step_instructions }
+    XorOutcome { correct, epoch_instructions }
 }
 
 /// Loads the digits model from flash and classifies the test digits;
