@@ -14,7 +14,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput};
 use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::init::fill_normal;
-use typenet::memory::zeroed_box;
+use typenet::memory::default_box;
 use typenet::prelude::*;
 
 /// A digit: 8×8 pixels / 16 and its class.
@@ -105,7 +105,7 @@ fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("W3_mlp784");
     group.throughput(Throughput::Elements(W3_SAMPLES as u64)).sample_size(10);
     for batch in [32usize, 64] {
-        let mut model: Box<Mlp784> = zeroed_box();
+        let mut model: Box<Mlp784> = default_box();
         model.init_with(Init::HeUniform, &mut rng);
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::<Mlp784, _, _>::boxed(Sgd::new(0.01), config);

@@ -86,8 +86,11 @@ pub struct Link<Head, Mid, Tail> {
     pub tail: Tail,
 }
 
-// SAFETY: a `Link` holds its three fields, each `Zeroable`.
-unsafe impl<Head: Zeroable, Mid: Zeroable, Tail: Zeroable> Zeroable for Link<Head, Mid, Tail> {}
+crate::zeroable!(impl[Head: Zeroable, Mid: Zeroable, Tail: Zeroable] for Link<Head, Mid, Tail> {
+    head: Head,
+    mid: Mid,
+    tail: Tail,
+});
 
 impl<In, A: Layer<In>> Layer<In> for (A,) {
     type Output = A::Output;
@@ -153,18 +156,6 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
 impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     type Cache = A::Cache;
     #[inline]
-    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
-        self.0.forward_train(input, cache, rng)
-    }
-    #[inline]
-    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
-        self.0.backward(input, cache, grad_output, &mut grads.0)
-    }
-    #[inline]
-    fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
-        self.0.backward_params(input, cache, grad_output, &mut grads.0);
-    }
-    #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -183,20 +174,9 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
         caches: [&Self::Cache; B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
-        grad_inputs: [&mut In; B],
+        grad_inputs: Option<[&mut In; B]>,
     ) {
         self.0.backward_block(n, inputs, caches, grad_outputs, &mut grads.0, grad_inputs);
-    }
-    #[inline]
-    fn backward_params_block<const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&In; B],
-        caches: [&Self::Cache; B],
-        grad_outputs: [&Self::Output; B],
-        grads: &mut Self::Grads,
-    ) {
-        self.0.backward_params_block(n, inputs, caches, grad_outputs, &mut grads.0);
     }
 }
 
@@ -207,21 +187,6 @@ where
     Rest: Train<A::Output>,
 {
     type Cache = Link<A::Cache, A::Output, Rest::Cache>;
-    #[inline]
-    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
-        cache.mid = self.0.forward_train(input, &mut cache.head, rng);
-        self.1.forward_train(&cache.mid, &mut cache.tail, rng)
-    }
-    #[inline]
-    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
-        let grad_mid = self.1.backward(&cache.mid, &cache.tail, grad_output, &mut grads.1);
-        self.0.backward(input, &cache.head, &grad_mid, &mut grads.0)
-    }
-    #[inline]
-    fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
-        let grad_mid = self.1.backward(&cache.mid, &cache.tail, grad_output, &mut grads.1);
-        self.0.backward_params(input, &cache.head, &grad_mid, &mut grads.0);
-    }
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
@@ -235,6 +200,9 @@ where
         self.0.forward_train_block(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
         self.1.forward_train_block(n, mids.map(|m| &*m), tails, outputs, rng);
     }
+    /// The rest of the chain first, into a block of middle gradients on the
+    /// stack (returning them would copy the whole block), then the first
+    /// layer.
     #[inline]
     fn backward_block<const B: usize>(
         &self,
@@ -243,44 +211,14 @@ where
         caches: [&Self::Cache; B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
-        grad_inputs: [&mut In; B],
+        grad_inputs: Option<[&mut In; B]>,
     ) {
         let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
-        rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1, &mut grad_mids);
+        let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
+        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, Some(grad_mids.each_mut()));
         let heads = caches.map(|c| &c.head);
         self.0.backward_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0, grad_inputs);
     }
-    #[inline]
-    fn backward_params_block<const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&In; B],
-        caches: [&Self::Cache; B],
-        grad_outputs: [&Self::Output; B],
-        grads: &mut Self::Grads,
-    ) {
-        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
-        rest_backward_block(&self.1, n, caches, grad_outputs, &mut grads.1, &mut grad_mids);
-        let heads = caches.map(|c| &c.head);
-        self.0.backward_params_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0);
-    }
-}
-
-/// Back-propagates a block through `rest`, the tail of a chain: its
-/// parameter gradients go into `grads`, and the gradients of the middle
-/// values (the inputs of `rest`) into `grad_mids`, which the caller keeps
-/// on its stack (returning them would copy the whole block).
-#[inline(always)]
-fn rest_backward_block<H, Mid: Tensor, Rest: Train<Mid>, const B: usize>(
-    rest: &Rest,
-    n: usize,
-    caches: [&Link<H, Mid, Rest::Cache>; B],
-    grad_outputs: [&Rest::Output; B],
-    grads: &mut Rest::Grads,
-    grad_mids: &mut [Mid; B],
-) {
-    let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
-    rest.backward_block(n, mids, tails, grad_outputs, grads, grad_mids.each_mut());
 }
 
 /// Splits a block of links into their heads, middle values and tails.

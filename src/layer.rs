@@ -26,7 +26,7 @@
 
 use rand::Rng;
 
-use crate::memory::Zeroable;
+use crate::memory::{DefaultInPlace, Zeroable};
 use crate::shape::Tensor;
 
 /// Inference: a layer maps an input of type `In` to its output.
@@ -71,7 +71,7 @@ pub trait Params<T> {
     const COUNT: usize;
 
     /// Gradients (and optimiser state): the same shape as the parameters.
-    type Grads: Params<T, Grads = Self::Grads> + Default + Zeroable;
+    type Grads: Params<T, Grads = Self::Grads> + DefaultInPlace;
 
     /// Calls `f` with each parameter tensor, in PyTorch order.
     fn visit(&self, f: &mut impl FnMut(&[T]));
@@ -94,11 +94,26 @@ pub trait Params<T> {
 }
 
 /// Training: a forward pass that keeps what the backward pass needs, and the
-/// backward pass itself.
+/// backward pass itself, over a block of samples.
 ///
-/// `backward` returns the gradient of the loss with respect to the input and
-/// *adds* the gradients with respect to the parameters into `grads`, so
-/// gradients accumulate over a mini-batch until the caller zeroes them.
+/// A layer implements two methods, both over a block of up to `B` samples
+/// (the [`Trainer`](crate::train::Trainer) cuts a mini-batch into blocks):
+/// [`forward_train_block`](Train::forward_train_block) and
+/// [`backward_block`](Train::backward_block). The per-sample
+/// [`forward_train`](Train::forward_train) and [`backward`](Train::backward)
+/// are blocks of one. A layer that gains nothing from seeing the block at
+/// once loops over its first `n` samples; `Dense` runs the block as one
+/// matrix product.
+///
+/// `backward_block` *adds* the gradients with respect to the parameters
+/// into `grads`, so gradients accumulate over a mini-batch until the caller
+/// zeroes them, and writes each sample's gradient with respect to its input
+/// into `grad_inputs` when that is `Some` (`None` for the first layer of a
+/// network, whose input needs no gradient: the one way to skip it).
+///
+/// Writing a layer from outside the crate takes [`params!`](crate::params)
+/// for its parameters, [`Layer`], this trait and
+/// [`Initialize`](crate::init::Initialize); see `tests/custom_layer.rs`.
 #[diagnostic::on_unimplemented(
     message = "layer `{Self}` cannot be trained on input `{In}`",
     label = "no training pass for this layer and input",
@@ -106,33 +121,15 @@ pub trait Params<T> {
     note = "typenum sizes print in binary, most significant bit outermost: `UInt<UInt<UInt<UTerm, B1>, B0>, B0>` is U4 (1,0,0)"
 )]
 pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Params<In::Scalar> {
-    /// What the training forward keeps for the backward pass (`()` when the
-    /// input alone is enough).
+    /// What the training forward keeps for the backward pass, per sample
+    /// (`()` when the input alone is enough).
     type Cache: Default + Zeroable;
 
-    /// Runs the layer for training, writing what backward needs into
-    /// `cache`. `rng` drives stochastic layers such as dropout; pass
-    /// [`NoRng`] for a network that has none.
-    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output;
-
-    /// Back-propagates `grad_output` (dL/dy): adds dL/dθ into `grads` and
-    /// returns dL/dx.
-    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In;
-
-    /// Like [`backward`](Train::backward) but without the input gradient:
-    /// the first layer of a network needs no dL/dx, and layers that can skip
-    /// computing it override this.
-    fn backward_params(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) {
-        let _ = self.backward(input, cache, grad_output, grads);
-    }
-
-    /// [`forward_train`](Train::forward_train) for a block of samples: the
-    /// first `n` of `inputs` (`n ≤ B`), each with its cache and output slot.
-    /// The slots past `n` are valid but hold nothing of interest.
-    ///
-    /// The default runs the samples one by one, in order; layers that gain
-    /// from seeing the block as a matrix (`Dense`) override it. The
-    /// [`Trainer`](crate::train::Trainer) trains through these block methods.
+    /// Runs the first `n` of `inputs` (`n ≤ B`) for training, writing each
+    /// sample's output into its slot of `outputs` and what backward needs
+    /// into its slot of `caches`. `rng` drives stochastic layers such as
+    /// dropout; pass [`NoRng`] for a network that has none. The slots past
+    /// `n` are valid but hold nothing of interest.
     ///
     /// ```
     /// use typenet::prelude::*;
@@ -149,16 +146,11 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
         caches: [&mut Self::Cache; B],
         outputs: [&mut Self::Output; B],
         rng: &mut R,
-    ) {
-        for ((input, cache), output) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
-            *output = self.forward_train(input, cache, rng);
-        }
-    }
+    );
 
-    /// [`backward`](Train::backward) for the first `n` samples of a block:
-    /// adds every sample's dL/dθ into `grads` and writes each dL/dx into
-    /// `grad_inputs`. The default runs the samples one by one, in order.
-    #[allow(clippy::too_many_arguments)]
+    /// Back-propagates the first `n` samples of a block, given each one's
+    /// dL/dy in `grad_outputs`: adds every sample's dL/dθ into `grads` and,
+    /// when `grad_inputs` is `Some`, writes each dL/dx into it.
     fn backward_block<const B: usize>(
         &self,
         n: usize,
@@ -166,27 +158,24 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
         caches: [&Self::Cache; B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
-        grad_inputs: [&mut In; B],
-    ) {
-        let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
-        for (((input, cache), grad_output), grad_input) in samples.take(n) {
-            *grad_input = self.backward(input, cache, grad_output, grads);
-        }
+        grad_inputs: Option<[&mut In; B]>,
+    );
+
+    /// The training forward of one sample: a block of one.
+    #[inline]
+    fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
+        let mut output = Self::Output::default();
+        self.forward_train_block(1, [input], [cache], [&mut output], rng);
+        output
     }
 
-    /// [`backward_params`](Train::backward_params) for the first `n` samples
-    /// of a block. The default runs the samples one by one, in order.
-    fn backward_params_block<const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&In; B],
-        caches: [&Self::Cache; B],
-        grad_outputs: [&Self::Output; B],
-        grads: &mut Self::Grads,
-    ) {
-        for ((input, cache), grad_output) in inputs.into_iter().zip(caches).zip(grad_outputs).take(n) {
-            self.backward_params(input, cache, grad_output, grads);
-        }
+    /// The backward pass of one sample: adds dL/dθ into `grads` and returns
+    /// dL/dx.
+    #[inline]
+    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+        let mut grad_input = In::default();
+        self.backward_block(1, [input], [cache], [grad_output], grads, Some([&mut grad_input]));
+        grad_input
     }
 }
 
@@ -215,32 +204,157 @@ impl rand::TryRng for NoRng {
     }
 }
 
-/// Implements [`Params`] and `Initialize` for parameterless layers:
-/// `COUNT = 0`, `Grads = ()`, nothing to draw. Generic layers list their
-/// parameters: `parameterless!(Relu, MaxPool2d<K, S>)`.
-macro_rules! parameterless {
-    ($($name:ident $(<$($g:ident),+>)?),* $(,)?) => {$(
-        impl<T $($(, $g)+)?> $crate::layer::Params<T> for $name $(<$($g),+>)? {
+/// Implements a layer's parameter walking from the list of its fields:
+/// [`Params`], `Default`, and [`Zeroable`] and
+/// [`DefaultInPlace`](crate::memory::DefaultInPlace) (so it can be built in
+/// place), with no `unsafe` on the author's side. This and
+/// [`zeroable!`](crate::zeroable) are the layer-authoring contract.
+///
+/// The fields come in two groups: the parameter tensors, in PyTorch's
+/// `state_dict` order, which default to zero (the layer's
+/// [`Initialize`](crate::init::Initialize) draws their first values); then,
+/// after a `;`, the fixed fields (hyperparameters, markers), each with its
+/// default. The list must name every field of the struct, with its type:
+/// the build fails otherwise. A layer whose parameters are tensors of `T`
+/// writes `Params<T>`; a parameterless layer writes `Params` and gets
+/// `Params<T>` for every `T`, `Grads = ()` and an `Initialize` that draws
+/// nothing.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// /// `y = a ⊙ x + b`, one scale and one shift per feature.
+/// #[derive(Clone, Debug, PartialEq)]
+/// pub struct Affine<N: ArrayLength, T = f32> {
+///     pub scale: Vector<T, N>,
+///     pub shift: Vector<T, N>,
+///     pub clamp: f64,
+/// }
+///
+/// typenet::params! {
+///     impl[N: ArrayLength, T: Scalar] Params<T> for Affine<N, T> {
+///         scale: Vector<T, N>,
+///         shift: Vector<T, N>;
+///         clamp: f64 = 6.0,
+///     }
+/// }
+///
+/// let layer = Affine::<U3>::default();
+/// assert_eq!(<Affine<U3> as Params<f32>>::COUNT, 6);
+/// assert_eq!((layer.scale[0], layer.clamp), (0.0, 6.0));
+///
+/// // A parameterless layer with one hyperparameter.
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// pub struct Scale { pub by: f32 }
+/// typenet::params!(impl[] Params for Scale { by: f32 = 2.0 });
+/// assert_eq!((Scale::default().by, <Scale as Params<f64>>::COUNT), (2.0, 0));
+/// ```
+///
+/// A field left out of the list does not compile:
+///
+/// ```compile_fail,E0027
+/// use typenet::prelude::*;
+/// pub struct Affine<N: ArrayLength, T = f32> { pub scale: Vector<T, N>, pub shift: Vector<T, N> }
+/// typenet::params!(impl[N: ArrayLength, T: Scalar] Params<T> for Affine<N, T> { scale: Vector<T, N> });
+/// ```
+///
+/// Its twin, listing both, does:
+///
+/// ```
+/// use typenet::prelude::*;
+/// pub struct Affine<N: ArrayLength, T = f32> { pub scale: Vector<T, N>, pub shift: Vector<T, N> }
+/// typenet::params!(impl[N: ArrayLength, T: Scalar] Params<T> for Affine<N, T> { scale: Vector<T, N>, shift: Vector<T, N> });
+/// ```
+#[macro_export]
+macro_rules! params {
+    (impl[$($gen:tt)*] Params<$t:ty> for $name:ident $(<$($arg:ty),* $(,)?>)? {
+        $($p:ident: $pty:ty),+ $(,)? $(; $($f:tt: $fty:ty = $fval:expr),+ $(,)?)?
+    }) => {
+        $crate::zeroable!(impl[$($gen)*] for $name $(<$($arg),*>)? { $($p: $pty,)+ $($($f: $fty,)+)? });
+
+        impl<$($gen)*> ::core::default::Default for $name $(<$($arg),*>)? {
+            /// Zero parameters, and the fixed fields' defaults.
+            #[inline]
+            fn default() -> Self {
+                $name { $($p: ::core::default::Default::default(),)+ $($($f: $fval,)+)? }
+            }
+        }
+
+        impl<$($gen)*> $crate::memory::DefaultInPlace for $name $(<$($arg),*>)? {
+            /// Parameters default to zero: only the fixed fields are written.
+            #[inline]
+            fn zeroed_to_default(&mut self) {
+                $($(self.$f = $fval;)+)?
+            }
+        }
+
+        impl<$($gen)*> $crate::layer::Params<$t> for $name $(<$($arg),*>)? {
+            const COUNT: usize = 0 $(+ <$pty as $crate::shape::Tensor>::LEN)+;
+            type Grads = Self;
+
+            #[inline(always)]
+            fn visit(&self, f: &mut impl FnMut(&[$t])) {
+                $(f($crate::shape::Tensor::as_flat(&self.$p));)+
+            }
+
+            #[inline(always)]
+            fn visit_mut(&mut self, f: &mut impl FnMut(&mut [$t])) {
+                $(f($crate::shape::Tensor::as_flat_mut(&mut self.$p));)+
+            }
+
+            #[inline(always)]
+            fn zip_mut<const OTHERS: usize>(
+                &mut self,
+                mut others: [&mut Self; OTHERS],
+                f: &mut impl FnMut(&mut [$t], [&mut [$t]; OTHERS]),
+            ) {
+                $(f(
+                    $crate::shape::Tensor::as_flat_mut(&mut self.$p),
+                    others.each_mut().map(|other| $crate::shape::Tensor::as_flat_mut(&mut other.$p)),
+                );)+
+            }
+        }
+    };
+    (impl[$($gen:tt)*] Params for $name:ident $(<$($arg:ty),* $(,)?>)? { $($f:tt: $fty:ty = $fval:expr),* $(,)? }) => {
+        $crate::zeroable!(impl[$($gen)*] for $name $(<$($arg),*>)? { $($f: $fty),* });
+
+        impl<$($gen)*> ::core::default::Default for $name $(<$($arg),*>)? {
+            #[inline]
+            fn default() -> Self {
+                $name { $($f: $fval),* }
+            }
+        }
+
+        impl<$($gen)*> $crate::memory::DefaultInPlace for $name $(<$($arg),*>)? {
+            #[inline]
+            fn zeroed_to_default(&mut self) {
+                $(self.$f = $fval;)*
+            }
+        }
+
+        impl<TypenetScalar, $($gen)*> $crate::layer::Params<TypenetScalar> for $name $(<$($arg),*>)? {
             const COUNT: usize = 0;
             type Grads = ();
-            #[inline]
-            fn visit(&self, _: &mut impl FnMut(&[T])) {}
-            #[inline]
-            fn visit_mut(&mut self, _: &mut impl FnMut(&mut [T])) {}
-            #[inline]
-            fn zip_mut<const N: usize>(&mut self, _: [&mut (); N], _: &mut impl FnMut(&mut [T], [&mut [T]; N])) {}
+            #[inline(always)]
+            fn visit(&self, _: &mut impl FnMut(&[TypenetScalar])) {}
+            #[inline(always)]
+            fn visit_mut(&mut self, _: &mut impl FnMut(&mut [TypenetScalar])) {}
+            #[inline(always)]
+            fn zip_mut<const OTHERS: usize>(
+                &mut self,
+                _: [&mut (); OTHERS],
+                _: &mut impl FnMut(&mut [TypenetScalar], [&mut [TypenetScalar]; OTHERS]),
+            ) {
+            }
         }
 
-        // SAFETY: the layer holds numbers only (or nothing).
-        unsafe impl $(<$($g),+>)? $crate::memory::Zeroable for $name $(<$($g),+>)? {}
-
-        impl $(<$($g),+>)? $crate::init::Initialize for $name $(<$($g),+>)? {
+        impl<$($gen)*> $crate::init::Initialize for $name $(<$($arg),*>)? {
+            /// Nothing to draw.
             #[inline]
-            fn init_with<R: rand::Rng + ?Sized>(&mut self, _: $crate::init::Init, _: &mut R) {}
+            fn init_with<R: $crate::rand::Rng + ?Sized>(&mut self, _: $crate::init::Init, _: &mut R) {}
         }
-    )*};
+    };
 }
-pub(crate) use parameterless;
 
 impl<T> Params<T> for () {
     const COUNT: usize = 0;

@@ -27,7 +27,7 @@
 //!         let x = vector(x);
 //!         let y = net.forward_train(&x, &mut cache, &mut NoRng);
 //!         grads = Default::default();
-//!         net.backward_params(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
+//!         net.backward(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
 //!         net.zip_mut([&mut grads], &mut |p, [g]| {
 //!             p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.5 * g)
 //!         });
@@ -121,7 +121,7 @@ pub mod prelude {
     pub use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector, matrix, tensor3, vector};
     pub use crate::train::{BatchReport, Config, EpochReport, Metrics, Monitor, TrainError, Trainer, evaluate};
     pub use crate::{layers, net};
-    pub use generic_array::GenericArray;
+    pub use generic_array::{ArrayLength, GenericArray};
     pub use rand::rngs::Xoshiro256PlusPlus;
     pub use rand::{Rng, RngExt, SeedableRng};
     pub use typenum::consts::*;

@@ -2,28 +2,37 @@
 //!
 //! `Box::new(Model::default())` builds the value on the stack first and then
 //! moves it, which overflows small stacks (a thread's, a microcontroller's)
-//! long before the heap or a `static` runs out. Everything in this crate
-//! that holds numbers, models, gradients, caches and optimiser state, is
-//! valid as all-zero bytes, marked by [`Zeroable`], so it can be created
-//! directly where it will live:
+//! long before the heap or a `static` runs out. [`default_in`] and
+//! [`default_box`] build a model's `Default` directly where it will live:
 //!
 //! ```
 //! use typenet::prelude::*;
 //! use core::mem::MaybeUninit;
 //!
-//! type Mlp = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
+//! type Mlp = net![Dense<U784, U128>, LeakyRelu, Dense<U128, U10>];
 //!
 //! // In a `static` or any other slot, with no allocator:
 //! let mut slot = MaybeUninit::<Mlp>::uninit();
-//! let mlp: &mut Mlp = typenet::memory::zeroed_in(&mut slot);
+//! let mlp: &mut Mlp = typenet::memory::default_in(&mut slot);
 //! assert_eq!(mlp.layer::<U2>().bias[9], 0.0);
+//! assert_eq!(mlp.layer::<U1>().slope, 0.01); // hyperparameters keep their defaults
 //!
 //! // On the heap (with `std`):
 //! # #[cfg(feature = "std")] {
-//! let mlp: Box<Mlp> = typenet::memory::zeroed_box();
+//! let mlp: Box<Mlp> = typenet::memory::default_box();
 //! # }
 //! ```
+//!
+//! Two traits make this work. [`Zeroable`] says that all-zero bytes are a
+//! valid value of a type; [`DefaultInPlace`] turns such a zero value into
+//! the type's `Default` without moving it (nothing to do for parameters,
+//! which default to zero; hyperparameters such as
+//! [`LeakyRelu`](crate::layers::LeakyRelu)'s slope are written). Layers get
+//! both from [`params!`](crate::params), caches and optimiser state get
+//! `Zeroable` from [`zeroable!`](crate::zeroable): neither asks its author
+//! for `unsafe`.
 
+use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
 use generic_array::{ArrayLength, GenericArray};
@@ -47,27 +56,58 @@ use generic_array::{ArrayLength, GenericArray};
 /// ```
 pub const LAYER_ALIGN: usize = if cfg!(target_arch = "x86_64") { 64 } else { 1 };
 
-/// Types for which all-zero bytes are a valid value.
+/// Types for which all-zero bytes are a valid value (not necessarily the
+/// `Default`: see [`DefaultInPlace`]).
+///
+/// Derive it with [`zeroable!`](crate::zeroable) (or, for a layer,
+/// [`params!`](crate::params)), which checks every field at compile time.
 ///
 /// # Safety
 ///
 /// Implement only for types made of numbers, `bool`s and other `Zeroable`
 /// types, with no references, pointers, `NonZero*` or enums whose zero
 /// discriminant is not a variant.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not known to be valid as all-zero bytes",
+    note = "list the type's fields in `typenet::zeroable!` (or `typenet::params!` for a layer)"
+)]
 pub unsafe trait Zeroable {}
 
-macro_rules! zeroable {
+/// Types whose `Default` can be built in place from all-zero bytes: the
+/// zero value is valid ([`Zeroable`]) and
+/// [`zeroed_to_default`](DefaultInPlace::zeroed_to_default) turns it into
+/// `Self::default()` without moving it.
+///
+/// Numbers, arrays and tensors default to zero and need nothing; a layer's
+/// hyperparameters are written by the impl [`params!`](crate::params)
+/// generates; chains recurse.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be built in place",
+    note = "declare the layer's fields with `typenet::params!`, which implements `DefaultInPlace`"
+)]
+pub trait DefaultInPlace: Zeroable + Default {
+    /// Turns the all-zero value in `self` into `Self::default()`, in place.
+    fn zeroed_to_default(&mut self);
+}
+
+macro_rules! zero_is_default {
     ($($t:ty),* $(,)?) => {$(
         // SAFETY: zero is a valid value of every number type and `false` of `bool`.
         unsafe impl Zeroable for $t {}
+        impl DefaultInPlace for $t {
+            #[inline(always)]
+            fn zeroed_to_default(&mut self) {}
+        }
     )*};
 }
-zeroable!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, ());
+zero_is_default!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, ());
 
 // SAFETY: a generic array is `N` contiguous `X`s and nothing else.
 unsafe impl<X: Zeroable, N: ArrayLength> Zeroable for GenericArray<X, N> {}
 // SAFETY: an array is `N` contiguous `X`s and nothing else.
 unsafe impl<X: Zeroable, const N: usize> Zeroable for [X; N] {}
+// SAFETY: `PhantomData` holds nothing.
+unsafe impl<X: ?Sized> Zeroable for PhantomData<X> {}
 // SAFETY: tuples hold their fields and padding only.
 unsafe impl<A: Zeroable> Zeroable for (A,) {}
 // SAFETY: as above.
@@ -75,9 +115,78 @@ unsafe impl<A: Zeroable, B: Zeroable> Zeroable for (A, B) {}
 // SAFETY: as above.
 unsafe impl<A: Zeroable, B: Zeroable, C: Zeroable> Zeroable for (A, B, C) {}
 
-/// Zero-fills `slot` in place and returns the value: no copy through the
+impl<X: DefaultInPlace, N: ArrayLength> DefaultInPlace for GenericArray<X, N> {
+    #[inline]
+    fn zeroed_to_default(&mut self) {
+        self.iter_mut().for_each(X::zeroed_to_default);
+    }
+}
+
+impl<X: DefaultInPlace, const N: usize> DefaultInPlace for [X; N]
+where
+    [X; N]: Default,
+{
+    #[inline]
+    fn zeroed_to_default(&mut self) {
+        self.iter_mut().for_each(X::zeroed_to_default);
+    }
+}
+
+impl<X: ?Sized> DefaultInPlace for PhantomData<X> {
+    #[inline(always)]
+    fn zeroed_to_default(&mut self) {}
+}
+
+impl<A: DefaultInPlace> DefaultInPlace for (A,) {
+    #[inline]
+    fn zeroed_to_default(&mut self) {
+        self.0.zeroed_to_default();
+    }
+}
+
+impl<A: DefaultInPlace, B: DefaultInPlace> DefaultInPlace for (A, B) {
+    #[inline]
+    fn zeroed_to_default(&mut self) {
+        self.0.zeroed_to_default();
+        self.1.zeroed_to_default();
+    }
+}
+
+impl<A: DefaultInPlace, B: DefaultInPlace, C: DefaultInPlace> DefaultInPlace for (A, B, C) {
+    #[inline]
+    fn zeroed_to_default(&mut self) {
+        self.0.zeroed_to_default();
+        self.1.zeroed_to_default();
+        self.2.zeroed_to_default();
+    }
+}
+
+/// Builds `T::default()` in `slot` and returns it: no copy through the
 /// stack, no allocator.
-pub fn zeroed_in<T: Zeroable>(slot: &mut MaybeUninit<T>) -> &mut T {
+pub fn default_in<T: DefaultInPlace>(slot: &mut MaybeUninit<T>) -> &mut T {
+    let value = zeroed_in(slot);
+    value.zeroed_to_default();
+    value
+}
+
+/// `T::default()` built directly on the heap.
+#[cfg(feature = "std")]
+pub fn default_box<T: DefaultInPlace>() -> std::boxed::Box<T> {
+    let mut boxed = std::boxed::Box::<T>::new_uninit();
+    default_in(&mut boxed);
+    // SAFETY: `default_in` initialised the value.
+    unsafe { boxed.assume_init() }
+}
+
+/// Sets `value` back to `T::default()` in place.
+pub fn reset<T: DefaultInPlace>(value: &mut T) {
+    zero_in_place(value);
+    value.zeroed_to_default();
+}
+
+/// Zero-fills `slot` in place and returns the value. Crate-private: zero is
+/// a valid value, not always the right one (see [`default_in`]).
+pub(crate) fn zeroed_in<T: Zeroable>(slot: &mut MaybeUninit<T>) -> &mut T {
     // SAFETY: `T: Zeroable`, so all-zero bytes are a valid `T`.
     unsafe {
         slot.as_mut_ptr().write_bytes(0, 1);
@@ -85,18 +194,123 @@ pub fn zeroed_in<T: Zeroable>(slot: &mut MaybeUninit<T>) -> &mut T {
     }
 }
 
-/// Sets `value` to all-zero bytes in place (for gradients, optimiser state).
-pub fn zero_in_place<T: Zeroable>(value: &mut T) {
+/// Sets `value` to all-zero bytes in place: gradients and optimiser state,
+/// whose right starting value is zero.
+pub(crate) fn zero_in_place<T: Zeroable>(value: &mut T) {
     // SAFETY: `T: Zeroable`, so all-zero bytes are a valid `T`; Zeroable
     // types hold no resources, so nothing is leaked by not dropping.
     unsafe { (value as *mut T).write_bytes(0, 1) }
 }
 
-/// A zero-filled `T` allocated directly on the heap.
+/// A `T` built on the heap by `init`, which fills the slot and returns it.
 #[cfg(feature = "std")]
-pub fn zeroed_box<T: Zeroable>() -> std::boxed::Box<T> {
+pub(crate) fn boxed_in<T>(init: impl FnOnce(&mut MaybeUninit<T>) -> &mut T) -> std::boxed::Box<T> {
     let mut boxed = std::boxed::Box::<T>::new_uninit();
-    zeroed_in(&mut boxed);
-    // SAFETY: `zeroed_in` initialised the value.
+    let slot: *const MaybeUninit<T> = &*boxed;
+    let value: *const T = init(&mut boxed);
+    assert!(core::ptr::eq(value, slot.cast()), "`init` must return the value it built in the slot");
+    // SAFETY: `init` returned a reference to the slot's value, which it
+    // could only have as an initialised `T` (checked above).
     unsafe { boxed.assume_init() }
 }
+
+/// Zero-fills the `Zeroable` value behind `field`.
+///
+/// # Safety
+///
+/// `field` must be valid for writes (a field of a slot being built).
+#[doc(hidden)]
+pub(crate) unsafe fn zero_field<Z: Zeroable>(field: *mut Z) {
+    // SAFETY: the caller's promise; zero is a valid `Z`.
+    unsafe { field.write_bytes(0, 1) }
+}
+
+/// Builds a struct in `slot` field by field and returns it, for values too
+/// large to build on the stack and move (the
+/// [`Trainer`](crate::train::Trainer)): the `zeroed` fields are zero-filled
+/// (they must be `Zeroable`), the `written` ones written whole.
+///
+/// Its soundness is checked: the struct literal in the dead `if false` arm
+/// does not compile unless every field is named exactly once.
+macro_rules! build_in_place {
+    ($slot:expr, $name:ident { zeroed: [$($zeroed:ident),* $(,)?], written: [$($field:ident: $value:expr),* $(,)?] $(,)? }) => {{
+        let slot: &mut core::mem::MaybeUninit<_> = $slot;
+        if false {
+            // Never runs: proves that the fields below are all the struct's.
+            #[allow(unreachable_code)]
+            let _ = slot.write($name { $($zeroed: unreachable!(),)* $($field: unreachable!(),)* });
+        }
+        $(let $field = $value;)*
+        let this = slot.as_mut_ptr();
+        // SAFETY: `this` points to the slot; every field is written exactly
+        // once (the dead struct literal above names them all), the
+        // zero-filled ones are `Zeroable` (`zero_field`'s bound), so the
+        // value is initialised when the slot is assumed so.
+        unsafe {
+            $($crate::memory::zero_field(&raw mut (*this).$zeroed);)*
+            $((&raw mut (*this).$field).write($field);)*
+            slot.assume_init_mut()
+        }
+    }};
+}
+pub(crate) use build_in_place;
+
+/// Implements [`Zeroable`] for a struct from the list of all its fields,
+/// checked at compile time: the build fails if a field is missing from the
+/// list, a listed type is not the field's, or a field is not `Zeroable`.
+/// No `unsafe` on the caller's side.
+///
+/// `impl[generics] for Type<args> { field: FieldType, … }`; a tuple
+/// struct's fields are named `0`, `1`, ….
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::memory::Zeroable;
+///
+/// /// What a layer keeps for its backward pass.
+/// #[derive(Clone, Debug, Default)]
+/// pub struct NormCache<T, N: ArrayLength> {
+///     centred: Vector<T, N>,
+///     inv_std: T,
+/// }
+/// typenet::zeroable!(impl[T: Scalar, N: ArrayLength] for NormCache<T, N> { centred: Vector<T, N>, inv_std: T });
+///
+/// fn zeroable<Z: Zeroable>() {}
+/// zeroable::<NormCache<f32, U4>>();
+/// ```
+///
+/// A field left out does not compile:
+///
+/// ```compile_fail,E0027
+/// #[derive(Default)]
+/// pub struct Pair { a: f32, b: f32 }
+/// typenet::zeroable!(impl[] for Pair { a: f32 });
+/// ```
+///
+/// Its twin, with both fields, does:
+///
+/// ```
+/// #[derive(Default)]
+/// pub struct Pair { a: f32, b: f32 }
+/// typenet::zeroable!(impl[] for Pair { a: f32, b: f32 });
+/// ```
+#[macro_export]
+macro_rules! zeroable {
+    (impl[$($gen:tt)*] for $name:ident $(<$($arg:ty),* $(,)?>)? { $($field:tt: $fty:ty),* $(,)? }) => {
+        const _: () = {
+            #[allow(dead_code)]
+            fn every_field_is_listed_and_zeroable<$($gen)*>(value: &$name $(<$($arg),*>)?) {
+                let $name { $($field: _),* } = value;
+                $($crate::memory::is_zeroable::<$fty>(&value.$field);)*
+            }
+        };
+        // SAFETY: `every_field_is_listed_and_zeroable` above compiles only if
+        // the list holds every field of the struct, each `Zeroable`.
+        unsafe impl<$($gen)*> $crate::memory::Zeroable for $name $(<$($arg),*>)? {}
+    };
+}
+
+/// The compile-time check behind [`zeroable!`](crate::zeroable).
+#[doc(hidden)]
+#[inline(always)]
+pub fn is_zeroable<Z: Zeroable>(_: &Z) {}

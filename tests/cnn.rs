@@ -77,7 +77,7 @@ fn gradient_descent_fits_one_sample() {
         let mut dy = y;
         dy.iter_mut().zip(target.iter()).for_each(|(d, t)| *d = 2.0 * (*d - t));
         let mut grads = <Cnn<f32> as Params<f32>>::Grads::default();
-        net.backward_params(&x, &cache, &dy, &mut grads);
+        net.backward(&x, &cache, &dy, &mut grads);
         net.zip_mut([&mut grads], &mut |p, [g]| p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.05 * g));
     }
     let last = loss(&net.forward(&x));

@@ -3,7 +3,7 @@
 //! thread stack with the model and the trainer on the heap.
 #![cfg(feature = "std")]
 
-use typenet::memory::zeroed_box;
+use typenet::memory::default_box;
 use typenet::prelude::*;
 
 type Mlp = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
@@ -12,7 +12,7 @@ type Mlp = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
 fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) {
     let run = || {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let mut model: Box<Mlp> = zeroed_box();
+        let mut model: Box<Mlp> = default_box();
         model.init_with(Init::HeUniform, &mut rng);
         let mut trainer = Trainer::<Mlp, _, _>::boxed(Adam::new(1e-3), Config { batch_size: 32, ..Config::default() });
 

@@ -30,7 +30,7 @@
 //!   cache;
 //! - cost: [`Loss::loss_grad`](crate::loss::Loss::loss_grad) gives one
 //!   sample's cost and its gradient with respect to the output;
-//! - backward: [`Train::backward_params`](crate::Train::backward_params)
+//! - backward: [`Train::backward`](crate::Train::backward)
 //!   pushes that gradient back through every layer and *adds* each
 //!   parameter's gradient into a value shaped like the network (its
 //!   [`Params::Grads`](crate::Params::Grads));
@@ -80,7 +80,7 @@
 //!     for (x, y) in &data {
 //!         let a2 = net.forward_train(x, &mut cache, &mut NoRng); // forward
 //!         Bce.loss_grad(&a2, y, &mut dy); // cost, and dJ/dA2 for this sample
-//!         net.backward_params(x, &cache, &dy, &mut grads); // backward: adds this sample's dW, db
+//!         net.backward(x, &cache, &dy, &mut grads); // backward: adds this sample's dW, db
 //!     }
 //!     // Update: W := W − α·dW / m, for every parameter tensor at once.
 //!     net.zip_mut([&mut grads], &mut |w, [dw]| {

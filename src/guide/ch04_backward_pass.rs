@@ -29,8 +29,9 @@
 //! `dW += dy·xᵀ`, `db += dy`: it *adds* into the gradients, so the samples
 //! of a batch accumulate, and [`Trainer::step`](crate::train::Trainer::step)
 //! divides the sum by `m` once. The first layer of a network needs no
-//! `dA[0]` (nobody trains the data), so the chain calls
-//! [`backward_params`](crate::Train::backward_params) there, which skips it.
+//! `dA[0]` (nobody trains the data), so the trainer calls
+//! [`backward_block`](crate::Train::backward_block) with no input gradient
+//! to fill, and the first layer skips it.
 //!
 //! # An activation
 //!

@@ -22,7 +22,7 @@
 //! All of it is plain data that is valid as zero bytes
 //! ([`memory::Zeroable`](crate::memory::Zeroable)), so it can live in a
 //! `static` and be built there in place
-//! ([`memory::zeroed_in`](crate::memory::zeroed_in),
+//! ([`memory::default_in`](crate::memory::default_in),
 //! [`Trainer::new_in`](crate::train::Trainer::new_in)), without passing
 //! through a small stack.
 //!

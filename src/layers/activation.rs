@@ -22,155 +22,142 @@
 use generic_array::ArrayLength;
 use rand::Rng;
 
-use crate::Scalar;
-use crate::layer::{Layer, Train, parameterless};
+use crate::layer::{Layer, Params, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Tensor, Vector};
 
-/// An element-wise function.
-trait Elementwise {
-    fn value<T: Scalar>(&self, x: T) -> T;
-}
+use elementwise::{Derivative, Elementwise, FromInput, FromOutput, Input, Output};
 
-/// A derivative computed from the input alone: the layer keeps nothing for
-/// the backward pass (its input is there already).
-trait FromInput: Elementwise {
-    fn derivative<T: Scalar>(&self, x: T) -> T;
-}
+/// The element-wise machinery: public items in a private module, so that the
+/// blanket `Layer` and `Train` impls below may name them while users cannot.
+mod elementwise {
+    use crate::memory::Zeroable;
+    use crate::scalar::Scalar;
+    use crate::shape::Tensor;
 
-/// A derivative cheaper from the output `y = value(x)` (sigmoid, tanh,
-/// ELU): the layer keeps its output for the backward pass.
-trait FromOutput: Elementwise {
-    fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
-}
+    /// An element-wise function, and how its derivative is computed: from the
+    /// input alone ([`FromInput`]) or from the output it keeps ([`FromOutput`]).
+    /// The activations implement this, and `Layer` and `Train` come from one
+    /// impl each below.
+    pub trait Elementwise: Sized {
+        /// [`Input`] or [`Output`]: what the backward pass reads.
+        type Derivative: Derivative<Self>;
+        fn value<T: Scalar>(&self, x: T) -> T;
+    }
 
-/// Implements `Layer` and `Params` for element-wise activations, and
-/// `Train` with the derivative from the input (`Cache = ()`) or from the
-/// output (`Cache = X`, the output).
-macro_rules! elementwise_layer {
-    (from_input: $($name:ident),* $(,)?) => {$(
-        elementwise_layer!(layer $name);
+    /// A derivative computed from the input alone: the layer keeps nothing for
+    /// the backward pass (its input is there already).
+    pub trait FromInput: Elementwise {
+        fn derivative<T: Scalar>(&self, x: T) -> T;
+    }
 
-        impl<X: Tensor> Train<X> for $name {
-            type Cache = ();
-            #[inline]
-            fn forward_train<R: Rng + ?Sized>(&self, x: &X, _: &mut (), _: &mut R) -> X {
-                self.forward(x)
-            }
-            #[inline]
-            fn backward(&self, x: &X, _: &(), dy: &X, _: &mut ()) -> X {
-                let mut dx = dy.clone();
-                for (d, &xi) in dx.as_flat_mut().iter_mut().zip(x.as_flat()) {
-                    *d = *d * self.derivative(xi);
-                }
-                dx
-            }
-            /// Writes each output in place.
-            #[inline]
-            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&X; B],
-                _: [&mut (); B],
-                outputs: [&mut X; B],
-                _: &mut R,
-            ) {
-                for (x, y) in inputs.into_iter().zip(outputs).take(n) {
-                    for (y, &x) in y.as_flat_mut().iter_mut().zip(x.as_flat()) {
-                        *y = self.value(x);
-                    }
-                }
-            }
-            /// Writes each input gradient in place.
-            #[inline]
-            fn backward_block<const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&X; B],
-                _: [&(); B],
-                grad_outputs: [&X; B],
-                _: &mut (),
-                grad_inputs: [&mut X; B],
-            ) {
-                for ((x, dy), dx) in inputs.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
-                    for ((d, &xi), &di) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(dy.as_flat()) {
-                        *d = di * self.derivative(xi);
-                    }
-                }
-            }
-        }
-    )*};
-    (from_output: $($name:ident),* $(,)?) => {$(
-        elementwise_layer!(layer $name);
+    /// A derivative cheaper from the output `y = value(x)` (sigmoid, tanh,
+    /// ELU): the layer keeps its output for the backward pass.
+    pub trait FromOutput: Elementwise {
+        fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
+    }
 
-        impl<X: Tensor> Train<X> for $name {
-            type Cache = X;
-            #[inline]
-            fn forward_train<R: Rng + ?Sized>(&self, x: &X, cache: &mut X, _: &mut R) -> X {
-                *cache = self.forward(x);
-                cache.clone()
-            }
-            #[inline]
-            fn backward(&self, x: &X, y: &X, dy: &X, _: &mut ()) -> X {
-                let mut dx = dy.clone();
-                for ((d, &xi), &yi) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()) {
-                    *d = *d * self.derivative(xi, yi);
-                }
-                dx
-            }
-            /// Writes each value into the cache and the output at once.
-            #[inline]
-            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&X; B],
-                caches: [&mut X; B],
-                outputs: [&mut X; B],
-                _: &mut R,
-            ) {
-                for ((x, c), y) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
-                    let values = c.as_flat_mut().iter_mut().zip(y.as_flat_mut()).zip(x.as_flat());
-                    for ((c, y), &x) in values {
-                        *c = self.value(x);
-                        *y = *c;
-                    }
-                }
-            }
-            /// Writes each input gradient in place.
-            #[inline]
-            fn backward_block<const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&X; B],
-                caches: [&X; B],
-                grad_outputs: [&X; B],
-                _: &mut (),
-                grad_inputs: [&mut X; B],
-            ) {
-                let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
-                for (((x, y), dy), dx) in samples.take(n) {
-                    let values = dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()).zip(dy.as_flat());
-                    for (((d, &xi), &yi), &di) in values {
-                        *d = di * self.derivative(xi, yi);
-                    }
-                }
-            }
-        }
-    )*};
-    (layer $name:ident) => {
-        impl<X: Tensor> Layer<X> for $name {
-            type Output = X;
-            #[inline]
-            fn forward(&self, x: &X) -> X {
-                let mut y = x.clone();
-                for v in y.as_flat_mut() {
-                    *v = self.value(*v);
-                }
-                y
+    /// How an element-wise layer `A` trains: what it caches per sample, how it
+    /// fills the cache in the forward pass, and how it turns `dy` into `dx`.
+    pub trait Derivative<A> {
+        type Cache<X: Tensor>: Default + Zeroable;
+        fn forward<X: Tensor>(a: &A, x: &X, cache: &mut Self::Cache<X>, y: &mut X);
+        fn backward<X: Tensor>(a: &A, x: &X, cache: &Self::Cache<X>, dy: &X, dx: &mut X);
+    }
+
+    /// The derivative from the input: nothing cached.
+    pub enum Input {}
+
+    /// The derivative from the output: the output cached.
+    pub enum Output {}
+
+    impl<A: FromInput> Derivative<A> for Input {
+        type Cache<X: Tensor> = ();
+
+        #[inline(always)]
+        fn forward<X: Tensor>(a: &A, x: &X, _: &mut (), y: &mut X) {
+            for (y, &x) in y.as_flat_mut().iter_mut().zip(x.as_flat()) {
+                *y = a.value(x);
             }
         }
 
-        parameterless!($name);
-    };
+        #[inline(always)]
+        fn backward<X: Tensor>(a: &A, x: &X, _: &(), dy: &X, dx: &mut X) {
+            for ((d, &xi), &di) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(dy.as_flat()) {
+                *d = di * a.derivative(xi);
+            }
+        }
+    }
+
+    impl<A: FromOutput> Derivative<A> for Output {
+        type Cache<X: Tensor> = X;
+
+        /// Writes each value into the cache and the output at once.
+        #[inline(always)]
+        fn forward<X: Tensor>(a: &A, x: &X, cache: &mut X, y: &mut X) {
+            for ((c, y), &x) in cache.as_flat_mut().iter_mut().zip(y.as_flat_mut()).zip(x.as_flat()) {
+                *c = a.value(x);
+                *y = *c;
+            }
+        }
+
+        #[inline(always)]
+        fn backward<X: Tensor>(a: &A, x: &X, y: &X, dy: &X, dx: &mut X) {
+            let values = dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()).zip(dy.as_flat());
+            for (((d, &xi), &yi), &di) in values {
+                *d = di * a.derivative(xi, yi);
+            }
+        }
+    }
+}
+
+impl<X: Tensor, A: Elementwise> Layer<X> for A {
+    type Output = X;
+
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        let mut y = x.clone();
+        for v in y.as_flat_mut() {
+            *v = self.value(*v);
+        }
+        y
+    }
+}
+
+/// Each sample's output and input gradient written in place.
+impl<X: Tensor, A: Elementwise + Params<X::Scalar, Grads = ()>> Train<X> for A {
+    type Cache = <A::Derivative as Derivative<A>>::Cache<X>;
+
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        for ((x, cache), y) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
+            A::Derivative::forward(self, x, cache, y);
+        }
+    }
+
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&Self::Cache; B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
+        let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
+        for (((x, cache), dy), dx) in samples.take(n) {
+            A::Derivative::backward(self, x, cache, dy, dx);
+        }
+    }
 }
 
 #[inline]
@@ -192,10 +179,12 @@ pub(crate) fn logistic<T: Scalar>(x: T) -> T {
 /// Sigmoid, `σ(x) = 1 / (1 + e⁻ˣ)`; `σ' = σ(1 − σ)`. PyTorch's `nn.Sigmoid`.
 ///
 /// Computed as `eˣ / (1 + eˣ)` for negative `x`, so no exponential overflows.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sigmoid;
 
 impl Elementwise for Sigmoid {
+    type Derivative = Output;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         logistic(x)
     }
@@ -208,10 +197,12 @@ impl FromOutput for Sigmoid {
 }
 
 /// Hyperbolic tangent; `tanh' = 1 − tanh²`. PyTorch's `nn.Tanh`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tanh;
 
 impl Elementwise for Tanh {
+    type Derivative = Output;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         x.tanh()
     }
@@ -225,10 +216,12 @@ impl FromOutput for Tanh {
 
 /// Rectified linear unit, `max(0, x)`; derivative 1 for `x > 0`, else 0
 /// (0 at 0, as PyTorch's `nn.ReLU`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Relu;
 
 impl Elementwise for Relu {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { x } else { T::zero() }
     }
@@ -255,13 +248,9 @@ impl LeakyRelu {
     }
 }
 
-impl Default for LeakyRelu {
-    fn default() -> Self {
-        LeakyRelu::new(0.01)
-    }
-}
-
 impl Elementwise for LeakyRelu {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { x } else { x * c(self.slope as f64) }
     }
@@ -290,13 +279,9 @@ impl Elu {
     }
 }
 
-impl Default for Elu {
-    fn default() -> Self {
-        Elu::new(1.0)
-    }
-}
-
 impl Elementwise for Elu {
+    type Derivative = Output;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() { x } else { c::<T>(self.alpha as f64) * x.exp_m1() }
     }
@@ -313,10 +298,12 @@ impl FromOutput for Elu {
 /// `nn.GELU()` (its default, `approximate='none'`).
 ///
 /// `erf` comes from `libm` (max error below 1 ulp in `f64`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gelu;
 
 impl Elementwise for Gelu {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         x * normal_cdf(x)
     }
@@ -340,13 +327,15 @@ fn normal_cdf<T: Scalar>(x: T) -> T {
 ///
 /// It differs from the exact [`Gelu`] by at most 4.8e-4 (absolute, near
 /// |x| ≈ 2.2; checked in this module's tests) and needs no `erf`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GeluTanh;
 
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_CUBIC: f64 = 0.044_715;
 
 impl Elementwise for GeluTanh {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
         c::<T>(0.5) * x * (T::one() + u.tanh())
@@ -364,10 +353,12 @@ impl FromInput for GeluTanh {
 
 /// SiLU (swish), `x·σ(x)`; derivative `σ(x)(1 + x(1 − σ(x)))`. PyTorch's
 /// `nn.SiLU`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Silu;
 
 impl Elementwise for Silu {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         x * logistic(x)
     }
@@ -385,10 +376,12 @@ impl FromInput for Silu {
 ///
 /// Computed as `max(x, 0) + ln(1 + e^−|x|)`, which never overflows and
 /// keeps full precision for large |x| (PyTorch switches to `x` past 20).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Softplus;
 
 impl Elementwise for Softplus {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         x.max(T::zero()) + (-x.abs()).exp().ln_1p()
     }
@@ -401,10 +394,12 @@ impl FromInput for Softplus {
 }
 
 /// The identity, `y = x`: a placeholder layer, or the "linear" activation.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Identity;
 
 impl Elementwise for Identity {
+    type Derivative = Input;
+
     fn value<T: Scalar>(&self, x: T) -> T {
         x
     }
@@ -416,8 +411,16 @@ impl FromInput for Identity {
     }
 }
 
-elementwise_layer!(from_output: Sigmoid, Tanh, Elu);
-elementwise_layer!(from_input: Relu, LeakyRelu, Gelu, GeluTanh, Silu, Softplus, Identity);
+crate::params!(impl[] Params for Sigmoid {});
+crate::params!(impl[] Params for Tanh {});
+crate::params!(impl[] Params for Elu { alpha: f32 = 1.0 });
+crate::params!(impl[] Params for Relu {});
+crate::params!(impl[] Params for LeakyRelu { slope: f32 = 0.01 });
+crate::params!(impl[] Params for Gelu {});
+crate::params!(impl[] Params for GeluTanh {});
+crate::params!(impl[] Params for Silu {});
+crate::params!(impl[] Params for Softplus {});
+crate::params!(impl[] Params for Identity {});
 
 /// Softmax over a vector, `yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` with `m = max x`
 /// (so no exponential overflows); backward `dxᵢ = yᵢ(dyᵢ − Σⱼ dyⱼyⱼ)`.
@@ -425,12 +428,12 @@ elementwise_layer!(from_input: Relu, LeakyRelu, Gelu, GeluTanh, Silu, Softplus, 
 ///
 /// To train a classifier, prefer logits with the fused softmax
 /// cross-entropy cost, which is better conditioned.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Softmax;
 
 /// Log-softmax over a vector, `yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m)`; backward
 /// `dxᵢ = dyᵢ − e^(yᵢ) Σⱼ dyⱼ`. PyTorch's `nn.LogSoftmax(dim=-1)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogSoftmax;
 
 /// `(max, ln Σ e^(x − max))` of a non-empty slice; `(0, 0)` if empty.
@@ -456,17 +459,32 @@ impl<T: Scalar, N: ArrayLength> Layer<Vector<T, N>> for Softmax {
 
 impl<T: Scalar, N: ArrayLength> Train<Vector<T, N>> for Softmax {
     type Cache = Vector<T, N>;
-    fn forward_train<R: Rng + ?Sized>(&self, x: &Vector<T, N>, cache: &mut Self::Cache, _: &mut R) -> Vector<T, N> {
-        *cache = self.forward(x);
-        cache.clone()
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, N>; B],
+        caches: [&mut Vector<T, N>; B],
+        outputs: [&mut Vector<T, N>; B],
+        _: &mut R,
+    ) {
+        keep_outputs(self, n, inputs, caches, outputs);
     }
-    fn backward(&self, _: &Vector<T, N>, y: &Self::Cache, dy: &Vector<T, N>, _: &mut ()) -> Vector<T, N> {
-        let s = dy.iter().zip(y.iter()).fold(T::zero(), |s, (&d, &yi)| s + d * yi);
-        let mut dx = dy.clone();
-        for (d, &yi) in dx.iter_mut().zip(y.iter()) {
-            *d = yi * (*d - s);
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Vector<T, N>; B],
+        caches: [&Vector<T, N>; B],
+        grad_outputs: [&Vector<T, N>; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Vector<T, N>; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
+        for ((y, dy), dx) in caches.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
+            let s = dy.iter().zip(y.iter()).fold(T::zero(), |s, (&d, &yi)| s + d * yi);
+            for ((d, &di), &yi) in dx.iter_mut().zip(dy.iter()).zip(y.iter()) {
+                *d = yi * (di - s);
+            }
         }
-        dx
     }
 }
 
@@ -484,21 +502,53 @@ impl<T: Scalar, N: ArrayLength> Layer<Vector<T, N>> for LogSoftmax {
 
 impl<T: Scalar, N: ArrayLength> Train<Vector<T, N>> for LogSoftmax {
     type Cache = Vector<T, N>;
-    fn forward_train<R: Rng + ?Sized>(&self, x: &Vector<T, N>, cache: &mut Self::Cache, _: &mut R) -> Vector<T, N> {
-        *cache = self.forward(x);
-        cache.clone()
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, N>; B],
+        caches: [&mut Vector<T, N>; B],
+        outputs: [&mut Vector<T, N>; B],
+        _: &mut R,
+    ) {
+        keep_outputs(self, n, inputs, caches, outputs);
     }
-    fn backward(&self, _: &Vector<T, N>, y: &Self::Cache, dy: &Vector<T, N>, _: &mut ()) -> Vector<T, N> {
-        let s = dy.iter().fold(T::zero(), |s, &d| s + d);
-        let mut dx = dy.clone();
-        for (d, &yi) in dx.iter_mut().zip(y.iter()) {
-            *d = *d - yi.exp() * s;
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Vector<T, N>; B],
+        caches: [&Vector<T, N>; B],
+        grad_outputs: [&Vector<T, N>; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Vector<T, N>; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
+        for ((y, dy), dx) in caches.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
+            let s = dy.iter().fold(T::zero(), |s, &d| s + d);
+            for ((d, &di), &yi) in dx.iter_mut().zip(dy.iter()).zip(y.iter()) {
+                *d = di - yi.exp() * s;
+            }
         }
-        dx
     }
 }
 
-parameterless!(Softmax, LogSoftmax);
+/// The forward pass of a layer that keeps its output: each of the first `n`
+/// outputs computed into its cache and copied out.
+#[inline]
+fn keep_outputs<L: Layer<X, Output = X>, X: Tensor, const B: usize>(
+    layer: &L,
+    n: usize,
+    inputs: [&X; B],
+    caches: [&mut X; B],
+    outputs: [&mut X; B],
+) {
+    for ((x, cache), y) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
+        *cache = layer.forward(x);
+        y.clone_from(cache);
+    }
+}
+
+crate::params!(impl[] Params for Softmax {});
+crate::params!(impl[] Params for LogSoftmax {});
 
 #[cfg(test)]
 mod tests {
@@ -625,7 +675,7 @@ mod tests {
             caches.each_ref(),
             dys.each_ref(),
             &mut Default::default(),
-            dxs.each_mut(),
+            Some(dxs.each_mut()),
         );
         for b in 0..2 {
             let mut cache = A::Cache::default();

@@ -30,10 +30,10 @@ use generic_array::ArrayLength;
 use rand::Rng;
 use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, U1, Unsigned};
 
-use crate::Scalar;
 use crate::init::{Init, Initialize};
 use crate::kernel::conv::{ConvShape, Dims};
-use crate::layer::{Layer, Params, Train};
+use crate::layer::{Layer, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};
 
 /// Shape rule: the output size of a convolution or pooling window of size
@@ -149,6 +149,7 @@ mod sealed {
 /// assert_eq!(y[0], matrix([[12.5, 16.5], [24.5, 28.5]]));
 /// assert_eq!(size_of::<Conv2d<U3, U8, U3>>(), (8 * 3 * 3 * 3 + 8) * 4);
 /// ```
+#[derive(Clone, Debug, PartialEq)]
 #[repr(C)]
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = typenum::U0, T = f32> {
@@ -185,6 +186,7 @@ pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = 
 /// let y = conv.forward(&matrix([[1.0, 4.0, 9.0]]));
 /// assert_eq!(y, matrix([[1.0, 3.0, 5.0, -9.0]]));
 /// ```
+#[derive(Clone, Debug, PartialEq)]
 #[repr(C)]
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Conv1d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = typenum::U0, T = f32> {
@@ -195,94 +197,70 @@ pub struct Conv1d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = 
     shape: PhantomData<(S, P)>,
 }
 
-/// What both convolutions share: construction, the standard traits,
-/// parameter walking and initialisation. `$taps` is the kernel's number of
-/// positions.
-macro_rules! conv_common {
-    ($name:ident, $weight:ty, $taps:expr) => {
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> $name<CI, CO, K, S, P, T> {
-            /// A layer with the given weight and bias.
-            pub fn new(weight: $weight, bias: Vector<T, CO>) -> Self {
-                $name { weight, bias, shape: PhantomData }
-            }
-        }
-
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Default for $name<CI, CO, K, S, P, T> {
-            fn default() -> Self {
-                $name::new(Default::default(), Default::default())
-            }
-        }
-
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Clone> Clone for $name<CI, CO, K, S, P, T> {
-            fn clone(&self) -> Self {
-                $name { weight: self.weight.clone(), bias: self.bias.clone(), shape: PhantomData }
-            }
-        }
-
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: PartialEq> PartialEq
-            for $name<CI, CO, K, S, P, T>
-        {
-            fn eq(&self, other: &Self) -> bool {
-                self.weight == other.weight && self.bias == other.bias
-            }
-        }
-
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: core::fmt::Debug> core::fmt::Debug
-            for $name<CI, CO, K, S, P, T>
-        {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.debug_struct(stringify!($name)).field("weight", &self.weight).field("bias", &self.bias).finish()
-            }
-        }
-
-        // SAFETY: the layer is its weight and bias arrays of numbers.
-        unsafe impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: crate::memory::Zeroable>
-            crate::memory::Zeroable for $name<CI, CO, K, S, P, T>
-        {
-        }
-
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initialize
-            for $name<CI, CO, K, S, P, T>
-        {
-            /// Weights with fan-in `CI` × kernel positions and fan-out `CO` ×
-            /// kernel positions; biases as the scheme says.
-            fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
-                let taps: usize = $taps;
-                scheme.fill_weight(self.weight.as_flat_mut(), CI::USIZE * taps, CO::USIZE * taps, rng);
-                scheme.fill_bias(self.bias.as_flat_mut(), CI::USIZE * taps, rng);
-            }
-        }
-
-        impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Params<T>
-            for $name<CI, CO, K, S, P, T>
-        {
-            const COUNT: usize = CO::USIZE * CI::USIZE * $taps + CO::USIZE;
-            type Grads = Self;
-
-            fn visit(&self, f: &mut impl FnMut(&[T])) {
-                f(self.weight.as_flat());
-                f(self.bias.as_flat());
-            }
-
-            fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
-                f(self.weight.as_flat_mut());
-                f(self.bias.as_flat_mut());
-            }
-
-            fn zip_mut<const N: usize>(
-                &mut self,
-                mut others: [&mut Self; N],
-                f: &mut impl FnMut(&mut [T], [&mut [T]; N]),
-            ) {
-                f(self.weight.as_flat_mut(), others.each_mut().map(|s| s.weight.as_flat_mut()));
-                f(self.bias.as_flat_mut(), others.each_mut().map(|s| s.bias.as_flat_mut()));
-            }
-        }
-    };
+crate::params! {
+    impl[CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar] Params<T> for Conv2d<CI, CO, K, S, P, T> {
+        weight: Tensor4<T, CO, CI, K, K>,
+        bias: Vector<T, CO>;
+        shape: PhantomData<(S, P)> = PhantomData,
+    }
 }
 
-conv_common!(Conv2d, Tensor4<T, CO, CI, K, K>, K::USIZE * K::USIZE);
-conv_common!(Conv1d, Tensor3<T, CO, CI, K>, K::USIZE);
+crate::params! {
+    impl[CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar] Params<T> for Conv1d<CI, CO, K, S, P, T> {
+        weight: Tensor3<T, CO, CI, K>,
+        bias: Vector<T, CO>;
+        shape: PhantomData<(S, P)> = PhantomData,
+    }
+}
+
+impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Conv2d<CI, CO, K, S, P, T> {
+    /// A layer with the given weight and bias.
+    pub fn new(weight: Tensor4<T, CO, CI, K, K>, bias: Vector<T, CO>) -> Self {
+        Conv2d { weight, bias, shape: PhantomData }
+    }
+}
+
+impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Conv1d<CI, CO, K, S, P, T> {
+    /// A layer with the given weight and bias.
+    pub fn new(weight: Tensor3<T, CO, CI, K>, bias: Vector<T, CO>) -> Self {
+        Conv1d { weight, bias, shape: PhantomData }
+    }
+}
+
+impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initialize for Conv2d<CI, CO, K, S, P, T> {
+    /// Weights with fan-in `CI·K·K` and fan-out `CO·K·K`; biases as the
+    /// scheme says.
+    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+        init_conv(
+            scheme,
+            self.weight.as_flat_mut(),
+            self.bias.as_flat_mut(),
+            [CI::USIZE, CO::USIZE, K::USIZE * K::USIZE],
+            rng,
+        );
+    }
+}
+
+impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initialize for Conv1d<CI, CO, K, S, P, T> {
+    /// Weights with fan-in `CI·K` and fan-out `CO·K`; biases as the scheme
+    /// says.
+    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+        init_conv(scheme, self.weight.as_flat_mut(), self.bias.as_flat_mut(), [CI::USIZE, CO::USIZE, K::USIZE], rng);
+    }
+}
+
+/// Draws a convolution's weight and bias: fan-in `c_in·taps`, fan-out
+/// `c_out·taps`, where `taps` is the number of kernel positions.
+fn init_conv<T: Scalar, R: Rng + ?Sized>(
+    scheme: Init,
+    w: &mut [T],
+    b: &mut [T],
+    [c_in, c_out, taps]: [usize; 3],
+    rng: &mut R,
+) {
+    scheme.fill_weight(w, c_in * taps, c_out * taps, rng);
+    scheme.fill_bias(b, c_in * taps, rng);
+}
 
 /// The sizes of a convolution layer on input `In`, as constants of its type.
 trait Geometry<In> {
@@ -399,83 +377,113 @@ where
     }
 }
 
-/// `Train` for a convolution on the input its [`Geometry`] and `Layer`
-/// impls accept: the passes are the same for both layers.
-macro_rules! conv_train {
-    ($name:ident, [$($size:ident),*], $input:ty) => {
-        impl<CI, CO, K, S, P, T, $($size),*> Train<$input> for $name<CI, CO, K, S, P, T>
-        where
-            CI: ArrayLength,
-            CO: ArrayLength,
-            K: ArrayLength,
-            S: Unsigned,
-            P: Unsigned,
-            T: Scalar,
-            $($size: ConvDims<K, S, P>,)*
-        {
-            type Cache = ();
+impl<CI, CO, K, S, P, T, H, W> Train<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
+where
+    CI: ArrayLength,
+    CO: ArrayLength,
+    K: ArrayLength,
+    S: Unsigned,
+    P: Unsigned,
+    T: Scalar,
+    H: ConvDims<K, S, P>,
+    W: ConvDims<K, S, P>,
+{
+    type Cache = ();
 
-            #[inline]
-            fn forward_train<R: Rng + ?Sized>(&self, x: &$input, _: &mut (), _: &mut R) -> Self::Output {
-                self.forward(x)
-            }
+    /// The whole block through the convolution kernel at once.
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, CI, H, W>; B],
+        _: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        _: &mut R,
+    ) {
+        block_forward::<On<Self, Tensor3<T, CI, H, W>>, _, _, _, B>(&self.weight, &self.bias, n, inputs, outputs);
+    }
 
-            fn backward(&self, x: &$input, _: &(), dy: &Self::Output, grads: &mut Self) -> $input {
-                let mut dx = <$input>::default();
-                let (gw, gb) = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
-                let dxs: &mut [&mut [T]] = &mut [dx.as_flat_mut()];
-                T::conv_backward::<On<Self, $input>>(self.weight.as_flat(), &[x.as_flat()], &[dy.as_flat()], gw, gb, Some(dxs));
-                dx
-            }
+    /// `dW`, `db` summed over the block, and each sample's `dx` when asked
+    /// for.
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, CI, H, W>; B],
+        _: [&(); B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self,
+        grad_inputs: Option<[&mut Tensor3<T, CI, H, W>; B]>,
+    ) {
+        let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
+        let weight = self.weight.as_flat();
+        block_backward::<On<Self, Tensor3<T, CI, H, W>>, _, _, _, B>(
+            weight,
+            n,
+            inputs,
+            grad_outputs,
+            grads,
+            grad_inputs,
+        );
+    }
+}
 
-            fn backward_params(&self, x: &$input, _: &(), dy: &Self::Output, grads: &mut Self) {
-                let (gw, gb) = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
-                T::conv_backward::<On<Self, $input>>(self.weight.as_flat(), &[x.as_flat()], &[dy.as_flat()], gw, gb, None);
-            }
+impl<CI, CO, K, S, P, T, L> Train<Matrix<T, CI, L>> for Conv1d<CI, CO, K, S, P, T>
+where
+    CI: ArrayLength,
+    CO: ArrayLength,
+    K: ArrayLength,
+    S: Unsigned,
+    P: Unsigned,
+    T: Scalar,
+    L: ConvDims<K, S, P>,
+{
+    type Cache = ();
 
-            /// The whole block through the convolution kernel at once.
-            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&$input; B],
-                _: [&mut (); B],
-                outputs: [&mut Self::Output; B],
-                _: &mut R,
-            ) {
-                let n = n.min(B);
-                let (xs, mut ys) = (inputs.map(|x| x.as_flat()), outputs.map(|y| y.as_flat_mut()));
-                T::conv_forward::<On<Self, $input>>(self.weight.as_flat(), self.bias.as_flat(), &xs[..n], &mut ys[..n]);
-            }
+    /// The whole block through the convolution kernel at once.
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Matrix<T, CI, L>; B],
+        _: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        _: &mut R,
+    ) {
+        block_forward::<On<Self, Matrix<T, CI, L>>, _, _, _, B>(&self.weight, &self.bias, n, inputs, outputs);
+    }
 
-            /// `dW`, `db` summed over the block and each sample's `dx`.
-            fn backward_block<const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&$input; B],
-                _: [&(); B],
-                grad_outputs: [&Self::Output; B],
-                grads: &mut Self,
-                grad_inputs: [&mut $input; B],
-            ) {
-                let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
-                let weight = self.weight.as_flat();
-                block_backward::<On<Self, $input>, _, _, _, B>(weight, n, inputs, grad_outputs, grads, Some(grad_inputs));
-            }
+    /// `dW`, `db` summed over the block, and each sample's `dx` when asked
+    /// for.
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Matrix<T, CI, L>; B],
+        _: [&(); B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self,
+        grad_inputs: Option<[&mut Matrix<T, CI, L>; B]>,
+    ) {
+        let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
+        let weight = self.weight.as_flat();
+        block_backward::<On<Self, Matrix<T, CI, L>>, _, _, _, B>(weight, n, inputs, grad_outputs, grads, grad_inputs);
+    }
+}
 
-            /// `dW`, `db` summed over the block; no input gradient.
-            fn backward_params_block<const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&$input; B],
-                _: [&(); B],
-                grad_outputs: [&Self::Output; B],
-                grads: &mut Self,
-            ) {
-                let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
-                block_backward::<On<Self, $input>, _, _, _, B>(self.weight.as_flat(), n, inputs, grad_outputs, grads, None);
-            }
-        }
-    };
+/// The block forward of convolution `G`: the first `n` samples through the
+/// kernel at once.
+#[inline(always)]
+fn block_forward<G: ConvShape, T: Scalar, X: Tensor<Scalar = T>, Y: Tensor<Scalar = T>, const B: usize>(
+    weight: &impl Tensor<Scalar = T>,
+    bias: &impl Tensor<Scalar = T>,
+    n: usize,
+    inputs: [&X; B],
+    outputs: [&mut Y; B],
+) {
+    let n = n.min(B);
+    let (xs, mut ys) = (inputs.map(|x| x.as_flat()), outputs.map(|y| y.as_flat_mut()));
+    T::conv_forward::<G>(weight.as_flat(), bias.as_flat(), &xs[..n], &mut ys[..n]);
 }
 
 /// The block backward of convolution `G`: `dW` and `db` summed over the
@@ -499,9 +507,6 @@ fn block_backward<G: ConvShape, T: Scalar, X: Tensor<Scalar = T>, Y: Tensor<Scal
         None => T::conv_backward::<G>(weight, &xs[..n], &dys[..n], gw, gb, None),
     }
 }
-
-conv_train!(Conv2d, [H, W], Tensor3<T, CI, H, W>);
-conv_train!(Conv1d, [L], Matrix<T, CI, L>);
 
 #[cfg(test)]
 mod tests {
@@ -626,7 +631,7 @@ mod tests {
         let (mut ys, mut dxs, mut caches) = ([Out::default(); 8], [In::default(); 8], [(); 8]);
         conv.forward_train_block(5, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
         let (mut block, mut each) = (Conv::default(), Conv::default());
-        conv.backward_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut block, dxs.each_mut());
+        conv.backward_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut block, Some(dxs.each_mut()));
         let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-5 * (1.0 + a.abs()));
         for b in 0..5 {
             assert!(close(conv.forward(&xs[b]).as_flat(), ys[b].as_flat()), "output {b}");
@@ -638,12 +643,12 @@ mod tests {
             close(each.weight.as_flat(), block.weight.as_flat()) && close(each.bias.as_flat(), block.bias.as_flat())
         );
         let mut params_only = Conv::default();
-        conv.backward_params_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut params_only);
+        conv.backward_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut params_only, None);
         assert_eq!(params_only, block);
     }
 
     #[test]
-    fn backward_params_gives_the_gradients_of_backward() {
+    fn skipping_the_input_gradient_keeps_the_parameter_gradients() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
         let (mut conv, mut x, mut dy) =
             (Conv2d::<U2, U3, U3, U2, U1, f64>::default(), Image::default(), Default::default());
@@ -652,10 +657,10 @@ mod tests {
         randomize_input::<Tensor3<f64, U3, U3, U3>>(&mut dy, &mut rng);
         let (mut a, mut b) = (Conv2d::default(), Conv2d::default());
         conv.backward(&x, &(), &dy, &mut a);
-        conv.backward_params(&x, &(), &dy, &mut b);
+        conv.backward_block(1, [&x], [&()], [&dy], &mut b, None);
         assert_eq!(a, b);
         // Gradients accumulate.
-        conv.backward_params(&x, &(), &dy, &mut b);
+        conv.backward_block(1, [&x], [&()], [&dy], &mut b, None);
         assert!(b.weight.as_flat().iter().zip(a.weight.as_flat()).all(|(b, a)| (b - 2.0 * a).abs() < 1e-12));
         assert!(b.bias.iter().zip(a.bias.iter()).all(|(b, a)| (b - 2.0 * a).abs() < 1e-12));
     }

@@ -3,10 +3,9 @@
 use generic_array::ArrayLength;
 use rand::Rng;
 
-use crate::Scalar;
 use crate::init::{Init, Initialize};
-use crate::layer::{Layer, Params, Train};
-use crate::memory::Zeroable;
+use crate::layer::{Layer, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Vector};
 
 /// A fully connected layer from `I` inputs to `O` outputs: `y = W·x + b`,
@@ -37,6 +36,7 @@ use crate::shape::{Matrix, Tensor, Vector};
 /// assert_eq!(y.as_slice(), &[2.0, 3.0, 5.5]);
 /// assert_eq!(size_of::<Dense<U64, U32>>(), (64 * 32 + 32) * 4);
 /// ```
+#[derive(Clone, Debug, PartialEq)]
 #[repr(C)]
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Dense<I: ArrayLength, O: ArrayLength, T = f32> {
@@ -46,37 +46,17 @@ pub struct Dense<I: ArrayLength, O: ArrayLength, T = f32> {
     pub bias: Vector<T, O>,
 }
 
+crate::params! {
+    impl[I: ArrayLength, O: ArrayLength, T: Scalar] Params<T> for Dense<I, O, T> {
+        weight: Matrix<T, O, I>,
+        bias: Vector<T, O>,
+    }
+}
+
 impl<I: ArrayLength, O: ArrayLength, T: Scalar> Dense<I, O, T> {
     /// A layer with the given weight (`[out][in]`) and bias.
     pub fn new(weight: Matrix<T, O, I>, bias: Vector<T, O>) -> Self {
         Dense { weight, bias }
-    }
-}
-
-// SAFETY: a `Dense` is its weight and bias arrays of numbers, nothing else.
-unsafe impl<I: ArrayLength, O: ArrayLength, T: Zeroable> Zeroable for Dense<I, O, T> {}
-
-impl<I: ArrayLength, O: ArrayLength, T: Scalar> Default for Dense<I, O, T> {
-    fn default() -> Self {
-        Dense { weight: Default::default(), bias: Default::default() }
-    }
-}
-
-impl<I: ArrayLength, O: ArrayLength, T: Clone> Clone for Dense<I, O, T> {
-    fn clone(&self) -> Self {
-        Dense { weight: self.weight.clone(), bias: self.bias.clone() }
-    }
-}
-
-impl<I: ArrayLength, O: ArrayLength, T: PartialEq> PartialEq for Dense<I, O, T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.weight == other.weight && self.bias == other.bias
-    }
-}
-
-impl<I: ArrayLength, O: ArrayLength, T: core::fmt::Debug> core::fmt::Debug for Dense<I, O, T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Dense").field("weight", &self.weight).field("bias", &self.bias).finish()
     }
 }
 
@@ -99,49 +79,11 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Layer<Vector<T, I>> for Dense<I,
     }
 }
 
-impl<I: ArrayLength, O: ArrayLength, T: Scalar> Params<T> for Dense<I, O, T> {
-    const COUNT: usize = O::USIZE * I::USIZE + O::USIZE;
-    type Grads = Self;
-
-    #[inline(always)]
-    fn visit(&self, f: &mut impl FnMut(&[T])) {
-        f(self.weight.as_flat());
-        f(self.bias.as_flat());
-    }
-
-    #[inline(always)]
-    fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
-        f(self.weight.as_flat_mut());
-        f(self.bias.as_flat_mut());
-    }
-
-    #[inline(always)]
-    fn zip_mut<const K: usize>(&mut self, mut others: [&mut Self; K], f: &mut impl FnMut(&mut [T], [&mut [T]; K])) {
-        f(self.weight.as_flat_mut(), others.each_mut().map(|s| s.weight.as_flat_mut()));
-        f(self.bias.as_flat_mut(), others.each_mut().map(|s| s.bias.as_flat_mut()));
-    }
-}
-
 impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I, O, T> {
     type Cache = ();
 
-    #[inline]
-    fn forward_train<R: Rng + ?Sized>(&self, x: &Vector<T, I>, _: &mut (), _: &mut R) -> Vector<T, O> {
-        self.forward(x)
-    }
-
-    fn backward(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) -> Vector<T, I> {
-        T::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
-        let mut dx = Vector::<T, I>::default();
-        T::dense_input_grads(&self.weight, &[dy], &mut [&mut dx]);
-        dx
-    }
-
-    fn backward_params(&self, x: &Vector<T, I>, _: &(), dy: &Vector<T, O>, grads: &mut Self) {
-        T::dense_grads(&mut grads.weight, &mut grads.bias, &[x], &[dy]);
-    }
-
     /// The block as one matrix product, `Y = X·Wᵀ + b`.
+    #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -154,32 +96,23 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         T::dense_forward(&self.weight, &self.bias, &inputs[..n], &mut outputs[..n]);
     }
 
-    /// `dW += dYᵀ·X`, `db += Σ dy` and `dX = dY·W` over the block.
+    /// `dW += dYᵀ·X` and `db += Σ dy` over the block, then `dX = dY·W` when
+    /// asked for.
+    #[inline]
     fn backward_block<const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&Vector<T, I>; B],
-        caches: [&(); B],
-        grad_outputs: [&Vector<T, O>; B],
-        grads: &mut Self,
-        mut grad_inputs: [&mut Vector<T, I>; B],
-    ) {
-        self.backward_params_block(n, inputs, caches, grad_outputs, grads);
-        let n = n.min(B);
-        T::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
-    }
-
-    /// `dW += dYᵀ·X` and `db += Σ dy` over the block; no input gradient.
-    fn backward_params_block<const B: usize>(
         &self,
         n: usize,
         inputs: [&Vector<T, I>; B],
         _: [&(); B],
         grad_outputs: [&Vector<T, O>; B],
         grads: &mut Self,
+        grad_inputs: Option<[&mut Vector<T, I>; B]>,
     ) {
         let n = n.min(B);
         T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
+        if let Some(mut grad_inputs) = grad_inputs {
+            T::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
+        }
     }
 }
 
@@ -213,12 +146,12 @@ mod tests {
     }
 
     #[test]
-    fn backward_params_matches_backward() {
+    fn skipping_the_input_gradient_keeps_the_parameter_gradients() {
         let dense = Dense::<U3, U2, f64>::new(matrix([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]), vector([0.25, -0.5]));
         let (x, dy) = (vector([1.0, -1.0, 2.0]), vector([0.5, -2.0]));
         let (mut g1, mut g2) = (Dense::default(), Dense::default());
         let dx = dense.backward(&x, &(), &dy, &mut g1);
-        dense.backward_params(&x, &(), &dy, &mut g2);
+        dense.backward_block(1, [&x], [&()], [&dy], &mut g2, None);
         assert_eq!(g1, g2);
         assert_eq!(dx.as_slice(), &[0.5 + 2.0, 1.0 - 1.0, 1.5]);
         assert_eq!(g1.bias.as_slice(), dy.as_slice());

@@ -3,8 +3,8 @@
 use num_traits::Zero;
 use rand::{Rng, RngExt};
 
-use crate::Scalar;
-use crate::layer::{Layer, Train, parameterless};
+use crate::layer::{Layer, Train};
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// Inverted dropout: in training, each element is zeroed with probability
@@ -42,12 +42,7 @@ impl Dropout {
     }
 }
 
-impl Default for Dropout {
-    /// PyTorch's default rate, 0.5.
-    fn default() -> Self {
-        Dropout::new(0.5)
-    }
-}
+crate::params!(impl[] Params for Dropout { rate: f32 = 0.5 });
 
 impl<X: Tensor> Layer<X> for Dropout {
     type Output = X;
@@ -59,28 +54,43 @@ impl<X: Tensor> Layer<X> for Dropout {
 impl<X: Tensor> Train<X> for Dropout {
     type Cache = X;
 
-    fn forward_train<R: Rng + ?Sized>(&self, x: &X, mask: &mut X, rng: &mut R) -> X {
+    /// Draws each sample's mask into its cache, in order, and applies it.
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        masks: [&mut X; B],
+        outputs: [&mut X; B],
+        rng: &mut R,
+    ) {
         let keep = X::Scalar::from_f64(if self.rate < 1.0 { 1.0 / (1.0 - self.rate as f64) } else { 0.0 });
-        for m in mask.as_flat_mut() {
-            *m = if rng.random::<f32>() < self.rate { X::Scalar::zero() } else { keep };
+        for ((x, mask), y) in inputs.into_iter().zip(masks).zip(outputs).take(n) {
+            for m in mask.as_flat_mut() {
+                *m = if rng.random::<f32>() < self.rate { X::Scalar::zero() } else { keep };
+            }
+            for ((y, &x), &m) in y.as_flat_mut().iter_mut().zip(x.as_flat()).zip(mask.as_flat()) {
+                *y = x * m;
+            }
         }
-        let mut y = x.clone();
-        for (v, &m) in y.as_flat_mut().iter_mut().zip(mask.as_flat()) {
-            *v = *v * m;
-        }
-        y
     }
 
-    fn backward(&self, _: &X, mask: &X, dy: &X, _: &mut ()) -> X {
-        let mut dx = dy.clone();
-        for (d, &m) in dx.as_flat_mut().iter_mut().zip(mask.as_flat()) {
-            *d = *d * m;
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&X; B],
+        masks: [&X; B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
+        for ((mask, dy), dx) in masks.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
+            for ((d, &di), &m) in dx.as_flat_mut().iter_mut().zip(dy.as_flat()).zip(mask.as_flat()) {
+                *d = di * m;
+            }
         }
-        dx
     }
 }
-
-parameterless!(Dropout);
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,8 @@ use generic_array::ArrayLength;
 use rand::Rng;
 use typenum::Prod;
 
-use crate::Scalar;
-use crate::layer::{Layer, Train, parameterless};
+use crate::layer::{Layer, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Tensor3, TimesOf, Vector};
 
 /// Shape rule: the number of values in a `Self`×`H`×`W` tensor,
@@ -61,18 +61,26 @@ pub type VolumeOf<C, H, W> = <C as Volume<H, W>>::Output;
 /// let y = Head::default().forward(&Tensor3::<f32, U1, U8, U8>::default());
 /// assert_eq!(y.len(), 10);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flatten;
 
-parameterless!(Flatten);
+crate::params!(impl[] Params for Flatten {});
 
 /// The same scalars under another shape of the same length.
 #[inline]
 fn reshape<X: Tensor, Y: Tensor<Scalar = X::Scalar>>(x: &X) -> Y {
-    const { assert!(X::LEN == Y::LEN) };
     let mut y = Y::default();
-    y.as_flat_mut().copy_from_slice(x.as_flat());
+    reshape_block(1, [x], [&mut y]);
     y
+}
+
+/// The first `n` of `xs` copied into `ys`, each under `Y`'s shape.
+#[inline]
+fn reshape_block<X: Tensor, Y: Tensor<Scalar = X::Scalar>, const B: usize>(n: usize, xs: [&X; B], ys: [&mut Y; B]) {
+    const { assert!(X::LEN == Y::LEN) };
+    for (x, y) in xs.into_iter().zip(ys).take(n) {
+        y.as_flat_mut().copy_from_slice(x.as_flat());
+    }
 }
 
 impl<T: Scalar, C: Volume<H, W>, H: ArrayLength, W: ArrayLength> Layer<Tensor3<T, C, H, W>> for Flatten {
@@ -88,13 +96,30 @@ impl<T: Scalar, C: Volume<H, W>, H: ArrayLength, W: ArrayLength> Train<Tensor3<T
     type Cache = ();
 
     #[inline]
-    fn forward_train<R: Rng + ?Sized>(&self, x: &Tensor3<T, C, H, W>, _: &mut (), _: &mut R) -> Self::Output {
-        reshape(x)
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, C, H, W>; B],
+        _: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        _: &mut R,
+    ) {
+        reshape_block(n, inputs, outputs);
     }
 
     #[inline]
-    fn backward(&self, _: &Tensor3<T, C, H, W>, _: &(), dy: &Self::Output, _: &mut ()) -> Tensor3<T, C, H, W> {
-        reshape(dy)
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Tensor3<T, C, H, W>; B],
+        _: [&(); B],
+        grad_outputs: [&Self::Output; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
+    ) {
+        if let Some(grad_inputs) = grad_inputs {
+            reshape_block(n, grad_outputs, grad_inputs);
+        }
     }
 }
 
@@ -117,13 +142,30 @@ where
     type Cache = ();
 
     #[inline]
-    fn forward_train<Rn: Rng + ?Sized>(&self, x: &Matrix<T, R, C>, _: &mut (), _: &mut Rn) -> Self::Output {
-        reshape(x)
+    fn forward_train_block<Rn: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Matrix<T, R, C>; B],
+        _: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        _: &mut Rn,
+    ) {
+        reshape_block(n, inputs, outputs);
     }
 
     #[inline]
-    fn backward(&self, _: &Matrix<T, R, C>, _: &(), dy: &Self::Output, _: &mut ()) -> Matrix<T, R, C> {
-        reshape(dy)
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Matrix<T, R, C>; B],
+        _: [&(); B],
+        grad_outputs: [&Self::Output; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Matrix<T, R, C>; B]>,
+    ) {
+        if let Some(grad_inputs) = grad_inputs {
+            reshape_block(n, grad_outputs, grad_inputs);
+        }
     }
 }
 

@@ -25,8 +25,8 @@ use rand::Rng;
 use typenum::{U0, Unsigned};
 
 use super::conv::{ConvDims, ConvOut};
-use crate::Scalar;
-use crate::layer::{Layer, Train, parameterless};
+use crate::layer::{Layer, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Tensor, Tensor3, Vector};
 
 /// The number of windows of size `K`, stride `S` along `I` positions, in
@@ -59,8 +59,7 @@ type Pooled<T, C, H, W, K, S> = Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>
 /// // The tie in the first window goes to its first 1; the second window's 3 takes 10.
 /// assert_eq!(dx, tensor3([[[1.0, 0.0, 0.0], [0.0, 0.0, 10.0]]]));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MaxPool2d<K, S = K>(PhantomData<(K, S)>);
+pub type MaxPool2d<K, S = K> = Pool2d<Max, K, S>;
 
 /// Average pooling over `K`×`K` windows with stride `S` (`K` unless stated),
 /// channel by channel: PyTorch's `nn.AvgPool2d(K, stride=S)`.
@@ -77,8 +76,21 @@ pub struct MaxPool2d<K, S = K>(PhantomData<(K, S)>);
 /// let x = tensor3([[[1.0f64, 2.0, 9.0], [3.0, 6.0, 9.0], [9.0, 9.0, 9.0]]]);
 /// assert_eq!(pool.forward(&x), tensor3([[[3.0]]])); // the last row and column are dropped
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AvgPool2d<K, S = K>(PhantomData<(K, S)>);
+pub type AvgPool2d<K, S = K> = Pool2d<Avg, K, S>;
+
+/// A pooling over `K`×`K` windows with stride `S`, channel by channel, each
+/// window reduced by `Op` ([`Max`] or [`Avg`]): write it as [`MaxPool2d`]
+/// or [`AvgPool2d`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2d<Op, K, S = K>(PhantomData<(Op, K, S)>);
+
+/// The reduction of [`MaxPool2d`]: each window's maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Max;
+
+/// The reduction of [`AvgPool2d`]: each window's mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Avg;
 
 /// Global average pooling: each channel of a `[C][H][W]` tensor averaged to
 /// one value, giving a `Vector<T, C>`. PyTorch's `nn.AdaptiveAvgPool2d(1)`
@@ -91,24 +103,18 @@ pub struct AvgPool2d<K, S = K>(PhantomData<(K, S)>);
 /// let x = tensor3([[[1.0f32, 2.0], [3.0, 6.0]], [[0.0, 0.0], [0.0, -4.0]]]);
 /// assert_eq!(GlobalAvgPool.forward(&x), vector([3.0, -1.0]));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GlobalAvgPool;
 
-impl<K, S> MaxPool2d<K, S> {
+impl<Op, K, S> Pool2d<Op, K, S> {
     /// The layer (it has no parameters).
     pub const fn new() -> Self {
-        MaxPool2d(PhantomData)
+        Pool2d(PhantomData)
     }
 }
 
-impl<K, S> AvgPool2d<K, S> {
-    /// The layer (it has no parameters).
-    pub const fn new() -> Self {
-        AvgPool2d(PhantomData)
-    }
-}
-
-parameterless!(MaxPool2d<K, S>, AvgPool2d<K, S>, GlobalAvgPool);
+crate::params!(impl[Op, K, S] Params for Pool2d<Op, K, S> { 0: PhantomData<(Op, K, S)> = PhantomData });
+crate::params!(impl[] Params for GlobalAvgPool {});
 
 /// The sizes of one pooling over flat `[C][H][W]` slices.
 #[derive(Clone, Copy)]
@@ -183,8 +189,9 @@ impl Windows {
     }
 }
 
-impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for MaxPool2d<K, S>
+impl<Op, T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for Pool2d<Op, K, S>
 where
+    Op: WindowOp,
     T: Scalar,
     C: ArrayLength,
     K: Unsigned,
@@ -197,13 +204,25 @@ where
     #[inline]
     fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
         let mut y = Self::Output::default();
-        Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
+        Op::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
         y
     }
 }
 
-impl<T, C, H, W, K, S> Layer<Tensor3<T, C, H, W>> for AvgPool2d<K, S>
+/// How a window pooling reduces each window (`pool`) and sends each
+/// output's gradient back over its window (`spread`), over flat slices.
+trait WindowOp {
+    /// Forward: each window's output.
+    fn pool<T: Scalar>(windows: Windows, x: &[T], y: &mut [T]);
+    /// Backward: each output's gradient added over its window into `dx`.
+    fn spread<T: Scalar>(windows: Windows, x: &[T], dy: &[T], dx: &mut [T]);
+}
+
+/// No cache: the input is enough. The block passes write each output and
+/// input gradient in place.
+impl<Op, T, C, H, W, K, S> Train<Tensor3<T, C, H, W>> for Pool2d<Op, K, S>
 where
+    Op: WindowOp,
     T: Scalar,
     C: ArrayLength,
     K: Unsigned,
@@ -211,82 +230,42 @@ where
     H: ConvDims<K, S, U0>,
     W: ConvDims<K, S, U0>,
 {
-    type Output = Pooled<T, C, H, W, K, S>;
+    type Cache = ();
 
     #[inline]
-    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
-        let mut y = Self::Output::default();
-        Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
-        y
-    }
-}
-
-/// `Train` for a window pooling whose forward and backward passes are its
-/// inherent `pool` and `spread` over flat slices (no cache: the input is
-/// enough). The block passes write each output and input gradient in place.
-/// (The `Layer` impls stay outside the macro, so that a shape error does not
-/// point into it.)
-macro_rules! window_train {
-    ($($name:ident),*) => {$(
-        impl<T, C, H, W, K, S> Train<Tensor3<T, C, H, W>> for $name<K, S>
-        where
-            T: Scalar,
-            C: ArrayLength,
-            K: Unsigned,
-            S: Unsigned,
-            H: ConvDims<K, S, U0>,
-            W: ConvDims<K, S, U0>,
-        {
-            type Cache = ();
-
-            #[inline]
-            fn forward_train<R: Rng + ?Sized>(&self, x: &Tensor3<T, C, H, W>, _: &mut (), _: &mut R) -> Self::Output {
-                self.forward(x)
-            }
-
-            fn backward(&self, x: &Tensor3<T, C, H, W>, _: &(), dy: &Self::Output, _: &mut ()) -> Tensor3<T, C, H, W> {
-                let mut dx = Tensor3::<T, C, H, W>::default();
-                Self::spread(Windows::of::<C, H, W, K, S>(), x.as_flat(), dy.as_flat(), dx.as_flat_mut());
-                dx
-            }
-
-            #[inline]
-            fn forward_train_block<R: Rng + ?Sized, const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&Tensor3<T, C, H, W>; B],
-                _: [&mut (); B],
-                outputs: [&mut Self::Output; B],
-                _: &mut R,
-            ) {
-                for (x, y) in inputs.into_iter().zip(outputs).take(n) {
-                    Self::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
-                }
-            }
-
-            #[inline]
-            fn backward_block<const B: usize>(
-                &self,
-                n: usize,
-                inputs: [&Tensor3<T, C, H, W>; B],
-                _: [&(); B],
-                grad_outputs: [&Self::Output; B],
-                _: &mut (),
-                grad_inputs: [&mut Tensor3<T, C, H, W>; B],
-            ) {
-                for ((x, dy), dx) in inputs.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
-                    let dx = dx.as_flat_mut();
-                    dx.fill(T::zero());
-                    Self::spread(Windows::of::<C, H, W, K, S>(), x.as_flat(), dy.as_flat(), dx);
-                }
-            }
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, C, H, W>; B],
+        _: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        _: &mut R,
+    ) {
+        for (x, y) in inputs.into_iter().zip(outputs).take(n) {
+            Op::pool(Windows::of::<C, H, W, K, S>(), x.as_flat(), y.as_flat_mut());
         }
-    )*};
+    }
+
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, C, H, W>; B],
+        _: [&(); B],
+        grad_outputs: [&Self::Output; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
+        for ((x, dy), dx) in inputs.into_iter().zip(grad_outputs).zip(grad_inputs).take(n) {
+            let dx = dx.as_flat_mut();
+            dx.fill(T::zero());
+            Op::spread(Windows::of::<C, H, W, K, S>(), x.as_flat(), dy.as_flat(), dx);
+        }
+    }
 }
 
-window_train!(MaxPool2d, AvgPool2d);
-
-impl<K: Unsigned, S> MaxPool2d<K, S> {
+impl WindowOp for Max {
     /// Forward: each window's maximum.
     #[inline(always)]
     fn pool<T: Scalar>(windows: Windows, x: &[T], y: &mut [T]) {
@@ -303,11 +282,11 @@ impl<K: Unsigned, S> MaxPool2d<K, S> {
     }
 }
 
-impl<K: Unsigned, S> AvgPool2d<K, S> {
+impl WindowOp for Avg {
     /// Forward: each window's mean.
     #[inline(always)]
     fn pool<T: Scalar>(windows: Windows, x: &[T], y: &mut [T]) {
-        let area = T::from_f64((K::USIZE * K::USIZE) as f64);
+        let area = T::from_f64((windows.k * windows.k) as f64);
         windows.for_each(|o, start| {
             let mut sum = T::zero();
             windows.taps(start, |i| sum = sum + x[i]);
@@ -318,7 +297,7 @@ impl<K: Unsigned, S> AvgPool2d<K, S> {
     /// Backward: each output's gradient shared evenly over its window.
     #[inline(always)]
     fn spread<T: Scalar>(windows: Windows, _: &[T], dy: &[T], dx: &mut [T]) {
-        let area = T::from_f64((K::USIZE * K::USIZE) as f64);
+        let area = T::from_f64((windows.k * windows.k) as f64);
         windows.for_each(|o, start| {
             let share = dy[o] / area;
             windows.taps(start, |i| dx[i] = dx[i] + share);
@@ -344,17 +323,37 @@ impl<T: Scalar, C: ArrayLength, H: ArrayLength, W: ArrayLength> Train<Tensor3<T,
     type Cache = ();
 
     #[inline]
-    fn forward_train<R: Rng + ?Sized>(&self, x: &Tensor3<T, C, H, W>, _: &mut (), _: &mut R) -> Vector<T, C> {
-        self.forward(x)
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, C, H, W>; B],
+        _: [&mut (); B],
+        outputs: [&mut Vector<T, C>; B],
+        _: &mut R,
+    ) {
+        for (x, y) in inputs.into_iter().zip(outputs).take(n) {
+            *y = self.forward(x);
+        }
     }
 
-    fn backward(&self, _: &Tensor3<T, C, H, W>, _: &(), dy: &Vector<T, C>, _: &mut ()) -> Tensor3<T, C, H, W> {
+    /// Spreads `dy[c] / (H·W)` over channel `c`.
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Tensor3<T, C, H, W>; B],
+        _: [&(); B],
+        grad_outputs: [&Vector<T, C>; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
         let area = T::from_f64((H::USIZE * W::USIZE) as f64);
-        let mut dx = Tensor3::<T, C, H, W>::default();
-        for (plane, &d) in dx.iter_mut().zip(dy.iter()) {
-            plane.as_flat_mut().fill(d / area);
+        for (dy, dx) in grad_outputs.into_iter().zip(grad_inputs).take(n) {
+            for (plane, &d) in dx.iter_mut().zip(dy.iter()) {
+                plane.as_flat_mut().fill(d / area);
+            }
         }
-        dx
     }
 }
 
@@ -442,7 +441,7 @@ mod tests {
         dxs.iter_mut().for_each(|d| d.as_flat_mut().fill(5.0));
         let mut caches = [(); 4];
         pool.forward_train_block(3, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
-        pool.backward_block(3, xs.each_ref(), [&(); 4], dys.each_ref(), &mut (), dxs.each_mut());
+        pool.backward_block(3, xs.each_ref(), [&(); 4], dys.each_ref(), &mut (), Some(dxs.each_mut()));
         let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
         for b in 0..3 {
             assert!(same(ys[b].as_flat(), pool.forward(&xs[b]).as_flat()), "output {b}");

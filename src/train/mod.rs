@@ -229,29 +229,16 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
     /// it through the stack.
     pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
         const { assert!(B > 0, "the block size B must be at least 1") };
-        let this = slot.as_mut_ptr();
-        // SAFETY: every field is written exactly once before the slot is
-        // assumed initialised: the buffers are zero-filled (valid, as they
-        // are `Zeroable`) and the two small fields are written whole.
-        unsafe {
-            core::ptr::addr_of_mut!((*this).grads).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).caches).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).outputs).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).grad_outputs).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).state).write_bytes(0, 1);
-            core::ptr::addr_of_mut!((*this).optimizer).write(optimizer);
-            core::ptr::addr_of_mut!((*this).config).write(config);
-            slot.assume_init_mut()
-        }
+        crate::memory::build_in_place!(slot, Trainer {
+            zeroed: [grads, caches, outputs, grad_outputs, state],
+            written: [optimizer: optimizer, config: config],
+        })
     }
 
     /// Builds the trainer directly on the heap.
     #[cfg(feature = "std")]
     pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
-        let mut boxed = std::boxed::Box::<Self>::new_uninit();
-        Self::new_in(&mut boxed, optimizer, config);
-        // SAFETY: `new_in` initialised every field.
-        unsafe { boxed.assume_init() }
+        crate::memory::boxed_in(|slot| Self::new_in(slot, optimizer, config))
     }
 
     /// Forgets the optimiser state (momentum, Adam's moments and step).
@@ -429,7 +416,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             }
             total += sample_loss;
             correct += loss.is_correct(&out, y) as usize;
-            model.backward_params(x, &self.caches[0], &self.grad_outputs[0], &mut self.grads);
+            model.backward_block(1, [x], [&self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
         }
         for first in (0..len).step_by(B).filter(|_| len > 1) {
             let n = B.min(len - first);
@@ -450,13 +437,8 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 // with no pass over the parameters to divide them.
                 dy.as_flat_mut().iter_mut().for_each(|g| *g = *g * scale);
             }
-            model.backward_params_block(
-                n,
-                inputs,
-                self.caches.each_ref(),
-                self.grad_outputs.each_ref(),
-                &mut self.grads,
-            );
+            let (caches, grad_outputs) = (self.caches.each_ref(), self.grad_outputs.each_ref());
+            model.backward_block(n, inputs, caches, grad_outputs, &mut self.grads, None);
         }
         let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
         let norm = match self.config.clip_norm {

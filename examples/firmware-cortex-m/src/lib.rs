@@ -118,7 +118,7 @@ pub fn score(model: &Mlp) -> Score {
 /// checks header, checksum and values first; ends `program` if they are
 /// refused.
 pub fn load_digits<'a>(program: &str, slot: &'a mut MaybeUninit<Mlp>) -> &'a mut Mlp {
-    let model = typenet::memory::zeroed_in(slot);
+    let model = typenet::memory::default_in(slot);
     if let Err(e) = io::load(model, PARAMS) {
         hprintln!("{}: the digits parameters are refused: {}", program, e);
         fail(program, "the embedded digits parameters do not load");

@@ -4,10 +4,11 @@
 use generic_array::ArrayLength;
 use typenum::{U3, U4};
 
-use super::gates::{add_affine, add_affine_backward, recurrent_layer};
+use super::gates::{Cell, RecurrentLayer, add_affine, add_affine_backward};
+use super::sealed::Sealed;
 use super::{GateBiases, Recurrent};
-use crate::Scalar;
 use crate::layers::activation::logistic;
+use crate::scalar::Scalar;
 use crate::shape::Vector;
 
 /// Rows of the gates, in PyTorch's order, and the row [`Gru`] keeps for the
@@ -17,55 +18,63 @@ const UPDATE: usize = 1;
 const NEW: usize = 2;
 const HIDDEN_NEW: usize = 3;
 
-recurrent_layer! {
-    /// A gated recurrent unit layer, PyTorch's `nn.GRU(I, H)` (one layer):
-    ///
-    /// ```text
-    /// rₜ = σ(W_ir·xₜ + b_ir + W_hr·hₜ₋₁ + b_hr)             reset gate
-    /// zₜ = σ(W_iz·xₜ + b_iz + W_hz·hₜ₋₁ + b_hz)             update gate
-    /// nₜ = tanh(W_in·xₜ + b_in + rₜ ⊙ (W_hn·hₜ₋₁ + b_hn))   candidate
-    /// hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁
-    /// ```
-    ///
-    /// The reset gate multiplies `W_hn·hₜ₋₁ + b_hn`, bias included, as in
-    /// PyTorch (and cuDNN), not `hₜ₋₁` before the product as in the original
-    /// paper.
-    ///
-    /// - `I`, `H`: input and hidden sizes, `typenum` constants; `T`: the
-    ///   scalar, `f32` unless stated.
-    /// - Input `Matrix<T, L, I>` (`L` steps of `I` features, `L` read from
-    ///   the input), output `Matrix<T, L, H>`: every step's `hₜ`, from
-    ///   `h₀ = 0`. [`Recurrent`] runs from a given `h₀` (its state is a
-    ///   `Vector<T, H>`) and one step at a time.
-    /// - Parameters, in PyTorch's order, the three gates stacked r, z, n
-    ///   (`G = 3`): `weight_ih` `[3][H][I]`, `weight_hh` `[3][H][H]`,
-    ///   `bias_ih` `[3][H]`, `bias_hh` `[3][H]`; `size_of` is
-    ///   `3H·(I + H + 2)` scalars.
-    /// - `Default` is all zeros; [`Initialize`](crate::init::Initialize)
-    ///   draws PyTorch's U(−1/√H, 1/√H) for every parameter, or any
-    ///   [`Init`](crate::init::Init) scheme (see the [module docs](super)).
-    /// - The training cache keeps per step the state, the three gates and
-    ///   `W_hn·hₜ₋₁ + b_hn`, `5H` scalars.
-    ///
-    /// Backward through time, with `dh` the gradient reaching `hₜ`: the
-    /// candidate's pre-activation gets `dâ = dh ⊙ (1 − zₜ) ⊙ (1 − nₜ²)`,
-    /// which reaches `W_in`, `b_in` as is and `W_hn`, `b_hn` times `rₜ`;
-    /// the reset gate gets `dâ ⊙ (W_hn·hₜ₋₁ + b_hn) ⊙ rₜ(1 − rₜ)`, the update
-    /// gate `dh ⊙ (hₜ₋₁ − nₜ) ⊙ zₜ(1 − zₜ)`, and
-    /// `dhₜ₋₁ = dh ⊙ zₜ + W_hhᵀ·(the hidden side's gradients)`.
-    ///
-    /// ```
-    /// use typenet::prelude::*;
-    ///
-    /// // A stack: the GRU reads the LSTM's hidden states, step by step.
-    /// type Stack = net![Lstm<U4, U16>, Gru<U16, U8>, LastStep];
-    /// let mut stack = Stack::default();
-    /// stack.init(&mut Xoshiro256PlusPlus::seed_from_u64(9));
-    /// let h: Vector<f32, U8> = stack.forward(&Matrix::<f32, U6, U4>::default());
-    /// assert!(h.iter().all(|v| v.abs() < 1.0));
-    /// assert_eq!(size_of::<Gru<U16, U8>>(), 3 * 8 * (16 + 8 + 2) * 4);
-    /// ```
-    Gru, gates = U3
+/// A gated recurrent unit layer, PyTorch's `nn.GRU(I, H)` (one layer):
+///
+/// ```text
+/// rₜ = σ(W_ir·xₜ + b_ir + W_hr·hₜ₋₁ + b_hr)             reset gate
+/// zₜ = σ(W_iz·xₜ + b_iz + W_hz·hₜ₋₁ + b_hz)             update gate
+/// nₜ = tanh(W_in·xₜ + b_in + rₜ ⊙ (W_hn·hₜ₋₁ + b_hn))   candidate
+/// hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁
+/// ```
+///
+/// The reset gate multiplies `W_hn·hₜ₋₁ + b_hn`, bias included, as in
+/// PyTorch (and cuDNN), not `hₜ₋₁` before the product as in the original
+/// paper.
+///
+/// - `I`, `H`: input and hidden sizes, `typenum` constants; `T`: the
+///   scalar, `f32` unless stated.
+/// - Input `Matrix<T, L, I>` (`L` steps of `I` features, `L` read from
+///   the input), output `Matrix<T, L, H>`: every step's `hₜ`, from
+///   `h₀ = 0`. [`Recurrent`] runs from a given `h₀` (its state is a
+///   `Vector<T, H>`) and one step at a time.
+/// - Parameters, in PyTorch's order, the three gates stacked r, z, n
+///   (`G = 3`): `weight_ih` `[3][H][I]`, `weight_hh` `[3][H][H]`,
+///   `bias_ih` `[3][H]`, `bias_hh` `[3][H]`; `size_of` is
+///   `3H·(I + H + 2)` scalars.
+/// - `Default` is all zeros; [`Initialize`](crate::init::Initialize)
+///   draws PyTorch's U(−1/√H, 1/√H) for every parameter, or any
+///   [`Init`](crate::init::Init) scheme (see the [module docs](super)).
+/// - The training cache keeps per step the state, the three gates and
+///   `W_hn·hₜ₋₁ + b_hn`, `5H` scalars.
+///
+/// Backward through time, with `dh` the gradient reaching `hₜ`: the
+/// candidate's pre-activation gets `dâ = dh ⊙ (1 − zₜ) ⊙ (1 − nₜ²)`,
+/// which reaches `W_in`, `b_in` as is and `W_hn`, `b_hn` times `rₜ`;
+/// the reset gate gets `dâ ⊙ (W_hn·hₜ₋₁ + b_hn) ⊙ rₜ(1 − rₜ)`, the update
+/// gate `dh ⊙ (hₜ₋₁ − nₜ) ⊙ zₜ(1 − zₜ)`, and
+/// `dhₜ₋₁ = dh ⊙ zₜ + W_hhᵀ·(the hidden side's gradients)`.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// // A stack: the GRU reads the LSTM's hidden states, step by step.
+/// type Stack = net![Lstm<U4, U16>, Gru<U16, U8>, LastStep];
+/// let mut stack = Stack::default();
+/// stack.init(&mut Xoshiro256PlusPlus::seed_from_u64(9));
+/// let h: Vector<f32, U8> = stack.forward(&Matrix::<f32, U6, U4>::default());
+/// assert!(h.iter().all(|v| v.abs() < 1.0));
+/// assert_eq!(size_of::<Gru<U16, U8>>(), 3 * 8 * (16 + 8 + 2) * 4);
+/// ```
+pub type Gru<I, H, T = f32> = RecurrentLayer<GruCell, I, H, T>;
+
+/// The cell of [`Gru`]: 3 gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GruCell;
+
+impl Sealed for GruCell {}
+
+impl Cell for GruCell {
+    type Gates = U3;
 }
 
 impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Gru<I, H, T> {
@@ -136,29 +145,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Gru<I, H, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing;
     use crate::prelude::*;
-
-    #[test]
-    fn gradients_match_finite_differences_through_the_sequence() {
-        testing::assert_gradients::<Gru<U3, U4, f64>>(7);
-    }
-
-    #[test]
-    fn steps_give_the_sequence_outputs() {
-        testing::assert_streaming_matches_sequence::<Gru<U3, U4, f64>, f64>(8);
-        testing::assert_streaming_matches_sequence::<Gru<U3, U4, f32>, f32>(9);
-    }
-
-    #[test]
-    fn backward_params_gives_the_gradients_of_backward() {
-        testing::assert_backward_params_matches_backward::<Gru<U3, U4, f64>>(12);
-    }
-
-    #[test]
-    fn initialisation_follows_pytorch_and_the_schemes() {
-        testing::assert_initialisation::<Gru<U6, U16>>(3);
-    }
 
     #[test]
     fn holds_nothing_but_parameters() {

@@ -4,8 +4,8 @@
 use generic_array::ArrayLength;
 use rand::Rng;
 
-use crate::Scalar;
-use crate::layer::{Layer, Train, parameterless};
+use crate::layer::{Layer, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Matrix, Vector};
 
 /// Keeps the last step of a sequence: `Matrix<T, L, H>` → `Vector<T, H>`,
@@ -27,8 +27,10 @@ use crate::shape::{Matrix, Vector};
 /// let scores = Classifier::default().forward(&Matrix::<f32, U5, U8>::default());
 /// assert_eq!(scores.len(), 10);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LastStep;
+
+crate::params!(impl[] Params for LastStep {});
 
 impl<T: Scalar, L: ArrayLength, H: ArrayLength> Layer<Matrix<T, L, H>> for LastStep {
     type Output = Vector<T, H>;
@@ -43,20 +45,37 @@ impl<T: Scalar, L: ArrayLength, H: ArrayLength> Train<Matrix<T, L, H>> for LastS
     type Cache = ();
 
     #[inline]
-    fn forward_train<R: Rng + ?Sized>(&self, xs: &Matrix<T, L, H>, _: &mut (), _: &mut R) -> Vector<T, H> {
-        self.forward(xs)
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Matrix<T, L, H>; B],
+        _: [&mut (); B],
+        outputs: [&mut Vector<T, H>; B],
+        _: &mut R,
+    ) {
+        for (xs, y) in inputs.into_iter().zip(outputs).take(n) {
+            *y = self.forward(xs);
+        }
     }
 
-    fn backward(&self, _: &Matrix<T, L, H>, _: &(), dy: &Vector<T, H>, _: &mut ()) -> Matrix<T, L, H> {
-        let mut dx = Matrix::<T, L, H>::default();
-        if let Some(last) = dx.last_mut() {
-            last.clone_from(dy);
+    /// `dy` into the last step, zero elsewhere.
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Matrix<T, L, H>; B],
+        _: [&(); B],
+        grad_outputs: [&Vector<T, H>; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut Matrix<T, L, H>; B]>,
+    ) {
+        let Some(grad_inputs) = grad_inputs else { return };
+        for (dy, dx) in grad_outputs.into_iter().zip(grad_inputs).take(n) {
+            for (t, step) in dx.iter_mut().enumerate() {
+                if t + 1 == L::USIZE { step.clone_from(dy) } else { step.fill(T::zero()) }
+            }
         }
-        dx
     }
 }
-
-parameterless!(LastStep);
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,11 @@
 use generic_array::ArrayLength;
 use typenum::U4;
 
-use super::gates::{add_affine, add_affine_backward, recurrent_layer};
+use super::gates::{Cell, RecurrentLayer, add_affine, add_affine_backward};
+use super::sealed::Sealed;
 use super::{GateBiases, Recurrent};
-use crate::Scalar;
 use crate::layers::activation::logistic;
+use crate::scalar::Scalar;
 use crate::shape::{Tensor, Vector};
 
 /// Rows of the gates, in PyTorch's order.
@@ -15,63 +16,71 @@ const FORGET: usize = 1;
 const CELL: usize = 2;
 const OUTPUT: usize = 3;
 
-recurrent_layer! {
-    /// A long short-term memory layer, PyTorch's `nn.LSTM(I, H)` (one layer):
-    ///
-    /// ```text
-    /// iₜ = σ(W_ii·xₜ + b_ii + W_hi·hₜ₋₁ + b_hi)      input gate
-    /// fₜ = σ(W_if·xₜ + b_if + W_hf·hₜ₋₁ + b_hf)      forget gate
-    /// gₜ = tanh(W_ig·xₜ + b_ig + W_hg·hₜ₋₁ + b_hg)   cell candidate
-    /// oₜ = σ(W_io·xₜ + b_io + W_ho·hₜ₋₁ + b_ho)      output gate
-    /// cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ
-    /// hₜ = oₜ ⊙ tanh(cₜ)
-    /// ```
-    ///
-    /// - `I`, `H`: input and hidden sizes, `typenum` constants; `T`: the
-    ///   scalar, `f32` unless stated.
-    /// - Input `Matrix<T, L, I>` (`L` steps of `I` features, `L` read from
-    ///   the input), output `Matrix<T, L, H>`: every step's `hₜ`, from
-    ///   `h₀ = c₀ = 0`. [`Recurrent`] runs from a given [`LstmState`] and
-    ///   one step at a time.
-    /// - Parameters, in PyTorch's order, the four gates stacked i, f, g, o
-    ///   (`G = 4`): `weight_ih` `[4][H][I]`, `weight_hh` `[4][H][H]`,
-    ///   `bias_ih` `[4][H]`, `bias_hh` `[4][H]`; `size_of` is
-    ///   `4H·(I + H + 2)` scalars.
-    /// - `Default` is all zeros; [`Initialize`](crate::init::Initialize)
-    ///   draws PyTorch's U(−1/√H, 1/√H) for every parameter, or any
-    ///   [`Init`](crate::init::Init) scheme (see the [module docs](super)).
-    /// - The training cache keeps per step the state and the four gates,
-    ///   `6H` scalars.
-    ///
-    /// Backward through time, with `dh` the gradient reaching `hₜ` (from the
-    /// output and from step `t + 1`) and `dc` the one reaching `cₜ` from step
-    /// `t + 1`: `dc' = dc + dh ⊙ oₜ ⊙ (1 − tanh²cₜ)`, then
-    /// `dcₜ₋₁ = dc' ⊙ fₜ` and the gates' pre-activations get
-    /// `dc' ⊙ gₜ ⊙ iₜ(1 − iₜ)`, `dc' ⊙ cₜ₋₁ ⊙ fₜ(1 − fₜ)`,
-    /// `dc' ⊙ iₜ ⊙ (1 − gₜ²)`, `dh ⊙ tanh cₜ ⊙ oₜ(1 − oₜ)`, which flow to
-    /// `xₜ`, `hₜ₋₁` and the parameters through the two affine maps.
-    ///
-    /// ```
-    /// use typenet::prelude::*;
-    ///
-    /// // Classify sequences of 8 features into 10 classes.
-    /// type Model = net![Lstm<U8, U32>, LastStep, Dense<U32, U10>];
-    /// let mut model = Model::default();
-    /// model.init(&mut Xoshiro256PlusPlus::seed_from_u64(0));
-    /// let scores = model.forward(&Matrix::<f32, U12, U8>::default());
-    /// assert_eq!(scores.len(), 10);
-    /// assert_eq!(size_of::<Lstm<U8, U32>>(), 4 * 32 * (8 + 32 + 2) * 4);
-    ///
-    /// // The state after two steps, by hand: with zero weights every gate is
-    /// // σ(0) = ½ or tanh(0) = 0, so the cell keeps half its content.
-    /// let lstm = Lstm::<U1, U1, f64>::default();
-    /// let mut state = LstmState { h: vector([0.0]), c: vector([1.0]) };
-    /// lstm.step(&vector([3.0]), &mut state);
-    /// let h = lstm.step(&vector([3.0]), &mut state);
-    /// assert_eq!(state.c[0], 0.25);
-    /// assert_eq!(h[0], 0.5 * 0.25f64.tanh());
-    /// ```
-    Lstm, gates = U4
+/// A long short-term memory layer, PyTorch's `nn.LSTM(I, H)` (one layer):
+///
+/// ```text
+/// iₜ = σ(W_ii·xₜ + b_ii + W_hi·hₜ₋₁ + b_hi)      input gate
+/// fₜ = σ(W_if·xₜ + b_if + W_hf·hₜ₋₁ + b_hf)      forget gate
+/// gₜ = tanh(W_ig·xₜ + b_ig + W_hg·hₜ₋₁ + b_hg)   cell candidate
+/// oₜ = σ(W_io·xₜ + b_io + W_ho·hₜ₋₁ + b_ho)      output gate
+/// cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ
+/// hₜ = oₜ ⊙ tanh(cₜ)
+/// ```
+///
+/// - `I`, `H`: input and hidden sizes, `typenum` constants; `T`: the
+///   scalar, `f32` unless stated.
+/// - Input `Matrix<T, L, I>` (`L` steps of `I` features, `L` read from
+///   the input), output `Matrix<T, L, H>`: every step's `hₜ`, from
+///   `h₀ = c₀ = 0`. [`Recurrent`] runs from a given [`LstmState`] and
+///   one step at a time.
+/// - Parameters, in PyTorch's order, the four gates stacked i, f, g, o
+///   (`G = 4`): `weight_ih` `[4][H][I]`, `weight_hh` `[4][H][H]`,
+///   `bias_ih` `[4][H]`, `bias_hh` `[4][H]`; `size_of` is
+///   `4H·(I + H + 2)` scalars.
+/// - `Default` is all zeros; [`Initialize`](crate::init::Initialize)
+///   draws PyTorch's U(−1/√H, 1/√H) for every parameter, or any
+///   [`Init`](crate::init::Init) scheme (see the [module docs](super)).
+/// - The training cache keeps per step the state and the four gates,
+///   `6H` scalars.
+///
+/// Backward through time, with `dh` the gradient reaching `hₜ` (from the
+/// output and from step `t + 1`) and `dc` the one reaching `cₜ` from step
+/// `t + 1`: `dc' = dc + dh ⊙ oₜ ⊙ (1 − tanh²cₜ)`, then
+/// `dcₜ₋₁ = dc' ⊙ fₜ` and the gates' pre-activations get
+/// `dc' ⊙ gₜ ⊙ iₜ(1 − iₜ)`, `dc' ⊙ cₜ₋₁ ⊙ fₜ(1 − fₜ)`,
+/// `dc' ⊙ iₜ ⊙ (1 − gₜ²)`, `dh ⊙ tanh cₜ ⊙ oₜ(1 − oₜ)`, which flow to
+/// `xₜ`, `hₜ₋₁` and the parameters through the two affine maps.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// // Classify sequences of 8 features into 10 classes.
+/// type Model = net![Lstm<U8, U32>, LastStep, Dense<U32, U10>];
+/// let mut model = Model::default();
+/// model.init(&mut Xoshiro256PlusPlus::seed_from_u64(0));
+/// let scores = model.forward(&Matrix::<f32, U12, U8>::default());
+/// assert_eq!(scores.len(), 10);
+/// assert_eq!(size_of::<Lstm<U8, U32>>(), 4 * 32 * (8 + 32 + 2) * 4);
+///
+/// // The state after two steps, by hand: with zero weights every gate is
+/// // σ(0) = ½ or tanh(0) = 0, so the cell keeps half its content.
+/// let lstm = Lstm::<U1, U1, f64>::default();
+/// let mut state = LstmState { h: vector([0.0]), c: vector([1.0]) };
+/// lstm.step(&vector([3.0]), &mut state);
+/// let h = lstm.step(&vector([3.0]), &mut state);
+/// assert_eq!(state.c[0], 0.25);
+/// assert_eq!(h[0], 0.5 * 0.25f64.tanh());
+/// ```
+pub type Lstm<I, H, T = f32> = RecurrentLayer<LstmCell, I, H, T>;
+
+/// The cell of [`Lstm`]: 4 gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LstmCell;
+
+impl Sealed for LstmCell {}
+
+impl Cell for LstmCell {
+    type Gates = U4;
 }
 
 /// The state an [`Lstm`] carries from step to step: the hidden state `h`
@@ -85,8 +94,7 @@ pub struct LstmState<T, H: ArrayLength> {
     pub c: Vector<T, H>,
 }
 
-// SAFETY: the state is two vectors of numbers.
-unsafe impl<T: crate::memory::Zeroable, H: ArrayLength> crate::memory::Zeroable for LstmState<T, H> {}
+crate::zeroable!(impl[T: crate::memory::Zeroable, H: ArrayLength] for LstmState<T, H> { h: Vector<T, H>, c: Vector<T, H> });
 
 impl<T: PartialEq, H: ArrayLength> PartialEq for LstmState<T, H> {
     fn eq(&self, other: &Self) -> bool {
@@ -170,29 +178,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Lstm<I, H, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing;
     use crate::prelude::*;
-
-    #[test]
-    fn gradients_match_finite_differences_through_the_sequence() {
-        testing::assert_gradients::<Lstm<U3, U4, f64>>(4);
-    }
-
-    #[test]
-    fn steps_give_the_sequence_outputs() {
-        testing::assert_streaming_matches_sequence::<Lstm<U3, U4, f64>, f64>(5);
-        testing::assert_streaming_matches_sequence::<Lstm<U3, U4, f32>, f32>(6);
-    }
-
-    #[test]
-    fn backward_params_gives_the_gradients_of_backward() {
-        testing::assert_backward_params_matches_backward::<Lstm<U3, U4, f64>>(11);
-    }
-
-    #[test]
-    fn initialisation_follows_pytorch_and_the_schemes() {
-        testing::assert_initialisation::<Lstm<U6, U16>>(2);
-    }
 
     #[test]
     fn holds_nothing_but_parameters() {

@@ -4,49 +4,58 @@
 use generic_array::ArrayLength;
 use typenum::U1;
 
-use super::gates::{add_affine, add_affine_backward, recurrent_layer};
+use super::gates::{Cell, RecurrentLayer, add_affine, add_affine_backward};
+use super::sealed::Sealed;
 use super::{GateBiases, Recurrent};
-use crate::Scalar;
+use crate::scalar::Scalar;
 use crate::shape::Vector;
 
-recurrent_layer! {
-    /// An Elman recurrent layer with tanh, PyTorch's `nn.RNN(I, H)` (one
-    /// layer, `nonlinearity='tanh'`):
-    /// `hₜ = tanh(W_ih·xₜ + b_ih + W_hh·hₜ₋₁ + b_hh)`.
-    ///
-    /// - `I`, `H`: input and hidden sizes, `typenum` constants; `T`: the
-    ///   scalar, `f32` unless stated.
-    /// - Input `Matrix<T, L, I>` (`L` steps of `I` features, `L` read from
-    ///   the input), output `Matrix<T, L, H>`: every step's `hₜ`, from
-    ///   `h₀ = 0`. [`Recurrent`] runs from a given `h₀` (its state is a
-    ///   `Vector<T, H>`) and one step at a time.
-    /// - Parameters, in PyTorch's order (one gate, `G = 1`): `weight_ih`
-    ///   `[1][H][I]`, `weight_hh` `[1][H][H]`, `bias_ih` `[1][H]`, `bias_hh`
-    ///   `[1][H]`; `size_of` is `H·(I + H + 2)` scalars.
-    /// - `Default` is all zeros; [`Initialize`](crate::init::Initialize)
-    ///   draws PyTorch's U(−1/√H, 1/√H) for every parameter, or any
-    ///   [`Init`](crate::init::Init) scheme (see the [module docs](super)).
-    ///
-    /// Backward through time: `aₜ` the pre-activation,
-    /// `daₜ = (dyₜ + dhₜ)(1 − hₜ²)`, `dxₜ = W_ihᵀ·daₜ`,
-    /// `dhₜ₋₁ = W_hhᵀ·daₜ`, `dW_ih += daₜ·xₜᵀ`, `dW_hh += daₜ·hₜ₋₁ᵀ`,
-    /// `db_ih = db_hh += daₜ`.
-    ///
-    /// ```
-    /// use typenet::prelude::*;
-    ///
-    /// // h = tanh(x₁ − h): one unit that remembers with a negative weight.
-    /// let rnn = Rnn::<U2, U1, f64>::new(
-    ///     [matrix([[1.0, 0.0]])].into(),
-    ///     [matrix([[-1.0]])].into(),
-    ///     Default::default(),
-    ///     Default::default(),
-    /// );
-    /// let hs = rnn.forward(&matrix([[0.5, 9.0], [0.5, 9.0]]));
-    /// let h1 = 0.5f64.tanh();
-    /// assert_eq!(hs.as_flat(), &[h1, (0.5 - h1).tanh()]);
-    /// ```
-    Rnn, gates = U1
+/// An Elman recurrent layer with tanh, PyTorch's `nn.RNN(I, H)` (one
+/// layer, `nonlinearity='tanh'`):
+/// `hₜ = tanh(W_ih·xₜ + b_ih + W_hh·hₜ₋₁ + b_hh)`.
+///
+/// - `I`, `H`: input and hidden sizes, `typenum` constants; `T`: the
+///   scalar, `f32` unless stated.
+/// - Input `Matrix<T, L, I>` (`L` steps of `I` features, `L` read from
+///   the input), output `Matrix<T, L, H>`: every step's `hₜ`, from
+///   `h₀ = 0`. [`Recurrent`] runs from a given `h₀` (its state is a
+///   `Vector<T, H>`) and one step at a time.
+/// - Parameters, in PyTorch's order (one gate, `G = 1`): `weight_ih`
+///   `[1][H][I]`, `weight_hh` `[1][H][H]`, `bias_ih` `[1][H]`, `bias_hh`
+///   `[1][H]`; `size_of` is `H·(I + H + 2)` scalars.
+/// - `Default` is all zeros; [`Initialize`](crate::init::Initialize)
+///   draws PyTorch's U(−1/√H, 1/√H) for every parameter, or any
+///   [`Init`](crate::init::Init) scheme (see the [module docs](super)).
+///
+/// Backward through time: `aₜ` the pre-activation,
+/// `daₜ = (dyₜ + dhₜ)(1 − hₜ²)`, `dxₜ = W_ihᵀ·daₜ`,
+/// `dhₜ₋₁ = W_hhᵀ·daₜ`, `dW_ih += daₜ·xₜᵀ`, `dW_hh += daₜ·hₜ₋₁ᵀ`,
+/// `db_ih = db_hh += daₜ`.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// // h = tanh(x₁ − h): one unit that remembers with a negative weight.
+/// let rnn = Rnn::<U2, U1, f64>::new(
+///     [matrix([[1.0, 0.0]])].into(),
+///     [matrix([[-1.0]])].into(),
+///     Default::default(),
+///     Default::default(),
+/// );
+/// let hs = rnn.forward(&matrix([[0.5, 9.0], [0.5, 9.0]]));
+/// let h1 = 0.5f64.tanh();
+/// assert_eq!(hs.as_flat(), &[h1, (0.5 - h1).tanh()]);
+/// ```
+pub type Rnn<I, H, T = f32> = RecurrentLayer<RnnCell, I, H, T>;
+
+/// The cell of [`Rnn`]: 1 gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RnnCell;
+
+impl Sealed for RnnCell {}
+
+impl Cell for RnnCell {
+    type Gates = U1;
 }
 
 impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Rnn<I, H, T> {
@@ -97,29 +106,7 @@ impl<I: ArrayLength, H: ArrayLength, T: Scalar> Recurrent for Rnn<I, H, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing;
     use crate::prelude::*;
-
-    #[test]
-    fn gradients_match_finite_differences_through_the_sequence() {
-        testing::assert_gradients::<Rnn<U3, U4, f64>>(1);
-    }
-
-    #[test]
-    fn steps_give_the_sequence_outputs() {
-        testing::assert_streaming_matches_sequence::<Rnn<U3, U4, f64>, f64>(2);
-        testing::assert_streaming_matches_sequence::<Rnn<U3, U4, f32>, f32>(3);
-    }
-
-    #[test]
-    fn backward_params_gives_the_gradients_of_backward() {
-        testing::assert_backward_params_matches_backward::<Rnn<U3, U4, f64>>(10);
-    }
-
-    #[test]
-    fn initialisation_follows_pytorch_and_the_schemes() {
-        testing::assert_initialisation::<Rnn<U6, U16>>(1);
-    }
 
     #[test]
     fn holds_nothing_but_parameters() {
