@@ -111,21 +111,22 @@ mod elementwise {
     }
 }
 
-impl<X: Tensor, A: Elementwise> Layer<X> for A {
-    type Output = X;
-
-    #[inline]
-    fn forward(&self, x: &X) -> X {
-        let mut y = x.clone();
-        for v in y.as_flat_mut() {
-            *v = self.value(*v);
-        }
-        y
+/// The inference forward of an element-wise layer: `value` on every
+/// element. Each activation's `Layer` impl is written out below its type
+/// (a blanket impl over `Elementwise` would make every layer's impl a
+/// candidate for every input, and the compiler's shape errors would name
+/// the whole chain instead of the layer at fault).
+#[inline]
+fn apply<A: Elementwise, X: Tensor>(activation: &A, x: &X) -> X {
+    let mut y = x.clone();
+    for v in y.as_flat_mut() {
+        *v = activation.value(*v);
     }
+    y
 }
 
 /// Each sample's output and input gradient written in place.
-impl<X: Tensor, A: Elementwise + Params<X::Scalar, Grads = ()>> Train<X> for A {
+impl<X: Tensor, A: Elementwise + Layer<X, Output = X> + Params<X::Scalar, Grads = ()>> Train<X> for A {
     type Cache = <A::Derivative as Derivative<A>>::Cache<X>;
 
     #[inline]
@@ -182,6 +183,14 @@ pub(crate) fn logistic<T: Scalar>(x: T) -> T {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sigmoid;
 
+impl<X: Tensor> Layer<X> for Sigmoid {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
 impl Elementwise for Sigmoid {
     type Derivative = Output;
 
@@ -199,6 +208,14 @@ impl FromOutput for Sigmoid {
 /// Hyperbolic tangent; `tanh' = 1 − tanh²`. PyTorch's `nn.Tanh`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tanh;
+
+impl<X: Tensor> Layer<X> for Tanh {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
 
 impl Elementwise for Tanh {
     type Derivative = Output;
@@ -218,6 +235,14 @@ impl FromOutput for Tanh {
 /// (0 at 0, as PyTorch's `nn.ReLU`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Relu;
+
+impl<X: Tensor> Layer<X> for Relu {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
 
 impl Elementwise for Relu {
     type Derivative = Input;
@@ -245,6 +270,14 @@ impl LeakyRelu {
     /// Leaky ReLU with the given negative slope.
     pub const fn new(slope: f32) -> Self {
         LeakyRelu { slope }
+    }
+}
+
+impl<X: Tensor> Layer<X> for LeakyRelu {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
     }
 }
 
@@ -279,6 +312,14 @@ impl Elu {
     }
 }
 
+impl<X: Tensor> Layer<X> for Elu {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
 impl Elementwise for Elu {
     type Derivative = Output;
 
@@ -300,6 +341,14 @@ impl FromOutput for Elu {
 /// `erf` comes from `libm` (max error below 1 ulp in `f64`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gelu;
+
+impl<X: Tensor> Layer<X> for Gelu {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
 
 impl Elementwise for Gelu {
     type Derivative = Input;
@@ -333,6 +382,14 @@ pub struct GeluTanh;
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_CUBIC: f64 = 0.044_715;
 
+impl<X: Tensor> Layer<X> for GeluTanh {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
 impl Elementwise for GeluTanh {
     type Derivative = Input;
 
@@ -355,6 +412,14 @@ impl FromInput for GeluTanh {
 /// `nn.SiLU`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Silu;
+
+impl<X: Tensor> Layer<X> for Silu {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
 
 impl Elementwise for Silu {
     type Derivative = Input;
@@ -379,6 +444,14 @@ impl FromInput for Silu {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Softplus;
 
+impl<X: Tensor> Layer<X> for Softplus {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
 impl Elementwise for Softplus {
     type Derivative = Input;
 
@@ -396,6 +469,14 @@ impl FromInput for Softplus {
 /// The identity, `y = x`: a placeholder layer, or the "linear" activation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Identity;
+
+impl<X: Tensor> Layer<X> for Identity {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
 
 impl Elementwise for Identity {
     type Derivative = Input;
