@@ -28,8 +28,8 @@
 
 use core::ops::Range;
 
-use super::Lanes;
-use crate::Scalar;
+use super::lanes::Lanes;
+use crate::scalar::Scalar;
 
 /// The sizes of one convolution over flat `[C][H][W]` slices: channels,
 /// input plane, kernel, stride, padding (rows, then columns) and output
@@ -586,7 +586,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::kernel::Portable;
+    use crate::kernel::lanes::Portable;
     use crate::prelude::*;
 
     const fn dims(c_in: usize, c_out: usize, h: usize, w: usize, k: (usize, usize), p: (usize, usize)) -> Dims {

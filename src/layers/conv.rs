@@ -32,7 +32,7 @@ use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, 
 
 use crate::Scalar;
 use crate::init::{Init, Initialize};
-use crate::kernel::conv::{ConvShape, Dims};
+use crate::kernel::{ConvShape, Dims};
 use crate::layer::{Layer, Params, Train};
 use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};
 
