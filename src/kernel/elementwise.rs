@@ -1,6 +1,6 @@
-//! The element-wise kernels, portable: `eˣ` in `f32` and in place, and
-//! `Σ v²` in `f64`. (The x86 leaf has wide variants of `Σ v²` and of
-//! softmax cross-entropy.)
+//! The element-wise kernels, portable: `eˣ` in `f32` and in place,
+//! `Σ v²` in `f64`, and the dot product of the recurrent gates. (The x86
+//! leaf has wide variants of `Σ v²` and of softmax cross-entropy.)
 
 use crate::scalar::Scalar;
 
@@ -64,6 +64,12 @@ pub(crate) fn exp_in_place_f32(values: &mut [f32]) {
 #[inline]
 pub(crate) fn exp_in_place_f64(values: &mut [f64]) {
     values.iter_mut().for_each(|v| *v = num_traits::Float::exp(*v));
+}
+
+/// `Σ a[i]·b[i]` over the shorter of the two, one term at a time.
+#[inline]
+pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).fold(T::zero(), |acc, (&x, &y)| acc + x * y)
 }
 
 #[cfg(test)]

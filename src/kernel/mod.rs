@@ -55,6 +55,7 @@ mod x86;
 
 pub(crate) use conv::{ConvShape, Dims};
 pub(crate) use dispatch::with_best_isa;
+pub(crate) use elementwise::dot;
 
 use dispatch::{Best, Leaf};
 use lanes::Portable;

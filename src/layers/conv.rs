@@ -30,10 +30,10 @@ use generic_array::ArrayLength;
 use rand::Rng;
 use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, U1, Unsigned};
 
-use crate::Scalar;
 use crate::init::{Init, Initialize};
 use crate::kernel::{ConvShape, Dims};
 use crate::layer::{Layer, Params, Train};
+use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};
 
 /// Shape rule: the output size of a convolution or pooling window of size

@@ -3,10 +3,10 @@
 use generic_array::ArrayLength;
 use rand::Rng;
 
-use crate::Scalar;
 use crate::init::{Init, Initialize};
 use crate::layer::{Layer, Params, Train};
 use crate::memory::Zeroable;
+use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Vector};
 
 /// A fully connected layer from `I` inputs to `O` outputs: `y = W·x + b`,
@@ -181,11 +181,6 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         let n = n.min(B);
         T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
     }
-}
-
-#[inline]
-pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
-    a.iter().zip(b).fold(T::zero(), |acc, (&x, &y)| acc + x * y)
 }
 
 #[cfg(test)]

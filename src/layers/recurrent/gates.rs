@@ -5,8 +5,8 @@
 use generic_array::ArrayLength;
 
 use super::{GateBiases, GateWeights};
-use crate::Scalar;
-use crate::layers::dense::dot;
+use crate::kernel::dot;
+use crate::scalar::Scalar;
 use crate::shape::Vector;
 
 /// `out += W·x + b`, gate by gate.
