@@ -65,9 +65,8 @@ use crate::shape::{Matrix, Vector};
 /// The `Dense` products for one scalar type. `f32` picks the widest
 /// variant the CPU has; `f64` (used for gradient checks) runs the portable
 /// one.
-pub trait Kernels: Sized {
+pub(crate) trait Kernels: Sized {
     /// `ys[b] = W·xs[b] + bias` for each sample `b`.
-    #[doc(hidden)]
     fn dense_forward<I: ArrayLength, O: ArrayLength>(
         w: &Matrix<Self, O, I>,
         bias: &Vector<Self, O>,
@@ -75,7 +74,6 @@ pub trait Kernels: Sized {
         ys: &mut [&mut Vector<Self, O>],
     );
     /// `gw += Σ_b dys[b]·xs[b]ᵀ`, `gb += Σ_b dys[b]`.
-    #[doc(hidden)]
     fn dense_grads<I: ArrayLength, O: ArrayLength>(
         gw: &mut Matrix<Self, O, I>,
         gb: &mut Vector<Self, O>,
@@ -83,7 +81,6 @@ pub trait Kernels: Sized {
         dys: &[&Vector<Self, O>],
     );
     /// `dxs[b] = Wᵀ·dys[b]` for each sample `b`.
-    #[doc(hidden)]
     fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
         w: &Matrix<Self, O, I>,
         dys: &[&Vector<Self, O>],
@@ -91,11 +88,9 @@ pub trait Kernels: Sized {
     );
     /// Convolution `ys[b] = conv(xs[b]) + bias` for each sample `b`
     /// (see `conv.rs`).
-    #[doc(hidden)]
     fn conv_forward<G: ConvShape>(w: &[Self], bias: &[Self], xs: &[&[Self]], ys: &mut [&mut [Self]]);
     /// Convolution backward over a block: adds `dW` and `db` into `gw`
     /// and `gb`; when `dxs` is given, overwrites each `dx`.
-    #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     fn conv_backward<G: ConvShape>(
         w: &[Self],
@@ -106,15 +101,12 @@ pub trait Kernels: Sized {
         dxs: Option<&mut [&mut [Self]]>,
     );
     /// `Σ v²` in `f64`.
-    #[doc(hidden)]
     fn sum_squares(values: &[Self]) -> f64;
     /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
-    #[doc(hidden)]
     fn exp_in_place(values: &mut [Self]);
     /// Softmax cross-entropy of logits `x` for `class < x.len()`: writes
     /// `softmax(x) − onehot(class)` into `grad` and returns the loss, or
     /// returns `None` (touching nothing) where there is no wide variant.
-    #[doc(hidden)]
     #[inline(always)]
     fn softmax_xent(x: &[Self], class: usize, grad: &mut [Self]) -> Option<Self> {
         let _ = (x, class, grad);
