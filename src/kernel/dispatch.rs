@@ -151,8 +151,8 @@ pub(crate) type Best = super::x86::X86;
 #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
 pub(crate) type Best = NoLeaf;
 
-/// Runs `f` compiled for the best instruction set the CPU has: `f` is
-/// inlined into a copy of this function built with those features, so the
+/// Runs `f` compiled for the best instruction set the CPU has: the leaf's
+/// `run` inlines `f` into a function built with those features, so the
 /// element-wise loops in it use the wide registers. Kernels called inside
 /// still choose their own variant.
 #[inline]

@@ -24,13 +24,15 @@
 //!
 //! Dependencies run one way: the seam → the algorithms → the lanes. A
 //! leaf instantiates the algorithms with its own lanes; no algorithm names
-//! an instruction set, and the seam names none either (it asks `Best`).
+//! an instruction set, and the seam names none either: it asks `Best`,
+//! and only chooses by target which portable form is the fallback (the
+//! plain loops off x86-64).
 //!
 //! A new instruction set (Arm NEON, Cortex-M DSP) is one new leaf file
-//! (its `Lanes`, its `#[target_feature]` entry points and an `impl Leaf`,
-//! with tests against the portable algorithms), its `mod` line below and
-//! one line in `dispatch.rs` choosing it as `Best` for its target; no
-//! algorithm file changes.
+//! (its `Lanes`, its entry points, an `impl Leaf` and tests against the
+//! portable algorithms), its `mod` line below, and in `dispatch.rs` the
+//! line that makes it `Best` for its target (with that target taken out
+//! of the `NoLeaf` line's `cfg`). No algorithm file changes, nor the seam.
 //!
 //! On x86-64 with `std`, the algorithms are compiled for AVX2 + FMA and for
 //! AVX-512 as well, and the best the CPU has is chosen at run time; those
@@ -62,9 +64,9 @@ use lanes::Portable;
 
 use crate::shape::{Matrix, Vector};
 
-/// The `Dense` products for one scalar type. `f32` picks the widest
-/// variant the CPU has; `f64` (used for gradient checks) runs the portable
-/// one.
+/// The kernels for one scalar type, the only way the rest of the crate
+/// reaches them. `f32` picks the widest variant the CPU has; `f64` (used
+/// for gradient checks) runs the portable one.
 pub(crate) trait Kernels: Sized {
     /// `ys[b] = W·xs[b] + bias` for each sample `b`.
     fn dense_forward<I: ArrayLength, O: ArrayLength>(

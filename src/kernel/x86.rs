@@ -501,11 +501,13 @@ unsafe fn input_grads_avx2<I: ArrayLength, O: ArrayLength>(
     input_grads_impl::<_, 3, 4, I, O>(unsafe { Avx2::new_unchecked() }, w, dys, dxs);
 }
 
+/// `f` inlined into a function built with AVX-512 (`Leaf::run`).
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// `f` inlined into a function built with AVX2 and FMA (`Leaf::run`).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
