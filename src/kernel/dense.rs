@@ -600,70 +600,68 @@ pub(super) mod tests {
         }
     }
 
+    /// `impl Products for $on`, each product given by the names of its
+    /// parameters and the call that computes it.
+    macro_rules! products {
+        (
+            $on:ty, $name:literal;
+            forward($w:ident, $bias:ident, $xs:ident, $ys:ident) => $forward:expr;
+            grads($gw:ident, $gb:ident, $gxs:ident, $dys:ident) => $grads:expr;
+            input_grads($iw:ident, $idys:ident, $dxs:ident) => $input_grads:expr;
+        ) => {
+            impl $crate::kernel::dense::tests::Products for $on {
+                const NAME: &str = $name;
+                fn forward<I: generic_array::ArrayLength, O: generic_array::ArrayLength>(
+                    &self,
+                    $w: &$crate::shape::Matrix<f32, O, I>,
+                    $bias: &$crate::shape::Vector<f32, O>,
+                    $xs: &[&$crate::shape::Vector<f32, I>],
+                    $ys: &mut [&mut $crate::shape::Vector<f32, O>],
+                ) {
+                    $forward
+                }
+                fn grads<I: generic_array::ArrayLength, O: generic_array::ArrayLength>(
+                    &self,
+                    $gw: &mut $crate::shape::Matrix<f32, O, I>,
+                    $gb: &mut $crate::shape::Vector<f32, O>,
+                    $gxs: &[&$crate::shape::Vector<f32, I>],
+                    $dys: &[&$crate::shape::Vector<f32, O>],
+                ) {
+                    $grads
+                }
+                fn input_grads<I: generic_array::ArrayLength, O: generic_array::ArrayLength>(
+                    &self,
+                    $iw: &$crate::shape::Matrix<f32, O, I>,
+                    $idys: &[&$crate::shape::Vector<f32, O>],
+                    $dxs: &mut [&mut $crate::shape::Vector<f32, I>],
+                ) {
+                    $input_grads
+                }
+            }
+        };
+    }
+    // For the x86 leaf's tests.
+    #[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(unused_imports))]
+    pub(crate) use products;
+
     /// The tiles with the portable lanes, as the seam runs them.
     struct PortableTiles;
 
-    impl Products for PortableTiles {
-        const NAME: &str = "portable";
-        fn forward<I: ArrayLength, O: ArrayLength>(
-            &self,
-            w: &Matrix<f32, O, I>,
-            bias: &Vector<f32, O>,
-            xs: &[&Vector<f32, I>],
-            ys: &mut [&mut Vector<f32, O>],
-        ) {
-            forward_impl::<_, 2, 4, 4, I, O>(Portable::NEW, w, bias, xs, ys);
-        }
-        fn grads<I: ArrayLength, O: ArrayLength>(
-            &self,
-            gw: &mut Matrix<f32, O, I>,
-            gb: &mut Vector<f32, O>,
-            xs: &[&Vector<f32, I>],
-            dys: &[&Vector<f32, O>],
-        ) {
-            grads_impl::<_, 2, 2, I, O>(Portable::NEW, gw, gb, xs, dys);
-        }
-        fn input_grads<I: ArrayLength, O: ArrayLength>(
-            &self,
-            w: &Matrix<f32, O, I>,
-            dys: &[&Vector<f32, O>],
-            dxs: &mut [&mut Vector<f32, I>],
-        ) {
-            input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
-        }
+    products! {
+        PortableTiles, "portable";
+        forward(w, bias, xs, ys) => forward_impl::<_, 2, 4, 4, I, O>(Portable::NEW, w, bias, xs, ys);
+        grads(gw, gb, xs, dys) => grads_impl::<_, 2, 2, I, O>(Portable::NEW, gw, gb, xs, dys);
+        input_grads(w, dys, dxs) => input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
     }
 
     /// Through the seam, as layers call it: the variant this CPU runs.
     struct Dispatched;
 
-    impl Products for Dispatched {
-        const NAME: &str = "dispatched";
-        fn forward<I: ArrayLength, O: ArrayLength>(
-            &self,
-            w: &Matrix<f32, O, I>,
-            bias: &Vector<f32, O>,
-            xs: &[&Vector<f32, I>],
-            ys: &mut [&mut Vector<f32, O>],
-        ) {
-            f32::dense_forward(w, bias, xs, ys);
-        }
-        fn grads<I: ArrayLength, O: ArrayLength>(
-            &self,
-            gw: &mut Matrix<f32, O, I>,
-            gb: &mut Vector<f32, O>,
-            xs: &[&Vector<f32, I>],
-            dys: &[&Vector<f32, O>],
-        ) {
-            f32::dense_grads(gw, gb, xs, dys);
-        }
-        fn input_grads<I: ArrayLength, O: ArrayLength>(
-            &self,
-            w: &Matrix<f32, O, I>,
-            dys: &[&Vector<f32, O>],
-            dxs: &mut [&mut Vector<f32, I>],
-        ) {
-            f32::dense_input_grads(w, dys, dxs);
-        }
+    products! {
+        Dispatched, "dispatched";
+        forward(w, bias, xs, ys) => f32::dense_forward(w, bias, xs, ys);
+        grads(gw, gb, xs, dys) => f32::dense_grads(gw, gb, xs, dys);
+        input_grads(w, dys, dxs) => f32::dense_input_grads(w, dys, dxs);
     }
 
     /// The portable tiles and the dispatched path (the x86 leaf checks its

@@ -640,7 +640,7 @@ impl Leaf for X86 {
 mod tests {
     use super::*;
     use crate::kernel::Kernels;
-    use crate::kernel::dense::tests::{Products, matches_the_reference};
+    use crate::kernel::dense::tests::{matches_the_reference, products};
     use crate::prelude::*;
     use std::vec::Vec;
 
@@ -650,47 +650,25 @@ mod tests {
     /// The AVX-512 variants; holding an `Avx512` proves the CPU has them.
     struct OnAvx512(Avx512);
 
-    /// `Products` for a variant struct: `$forward`, `$grads` and
-    /// `$input_grads` are its three entry points.
-    macro_rules! products {
-        ($on:ty, $name:literal, $forward:ident, $grads:ident, $input_grads:ident) => {
-            impl Products for $on {
-                const NAME: &str = $name;
-                fn forward<I: ArrayLength, O: ArrayLength>(
-                    &self,
-                    w: &Matrix<f32, O, I>,
-                    bias: &Vector<f32, O>,
-                    xs: &[&Vector<f32, I>],
-                    ys: &mut [&mut Vector<f32, O>],
-                ) {
-                    // SAFETY: `self.0` exists only where the CPU has the features.
-                    unsafe { $forward(w, bias, xs, ys) }
-                }
-                fn grads<I: ArrayLength, O: ArrayLength>(
-                    &self,
-                    gw: &mut Matrix<f32, O, I>,
-                    gb: &mut Vector<f32, O>,
-                    xs: &[&Vector<f32, I>],
-                    dys: &[&Vector<f32, O>],
-                ) {
-                    // SAFETY: as above.
-                    unsafe { $grads(gw, gb, xs, dys) }
-                }
-                fn input_grads<I: ArrayLength, O: ArrayLength>(
-                    &self,
-                    w: &Matrix<f32, O, I>,
-                    dys: &[&Vector<f32, O>],
-                    dxs: &mut [&mut Vector<f32, I>],
-                ) {
-                    // SAFETY: as above.
-                    unsafe { $input_grads(w, dys, dxs) }
-                }
-            }
-        };
+    products! {
+        OnAvx2, "avx2";
+        // SAFETY: an `Avx2` in `self` proves the CPU has the features.
+        forward(w, bias, xs, ys) => unsafe { forward_avx2(w, bias, xs, ys) };
+        // SAFETY: as above.
+        grads(gw, gb, xs, dys) => unsafe { grads_avx2(gw, gb, xs, dys) };
+        // SAFETY: as above.
+        input_grads(w, dys, dxs) => unsafe { input_grads_avx2(w, dys, dxs) };
     }
 
-    products!(OnAvx2, "avx2", forward_avx2, grads_avx2, input_grads_avx2);
-    products!(OnAvx512, "avx512", forward_avx512, grads_avx512, input_grads_avx512);
+    products! {
+        OnAvx512, "avx512";
+        // SAFETY: an `Avx512` in `self` proves the CPU has the features.
+        forward(w, bias, xs, ys) => unsafe { forward_avx512(w, bias, xs, ys) };
+        // SAFETY: as above.
+        grads(gw, gb, xs, dys) => unsafe { grads_avx512(gw, gb, xs, dys) };
+        // SAFETY: as above.
+        input_grads(w, dys, dxs) => unsafe { input_grads_avx512(w, dys, dxs) };
+    }
 
     /// Every variant this CPU has against the `f64` reference of `dense.rs`.
     #[test]
