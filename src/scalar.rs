@@ -3,36 +3,27 @@
 use core::fmt::{Debug, Display};
 use num_traits::Float;
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
-}
+use crate::kernel::Kernels;
 
 /// A floating-point type the layers compute in.
 ///
-/// Implemented for `f32` and `f64` only (the trait is sealed). Everything
-/// generic over the scalar uses the `num-traits` [`Float`] methods, which
-/// come from `std` when the `std` feature is on and from `libm` otherwise,
-/// so results are the same on a workstation and a microcontroller up to the
-/// platform's rounding of transcendental functions.
+/// Implemented for `f32` and `f64` only: the trait is sealed by the
+/// crate-private kernels every scalar carries. Everything generic over the
+/// scalar uses the `num-traits` [`Float`] methods, which come from `std`
+/// when the `std` feature is on and from `libm` otherwise, so results are
+/// the same on a workstation and a microcontroller up to the platform's
+/// rounding of transcendental functions.
 ///
 /// ```
 /// use typenet::Scalar;
 /// assert_eq!(f32::from_f64(0.5), 0.5f32);
 /// assert_eq!(<f64 as Scalar>::BYTES, 8);
 /// ```
+// The crate-private supertrait seals `Scalar` and keeps the kernels out of
+// the API (heapless's `Storage` does the same).
+#[allow(private_bounds)]
 pub trait Scalar:
-    Float
-    + Default
-    + Debug
-    + Display
-    + Send
-    + Sync
-    + 'static
-    + crate::shape::Tensor<Scalar = Self>
-    + crate::kernel::Kernels
-    + sealed::Sealed
+    Float + Default + Debug + Display + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + Kernels
 {
     /// Size in bytes of one value in the parameter format.
     const BYTES: usize;

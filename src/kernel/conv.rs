@@ -28,33 +28,31 @@
 
 use core::ops::Range;
 
-use super::Lanes;
-use crate::Scalar;
+use super::lanes::Lanes;
+use crate::scalar::Scalar;
 
 /// The sizes of one convolution over flat `[C][H][W]` slices: channels,
 /// input plane, kernel, stride, padding (rows, then columns) and output
 /// plane. Weights are `[c_out][c_in][kh][kw]`.
-#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Dims {
-    pub c_in: usize,
-    pub c_out: usize,
-    pub h: usize,
-    pub w: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub sh: usize,
-    pub sw: usize,
-    pub ph: usize,
-    pub pw: usize,
-    pub oh: usize,
-    pub ow: usize,
+pub(crate) struct Dims {
+    pub(crate) c_in: usize,
+    pub(crate) c_out: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) sh: usize,
+    pub(crate) sw: usize,
+    pub(crate) ph: usize,
+    pub(crate) pw: usize,
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
 }
 
 /// A convolution's [`Dims`] as a constant of a type, so each layer's
 /// kernel is compiled for its sizes: every loop bound is a constant.
-#[doc(hidden)]
-pub trait ConvShape {
+pub(crate) trait ConvShape {
     /// The sizes.
     const DIMS: Dims;
 }
@@ -586,7 +584,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::kernel::Portable;
+    use crate::kernel::lanes::Portable;
     use crate::prelude::*;
 
     const fn dims(c_in: usize, c_out: usize, h: usize, w: usize, k: (usize, usize), p: (usize, usize)) -> Dims {

@@ -31,7 +31,7 @@ use rand::Rng;
 use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, U1, Unsigned};
 
 use crate::init::{Init, Initialize};
-use crate::kernel::conv::{ConvShape, Dims};
+use crate::kernel::{ConvShape, Dims};
 use crate::layer::{Layer, Train};
 use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};

@@ -116,11 +116,6 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
     }
 }
 
-#[inline]
-pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
-    a.iter().zip(b).fold(T::zero(), |acc, (&x, &y)| acc + x * y)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

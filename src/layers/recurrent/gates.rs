@@ -8,8 +8,8 @@ use typenum::Unsigned;
 
 use super::{GateBiases, GateWeights, Recurrent, SequenceCache, through_time};
 use crate::init::{Init, Initialize, fill_uniform};
+use crate::kernel::dot;
 use crate::layer::{Layer, Params, Train};
-use crate::layers::dense::dot;
 use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Vector};
 

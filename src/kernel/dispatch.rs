@@ -1,0 +1,161 @@
+//! Which instruction set the kernels run with: the run-time choice on
+//! x86-64 ([`isa`], with the `TYPENET_KERNELS` override), what a leaf
+//! offers the seam ([`Leaf`]), and the one line per instruction set that
+//! picks this build's leaf ([`Best`]).
+
+use generic_array::ArrayLength;
+
+use super::conv::ConvShape;
+use crate::shape::{Matrix, Vector};
+
+/// The instruction sets a kernel can run with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    /// Whatever the build targets (SSE2 on a plain x86-64 build).
+    Portable,
+    /// AVX2 and FMA.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    Avx2,
+    /// AVX-512 (F, VL, BW, DQ) and FMA.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    Avx512,
+}
+
+/// The instruction set the kernels use: the best this CPU has, or less if
+/// the environment variable `TYPENET_KERNELS` says `portable` or `avx2`
+/// when the process first asks (to compare the variants, or to get the
+/// portable variant's bits on every machine). Decided once, then one
+/// relaxed atomic load per call.
+#[inline]
+pub(crate) fn isa() -> Isa {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        use core::sync::atomic::{AtomicU8, Ordering};
+        static CHOSEN: AtomicU8 = AtomicU8::new(0);
+        let isa = |code| match code {
+            1 => Isa::Portable,
+            2 => Isa::Avx2,
+            _ => Isa::Avx512,
+        };
+        match CHOSEN.load(Ordering::Relaxed) {
+            0 => {}
+            code => return isa(code),
+        }
+        use std::is_x86_feature_detected as has;
+        let mut code = 1;
+        if has!("fma") && has!("avx2") {
+            code = 2;
+            if has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq") {
+                code = 3;
+            }
+        }
+        match std::env::var("TYPENET_KERNELS").as_deref() {
+            Ok("portable") => code = 1,
+            Ok("avx2") => code = code.min(2),
+            _ => {}
+        }
+        CHOSEN.store(code, Ordering::Relaxed);
+        return isa(code);
+    }
+    #[allow(unreachable_code)]
+    Isa::Portable
+}
+
+/// What an instruction-set leaf offers the `f32` kernels of the seam. Each
+/// method runs the leaf's variant and returns `true` (or `Some`), or
+/// returns `false` (`None`), touching nothing, where the leaf has no
+/// variant for the call (the CPU lacks the features, or the shape does not
+/// suit it); the seam then runs the portable algorithm. The defaults
+/// decline everything.
+pub(crate) trait Leaf {
+    /// `ys[b] = W·xs[b] + bias`, as `Kernels::dense_forward`.
+    #[inline(always)]
+    fn dense_forward<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f32, O, I>,
+        bias: &Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        ys: &mut [&mut Vector<f32, O>],
+    ) -> bool {
+        let _ = (w, bias, xs, ys);
+        false
+    }
+    /// `gw += Σ_b dys[b]·xs[b]ᵀ`, `gb += Σ_b dys[b]`, as `Kernels::dense_grads`.
+    #[inline(always)]
+    fn dense_grads<I: ArrayLength, O: ArrayLength>(
+        gw: &mut Matrix<f32, O, I>,
+        gb: &mut Vector<f32, O>,
+        xs: &[&Vector<f32, I>],
+        dys: &[&Vector<f32, O>],
+    ) -> bool {
+        let _ = (gw, gb, xs, dys);
+        false
+    }
+    /// `dxs[b] = Wᵀ·dys[b]`, as `Kernels::dense_input_grads`.
+    #[inline(always)]
+    fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
+        w: &Matrix<f32, O, I>,
+        dys: &[&Vector<f32, O>],
+        dxs: &mut [&mut Vector<f32, I>],
+    ) -> bool {
+        let _ = (w, dys, dxs);
+        false
+    }
+    /// The convolution forward, as `Kernels::conv_forward`.
+    #[inline(always)]
+    fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        let _ = (w, bias, xs, ys);
+        false
+    }
+    /// The convolution backward, as `Kernels::conv_backward`.
+    #[inline(always)]
+    fn conv_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        let _ = (w, xs, dys, gw, gb, dxs);
+        false
+    }
+    /// `Σ v²` in `f64`.
+    #[inline(always)]
+    fn sum_squares(values: &[f32]) -> Option<f64> {
+        let _ = values;
+        None
+    }
+    /// Softmax cross-entropy, as `Kernels::softmax_xent`.
+    #[inline(always)]
+    fn softmax_xent(x: &[f32], class: usize, grad: &mut [f32]) -> Option<f32> {
+        let _ = (x, class, grad);
+        None
+    }
+    /// Runs `f` inlined into a copy built with the leaf's features.
+    #[inline(always)]
+    fn run<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+}
+
+/// No leaf: every call takes the portable algorithms.
+#[cfg_attr(all(feature = "std", target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct NoLeaf;
+
+impl Leaf for NoLeaf {}
+
+/// The leaf this build uses: one line per instruction set.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) type Best = super::x86::X86;
+/// The leaf this build uses: none.
+#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+pub(crate) type Best = NoLeaf;
+
+/// Runs `f` compiled for the best instruction set the CPU has: the leaf's
+/// `run` inlines `f` into a function built with those features, so the
+/// element-wise loops in it use the wide registers. Kernels called inside
+/// still choose their own variant.
+#[inline]
+pub(crate) fn with_best_isa<R>(f: impl FnOnce() -> R) -> R {
+    Best::run(f)
+}

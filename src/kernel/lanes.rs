@@ -1,0 +1,102 @@
+//! The one abstraction the algorithms are written against: a register of
+//! `L` lanes and the few operations on it they need, with the portable
+//! lanes (plain arrays) that build for every target. Instruction-set
+//! leaves (`x86.rs`) implement [`Lanes`] for their registers.
+
+use core::array;
+
+use crate::scalar::Scalar;
+
+/// One register of `L` lanes of `T` and the operations the kernels need.
+///
+/// Implemented by [`Portable`] (plain arrays, any target) and, on x86-64
+/// with `std`, by `Avx2` and `Avx512` (in `x86.rs`), whose values exist
+/// only once the CPU was found to have the instructions (see
+/// [`isa`](super::dispatch::isa)).
+pub(crate) trait Lanes: Copy {
+    /// The scalar.
+    type T: Scalar;
+    /// The register.
+    type V: Copy;
+    /// Lanes per register.
+    const L: usize;
+    fn zero(self) -> Self::V;
+    fn splat(self, x: Self::T) -> Self::V;
+    /// The first `L` values of `s`.
+    fn load(self, s: &[Self::T]) -> Self::V;
+    /// Into the first `L` values of `s`.
+    fn store(self, s: &mut [Self::T], v: Self::V);
+    /// `a·b + c` lane by lane.
+    fn madd(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a·b + c` on one scalar, rounded as `madd` rounds.
+    fn madd1(self, a: Self::T, b: Self::T, c: Self::T) -> Self::T;
+    /// The sum of the lanes.
+    fn hsum(self, v: Self::V) -> Self::T;
+    /// The sums of the lanes of eight registers.
+    #[inline(always)]
+    fn hsum8(self, v: [Self::V; 8]) -> [Self::T; 8] {
+        v.map(|v| self.hsum(v))
+    }
+    /// An `L × L` block transposed: `dst[t][j0 + r] = row(r)[t]` for
+    /// `r, t < L`, where each `row(r)` holds at least `L` values.
+    #[inline(always)]
+    fn transpose<'a, const GS: usize>(self, row: impl Fn(usize) -> &'a [Self::T], dst: &mut [[Self::T; GS]], j0: usize)
+    where
+        Self::T: 'a,
+    {
+        for r in 0..Self::L {
+            for (d, &v) in dst[..Self::L].iter_mut().zip(&row(r)[..Self::L]) {
+                d[j0 + r] = v;
+            }
+        }
+    }
+}
+
+/// Four lanes as a plain array, two roundings per multiply-add: builds for
+/// every target.
+pub(crate) struct Portable<T>(core::marker::PhantomData<T>);
+
+impl<T> Clone for Portable<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Portable<T> {}
+
+impl<T> Portable<T> {
+    pub(crate) const NEW: Self = Portable(core::marker::PhantomData);
+}
+
+impl<T: Scalar> Lanes for Portable<T> {
+    type T = T;
+    type V = [T; 4];
+    const L: usize = 4;
+    #[inline(always)]
+    fn zero(self) -> [T; 4] {
+        [T::zero(); 4]
+    }
+    #[inline(always)]
+    fn splat(self, x: T) -> [T; 4] {
+        [x; 4]
+    }
+    #[inline(always)]
+    fn load(self, s: &[T]) -> [T; 4] {
+        [s[0], s[1], s[2], s[3]]
+    }
+    #[inline(always)]
+    fn store(self, s: &mut [T], v: [T; 4]) {
+        s[..4].copy_from_slice(&v);
+    }
+    #[inline(always)]
+    fn madd(self, a: [T; 4], b: [T; 4], c: [T; 4]) -> [T; 4] {
+        array::from_fn(|l| a[l] * b[l] + c[l])
+    }
+    #[inline(always)]
+    fn madd1(self, a: T, b: T, c: T) -> T {
+        a * b + c
+    }
+    #[inline(always)]
+    fn hsum(self, v: [T; 4]) -> T {
+        (v[0] + v[2]) + (v[1] + v[3])
+    }
+}
