@@ -32,9 +32,11 @@
 //! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
 //! ```
 
+mod error;
 mod order;
 mod regularize;
 
+pub use error::TrainError;
 pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
 
@@ -45,7 +47,7 @@ use rand::{Rng, RngExt};
 
 use crate::Scalar;
 use crate::layer::Train;
-use crate::loss::{Loss, TargetError};
+use crate::loss::Loss;
 use crate::memory::zero_in_place;
 use crate::optim::{Optimizer, Schedule};
 use crate::shape::{ScalarOf, Tensor};
@@ -113,61 +115,6 @@ pub struct Fit {
     /// The last epoch's report.
     pub last: EpochReport,
 }
-
-/// Why training stopped with an error. Where a step was refused, the
-/// parameters are as they were before it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum TrainError {
-    /// The training set has no samples.
-    EmptyData,
-    /// `Config::batch_size` is 0.
-    ZeroBatchSize,
-    /// A sample's target does not fit the cost.
-    BadTarget {
-        /// In the validation set (else the training set).
-        validation: bool,
-        /// Its index in that set.
-        sample: usize,
-        /// What is wrong.
-        error: TargetError,
-    },
-    /// The loss became `NaN` or infinite; the step was not applied.
-    NonFiniteLoss {
-        /// The epoch (from 1).
-        epoch: usize,
-        /// The batch within the epoch (from 0).
-        batch: usize,
-    },
-    /// A gradient became `NaN` or infinite; the step was not applied.
-    NonFiniteGradient {
-        /// The epoch (from 1).
-        epoch: usize,
-        /// The batch within the epoch (from 0).
-        batch: usize,
-    },
-}
-
-impl fmt::Display for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            TrainError::EmptyData => write!(f, "the training set is empty"),
-            TrainError::ZeroBatchSize => write!(f, "the batch size is 0; it must be at least 1"),
-            TrainError::BadTarget { validation, sample, error } => {
-                let set = if validation { "validation" } else { "training" };
-                write!(f, "{set} sample {sample}: {error}")
-            }
-            TrainError::NonFiniteLoss { epoch, batch } => {
-                write!(f, "the loss is not finite at epoch {epoch}, batch {batch}; the step was not applied")
-            }
-            TrainError::NonFiniteGradient { epoch, batch } => {
-                write!(f, "a gradient is not finite at epoch {epoch}, batch {batch}; the step was not applied")
-            }
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for TrainError {}
 
 /// Models with fewer parameters skip the wide-register copy of the step.
 const SMALL_MODEL: usize = 256;
@@ -567,17 +514,6 @@ pub struct StepResult {
     pub correct: usize,
     /// The global L2 norm of the gradients, before clipping.
     pub grad_norm: f64,
-}
-
-impl TrainError {
-    /// The same error placed at `epoch` and `batch`.
-    fn at(self, epoch: usize, batch: usize) -> Self {
-        match self {
-            TrainError::NonFiniteLoss { .. } => TrainError::NonFiniteLoss { epoch, batch },
-            TrainError::NonFiniteGradient { .. } => TrainError::NonFiniteGradient { epoch, batch },
-            other => other,
-        }
-    }
 }
 
 /// Loss and accuracy of `model` over `data` (inference forward, no cache);
