@@ -42,7 +42,7 @@ pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
 pub use report::{BatchReport, EpochReport, Fit, Metrics, Monitor, OnEpoch, StepResult, evaluate, on_epoch};
 
-use rand::{Rng, RngExt};
+use rand::Rng;
 
 use crate::Scalar;
 use crate::layer::Train;
@@ -379,19 +379,6 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         }
         self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
         Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
-    }
-}
-
-/// Fisher–Yates shuffle in place, driven by `rng`.
-pub fn shuffle<S, R: Rng + ?Sized>(items: &mut [S], rng: &mut R) {
-    for i in (1..items.len()).rev() {
-        let j = rng.random_range(0..=i);
-        // `mem::swap` of two distinct elements swaps in registers;
-        // `slice::swap` goes through a temporary (three copies).
-        let (front, back) = items.split_at_mut(i);
-        if let Some(other) = front.get_mut(j) {
-            core::mem::swap(other, &mut back[0]);
-        }
     }
 }
 
