@@ -31,6 +31,84 @@
 //! assert!(fit.stopped_early);
 //! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
 //! ```
+//!
+//! # Life of a step
+//!
+//! From [`Trainer::fit`] down to the matrix products and back, in order.
+//! Private items are named with their file.
+//!
+//! 1. [`Trainer::fit`] checks every target once, then for each epoch takes
+//!    the learning rate from [`Config::schedule`], trains the epoch, runs
+//!    [`evaluate`] on the validation set and asks the [`Monitor`] whether to
+//!    go on.
+//! 2. [`Trainer::train_epoch`] draws the epoch's order, a [`Permutation`] of
+//!    the indices (the identity without [`Config::shuffle`]), and cuts it
+//!    into batches of [`Config::batch_size`]; a batch is a closure from a
+//!    position to a `&(x, y)` in the caller's slice, so no sample is copied,
+//!    and each batch's [`StepResult`] goes to [`Monitor::on_batch`].
+//! 3. [`Trainer::step`] (a batch given as a slice) and the epoch's loop both
+//!    enter `step_any` (`src/train/trainer.rs`), which picks the widest
+//!    instruction set once per step: a model of `SMALL_MODEL` (256)
+//!    parameters or more runs inside `with_best_isa` (`src/kernel.rs`), a
+//!    copy of the whole step compiled for AVX2 or AVX-512 when the CPU has
+//!    them.
+//! 4. `step_blocks` (`src/train/trainer.rs`) zeroes the trainer's gradients
+//!    and cuts the batch into blocks of `B` samples (a short last block
+//!    repeats its last sample in the unused slots; a batch of one sample
+//!    skips the block arrays and runs [`Train::forward_train`] and
+//!    [`Train::backward_params`] on it alone).
+//! 5. The chain's [`Train::forward_train_block`] (`src/chain.rs`) runs the
+//!    block through the layers: `(A, Rest)` runs `A` over the block, writes
+//!    its outputs into the `mid` of each sample's [`Link`] cache and recurses
+//!    into `Rest` with them as its inputs, so the trainer's `B` caches come
+//!    to hold every layer's cache and output, and the last layer writes into
+//!    the trainer's `B` outputs.
+//! 6. A layer's own block forward does the work: [`Dense`]
+//!    (`src/layers/dense.rs`) makes the block one matrix product,
+//!    `Y = X·Wᵀ + b`, and keeps no cache; a layer that does not override the
+//!    block method runs its per-sample forward on each sample in turn.
+//! 7. The kernel seam, `Kernels::dense_forward` (`src/kernel.rs`), is the
+//!    GEMM: register-blocked over compile-time sizes and, in `f32` on x86-64
+//!    with `std`, run in its AVX2 or AVX-512 variant when the CPU has it and
+//!    the product is large enough, else in the portable one.
+//! 8. Back in `step_blocks`, the loss's [`Loss::loss_grad`] writes each
+//!    sample's dL/dy into the trainer's output gradients and returns its
+//!    loss (one that is not finite stops the step with
+//!    [`TrainError::NonFiniteLoss`]); each dL/dy is then scaled by 1/batch,
+//!    and as backward is linear in dy, the gradients it accumulates are the
+//!    batch's mean with no pass over the parameters to divide them.
+//! 9. The chain's [`Train::backward_params_block`] (`src/chain.rs`) goes
+//!    back through the layers: `(A, Rest)` keeps a block of `A`'s output
+//!    gradients on its stack, lets `Rest` fill it through its
+//!    [`Train::backward_block`], then runs `A`'s own, so each layer adds its
+//!    parameter gradients into the trainer's and the first layer skips its
+//!    input gradient.
+//! 10. In [`Dense`] these are the kernel's gradient GEMMs (`src/kernel.rs`):
+//!     `dW += dYᵀ·X` and `db += Σ dy` (`Kernels::dense_grads`) and, for
+//!     every layer but the first, `dX = dY·W` (`Kernels::dense_input_grads`).
+//! 11. `step_blocks` then adds the gradients of the L1 and L2 penalties
+//!     (`add_penalty` in `src/train/regularize.rs`, whose value is
+//!     [`penalty`]'s), takes the global norm with [`grad_norm`] or rescales
+//!     with [`clip_grad_norm`], and refuses a step whose norm is not finite
+//!     with [`TrainError::NonFiniteGradient`]; until here the parameters
+//!     have not been touched.
+//! 12. The optimiser's [`Optimizer::step`] updates the parameters at the
+//!     epoch's rate, walking parameters, gradients and its own state in
+//!     lockstep with [`Params::zip_mut`], and the step returns its
+//!     [`StepResult`].
+//!
+//! What lives where: the model is borrowed, the data is only read, and the
+//! rest is the trainer's, each part a size known at compile time: the
+//! gradients (the size of the parameters), the optimiser's state (none, or
+//! once or twice that), `B` caches (each holding every layer's cache and
+//! output for one sample), `B` outputs and `B` output gradients. The only
+//! block the step puts on the stack is the backward pass's: for each layer
+//! but the last, `B` of its output gradients, all alive at once at the
+//! deepest point of the recursion.
+
+// For the links in the docs above.
+#[cfg(doc)]
+use crate::{Link, Params, Train, layers::Dense, loss::Loss, optim::Optimizer};
 
 mod error;
 mod order;
