@@ -1,9 +1,9 @@
-//! Data sets: stratified splits, feature scaling, and (with `std`) CSV
-//! loading.
+//! Data sets: stratified splits, shuffling, feature scaling, and (with
+//! `std`) CSV loading.
 //!
-//! A data set is a slice of `(input, target)` samples. Splitting and
-//! scaling work in place on that slice, with no allocator, so they run on a
-//! microcontroller too; loading a file needs `std`.
+//! A data set is a slice of `(input, target)` samples. Splitting,
+//! shuffling and scaling work in place on that slice, with no allocator,
+//! so they run on a microcontroller too; loading a file needs `std`.
 //!
 //! ```
 //! use typenet::prelude::*;
@@ -32,11 +32,10 @@ use core::fmt;
 use generic_array::functional::FunctionalSequence;
 use generic_array::{ArrayLength, GenericArray};
 use num_traits::Float;
-use rand::Rng;
+use rand::{Rng, RngExt};
 
 use crate::Scalar;
 use crate::shape::Tensor;
-use crate::train::shuffle;
 
 /// A sample of a classification data set: features and a class index.
 pub type Labelled<T, N> = (crate::shape::Vector<T, N>, usize);
@@ -128,6 +127,31 @@ fn take_quota<X, C: ArrayLength>(data: &mut [(X, usize)], mut quota: GenericArra
         }
     }
     end
+}
+
+/// Fisher–Yates shuffle in place, driven by `rng`.
+///
+/// [`stratified_split`] draws its split with it. Training does not move
+/// the data: each epoch visits it in the order of a
+/// [`Permutation`](crate::train::Permutation) instead.
+///
+/// ```
+/// use typenet::prelude::*;
+/// let mut items = [0, 1, 2, 3, 4, 5, 6, 7];
+/// typenet::data::shuffle(&mut items, &mut Xoshiro256PlusPlus::seed_from_u64(1));
+/// items.sort();
+/// assert_eq!(items, [0, 1, 2, 3, 4, 5, 6, 7]);
+/// ```
+pub fn shuffle<S, R: Rng + ?Sized>(items: &mut [S], rng: &mut R) {
+    for i in (1..items.len()).rev() {
+        let j = rng.random_range(0..=i);
+        // `mem::swap` of two distinct elements swaps in registers;
+        // `slice::swap` goes through a temporary (three copies).
+        let (front, back) = items.split_at_mut(i);
+        if let Some(other) = front.get_mut(j) {
+            core::mem::swap(other, &mut back[0]);
+        }
+    }
 }
 
 /// Per-feature affine scaling `x ← (x − offset) · factor`, fitted on one

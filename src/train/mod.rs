@@ -31,576 +31,95 @@
 //! assert!(fit.stopped_early);
 //! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
 //! ```
+//!
+//! # Life of a step
+//!
+//! From [`Trainer::fit`] down to the matrix products and back, in order.
+//! Private items are named with their file.
+//!
+//! 1. [`Trainer::fit`] checks every target once, then for each epoch takes
+//!    the learning rate from [`Config::schedule`], trains the epoch, runs
+//!    [`evaluate`] on the validation set and asks the [`Monitor`] whether to
+//!    go on.
+//! 2. [`Trainer::train_epoch`] draws the epoch's order, a [`Permutation`] of
+//!    the indices (the identity without [`Config::shuffle`]), and cuts it
+//!    into batches of [`Config::batch_size`]; a batch is a closure from a
+//!    position to a `&(x, y)` in the caller's slice, so no sample is copied,
+//!    and each batch's [`StepResult`] goes to [`Monitor::on_batch`].
+//! 3. [`Trainer::step`] (a batch given as a slice) and the epoch's loop both
+//!    enter `step_any` (`src/train/trainer.rs`), which picks the widest
+//!    instruction set once per step: a model of `SMALL_MODEL` (256)
+//!    parameters or more runs inside `with_best_isa`
+//!    (`src/kernel/dispatch.rs`), a
+//!    copy of the whole step compiled for AVX2 or AVX-512 when the CPU has
+//!    them.
+//! 4. `step_blocks` (`src/train/trainer.rs`) zeroes the trainer's gradients
+//!    and cuts the batch into blocks of `B` samples (a short last block
+//!    repeats its last sample in the unused slots; a batch of one sample
+//!    skips the block arrays and runs blocks of one on it alone).
+//! 5. The chain's [`Train::forward_train_block`] (`src/chain.rs`) runs the
+//!    block through the layers: `(A, Rest)` runs `A` over the block, writes
+//!    its outputs into the `mid` of each sample's [`Link`] cache and recurses
+//!    into `Rest` with them as its inputs, so the trainer's `B` caches come
+//!    to hold every layer's cache and output, and the last layer writes into
+//!    the trainer's `B` outputs.
+//! 6. A layer's own block forward does the work: [`Dense`]
+//!    (`src/layers/dense.rs`) makes the block one matrix product,
+//!    `Y = X·Wᵀ + b`, and keeps no cache; a layer that gains nothing from
+//!    the block (an activation, a pooling) loops over its samples.
+//! 7. The kernel seam, `Kernels::dense_forward` (`src/kernel/mod.rs`,
+//!    the algorithm in `src/kernel/dense.rs`), is the
+//!    GEMM: register-blocked over compile-time sizes and, in `f32` on x86-64
+//!    with `std`, run in its AVX2 or AVX-512 variant when the CPU has it and
+//!    the product is large enough, else in the portable one.
+//! 8. Back in `step_blocks`, the loss's [`Loss::loss_grad`] writes each
+//!    sample's dL/dy into the trainer's output gradients and returns its
+//!    loss (one that is not finite stops the step with
+//!    [`TrainError::NonFiniteLoss`]); each dL/dy is then scaled by 1/batch,
+//!    and as backward is linear in dy, the gradients it accumulates are the
+//!    batch's mean with no pass over the parameters to divide them.
+//! 9. The chain's [`Train::backward_block`] (`src/chain.rs`), asked for no
+//!    input gradient (`None`), goes back through the layers: `(A, Rest)`
+//!    keeps a block of `A`'s output gradients on its stack, lets `Rest` fill
+//!    it through its own `backward_block` (`Some`), then runs `A`'s with
+//!    what it was given, so each layer adds its parameter gradients into the
+//!    trainer's and the first layer skips its input gradient.
+//! 10. In [`Dense`] these are the kernel's gradient GEMMs
+//!     (`src/kernel/dense.rs`):
+//!     `dW += dYᵀ·X` and `db += Σ dy` (`Kernels::dense_grads`) and, for
+//!     every layer but the first, `dX = dY·W` (`Kernels::dense_input_grads`).
+//! 11. `step_blocks` then adds the gradients of the L1 and L2 penalties
+//!     (`add_penalty` in `src/train/regularize.rs`, whose value is
+//!     [`penalty`]'s), takes the global norm with [`grad_norm`] or rescales
+//!     with [`clip_grad_norm`], and refuses a step whose norm is not finite
+//!     with [`TrainError::NonFiniteGradient`]; until here the parameters
+//!     have not been touched.
+//! 12. The optimiser's [`Optimizer::step`] updates the parameters at the
+//!     epoch's rate, walking parameters, gradients and its own state in
+//!     lockstep with [`Params::zip_mut`], and the step returns its
+//!     [`StepResult`].
+//!
+//! What lives where: the model is borrowed, the data is only read, and the
+//! rest is the trainer's, each part a size known at compile time: the
+//! gradients (the size of the parameters), the optimiser's state (none, or
+//! once or twice that), `B` caches (each holding every layer's cache and
+//! output for one sample), `B` outputs and `B` output gradients. The only
+//! block the step puts on the stack is the backward pass's: for each layer
+//! but the last, `B` of its output gradients, all alive at once at the
+//! deepest point of the recursion.
 
+// For the links in the docs above.
+#[cfg(doc)]
+use crate::{Link, Params, Train, layers::Dense, loss::Loss, optim::Optimizer};
+
+mod error;
 mod order;
 mod regularize;
+mod report;
+mod trainer;
 
+pub use error::TrainError;
 pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
-
-use core::fmt;
-use core::ops::ControlFlow;
-
-use rand::{Rng, RngExt};
-
-use crate::Scalar;
-use crate::layer::Train;
-use crate::loss::{Loss, TargetError};
-use crate::memory::zero_in_place;
-use crate::optim::{Optimizer, Schedule};
-use crate::shape::{ScalarOf, Tensor};
-
-/// How to train, besides the optimiser.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Config {
-    /// Samples per gradient step; the gradients are averaged over the batch
-    /// (the last batch of an epoch may be smaller). Must be at least 1.
-    pub batch_size: usize,
-    /// How the optimiser's learning rate changes with the epoch.
-    pub schedule: Schedule,
-    /// L1 penalty `l1·Σ|θ|` over all parameters, 0 for none.
-    pub l1: f64,
-    /// L2 penalty `l2/2·Σθ²` over all parameters, 0 for none (the same as
-    /// PyTorch's coupled `weight_decay = l2`).
-    pub l2: f64,
-    /// Rescale the gradients when their global L2 norm exceeds this
-    /// (PyTorch's `clip_grad_norm_`); `None` for no clipping.
-    pub clip_norm: Option<f64>,
-    /// Visit the training samples in a new random order every epoch (a
-    /// [`Permutation`] drawn from the training `Rng`; the data itself is
-    /// not moved), else in the order given.
-    pub shuffle: bool,
-}
-
-impl Default for Config {
-    /// Batch size 32, constant rate, no penalties, no clipping, shuffled.
-    fn default() -> Self {
-        Config { batch_size: 32, schedule: Schedule::Constant, l1: 0.0, l2: 0.0, clip_norm: None, shuffle: true }
-    }
-}
-
-/// Loss and accuracy over a set of samples.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Metrics {
-    /// The mean loss per sample (plus the penalties, in training).
-    pub loss: f64,
-    /// The fraction of samples predicted correctly, in [0, 1].
-    pub accuracy: f64,
-}
-
-/// What one epoch did, handed to the callback of [`Trainer::fit`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct EpochReport {
-    /// The epoch, counting from 1.
-    pub epoch: usize,
-    /// The training set's loss and accuracy, averaged over the epoch's
-    /// batches as they were trained (as Keras reports them).
-    pub train: Metrics,
-    /// The validation set's, evaluated after the epoch; `None` if the
-    /// validation set is empty.
-    pub val: Option<Metrics>,
-    /// The learning rate used in this epoch.
-    pub lr: f64,
-}
-
-/// How a call to [`Trainer::fit`] ended.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Fit {
-    /// Epochs run.
-    pub epochs: usize,
-    /// The callback asked to stop before the last epoch.
-    pub stopped_early: bool,
-    /// The last epoch's report.
-    pub last: EpochReport,
-}
-
-/// Why training stopped with an error. Where a step was refused, the
-/// parameters are as they were before it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum TrainError {
-    /// The training set has no samples.
-    EmptyData,
-    /// `Config::batch_size` is 0.
-    ZeroBatchSize,
-    /// A sample's target does not fit the cost.
-    BadTarget {
-        /// In the validation set (else the training set).
-        validation: bool,
-        /// Its index in that set.
-        sample: usize,
-        /// What is wrong.
-        error: TargetError,
-    },
-    /// The loss became `NaN` or infinite; the step was not applied.
-    NonFiniteLoss {
-        /// The epoch (from 1).
-        epoch: usize,
-        /// The batch within the epoch (from 0).
-        batch: usize,
-    },
-    /// A gradient became `NaN` or infinite; the step was not applied.
-    NonFiniteGradient {
-        /// The epoch (from 1).
-        epoch: usize,
-        /// The batch within the epoch (from 0).
-        batch: usize,
-    },
-}
-
-impl fmt::Display for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            TrainError::EmptyData => write!(f, "the training set is empty"),
-            TrainError::ZeroBatchSize => write!(f, "the batch size is 0; it must be at least 1"),
-            TrainError::BadTarget { validation, sample, error } => {
-                let set = if validation { "validation" } else { "training" };
-                write!(f, "{set} sample {sample}: {error}")
-            }
-            TrainError::NonFiniteLoss { epoch, batch } => {
-                write!(f, "the loss is not finite at epoch {epoch}, batch {batch}; the step was not applied")
-            }
-            TrainError::NonFiniteGradient { epoch, batch } => {
-                write!(f, "a gradient is not finite at epoch {epoch}, batch {batch}; the step was not applied")
-            }
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for TrainError {}
-
-/// Models with fewer parameters skip the wide-register copy of the step.
-const SMALL_MODEL: usize = 256;
-
-/// The number of samples a [`Trainer`] runs through the network together
-/// unless told otherwise (its `B`).
-pub const DEFAULT_BLOCK: usize = 32;
-
-/// The state of training a model `M` on inputs `X` with optimiser `O`.
-///
-/// Samples go through the network in blocks of up to `B` (a mini-batch of
-/// any runtime size is cut into blocks), so layers such as `Dense` work on
-/// a matrix of samples at once. The trainer keeps `B` caches and `B` outputs
-/// and their gradients, and the backward pass holds `B` of each layer's
-/// output gradients on the stack: a smaller `B` (down to 1) saves memory on
-/// a microcontroller, the default suits a workstation. The results do not
-/// depend on `B` beyond the rounding of sums.
-pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAULT_BLOCK> {
-    /// The optimiser's hyperparameters.
-    pub optimizer: O,
-    /// Batch size, schedule and regularisation.
-    pub config: Config,
-    grads: M::Grads,
-    caches: [M::Cache; B],
-    outputs: [M::Output; B],
-    grad_outputs: [M::Output; B],
-    state: O::State<M::Grads>,
-}
-
-impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
-    /// A trainer with zeroed gradients and fresh optimiser state, running
-    /// blocks of [`DEFAULT_BLOCK`] samples.
-    ///
-    /// The trainer holds gradients and optimiser state the size of the model
-    /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
-    /// or [`new_in`](Self::new_in), which build it in place.
-    pub fn new(optimizer: O, config: Config) -> Self {
-        Self::with_block(optimizer, config)
-    }
-}
-
-impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
-    /// A trainer like [`new`](Trainer::new) running blocks of `B` samples:
-    /// `Trainer::<Net, X, Sgd, 1>::with_block(..)` keeps a single cache.
-    pub fn with_block(optimizer: O, config: Config) -> Self {
-        const { assert!(B > 0, "the block size B must be at least 1") };
-        Trainer {
-            optimizer,
-            config,
-            grads: Default::default(),
-            caches: core::array::from_fn(|_| Default::default()),
-            outputs: core::array::from_fn(|_| Default::default()),
-            grad_outputs: core::array::from_fn(|_| Default::default()),
-            state: Default::default(),
-        }
-    }
-
-    /// Builds the trainer in `slot` (a `static`, a field) without passing
-    /// it through the stack.
-    pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
-        const { assert!(B > 0, "the block size B must be at least 1") };
-        crate::memory::build_in_place!(slot, Trainer {
-            zeroed: [grads, caches, outputs, grad_outputs, state],
-            written: [optimizer: optimizer, config: config],
-        })
-    }
-
-    /// Builds the trainer directly on the heap.
-    #[cfg(feature = "std")]
-    pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
-        crate::memory::boxed_in(|slot| Self::new_in(slot, optimizer, config))
-    }
-
-    /// Forgets the optimiser state (momentum, Adam's moments and step).
-    pub fn reset(&mut self) {
-        zero_in_place(&mut self.state);
-    }
-
-    /// The gradients of the last step (averaged over its batch, penalties
-    /// added, clipped).
-    pub fn grads(&self) -> &M::Grads {
-        &self.grads
-    }
-
-    /// Trains `model` for up to `epochs` epochs on `train`, evaluating on
-    /// `val` after each, and hands each batch's and epoch's results to
-    /// `monitor` (`()` for none, [`on_epoch`] for a closure), which can stop
-    /// training by returning `ControlFlow::Break(())` (early stopping).
-    ///
-    /// Each epoch visits `train` in a new random order (when
-    /// `config.shuffle`) drawn from `rng`, which also drives dropout: the
-    /// same seed gives the same run, bit for bit. `train` is only read, so
-    /// it can be shared or live in flash. Every target is checked before
-    /// the first step.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit<Y, L, R>(
-        &mut self,
-        model: &mut M,
-        loss: &L,
-        train: &[(X, Y)],
-        val: &[(X, Y)],
-        epochs: usize,
-        rng: &mut R,
-        mut monitor: impl Monitor,
-    ) -> Result<Fit, TrainError>
-    where
-        L: Loss<M::Output, Y>,
-        R: Rng + ?Sized,
-    {
-        check_data(loss, train, false)?;
-        if !val.is_empty() {
-            check_data(loss, val, true)?;
-        }
-        let mut fit = Fit::default();
-        for epoch in 1..=epochs {
-            let lr = self.config.schedule.lr(self.optimizer.learning_rate(), epoch - 1);
-            let train_metrics = self.train_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
-            let val_metrics = evaluate(model, loss, val);
-            fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
-            fit.epochs = epoch;
-            if monitor.on_epoch(&fit.last).is_break() {
-                fit.stopped_early = epoch < epochs;
-                break;
-            }
-        }
-        Ok(fit)
-    }
-
-    /// One pass over `train` in mini-batches at learning rate `lr` (in a
-    /// random order drawn from `rng` when `config.shuffle`), telling `monitor` of each
-    /// batch. Returns the loss and accuracy averaged over the samples as
-    /// they were trained.
-    #[allow(clippy::too_many_arguments)]
-    pub fn train_epoch<Y, L, R>(
-        &mut self,
-        model: &mut M,
-        loss: &L,
-        train: &[(X, Y)],
-        epoch: usize,
-        lr: f64,
-        rng: &mut R,
-        monitor: &mut impl Monitor,
-    ) -> Result<Metrics, TrainError>
-    where
-        L: Loss<M::Output, Y>,
-        R: Rng + ?Sized,
-    {
-        let batch_size = self.config.batch_size;
-        if batch_size == 0 {
-            return Err(TrainError::ZeroBatchSize);
-        }
-        if train.is_empty() {
-            return Err(TrainError::EmptyData);
-        }
-        let order =
-            if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
-        let (mut total_loss, mut correct) = (0.0, 0usize);
-        let batches = train.len().div_ceil(batch_size);
-        for batch in 0..batches {
-            let first = batch * batch_size;
-            let samples = batch_size.min(train.len() - first);
-            let sample = |i: usize| &train[order.get(first + i)];
-            let step = self.step_any(model, loss, samples, sample, lr, rng).map_err(|e| e.at(epoch, batch))?;
-            total_loss += step.loss * samples as f64;
-            correct += step.correct;
-            monitor.on_batch(&BatchReport { epoch, batch, batches, samples, step });
-        }
-        Ok(Metrics { loss: total_loss / train.len() as f64, accuracy: correct as f64 / train.len() as f64 })
-    }
-
-    /// One gradient step on `batch`: forward, cost, backward for each
-    /// sample, gradients averaged, penalties added, clipped, checked, and
-    /// the optimiser's update at rate `lr`. A step whose loss or gradients
-    /// are not finite is refused and leaves `model` unchanged.
-    pub fn step<Y, L, R>(
-        &mut self,
-        model: &mut M,
-        loss: &L,
-        batch: &[(X, Y)],
-        lr: f64,
-        rng: &mut R,
-    ) -> Result<StepResult, TrainError>
-    where
-        L: Loss<M::Output, Y>,
-        R: Rng + ?Sized,
-    {
-        if batch.is_empty() {
-            return Err(TrainError::EmptyData);
-        }
-        self.step_any(model, loss, batch.len(), |i| &batch[i], lr, rng)
-    }
-
-    /// [`step`](Self::step) on the `len ≥ 1` samples `sample(0..len)`.
-    #[inline]
-    fn step_any<'a, Y: 'a, L, R>(
-        &mut self,
-        model: &mut M,
-        loss: &L,
-        len: usize,
-        sample: impl Fn(usize) -> &'a (X, Y),
-        lr: f64,
-        rng: &mut R,
-    ) -> Result<StepResult, TrainError>
-    where
-        X: 'a,
-        L: Loss<M::Output, Y>,
-        R: Rng + ?Sized,
-    {
-        // Tiny models run as they are (their loops are shorter than a wide
-        // register); others run in a copy of the step built for the widest
-        // vectors the CPU has.
-        if M::COUNT < SMALL_MODEL {
-            return self.step_blocks(model, loss, len, sample, lr, rng);
-        }
-        crate::kernel::with_best_isa(
-            #[inline(always)]
-            || self.step_blocks(model, loss, len, sample, lr, rng),
-        )
-    }
-
-    #[inline(always)]
-    fn step_blocks<'a, Y: 'a, L, R>(
-        &mut self,
-        model: &mut M,
-        loss: &L,
-        len: usize,
-        sample: impl Fn(usize) -> &'a (X, Y),
-        lr: f64,
-        rng: &mut R,
-    ) -> Result<StepResult, TrainError>
-    where
-        X: 'a,
-        L: Loss<M::Output, Y>,
-        R: Rng + ?Sized,
-    {
-        zero_in_place(&mut self.grads);
-        let (mut total, mut correct) = (0.0f64, 0usize);
-        let scale = ScalarOf::<X>::from_f64(1.0 / len as f64);
-        if len == 1 {
-            // One sample: the per-sample passes, without the block's arrays.
-            let (x, y) = sample(0);
-            let out = model.forward_train(x, &mut self.caches[0], rng);
-            let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
-            if !sample_loss.is_finite() {
-                return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
-            }
-            total += sample_loss;
-            correct += loss.is_correct(&out, y) as usize;
-            model.backward_block(1, [x], [&self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
-        }
-        for first in (0..len).step_by(B).filter(|_| len > 1) {
-            let n = B.min(len - first);
-            // Slots past `n` repeat the last sample; only `n` are used.
-            let samples: [&(X, Y); B] = core::array::from_fn(|b| sample(first + b.min(n - 1)));
-            let inputs = samples.map(|(x, _)| x);
-            model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
-            let targets = self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(samples).take(n);
-            for ((out, dy), (_, y)) in targets {
-                let sample_loss = loss.loss_grad(out, y, dy).to_f64();
-                if !sample_loss.is_finite() {
-                    return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
-                }
-                total += sample_loss;
-                correct += loss.is_correct(out, y) as usize;
-                // Backward is linear in dL/dy: scaling each output's gradient
-                // by 1/len makes the accumulated gradients the batch's mean,
-                // with no pass over the parameters to divide them.
-                dy.as_flat_mut().iter_mut().for_each(|g| *g = *g * scale);
-            }
-            let (caches, grad_outputs) = (self.caches.each_ref(), self.grad_outputs.each_ref());
-            model.backward_block(n, inputs, caches, grad_outputs, &mut self.grads, None);
-        }
-        let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
-        let norm = match self.config.clip_norm {
-            Some(max) => clip_grad_norm(&mut self.grads, max),
-            None => grad_norm(&self.grads),
-        };
-        if !norm.is_finite() {
-            return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
-        }
-        self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
-        Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
-    }
-}
-
-/// Watches training: told of every batch, asked after every epoch whether
-/// to go on.
-///
-/// `()` watches nothing and never stops; [`on_epoch`] turns a closure
-/// `FnMut(&EpochReport) -> ControlFlow<()>` into a monitor that ignores
-/// batches; implement the trait for progress bars and logs, and pass
-/// `&mut monitor` to keep it.
-pub trait Monitor {
-    /// Called after each batch's step.
-    fn on_batch(&mut self, report: &BatchReport) {
-        let _ = report;
-    }
-
-    /// Called after each epoch; `ControlFlow::Break(())` stops training.
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()>;
-}
-
-impl Monitor for () {
-    fn on_epoch(&mut self, _: &EpochReport) -> ControlFlow<()> {
-        ControlFlow::Continue(())
-    }
-}
-
-/// A [`Monitor`] that calls `f` after each epoch (see [`on_epoch`]).
-#[derive(Clone, Copy, Debug)]
-pub struct OnEpoch<F>(pub F);
-
-impl<F: FnMut(&EpochReport) -> ControlFlow<()>> Monitor for OnEpoch<F> {
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
-        (self.0)(report)
-    }
-}
-
-/// A monitor from a closure called after each epoch: return
-/// `ControlFlow::Break(())` to stop.
-pub fn on_epoch<F: FnMut(&EpochReport) -> ControlFlow<()>>(f: F) -> OnEpoch<F> {
-    OnEpoch(f)
-}
-
-impl<M: Monitor + ?Sized> Monitor for &mut M {
-    fn on_batch(&mut self, report: &BatchReport) {
-        (**self).on_batch(report);
-    }
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
-        (**self).on_epoch(report)
-    }
-}
-
-/// What one batch of an epoch did, handed to [`Monitor::on_batch`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BatchReport {
-    /// The epoch, from 1.
-    pub epoch: usize,
-    /// The batch within the epoch, from 0.
-    pub batch: usize,
-    /// The number of batches in the epoch.
-    pub batches: usize,
-    /// The number of samples in this batch.
-    pub samples: usize,
-    /// The step's loss, correct count and gradient norm.
-    pub step: StepResult,
-}
-
-impl EpochReport {
-    /// The header of [`csv_row`](Self::csv_row).
-    pub const CSV_HEADER: &'static str = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr";
-
-    /// The report as a CSV row (empty validation fields when there is no
-    /// validation set), written to any `core::fmt::Write` without allocating.
-    ///
-    /// ```
-    /// use typenet::train::{EpochReport, Metrics};
-    /// let report = EpochReport { epoch: 3, train: Metrics { loss: 0.5, accuracy: 0.75 }, val: None, lr: 0.01 };
-    /// let mut row = String::new();
-    /// report.csv_row(&mut row).unwrap();
-    /// assert_eq!(row, "3,0.5,0.75,,,0.01");
-    /// ```
-    pub fn csv_row(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        write!(out, "{},{},{},", self.epoch, self.train.loss, self.train.accuracy)?;
-        match self.val {
-            Some(val) => write!(out, "{},{},", val.loss, val.accuracy)?,
-            None => out.write_str(",,")?,
-        }
-        write!(out, "{}", self.lr)
-    }
-}
-
-/// What one [`Trainer::step`] did.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StepResult {
-    /// The batch's mean loss, penalties included.
-    pub loss: f64,
-    /// How many of the batch's samples were predicted correctly.
-    pub correct: usize,
-    /// The global L2 norm of the gradients, before clipping.
-    pub grad_norm: f64,
-}
-
-impl TrainError {
-    /// The same error placed at `epoch` and `batch`.
-    fn at(self, epoch: usize, batch: usize) -> Self {
-        match self {
-            TrainError::NonFiniteLoss { .. } => TrainError::NonFiniteLoss { epoch, batch },
-            TrainError::NonFiniteGradient { .. } => TrainError::NonFiniteGradient { epoch, batch },
-            other => other,
-        }
-    }
-}
-
-/// Loss and accuracy of `model` over `data` (inference forward, no cache);
-/// `None` if `data` is empty. Samples whose loss is not finite count in the
-/// mean as they are, so a diverged model shows `NaN` rather than hiding it.
-pub fn evaluate<M, X, Y, L>(model: &M, loss: &L, data: &[(X, Y)]) -> Option<Metrics>
-where
-    M: crate::Layer<X, Output: Tensor>,
-    L: Loss<M::Output, Y>,
-{
-    if data.is_empty() {
-        return None;
-    }
-    let (mut total, mut correct) = (0.0, 0usize);
-    for (x, y) in data {
-        let out = model.forward(x);
-        total += loss.loss(&out, y).to_f64();
-        correct += loss.is_correct(&out, y) as usize;
-    }
-    Some(Metrics { loss: total / data.len() as f64, accuracy: correct as f64 / data.len() as f64 })
-}
-
-/// Fisher–Yates shuffle in place, driven by `rng`.
-pub fn shuffle<S, R: Rng + ?Sized>(items: &mut [S], rng: &mut R) {
-    for i in (1..items.len()).rev() {
-        let j = rng.random_range(0..=i);
-        // `mem::swap` of two distinct elements swaps in registers;
-        // `slice::swap` goes through a temporary (three copies).
-        let (front, back) = items.split_at_mut(i);
-        if let Some(other) = front.get_mut(j) {
-            core::mem::swap(other, &mut back[0]);
-        }
-    }
-}
-
-fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validation: bool) -> Result<(), TrainError> {
-    if data.is_empty() {
-        return Err(TrainError::EmptyData);
-    }
-    for (sample, (_, y)) in data.iter().enumerate() {
-        loss.check_target(y).map_err(|error| TrainError::BadTarget { validation, sample, error })?;
-    }
-    Ok(())
-}
+pub use report::{BatchReport, EpochReport, Fit, Metrics, Monitor, OnEpoch, StepResult, evaluate, on_epoch};
+pub use trainer::{Config, DEFAULT_BLOCK, Trainer};

@@ -75,7 +75,7 @@ pub trait Cell: super::sealed::Sealed {
 /// cell's equations; their parameters and passes are the same shape, so
 /// the layer, its parameters, its initialisation and its `Layer` and
 /// `Train` impls are written once, here, over the cell's
-/// [`Recurrent`](super::Recurrent) steps.
+/// [`Recurrent`] steps.
 #[derive(Clone, Debug, PartialEq)]
 #[repr(C)]
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]

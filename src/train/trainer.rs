@@ -1,0 +1,341 @@
+//! The [`Trainer`] and its [`Config`]: the loop from [`Trainer::fit`] over
+//! epochs and batches down to one gradient step.
+
+use rand::Rng;
+
+#[cfg(doc)]
+use super::on_epoch;
+use super::regularize;
+use super::{
+    BatchReport, EpochReport, Fit, Metrics, Monitor, Permutation, StepResult, TrainError, clip_grad_norm, evaluate,
+    grad_norm,
+};
+use crate::Scalar;
+use crate::layer::Train;
+use crate::loss::Loss;
+use crate::memory::zero_in_place;
+use crate::optim::{Optimizer, Schedule};
+use crate::shape::{ScalarOf, Tensor};
+
+/// How to train, besides the optimiser.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// Samples per gradient step; the gradients are averaged over the batch
+    /// (the last batch of an epoch may be smaller). Must be at least 1.
+    pub batch_size: usize,
+    /// How the optimiser's learning rate changes with the epoch.
+    pub schedule: Schedule,
+    /// L1 penalty `l1·Σ|θ|` over all parameters, 0 for none.
+    pub l1: f64,
+    /// L2 penalty `l2/2·Σθ²` over all parameters, 0 for none (the same as
+    /// PyTorch's coupled `weight_decay = l2`).
+    pub l2: f64,
+    /// Rescale the gradients when their global L2 norm exceeds this
+    /// (PyTorch's `clip_grad_norm_`); `None` for no clipping.
+    pub clip_norm: Option<f64>,
+    /// Visit the training samples in a new random order every epoch (a
+    /// [`Permutation`] drawn from the training `Rng`; the data itself is
+    /// not moved), else in the order given.
+    pub shuffle: bool,
+}
+
+impl Default for Config {
+    /// Batch size 32, constant rate, no penalties, no clipping, shuffled.
+    fn default() -> Self {
+        Config { batch_size: 32, schedule: Schedule::Constant, l1: 0.0, l2: 0.0, clip_norm: None, shuffle: true }
+    }
+}
+
+/// Models with fewer parameters skip the wide-register copy of the step.
+const SMALL_MODEL: usize = 256;
+
+/// The number of samples a [`Trainer`] runs through the network together
+/// unless told otherwise (its `B`).
+pub const DEFAULT_BLOCK: usize = 32;
+
+/// The state of training a model `M` on inputs `X` with optimiser `O`.
+///
+/// Samples go through the network in blocks of up to `B` (a mini-batch of
+/// any runtime size is cut into blocks), so layers such as `Dense` work on
+/// a matrix of samples at once. The trainer keeps `B` caches and `B` outputs
+/// and their gradients, and the backward pass holds `B` of each layer's
+/// output gradients on the stack: a smaller `B` (down to 1) saves memory on
+/// a microcontroller, the default suits a workstation. The results do not
+/// depend on `B` beyond the rounding of sums.
+pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAULT_BLOCK> {
+    /// The optimiser's hyperparameters.
+    pub optimizer: O,
+    /// Batch size, schedule and regularisation.
+    pub config: Config,
+    grads: M::Grads,
+    caches: [M::Cache; B],
+    outputs: [M::Output; B],
+    grad_outputs: [M::Output; B],
+    state: O::State<M::Grads>,
+}
+
+impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
+    /// A trainer with zeroed gradients and fresh optimiser state, running
+    /// blocks of [`DEFAULT_BLOCK`] samples.
+    ///
+    /// The trainer holds gradients and optimiser state the size of the model
+    /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
+    /// or [`new_in`](Self::new_in), which build it in place.
+    pub fn new(optimizer: O, config: Config) -> Self {
+        Self::with_block(optimizer, config)
+    }
+}
+
+impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
+    /// A trainer like [`new`](Trainer::new) running blocks of `B` samples:
+    /// `Trainer::<Net, X, Sgd, 1>::with_block(..)` keeps a single cache.
+    pub fn with_block(optimizer: O, config: Config) -> Self {
+        const { assert!(B > 0, "the block size B must be at least 1") };
+        Trainer {
+            optimizer,
+            config,
+            grads: Default::default(),
+            caches: core::array::from_fn(|_| Default::default()),
+            outputs: core::array::from_fn(|_| Default::default()),
+            grad_outputs: core::array::from_fn(|_| Default::default()),
+            state: Default::default(),
+        }
+    }
+
+    /// Builds the trainer in `slot` (a `static`, a field) without passing
+    /// it through the stack.
+    pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
+        const { assert!(B > 0, "the block size B must be at least 1") };
+        crate::memory::build_in_place!(slot, Trainer {
+            zeroed: [grads, caches, outputs, grad_outputs, state],
+            written: [optimizer: optimizer, config: config],
+        })
+    }
+
+    /// Builds the trainer directly on the heap.
+    #[cfg(feature = "std")]
+    pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
+        crate::memory::boxed_in(|slot| Self::new_in(slot, optimizer, config))
+    }
+
+    /// Forgets the optimiser state (momentum, Adam's moments and step).
+    pub fn reset(&mut self) {
+        zero_in_place(&mut self.state);
+    }
+
+    /// The gradients of the last step (averaged over its batch, penalties
+    /// added, clipped).
+    pub fn grads(&self) -> &M::Grads {
+        &self.grads
+    }
+
+    /// Trains `model` for up to `epochs` epochs on `train`, evaluating on
+    /// `val` after each, and hands each batch's and epoch's results to
+    /// `monitor` (`()` for none, [`on_epoch`] for a closure), which can stop
+    /// training by returning `ControlFlow::Break(())` (early stopping).
+    ///
+    /// Each epoch visits `train` in a new random order (when
+    /// `config.shuffle`) drawn from `rng`, which also drives dropout: the
+    /// same seed gives the same run, bit for bit. `train` is only read, so
+    /// it can be shared or live in flash. Every target is checked before
+    /// the first step.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        train: &[(X, Y)],
+        val: &[(X, Y)],
+        epochs: usize,
+        rng: &mut R,
+        mut monitor: impl Monitor,
+    ) -> Result<Fit, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        check_data(loss, train, false)?;
+        if !val.is_empty() {
+            check_data(loss, val, true)?;
+        }
+        let mut fit = Fit::default();
+        for epoch in 1..=epochs {
+            let lr = self.config.schedule.lr(self.optimizer.learning_rate(), epoch - 1);
+            let train_metrics = self.train_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
+            let val_metrics = evaluate(model, loss, val);
+            fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
+            fit.epochs = epoch;
+            if monitor.on_epoch(&fit.last).is_break() {
+                fit.stopped_early = epoch < epochs;
+                break;
+            }
+        }
+        Ok(fit)
+    }
+
+    /// One pass over `train` in mini-batches at learning rate `lr` (in a
+    /// random order drawn from `rng` when `config.shuffle`), telling `monitor` of each
+    /// batch. Returns the loss and accuracy averaged over the samples as
+    /// they were trained.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_epoch<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        train: &[(X, Y)],
+        epoch: usize,
+        lr: f64,
+        rng: &mut R,
+        monitor: &mut impl Monitor,
+    ) -> Result<Metrics, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        let batch_size = self.config.batch_size;
+        if batch_size == 0 {
+            return Err(TrainError::ZeroBatchSize);
+        }
+        if train.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        let order =
+            if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
+        let (mut total_loss, mut correct) = (0.0, 0usize);
+        let batches = train.len().div_ceil(batch_size);
+        for batch in 0..batches {
+            let first = batch * batch_size;
+            let samples = batch_size.min(train.len() - first);
+            let sample = |i: usize| &train[order.get(first + i)];
+            let step = self.step_any(model, loss, samples, sample, lr, rng).map_err(|e| e.at(epoch, batch))?;
+            total_loss += step.loss * samples as f64;
+            correct += step.correct;
+            monitor.on_batch(&BatchReport { epoch, batch, batches, samples, step });
+        }
+        Ok(Metrics { loss: total_loss / train.len() as f64, accuracy: correct as f64 / train.len() as f64 })
+    }
+
+    /// One gradient step on `batch`: forward, cost, backward for each
+    /// sample, gradients averaged, penalties added, clipped, checked, and
+    /// the optimiser's update at rate `lr`. A step whose loss or gradients
+    /// are not finite is refused and leaves `model` unchanged.
+    pub fn step<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        batch: &[(X, Y)],
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        if batch.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        self.step_any(model, loss, batch.len(), |i| &batch[i], lr, rng)
+    }
+
+    /// [`step`](Self::step) on the `len ≥ 1` samples `sample(0..len)`.
+    #[inline]
+    fn step_any<'a, Y: 'a, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        len: usize,
+        sample: impl Fn(usize) -> &'a (X, Y),
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        X: 'a,
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        // Tiny models run as they are (their loops are shorter than a wide
+        // register); others run in a copy of the step built for the widest
+        // vectors the CPU has.
+        if M::COUNT < SMALL_MODEL {
+            return self.step_blocks(model, loss, len, sample, lr, rng);
+        }
+        crate::kernel::with_best_isa(
+            #[inline(always)]
+            || self.step_blocks(model, loss, len, sample, lr, rng),
+        )
+    }
+
+    #[inline(always)]
+    fn step_blocks<'a, Y: 'a, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        len: usize,
+        sample: impl Fn(usize) -> &'a (X, Y),
+        lr: f64,
+        rng: &mut R,
+    ) -> Result<StepResult, TrainError>
+    where
+        X: 'a,
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        zero_in_place(&mut self.grads);
+        let (mut total, mut correct) = (0.0f64, 0usize);
+        let scale = ScalarOf::<X>::from_f64(1.0 / len as f64);
+        if len == 1 {
+            // One sample: the per-sample passes, without the block's arrays.
+            let (x, y) = sample(0);
+            let out = model.forward_train(x, &mut self.caches[0], rng);
+            let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
+            if !sample_loss.is_finite() {
+                return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+            }
+            total += sample_loss;
+            correct += loss.is_correct(&out, y) as usize;
+            model.backward_block(1, [x], [&self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
+        }
+        for first in (0..len).step_by(B).filter(|_| len > 1) {
+            let n = B.min(len - first);
+            // Slots past `n` repeat the last sample; only `n` are used.
+            let samples: [&(X, Y); B] = core::array::from_fn(|b| sample(first + b.min(n - 1)));
+            let inputs = samples.map(|(x, _)| x);
+            model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
+            let targets = self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(samples).take(n);
+            for ((out, dy), (_, y)) in targets {
+                let sample_loss = loss.loss_grad(out, y, dy).to_f64();
+                if !sample_loss.is_finite() {
+                    return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+                }
+                total += sample_loss;
+                correct += loss.is_correct(out, y) as usize;
+                // Backward is linear in dL/dy: scaling each output's gradient
+                // by 1/len makes the accumulated gradients the batch's mean,
+                // with no pass over the parameters to divide them.
+                dy.as_flat_mut().iter_mut().for_each(|g| *g = *g * scale);
+            }
+            let (caches, grad_outputs) = (self.caches.each_ref(), self.grad_outputs.each_ref());
+            model.backward_block(n, inputs, caches, grad_outputs, &mut self.grads, None);
+        }
+        let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
+        let norm = match self.config.clip_norm {
+            Some(max) => clip_grad_norm(&mut self.grads, max),
+            None => grad_norm(&self.grads),
+        };
+        if !norm.is_finite() {
+            return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
+        }
+        self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
+        Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
+    }
+}
+
+fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validation: bool) -> Result<(), TrainError> {
+    if data.is_empty() {
+        return Err(TrainError::EmptyData);
+    }
+    for (sample, (_, y)) in data.iter().enumerate() {
+        loss.check_target(y).map_err(|error| TrainError::BadTarget { validation, sample, error })?;
+    }
+    Ok(())
+}
