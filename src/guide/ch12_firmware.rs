@@ -35,8 +35,9 @@
 //! version, scalar type, count, CRC-32, finite values) before it writes a
 //! single parameter, and [`io::encoded_len`](crate::io::encoded_len) is the
 //! exact size as a constant, so `include_bytes!` of a file of the wrong
-//! size does not compile. `tools/export_torch.py` and
-//! `tools/import_torch.py` are the PyTorch side (see the README).
+//! size does not compile. `tools/interop/export_torch.py` and
+//! `tools/interop/import_torch.py` are the PyTorch side (see
+//! `docs/interop.md`).
 //!
 //! **Will it train there?** The same [`Trainer`](crate::train::Trainer)
 //! runs: samples come in, [`Trainer::step`](crate::train::Trainer::step)
