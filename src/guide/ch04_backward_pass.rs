@@ -27,9 +27,13 @@
 //! [`Dense`](crate::layers::Dense)'s [`backward`](crate::Train::backward)
 //! is exactly the three lines above for one sample, `dx = Wᵀ·dy`,
 //! `dW += dy·xᵀ`, `db += dy`: it *adds* into the gradients, so the samples
-//! of a batch accumulate, and [`Trainer::step`](crate::train::Trainer::step)
-//! divides the sum by `m` once. The first layer of a network needs no
-//! `dA[0]` (nobody trains the data), so the chain calls
+//! of a batch accumulate. The `/m` comes first:
+//! [`Trainer::step`](crate::train::Trainer::step) scales each sample's
+//! output gradient by `1/m` before the backward pass, and since every step
+//! of the pass is linear in that gradient, the sums come out as the means
+//! (chapter 1; the trainer also runs the samples in blocks, the same
+//! arithmetic on several columns at once). The first layer of a network
+//! needs no `dA[0]` (nobody trains the data), so the chain calls
 //! [`backward_params`](crate::Train::backward_params) there, which skips it.
 //!
 //! # An activation

@@ -16,7 +16,7 @@
 //! | --- | --- | --- |
 //! | the model | `COUNT` scalars | the network, e.g. `net![Dense<U64, U32>, Relu, Dense<U32, U10>]` |
 //! | the gradients | the same | [`Params::Grads`](crate::Params::Grads) |
-//! | the training cache | every layer's output, and what each layer keeps (the course's `Z[l]`, `A[l]`) | [`Train::Cache`](crate::Train::Cache) |
+//! | the training caches | per sample of a block: every layer's output, and what each layer keeps (the course's `Z[l]`, `A[l]`); the [`Trainer`](crate::train::Trainer) keeps `B` of them, and `B` outputs and their gradients, for blocks of `B` samples (`Trainer<_, _, _, 1>` on a small device) | [`Train::Cache`](crate::Train::Cache) |
 //! | the optimiser's state | none for SGD, one copy for momentum, two for Adam | [`Optimizer::State`](crate::optim::Optimizer::State) |
 //!
 //! All of it is plain data that is valid as zero bytes
