@@ -9,26 +9,58 @@
 //! ```text
 //! cargo run --release --example digits_mlp
 //! ```
+//!
+//! The model and its training are here; `common` only loads the data and
+//! draws the progress bar and the plot. `export_digits_model` compiles this
+//! file in to train the same model, bit for bit, for the firmware example.
 
-mod common;
+// `pub` for `export_digits_model`, which reaches the data through this file.
+pub mod common;
 
 use typenet::prelude::*;
+use typenet::train::Fit;
 
-use common::{MLP_EPOCHS, MLP_SEED, Mlp};
+use common::Digit;
+
+/// The model: 64 pixels → 64 hidden units with ReLU → 10 logits, one per
+/// class (the cost applies the softmax).
+pub type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
+
+/// The seed of the digits split and of training (initialisation, order).
+pub const SEED: u64 = common::SEED;
+
+/// Epochs to train for.
+pub const EPOCHS: usize = 40;
+
+/// Trains the model: He-uniform initialisation, then Adam at 2e-3 on
+/// mini-batches of 16 for [`EPOCHS`] epochs, a new order every epoch, all
+/// drawn from [`SEED`], so every run gives the same model bit for bit.
+/// `monitor` watches every batch and epoch (`()` for none).
+pub fn train(train: &[Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, Fit) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
+    let mut model = Mlp::default();
+    model.init_with(Init::HeUniform, &mut rng);
+    let config = Config { batch_size: 16, ..Config::default() };
+    let mut trainer = Trainer::new(Adam::new(2e-3), config);
+    let fit = trainer
+        .fit(&mut model, &SoftmaxCrossEntropy, train, val, EPOCHS, &mut rng, monitor)
+        .unwrap_or_else(|e| panic!("training failed: {e}"));
+    (model, fit)
+}
 
 fn main() {
-    let common::Digits { mut train, val, test } = common::digits(MLP_SEED);
+    let common::Digits { train: samples, val, test } = common::digits(SEED);
     println!(
         "digits: {} training, {} validation, {} test samples; model {} parameters, {} bytes",
-        train.len(),
+        samples.len(),
         val.len(),
         test.len(),
         <Mlp as Params<f32>>::COUNT,
         size_of::<Mlp>()
     );
 
-    let mut progress = common::Progress::new(MLP_EPOCHS);
-    let (model, fit) = common::train_mlp(&mut train, &val, &mut progress);
+    let mut progress = common::Progress::new(EPOCHS);
+    let (model, fit) = train(&samples, &val, &mut progress);
     progress.finish();
 
     common::save_curves("digits_mlp", "", "digits, MLP 64-64-10, Adam", &progress.reports);

@@ -1,9 +1,10 @@
 //! Writes what the firmware example embeds: the digits MLP trained here on
 //! the host, and the held-out test digits with the host's predictions.
 //!
-//! The model is `digits_mlp`'s, trained the same way on the same split
-//! (`data/digits.csv`, stratified 60/20/20, seed 2026, pixels / 16), so it
-//! is the same model bit for bit. Two files go to
+//! The model is `digits_mlp`'s, trained by that example's own code (its
+//! file is compiled in here) on the same split (`data/digits.csv`,
+//! stratified 60/20/20, seed 2026, pixels / 16), so it is the same model
+//! bit for bit. Two files go to
 //! `examples/firmware-cortex-m/data/`:
 //!
 //! - `digits_mlp.tnet`: the parameters in typenet's format ([`typenet::io`]),
@@ -20,7 +21,10 @@
 //!
 //! Ends with one line: `export_digits_model: test_accuracy=... test_samples=... bytes=...`.
 
-mod common;
+// The model, its training and the data: `digits_mlp`'s (its `main` goes unused).
+#[allow(dead_code)]
+#[path = "digits_mlp.rs"]
+mod digits_mlp;
 
 use std::fs;
 use std::path::Path;
@@ -29,14 +33,14 @@ use typenet::io;
 use typenet::loss::argmax;
 use typenet::prelude::*;
 
-use common::{MLP_SEED, Mlp};
+use digits_mlp::{Mlp, common};
 
 /// Bytes per test record: 64 pixels, the label, the host's prediction.
 const RECORD: usize = 66;
 
 fn main() {
-    let common::Digits { mut train, val, test } = common::digits(MLP_SEED);
-    let (model, fit) = common::train_mlp(&mut train, &val, ());
+    let common::Digits { train, val, test } = common::digits(digits_mlp::SEED);
+    let (model, fit) = digits_mlp::train(&train, &val, ());
 
     let mut params = [0u8; io::encoded_len::<Mlp, f32>()];
     io::save(&model, &mut params).expect("a trained model is finite");

@@ -9,8 +9,9 @@
 //! `IN` defaults to the committed `tests/fixtures/torch_mlp_f32.tnet`
 //! (`nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))`), `OUT` to
 //! `target/interop.tnet`. The last line gives the outputs for the input
-//! `0.5,-1,0.25,2` after training; `tools/import_torch.py OUT --input
-//! 0.5,-1,0.25,2` prints the same numbers from PyTorch.
+//! `0.5,-1,0.25,2` after training; `python tools/interop/import_torch.py OUT
+//! --arch "Linear(4, 8), Tanh(), Linear(8, 3)" --input 0.5,-1,0.25,2` prints
+//! the same numbers from PyTorch.
 
 use std::process::ExitCode;
 

@@ -68,8 +68,8 @@
 //! - [`data`]: stratified splits, feature scaling, CSV loading (`std`).
 //! - [`check`]: finite-difference gradient checking.
 //! - [`mod@io`]: parameters (and gradients, optimiser state) to bytes and
-//!   back, in PyTorch's order, with a checked header; `tools/` has the
-//!   PyTorch side.
+//!   back, in PyTorch's order, with a checked header; `tools/interop/` has
+//!   the PyTorch side (`docs/interop.md`).
 //! - [`guide`]: the course, a chapter per topic (documentation only).
 //!
 //! # Features

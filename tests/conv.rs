@@ -1,7 +1,7 @@
 //! Convolutions, pooling and flattening against PyTorch: outputs, input
 //! gradients and parameter gradients on fixed weights and inputs, in `f32`
 //! (to 1e-5) and `f64` (to 1e-12), relative to `max(1, |value|)`. The values
-//! come from `tools/gen_conv_fixtures.py`.
+//! come from `tools/fixtures/gen_conv.py`.
 
 #[path = "fixtures/conv.rs"]
 mod fixtures;

@@ -1,5 +1,5 @@
 //! Parameters in and out: round trips, files from and for PyTorch (fixtures
-//! made by tools/io_fixtures.py), and the loader fed arbitrary bytes.
+//! made by tools/fixtures/gen_io.py), and the loader fed arbitrary bytes.
 
 #[path = "fixtures/io.rs"]
 mod fixtures;
@@ -128,7 +128,7 @@ fn a_file_for_another_model_is_refused() {
     assert!(wider == Default::default());
 }
 
-/// The model whose saved files tools/io_fixtures.py reads into PyTorch.
+/// The model whose saved files tools/fixtures/gen_io.py reads into PyTorch.
 fn typenet_model<T: Scalar>() -> Mlp<T> {
     let mut net = Mlp::<T>::default();
     net.init(&mut Xoshiro256PlusPlus::seed_from_u64(2024));
@@ -141,12 +141,12 @@ fn check_or_bless(name: &str, bytes: &[u8]) {
         std::fs::write(&path, bytes).unwrap();
     } else {
         let committed = std::fs::read(&path).unwrap();
-        assert!(committed == bytes, "{name} is not what typenet saves; rerun tools/io_fixtures.py");
+        assert!(committed == bytes, "{name} is not what typenet saves; rerun tools/fixtures/gen_io.py");
     }
 }
 
 /// The committed typenet_mlp_*.tnet are what `io::save` writes (with
-/// `TYPENET_BLESS=1`, this writes them: tools/io_fixtures.py does).
+/// `TYPENET_BLESS=1`, this writes them: tools/fixtures/gen_io.py does).
 #[test]
 fn typenet_saves_the_committed_files() {
     check_or_bless("typenet_mlp_f32.tnet", &saved(&typenet_model::<f32>()));

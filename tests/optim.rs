@@ -1,4 +1,4 @@
-//! Optimisers, schedules and clipping against PyTorch (tools/gen_optim_fixtures.py).
+//! Optimisers, schedules and clipping against PyTorch (tools/fixtures/gen_optim.py).
 
 #[path = "fixtures/optim.rs"]
 mod fixtures;

@@ -1,5 +1,5 @@
 //! Recurrent layers against PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU`
-//! (fixtures from `tools/gen_recurrent_fixtures.py`), and gradient checks
+//! (fixtures from `tools/fixtures/gen_recurrent.py`), and gradient checks
 //! through stacks of them.
 
 use typenet::check::{check_gradients, randomize};

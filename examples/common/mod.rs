@@ -11,7 +11,6 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::prelude::*;
-use typenet::train::Fit;
 
 /// The seed of the digits examples' split (and of their training runs), so
 /// that they all report on the same test part.
@@ -58,31 +57,6 @@ pub fn digits(seed: u64) -> Digits {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let split = stratified_split::<_, U10, _>(&mut all, 0.6, 0.2, &mut rng).expect("labels are checked on loading");
     Digits { train: split.train.to_vec(), val: split.val.to_vec(), test: split.test.to_vec() }
-}
-
-/// The digits classifier of `digits_mlp` (and of the firmware example):
-/// 64 pixels → 64 hidden units with ReLU → 10 logits.
-pub type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
-
-/// The seed of the digits split and of the MLP's training.
-pub const MLP_SEED: u64 = SEED;
-
-/// Epochs the MLP trains for.
-pub const MLP_EPOCHS: usize = 40;
-
-/// Trains the digits MLP as `digits_mlp` does: He-uniform initialisation,
-/// Adam at 2e-3, batches of 16, [`MLP_EPOCHS`] epochs, seeded with
-/// [`MLP_SEED`], so every caller gets the same model bit for bit.
-pub fn train_mlp(train: &mut [Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, Fit) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(MLP_SEED);
-    let mut model = Mlp::default();
-    model.init_with(Init::HeUniform, &mut rng);
-    let config = Config { batch_size: 16, ..Config::default() };
-    let mut trainer = Trainer::new(Adam::new(2e-3), config);
-    let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, train, val, MLP_EPOCHS, &mut rng, monitor)
-        .unwrap_or_else(|e| panic!("training failed: {e}"));
-    (model, fit)
 }
 
 /// The folder an example writes to: `out/<name>/` in the crate.

@@ -33,21 +33,54 @@
 //! - backward: [`Train::backward`](crate::Train::backward)
 //!   pushes that gradient back through every layer and *adds* each
 //!   parameter's gradient into a value shaped like the network (its
-//!   [`Params::Grads`](crate::Params::Grads));
+//!   [`Params::Grads`](crate::Params::Grads)), so the samples of a batch
+//!   accumulate there;
 //! - update: an optimiser walks parameters and gradients together
 //!   ([`Params::zip_mut`](crate::Params::zip_mut)); plain gradient descent
 //!   is [`Sgd`](crate::optim::Sgd).
 //!
-//! The course computes `dW2 = dZ2·A1ᵀ / m` for the whole batch at once;
-//! typenet adds `dz·a1ᵀ` for each sample (a column of `dZ2` times a column
-//! of `A1`) and divides by `m` at the end, which is the same sum. Chapter 4
-//! derives these gradients; this chapter runs them.
+//! The course computes `dW2 = dZ2·A1ᵀ / m` for the whole batch at once.
+//! `dZ2·A1ᵀ` is a sum over the columns, `Σᵢ dz⁽ⁱ⁾·a1⁽ⁱ⁾ᵀ`, one term per
+//! sample, so the gradients can be added up a sample (or a few samples) at
+//! a time. And the backward pass is linear in the gradient it starts from:
+//! scaling `dA2` by `1/m` scales every `dZ`, `dW` and `db` it produces by
+//! `1/m`. So the `/m` can be done on the way in, `dW2 = Σᵢ (dz⁽ⁱ⁾/m)·a1⁽ⁱ⁾ᵀ`,
+//! instead of on the sums at the end. The loop below, written as the
+//! course writes it, divides at the end; the trainer scales by `1/m` on the
+//! way in. Chapter 4 derives these gradients; this chapter runs them.
 //!
 //! [`Trainer`](crate::train::Trainer) is that loop, done once and properly:
 //! mini-batches, shuffling, penalties, clipping, checks for non-finite
 //! values, validation after every epoch. [`Trainer::step`](crate::train::Trainer::step)
-//! is one round of forward, cost, backward and update on one batch, and
-//! [`Trainer::fit`](crate::train::Trainer::fit) runs epochs of them.
+//! is one round of forward, cost, backward and update on one mini-batch of
+//! `m` samples (`m` is [`Config::batch_size`](crate::train::Config::batch_size),
+//! a runtime value), and [`Trainer::fit`](crate::train::Trainer::fit) runs
+//! epochs of them. A step reads:
+//!
+//! ```text
+//! dW = 0, db = 0                                  (every parameter's gradient)
+//! for each block of up to B samples of the mini-batch:
+//!     forward   the block through the network together, keeping B caches
+//!     cost      each sample's L and dA[L], then dA[L] := dA[L] · (1/m)
+//!     backward  the block back through the network together, adding its dW, db
+//! penalties (L1, L2) added to dW; ‖dW‖ the global norm, clipped if asked
+//! update    the optimiser's step (plain gradient descent: W := W − α·dW)
+//! ```
+//!
+//! A *block* is a few samples that go through the network together, the
+//! course's `X` with `B` columns: a [`Dense`](crate::layers::Dense) layer
+//! then computes `W·X` and `dZ·Xᵀ` for the block as matrix products rather
+//! than one column at a time, which keeps a workstation's vector units busy. `B`
+//! is the trainer's const parameter,
+//! [`DEFAULT_BLOCK`](crate::train::DEFAULT_BLOCK) unless chosen with
+//! [`Trainer::with_block`](crate::train::Trainer::with_block); the trainer
+//! keeps `B` caches and outputs, so a microcontroller uses small blocks
+//! (down to 1). A mini-batch of any size is cut into blocks (a batch of 16
+//! with `B = 32` is one block of 16; a batch of 100 is blocks of 32, 32, 32
+//! and 4), and the result does not depend on `B` beyond the rounding of the
+//! sums. [`Train`](crate::Train) has block versions of the training forward
+//! and backward for this; each layer's one-sample methods above are the
+//! same arithmetic for a block of one.
 //!
 //! # Example: XOR by hand, then with the trainer
 //!
@@ -100,5 +133,9 @@
 //! assert!(model == net); // the same arithmetic, the same parameters
 //! ```
 //!
-//! The last line holds bit for bit: the trainer's step is the loop above,
-//! with the division by `m` done once on the gradients before the update.
+//! The last line holds bit for bit. The trainer runs the four samples as
+//! one block and multiplies each `dA2` by `1/m` before the backward pass,
+//! where the loop divides the summed gradients by `m` at the update; with
+//! `m = 4` both are exact (a power of two only shifts the exponent), so
+//! the two give the same parameters. For other batch sizes they agree to
+//! within rounding.

@@ -27,11 +27,15 @@
 //! [`Dense`](crate::layers::Dense)'s [`backward`](crate::Train::backward)
 //! is exactly the three lines above for one sample, `dx = Wᵀ·dy`,
 //! `dW += dy·xᵀ`, `db += dy`: it *adds* into the gradients, so the samples
-//! of a batch accumulate, and [`Trainer::step`](crate::train::Trainer::step)
-//! divides the sum by `m` once. The first layer of a network needs no
-//! `dA[0]` (nobody trains the data), so the trainer calls
+//! of a batch accumulate. The `/m` comes first:
+//! [`Trainer::step`](crate::train::Trainer::step) scales each sample's
+//! output gradient by `1/m` before the backward pass, and since every step
+//! of the pass is linear in that gradient, the sums come out as the means
+//! (chapter 1; the trainer also runs the samples in blocks, the same
+//! arithmetic on several columns at once). The first layer of a network
+//! needs no `dA[0]` (nobody trains the data), so the trainer calls
 //! [`backward_block`](crate::Train::backward_block) with no input gradient
-//! to fill, and the first layer skips it.
+//! to fill (`None`), and the first layer skips it.
 //!
 //! # An activation
 //!

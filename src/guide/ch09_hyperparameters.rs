@@ -22,8 +22,9 @@
 //!   epoch. Mini-batches (16, 32, 64) sit between. A larger batch gives a
 //!   less noisy gradient but fewer steps per epoch, so it usually wants a
 //!   larger learning rate. In typenet the batch size costs no memory: the
-//!   samples of a batch run one at a time and their gradients accumulate
-//!   (chapter 4), so a batch of 1,000 needs the RAM of a batch of 1.
+//!   samples of a batch run in blocks of the trainer's `B` (32 unless
+//!   chosen) and their gradients accumulate (chapter 1), so a batch of
+//!   1,000 needs the RAM of a batch of `B`.
 //! - **Depth and width** are types: `net![Dense<U64, U64>, Relu, Dense<U64, U10>]`
 //!   and a deeper or wider network are different types, checked by the
 //!   compiler. A sweep over architectures is a generic function called once

@@ -16,7 +16,7 @@
 //! | --- | --- | --- |
 //! | the model | `COUNT` scalars | the network, e.g. `net![Dense<U64, U32>, Relu, Dense<U32, U10>]` |
 //! | the gradients | the same | [`Params::Grads`](crate::Params::Grads) |
-//! | the training cache | every layer's output, and what each layer keeps (the course's `Z[l]`, `A[l]`) | [`Train::Cache`](crate::Train::Cache) |
+//! | the training caches | per sample of a block: every layer's output, and what each layer keeps (the course's `Z[l]`, `A[l]`); the [`Trainer`](crate::train::Trainer) keeps `B` of them, and `B` outputs and their gradients, for blocks of `B` samples (`Trainer<_, _, _, 1>` on a small device) | [`Train::Cache`](crate::Train::Cache) |
 //! | the optimiser's state | none for SGD, one copy for momentum, two for Adam | [`Optimizer::State`](crate::optim::Optimizer::State) |
 //!
 //! All of it is plain data that is valid as zero bytes
@@ -35,8 +35,9 @@
 //! version, scalar type, count, CRC-32, finite values) before it writes a
 //! single parameter, and [`io::encoded_len`](crate::io::encoded_len) is the
 //! exact size as a constant, so `include_bytes!` of a file of the wrong
-//! size does not compile. `tools/export_torch.py` and
-//! `tools/import_torch.py` are the PyTorch side (see the README).
+//! size does not compile. `tools/interop/export_torch.py` and
+//! `tools/interop/import_torch.py` are the PyTorch side (see
+//! `docs/interop.md`).
 //!
 //! **Will it train there?** The same [`Trainer`](crate::train::Trainer)
 //! runs: samples come in, [`Trainer::step`](crate::train::Trainer::step)

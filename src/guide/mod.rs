@@ -35,7 +35,10 @@
 //!
 //! The course stacks `m` samples as the columns of a matrix and writes a
 //! layer `l` as `Z[l] = W[l]·A[l−1] + b[l]`, `A[l] = g(Z[l])`. typenet keeps
-//! the same matrices and runs one sample (one column) at a time:
+//! the same matrices. The layer methods in this guide take one sample (one
+//! column); the [`Trainer`](crate::train::Trainer) cuts a mini-batch of `m`
+//! samples into blocks of up to `B` columns that go through the network
+//! together (chapter 1):
 //!
 //! | the course | typenet |
 //! | --- | --- |
@@ -45,7 +48,7 @@
 //! | `Z[l] = W[l]·A[l−1] + b[l]` | [`Dense::forward`](crate::Layer::forward) |
 //! | `A[l] = g(Z[l])` | an activation layer: [`Relu`](crate::layers::Relu), [`Tanh`](crate::layers::Tanh), … |
 //! | `J`, the cost, the mean over the samples | a [`Loss`](crate::loss::Loss) per sample, averaged over the batch by [`Trainer::step`](crate::train::Trainer::step) |
-//! | `dZ`, `dW`, `db`, `dA[l−1]` | [`Train::backward`](crate::Train::backward) returns `dA[l−1]` and *adds* one sample's `dW`, `db`; the trainer divides by `m` |
+//! | `dZ`, `dW`, `db`, `dA[l−1]` | [`Train::backward`](crate::Train::backward) returns `dA[l−1]` and *adds* one sample's `dW`, `db`; the trainer scales each sample's `dA[L]` by `1/m` before the backward pass, so the sums are the course's means |
 //! | `α`, the learning rate | [`Sgd::new(α)`](crate::optim::Sgd::new) and the other optimisers |
 //! | one pass over the data | an epoch: [`Trainer::train_epoch`](crate::train::Trainer::train_epoch) |
 //! | `n[l]`, the width of layer `l` | a type: `U64`, `U32`, … (a mismatch does not compile) |

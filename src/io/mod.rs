@@ -5,8 +5,8 @@
 //! little-endian `f32` or `f64` (the model's scalar), behind a small header.
 //! The size is a constant of the model's type, [`encoded_len`], so a
 //! buffer can be a plain array, nothing allocates, and a file exported from
-//! PyTorch by `tools/export_torch.py` loads into a network here and back
-//! (`tools/import_torch.py`; see `docs/interop.md`).
+//! PyTorch by `tools/interop/export_torch.py` loads into a network here and
+//! back (`tools/interop/import_torch.py`; see `docs/interop.md`).
 //!
 //! ```
 //! use typenet::io;

@@ -6,9 +6,10 @@ architecture in ``state_dict()`` order, and optionally saves the state_dict
 and prints the model's outputs. The model computes in the file's scalar type
 (f64 files give a ``.double()`` model).
 
-Run from the repository root with a Python that has torch and numpy:
+Run with a Python that has this folder's requirements.txt installed
+(see README.md beside this file):
 
-    python tools/import_torch.py model.tnet \
+    python tools/interop/import_torch.py model.tnet \
         --arch "Linear(4, 8), Tanh(), Linear(8, 3)" --out model.pt --input 0.5,-1,0.25,2
 
 Each ``--input`` (comma-separated numbers, flat; reshaped to the first

@@ -27,7 +27,8 @@ with PyTorch (imported only by the functions that need it)::
     typenet_io.load_module(model, "model.tnet")
 
 The command-line tools ``export_torch.py`` and ``import_torch.py`` beside
-this file are built on it; see docs/interop.md.
+this file are built on it; see README.md beside this file and docs/interop.md
+in the repository.
 """
 
 import struct

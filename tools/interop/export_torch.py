@@ -5,13 +5,14 @@ gives for the equivalent network (Linear, Conv1d/Conv2d, RNN/LSTM/GRU;
 activations, pooling and Flatten have no parameters), and writes
 ``typenet_io.encode`` of it.
 
-Run from the repository root with a Python that has torch and numpy:
+Run with a Python that has this folder's requirements.txt installed
+(see README.md beside this file):
 
     # a state_dict saved with torch.save(model.state_dict(), "model.pt")
-    python tools/export_torch.py model.pt model.tnet --dtype f32
+    python tools/interop/export_torch.py model.pt model.tnet --dtype f32
 
     # or a freshly initialised model, seeded (for trying things out)
-    python tools/export_torch.py --arch "Linear(4, 8), Tanh(), Linear(8, 3)" \
+    python tools/interop/export_torch.py --arch "Linear(4, 8), Tanh(), Linear(8, 3)" \
         --seed 0 model.tnet
 
 It prints the layout (name, shape, count per tensor) and the file size, which
