@@ -22,8 +22,8 @@
 
 use rand::{Rng, RngExt};
 
-use crate::Scalar;
 use crate::layer::{Params, Train};
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// Step of the central differences.

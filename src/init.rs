@@ -44,7 +44,7 @@
 
 use rand::{Rng, RngExt};
 
-use crate::Scalar;
+use crate::scalar::Scalar;
 
 /// An initialisation scheme. See the [module docs](self) for the formulas.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

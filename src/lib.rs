@@ -80,6 +80,7 @@
 
 #![no_std]
 #![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 #[cfg(any(feature = "std", test))]
 extern crate std;

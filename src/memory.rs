@@ -37,6 +37,8 @@ use core::mem::MaybeUninit;
 
 use generic_array::{ArrayLength, GenericArray};
 
+use crate::shape::Tensor;
+
 /// The alignment of every layer that holds parameters (`Dense`, the
 /// convolutions, the recurrent layers), in bytes, and so of their gradients
 /// and optimiser state: a cache line on x86-64, where the kernels' 64-byte
@@ -161,6 +163,24 @@ impl<A: DefaultInPlace, B: DefaultInPlace, C: DefaultInPlace> DefaultInPlace for
     }
 }
 
+/// The scalars of a tensor's items, as one flat slice in row-major order.
+#[inline(always)]
+pub(crate) fn flat<X: Tensor>(items: &[X]) -> &[X::Scalar] {
+    const { assert!(size_of::<X>() == X::LEN * size_of::<X::Scalar>()) };
+    // SAFETY: `X` is a scalar or a nested `GenericArray` of scalars (the
+    // `Tensor` trait is sealed), so it holds exactly `X::LEN` scalars with no
+    // padding (checked above), and a slice holds its items contiguously.
+    unsafe { core::slice::from_raw_parts(items.as_ptr().cast(), items.len() * X::LEN) }
+}
+
+/// The scalars of a tensor's items, as one flat slice, mutably.
+#[inline(always)]
+pub(crate) fn flat_mut<X: Tensor>(items: &mut [X]) -> &mut [X::Scalar] {
+    const { assert!(size_of::<X>() == X::LEN * size_of::<X::Scalar>()) };
+    // SAFETY: as in `flat`, and the borrow is unique.
+    unsafe { core::slice::from_raw_parts_mut(items.as_mut_ptr().cast(), items.len() * X::LEN) }
+}
+
 /// Builds `T::default()` in `slot` and returns it: no copy through the
 /// stack, no allocator.
 pub fn default_in<T: DefaultInPlace>(slot: &mut MaybeUninit<T>) -> &mut T {
@@ -237,10 +257,11 @@ macro_rules! build_in_place {
         let slot: &mut core::mem::MaybeUninit<_> = $slot;
         if false {
             // Never runs: proves that the fields below are all the struct's.
-            #[allow(unreachable_code)]
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
             let _ = slot.write($name { $($zeroed: unreachable!(),)* $($field: unreachable!(),)* });
         }
-        $(let $field = $value;)*
+        // The values are computed outside the `unsafe` block below.
+        $(#[allow(clippy::redundant_locals)] let $field = $value;)*
         let this = slot.as_mut_ptr();
         // SAFETY: `this` points to the slot; every field is written exactly
         // once (the dead struct literal above names them all), the
@@ -314,3 +335,27 @@ macro_rules! zeroable {
 #[doc(hidden)]
 #[inline(always)]
 pub fn is_zeroable<Z: Zeroable>(_: &Z) {}
+
+#[cfg(test)]
+mod tests {
+    use core::mem::MaybeUninit;
+
+    use super::{default_in, reset};
+    use crate::prelude::*;
+
+    /// Built in place, a model equals its `Default`, hyperparameters
+    /// included (zero-filling alone gave a slope and a rate of 0).
+    #[test]
+    fn default_in_keeps_every_hyperparameter() {
+        type Net = net![Dense<U3, U4>, LeakyRelu, Dropout, Elu, Dense<U4, U2>];
+        let mut slot = MaybeUninit::<Net>::uninit();
+        let net = default_in(&mut slot);
+        assert!(*net == Net::default());
+        assert_eq!((net.layer::<U1>().slope, net.layer::<U2>().rate, net.layer::<U3>().alpha), (0.01, 0.5, 1.0));
+
+        net.layer_mut::<U1>().slope = 0.2;
+        net.layer_mut::<U0>().bias[1] = 3.0;
+        reset(net);
+        assert!(*net == Net::default());
+    }
+}

@@ -27,7 +27,7 @@ use core::ops::Mul;
 use generic_array::{ArrayLength, GenericArray, IntoArrayLength};
 use typenum::{Const, Prod};
 
-use crate::Scalar;
+use crate::scalar::Scalar;
 
 /// A vector of `N` values: a layer's input or output, a bias.
 pub type Vector<T, N> = GenericArray<T, N>;
@@ -98,18 +98,11 @@ impl<X: Tensor, N: ArrayLength> Tensor for GenericArray<X, N> {
     const LEN: usize = N::USIZE * X::LEN;
     #[inline]
     fn as_flat(&self) -> &[X::Scalar] {
-        const { assert!(size_of::<X>() == X::LEN * size_of::<X::Scalar>()) };
-        // SAFETY: `X` is a scalar or a nested `GenericArray` of scalars
-        // (the trait is sealed), so it holds exactly `X::LEN` scalars with no
-        // padding (checked above), and `GenericArray<X, N>` holds `N` of them
-        // contiguously.
-        unsafe { core::slice::from_raw_parts(self.as_ptr().cast(), Self::LEN) }
+        crate::memory::flat(self)
     }
     #[inline]
     fn as_flat_mut(&mut self) -> &mut [X::Scalar] {
-        const { assert!(size_of::<X>() == X::LEN * size_of::<X::Scalar>()) };
-        // SAFETY: as in `as_flat`, and the borrow is unique.
-        unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().cast(), Self::LEN) }
+        crate::memory::flat_mut(self)
     }
 }
 

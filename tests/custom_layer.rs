@@ -131,7 +131,8 @@ fn gradients_match_finite_differences_in_a_chain() {
 fn trains_in_a_network_built_in_place() {
     type Net = net![Dense<U2, U16>, LayerNorm<U16>, Relu, Dense<U16, U3>];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
-    let mut net = typenet::memory::default_box::<Net>();
+    let mut slot = Box::<Net>::new_uninit();
+    let net = typenet::memory::default_in(&mut slot);
     assert_eq!(net.layer::<U1>().eps, 1e-5);
     net.init(&mut rng);
     // Three classes: the sign pattern of two features, shifted away from the axes.
@@ -149,9 +150,9 @@ fn trains_in_a_network_built_in_place() {
         })
         .collect();
     let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 16, ..Config::default() });
-    let before = evaluate(&*net, &SoftmaxCrossEntropy, &data).unwrap();
-    trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &[], 30, &mut rng, ()).unwrap();
-    let after = evaluate(&*net, &SoftmaxCrossEntropy, &data).unwrap();
+    let before = evaluate(net, &SoftmaxCrossEntropy, &data).unwrap();
+    trainer.fit(net, &SoftmaxCrossEntropy, &data, &[], 30, &mut rng, ()).unwrap();
+    let after = evaluate(net, &SoftmaxCrossEntropy, &data).unwrap();
     assert!(after.loss < before.loss / 4.0, "{before:?} → {after:?}");
     assert!(after.accuracy > 0.97, "{after:?}");
 }

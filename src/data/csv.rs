@@ -6,8 +6,8 @@ use std::vec::Vec;
 
 use generic_array::ArrayLength;
 
-use crate::Scalar;
 use crate::data::Labelled;
+use crate::scalar::Scalar;
 use crate::shape::Vector;
 
 /// Why a CSV file could not be loaded. Lines count from 1 as an editor

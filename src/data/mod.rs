@@ -34,7 +34,7 @@ use generic_array::{ArrayLength, GenericArray};
 use num_traits::Float;
 use rand::{Rng, RngExt};
 
-use crate::Scalar;
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// A sample of a classification data set: features and a class index.

@@ -71,8 +71,8 @@ pub enum ParamsError {
 /// The name of a scalar tag in messages.
 fn scalar_name(tag: u16) -> &'static str {
     match tag {
-        t if t == <f32 as crate::Scalar>::TAG as u16 => "f32",
-        t if t == <f64 as crate::Scalar>::TAG as u16 => "f64",
+        t if t == <f32 as crate::scalar::Scalar>::TAG as u16 => "f32",
+        t if t == <f64 as crate::scalar::Scalar>::TAG as u16 => "f64",
         _ => "an unknown type",
     }
 }

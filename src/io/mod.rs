@@ -117,8 +117,8 @@ mod error;
 
 pub use error::ParamsError;
 
-use crate::Scalar;
 use crate::layer::Params;
+use crate::scalar::Scalar;
 
 /// The first four bytes of every parameter file.
 pub const MAGIC: [u8; 4] = *b"TNET";

@@ -22,7 +22,7 @@
 use generic_array::ArrayLength;
 use rand::Rng;
 
-use crate::layer::{Layer, Params, Train};
+use crate::layer::{Layer, Train};
 use crate::scalar::Scalar;
 use crate::shape::{Tensor, Vector};
 
@@ -112,10 +112,12 @@ mod elementwise {
 }
 
 /// The inference forward of an element-wise layer: `value` on every
-/// element. Each activation's `Layer` impl is written out below its type
-/// (a blanket impl over `Elementwise` would make every layer's impl a
-/// candidate for every input, and the compiler's shape errors would name
-/// the whole chain instead of the layer at fault).
+/// element. Each activation's `Layer` and `Train` impls are written out
+/// below its type and call this and the two block functions below: a
+/// blanket impl over `Elementwise` would make it a candidate for every
+/// layer and input, so the compiler's shape errors would name the whole
+/// chain instead of the layer at fault, and inference over `Train<_>` would
+/// overflow.
 #[inline]
 fn apply<A: Elementwise, X: Tensor>(activation: &A, x: &X) -> X {
     let mut y = x.clone();
@@ -125,41 +127,43 @@ fn apply<A: Elementwise, X: Tensor>(activation: &A, x: &X) -> X {
     y
 }
 
-/// Each sample's output and input gradient written in place.
-impl<X: Tensor, A: Elementwise + Layer<X, Output = X> + Params<X::Scalar, Grads = ()>> Train<X> for A {
-    type Cache = <A::Derivative as Derivative<A>>::Cache<X>;
-
-    #[inline]
-    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&X; B],
-        caches: [&mut Self::Cache; B],
-        outputs: [&mut X; B],
-        _: &mut R,
-    ) {
-        for ((x, cache), y) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
-            A::Derivative::forward(self, x, cache, y);
-        }
-    }
-
-    #[inline]
-    fn backward_block<const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&X; B],
-        caches: [&Self::Cache; B],
-        grad_outputs: [&X; B],
-        _: &mut (),
-        grad_inputs: Option<[&mut X; B]>,
-    ) {
-        let Some(grad_inputs) = grad_inputs else { return };
-        let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
-        for (((x, cache), dy), dx) in samples.take(n) {
-            A::Derivative::backward(self, x, cache, dy, dx);
-        }
+/// The training forward of an element-wise layer over the first `n`
+/// samples of a block: each output written in place, and into the cache
+/// when the derivative reads it.
+#[inline(always)]
+fn forward_block<A: Elementwise, X: Tensor, const B: usize>(
+    activation: &A,
+    n: usize,
+    inputs: [&X; B],
+    caches: [&mut CacheOf<A, X>; B],
+    outputs: [&mut X; B],
+) {
+    for ((x, cache), y) in inputs.into_iter().zip(caches).zip(outputs).take(n) {
+        A::Derivative::forward(activation, x, cache, y);
     }
 }
+
+/// The backward pass of an element-wise layer over the first `n` samples
+/// of a block: each input gradient written in place, when asked for.
+#[inline(always)]
+fn backward_block<A: Elementwise, X: Tensor, const B: usize>(
+    activation: &A,
+    n: usize,
+    inputs: [&X; B],
+    caches: [&CacheOf<A, X>; B],
+    grad_outputs: [&X; B],
+    grad_inputs: Option<[&mut X; B]>,
+) {
+    let Some(grad_inputs) = grad_inputs else { return };
+    let samples = inputs.into_iter().zip(caches).zip(grad_outputs).zip(grad_inputs);
+    for (((x, cache), dy), dx) in samples.take(n) {
+        A::Derivative::backward(activation, x, cache, dy, dx);
+    }
+}
+
+/// What element-wise layer `A` caches per sample of `X`: nothing, or its
+/// output.
+type CacheOf<A, X> = <<A as Elementwise>::Derivative as Derivative<A>>::Cache<X>;
 
 #[inline]
 fn c<T: Scalar>(x: f64) -> T {
@@ -191,6 +195,33 @@ impl<X: Tensor> Layer<X> for Sigmoid {
     }
 }
 
+impl<X: Tensor> Train<X> for Sigmoid {
+    type Cache = X;
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut X; B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&X; B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
 impl Elementwise for Sigmoid {
     type Derivative = Output;
 
@@ -214,6 +245,33 @@ impl<X: Tensor> Layer<X> for Tanh {
     #[inline]
     fn forward(&self, x: &X) -> X {
         apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for Tanh {
+    type Cache = X;
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut X; B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&X; B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
     }
 }
 
@@ -241,6 +299,33 @@ impl<X: Tensor> Layer<X> for Relu {
     #[inline]
     fn forward(&self, x: &X) -> X {
         apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for Relu {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
     }
 }
 
@@ -278,6 +363,33 @@ impl<X: Tensor> Layer<X> for LeakyRelu {
     #[inline]
     fn forward(&self, x: &X) -> X {
         apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for LeakyRelu {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
     }
 }
 
@@ -320,6 +432,33 @@ impl<X: Tensor> Layer<X> for Elu {
     }
 }
 
+impl<X: Tensor> Train<X> for Elu {
+    type Cache = X;
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut X; B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&X; B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
 impl Elementwise for Elu {
     type Derivative = Output;
 
@@ -347,6 +486,33 @@ impl<X: Tensor> Layer<X> for Gelu {
     #[inline]
     fn forward(&self, x: &X) -> X {
         apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for Gelu {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
     }
 }
 
@@ -390,6 +556,33 @@ impl<X: Tensor> Layer<X> for GeluTanh {
     }
 }
 
+impl<X: Tensor> Train<X> for GeluTanh {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
 impl Elementwise for GeluTanh {
     type Derivative = Input;
 
@@ -418,6 +611,33 @@ impl<X: Tensor> Layer<X> for Silu {
     #[inline]
     fn forward(&self, x: &X) -> X {
         apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for Silu {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
     }
 }
 
@@ -452,6 +672,33 @@ impl<X: Tensor> Layer<X> for Softplus {
     }
 }
 
+impl<X: Tensor> Train<X> for Softplus {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
 impl Elementwise for Softplus {
     type Derivative = Input;
 
@@ -475,6 +722,33 @@ impl<X: Tensor> Layer<X> for Identity {
     #[inline]
     fn forward(&self, x: &X) -> X {
         apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for Identity {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&(); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
     }
 }
 

@@ -2,10 +2,10 @@
 
 use num_traits::{Float, One, Zero};
 
-use crate::Scalar;
 use crate::layers::activation::logistic;
 use crate::loss::mse::n;
 use crate::loss::{Loss, TargetError, check_values, same_decision};
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// Binary cross-entropy on probabilities (a sigmoid output):

@@ -2,8 +2,8 @@
 
 use generic_array::ArrayLength;
 
-use crate::Scalar;
 use crate::loss::{Loss, TargetError, argmax, check_values};
+use crate::scalar::Scalar;
 use crate::shape::Vector;
 
 /// Softmax cross-entropy on logits: `L = ln Σⱼ e^(xⱼ) − x_c` for class `c`,

@@ -2,9 +2,9 @@
 
 use num_traits::{Float, Zero};
 
-use crate::Scalar;
 use crate::loss::mse::n;
 use crate::loss::{Loss, TargetError, check_values, same_decision};
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// Huber loss: quadratic near the target, linear far from it.

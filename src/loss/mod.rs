@@ -39,7 +39,7 @@ pub use mse::Mse;
 
 use core::fmt;
 
-use crate::Scalar;
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// A cost comparing an output `Y` with a target of type `Target`.

@@ -2,8 +2,8 @@
 
 use num_traits::Zero;
 
-use crate::Scalar;
 use crate::loss::{Loss, TargetError, check_values, same_decision};
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// Mean squared error, `L = (1/N) Σ (yᵢ − tᵢ)²`; `dL/dyᵢ = 2(yᵢ − tᵢ)/N`.

@@ -1,9 +1,9 @@
 //! Adam and AdamW.
 
-use crate::Scalar;
 use crate::layer::Params;
 use crate::memory::Zeroable;
 use crate::optim::{Optimizer, c, decayed, powi};
+use crate::scalar::Scalar;
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
 /// PyTorch's `Adam(lr, betas=(β₁, β₂), eps)` and `AdamW(..., weight_decay)`:
@@ -51,8 +51,7 @@ pub struct AdamState<G> {
     pub t: u32,
 }
 
-// SAFETY: holds `G`s, which are `Zeroable`, and a `u32`.
-unsafe impl<G: Zeroable> Zeroable for AdamState<G> {}
+crate::zeroable!(impl[G: Zeroable] for AdamState<G> { m: G, v: G, t: u32 });
 
 impl Optimizer for Adam {
     type State<G: Zeroable + Default> = AdamState<G>;

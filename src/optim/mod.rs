@@ -35,9 +35,9 @@ pub use rmsprop::{RmsProp, RmsPropState};
 pub use schedule::Schedule;
 pub use sgd::{Momentum, MomentumState, Sgd};
 
-use crate::Scalar;
 use crate::layer::Params;
 use crate::memory::Zeroable;
+use crate::scalar::Scalar;
 
 /// Updates parameters from their gradients.
 pub trait Optimizer {

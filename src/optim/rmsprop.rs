@@ -1,9 +1,9 @@
 //! RMSprop.
 
-use crate::Scalar;
 use crate::layer::Params;
 use crate::memory::Zeroable;
 use crate::optim::{Optimizer, c, decayed};
+use crate::scalar::Scalar;
 
 /// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps, weight_decay)`
 /// without momentum or centring:
@@ -35,8 +35,7 @@ pub struct RmsPropState<G> {
     pub square_avg: G,
 }
 
-// SAFETY: holds only a `G`, which is `Zeroable`.
-unsafe impl<G: Zeroable> Zeroable for RmsPropState<G> {}
+crate::zeroable!(impl[G: Zeroable] for RmsPropState<G> { square_avg: G });
 
 impl Optimizer for RmsProp {
     type State<G: Zeroable + Default> = RmsPropState<G>;

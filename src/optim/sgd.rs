@@ -1,9 +1,9 @@
 //! Stochastic gradient descent, plain and with momentum.
 
-use crate::Scalar;
 use crate::layer::Params;
 use crate::memory::Zeroable;
 use crate::optim::{Optimizer, c, decayed};
+use crate::scalar::Scalar;
 
 /// Plain gradient descent, `p ← p − lr·(g + wd·p)`. PyTorch's
 /// `SGD(lr, weight_decay=wd)`. Keeps no state.
@@ -94,8 +94,7 @@ pub struct MomentumState<G> {
     pub velocity: G,
 }
 
-// SAFETY: holds only a `G`, which is `Zeroable`.
-unsafe impl<G: Zeroable> Zeroable for MomentumState<G> {}
+crate::zeroable!(impl[G: Zeroable] for MomentumState<G> { velocity: G });
 
 impl Optimizer for Momentum {
     type State<G: Zeroable + Default> = MomentumState<G>;

@@ -110,7 +110,13 @@
 
 // For the links in the docs above.
 #[cfg(doc)]
-use crate::{Link, Params, Train, layers::Dense, loss::Loss, optim::Optimizer};
+use crate::{
+    chain::Link,
+    layer::{Params, Train},
+    layers::Dense,
+    loss::Loss,
+    optim::Optimizer,
+};
 
 mod error;
 mod order;

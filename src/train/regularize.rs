@@ -1,7 +1,7 @@
 //! Penalties and gradient clipping.
 
-use crate::Scalar;
 use crate::layer::Params;
+use crate::scalar::Scalar;
 
 /// The L1 and L2 penalty of `params`: `l1·Σ|θ| + l2/2·Σθ²`.
 ///

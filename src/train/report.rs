@@ -7,8 +7,8 @@ use core::ops::ControlFlow;
 
 #[cfg(doc)]
 use super::Trainer;
-use crate::Scalar;
 use crate::loss::Loss;
+use crate::scalar::Scalar;
 use crate::shape::Tensor;
 
 /// Loss and accuracy over a set of samples.
@@ -25,7 +25,7 @@ pub struct Metrics {
 /// mean as they are, so a diverged model shows `NaN` rather than hiding it.
 pub fn evaluate<M, X, Y, L>(model: &M, loss: &L, data: &[(X, Y)]) -> Option<Metrics>
 where
-    M: crate::Layer<X, Output: Tensor>,
+    M: crate::layer::Layer<X, Output: Tensor>,
     L: Loss<M::Output, Y>,
 {
     if data.is_empty() {

@@ -10,11 +10,11 @@ use super::{
     BatchReport, EpochReport, Fit, Metrics, Monitor, Permutation, StepResult, TrainError, clip_grad_norm, evaluate,
     grad_norm,
 };
-use crate::Scalar;
 use crate::layer::Train;
 use crate::loss::Loss;
 use crate::memory::zero_in_place;
 use crate::optim::{Optimizer, Schedule};
+use crate::scalar::Scalar;
 use crate::shape::{ScalarOf, Tensor};
 
 /// How to train, besides the optimiser.
