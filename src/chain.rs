@@ -155,7 +155,7 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
 
 impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     type Cache = A::Cache;
-    #[inline]
+    #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -166,7 +166,7 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     ) {
         self.0.forward_train_block(n, inputs, caches, outputs, rng);
     }
-    #[inline]
+    #[inline(always)]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
@@ -187,7 +187,7 @@ where
     Rest: Train<A::Output>,
 {
     type Cache = Link<A::Cache, A::Output, Rest::Cache>;
-    #[inline]
+    #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -203,7 +203,7 @@ where
     /// The rest of the chain first, into a block of middle gradients on the
     /// stack (returning them would copy the whole block), then the first
     /// layer.
-    #[inline]
+    #[inline(always)]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
