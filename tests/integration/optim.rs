@@ -1,6 +1,6 @@
 //! Optimisers, schedules and clipping against PyTorch (tools/gen_optim_fixtures.py).
 
-#[path = "fixtures/optim.rs"]
+#[path = "../fixtures/optim.rs"]
 mod fixtures;
 
 use typenet::optim::Schedule;
