@@ -202,8 +202,9 @@ where
     }
     /// The rest of the chain first, into a block of middle gradients on the
     /// stack (returning them would copy the whole block), then the first
-    /// layer.
-    #[inline(always)]
+    /// layer. Not forced inline: an unoptimised build would then keep every
+    /// layer's block of gradients in one frame.
+    #[inline]
     fn backward_block<const B: usize>(
         &self,
         n: usize,

@@ -113,7 +113,7 @@ pub trait Params<T> {
 ///
 /// Writing a layer from outside the crate takes [`params!`](crate::params)
 /// for its parameters, [`Layer`], this trait and
-/// [`Initialize`](crate::init::Initialize); see `tests/custom_layer.rs`.
+/// [`Initialize`](crate::init::Initialize); see `tests/integration/custom_layer.rs`.
 #[diagnostic::on_unimplemented(
     message = "layer `{Self}` cannot be trained on input `{In}`",
     label = "no training pass for this layer and input",

@@ -234,6 +234,11 @@ pub(crate) fn boxed_in<T>(init: impl FnOnce(&mut MaybeUninit<T>) -> &mut T) -> s
     unsafe { boxed.assume_init() }
 }
 
+/// Type-checks `check` against `slot` without calling it: the field-list
+/// check of `build_in_place!`.
+#[inline(always)]
+pub(crate) fn same_slot<T>(_: &mut MaybeUninit<T>, _: impl FnOnce(&mut MaybeUninit<T>)) {}
+
 /// Zero-fills the `Zeroable` value behind `field`.
 ///
 /// # Safety
@@ -250,16 +255,21 @@ pub(crate) unsafe fn zero_field<Z: Zeroable>(field: *mut Z) {
 /// [`Trainer`](crate::train::Trainer)): the `zeroed` fields are zero-filled
 /// (they must be `Zeroable`), the `written` ones written whole.
 ///
-/// Its soundness is checked: the struct literal in the dead `if false` arm
+/// Its soundness is checked: the struct literal in the never-called closure
 /// does not compile unless every field is named exactly once.
 macro_rules! build_in_place {
     ($slot:expr, $name:ident { zeroed: [$($zeroed:ident),* $(,)?], written: [$($field:ident: $value:expr),* $(,)?] $(,)? }) => {{
         let slot: &mut core::mem::MaybeUninit<_> = $slot;
-        if false {
-            // Never runs: proves that the fields below are all the struct's.
+        // Never called: proves that the fields below are all the struct's.
+        // (A closure, so that even an unoptimised build reserves no stack for
+        // the whole struct.)
+        $crate::memory::same_slot(
+            &mut *slot,
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
-            let _ = slot.write($name { $($zeroed: unreachable!(),)* $($field: unreachable!(),)* });
-        }
+            |slot| {
+                slot.write($name { $($zeroed: unreachable!(),)* $($field: unreachable!(),)* });
+            },
+        );
         // The values are computed outside the `unsafe` block below.
         $(#[allow(clippy::redundant_locals)] let $field = $value;)*
         let this = slot.as_mut_ptr();

@@ -5,7 +5,7 @@
 use typenet::check::{check_gradients, randomize};
 use typenet::prelude::*;
 
-#[path = "fixtures/recurrent.rs"]
+#[path = "../fixtures/recurrent.rs"]
 mod fixtures;
 use fixtures::*;
 

@@ -1,6 +1,6 @@
 //! Optimisers, schedules and clipping against PyTorch (tools/fixtures/gen_optim.py).
 
-#[path = "fixtures/optim.rs"]
+#[path = "../fixtures/optim.rs"]
 mod fixtures;
 
 use typenet::optim::Schedule;

@@ -1,7 +1,7 @@
 //! Parameters in and out: round trips, files from and for PyTorch (fixtures
 //! made by tools/fixtures/gen_io.py), and the loader fed arbitrary bytes.
 
-#[path = "fixtures/io.rs"]
+#[path = "../fixtures/io.rs"]
 mod fixtures;
 
 use proptest::prelude::*;
@@ -11,8 +11,8 @@ use typenet::prelude::*;
 
 type Mlp<T> = net![Dense<U4, U8, T>, Tanh, Dense<U8, U3, T>];
 
-const TORCH_F32: &[u8] = include_bytes!("fixtures/torch_mlp_f32.tnet");
-const TORCH_F64: &[u8] = include_bytes!("fixtures/torch_mlp_f64.tnet");
+const TORCH_F32: &[u8] = include_bytes!("../fixtures/torch_mlp_f32.tnet");
+const TORCH_F64: &[u8] = include_bytes!("../fixtures/torch_mlp_f64.tnet");
 
 /// Every parameter's bits, in order (`f32` widens exactly).
 fn bits<P: Params<T>, T: Scalar>(params: &P) -> Vec<u64> {

@@ -3,7 +3,7 @@
 //! (to 1e-5) and `f64` (to 1e-12), relative to `max(1, |value|)`. The values
 //! come from `tools/fixtures/gen_conv.py`.
 
-#[path = "fixtures/conv.rs"]
+#[path = "../fixtures/conv.rs"]
 mod fixtures;
 
 use fixtures::Case;

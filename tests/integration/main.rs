@@ -1,0 +1,14 @@
+//! The integration tests, one module per area, in one crate: one test binary
+//! to compile and link instead of one per file. A new area is a file here and
+//! a `mod` line below. The compile-fail cases stay in `tests/ui.rs`.
+
+mod chain;
+mod cnn;
+mod conv;
+mod custom_layer;
+mod io;
+mod optim;
+mod recurrent;
+mod recurrent_cells;
+mod stack;
+mod train;
