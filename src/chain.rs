@@ -111,15 +111,15 @@ impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
 impl<T, A: Params<T>> Params<T> for (A,) {
     const COUNT: usize = A::COUNT;
     type Grads = (A::Grads,);
-    #[inline(always)]
+    #[inline]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
     }
-    #[inline(always)]
+    #[inline]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.0.visit_mut(f);
     }
-    #[inline(always)]
+    #[inline]
     fn zip_mut<const K: usize>(
         &mut self,
         mut others: [&mut Self::Grads; K],
@@ -132,17 +132,17 @@ impl<T, A: Params<T>> Params<T> for (A,) {
 impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
     const COUNT: usize = A::COUNT + Rest::COUNT;
     type Grads = (A::Grads, Rest::Grads);
-    #[inline(always)]
+    #[inline]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
         self.1.visit(f);
     }
-    #[inline(always)]
+    #[inline]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.0.visit_mut(f);
         self.1.visit_mut(f);
     }
-    #[inline(always)]
+    #[inline]
     fn zip_mut<const K: usize>(
         &mut self,
         mut others: [&mut Self::Grads; K],
@@ -155,7 +155,7 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
 
 impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     type Cache = A::Cache;
-    #[inline(always)]
+    #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -166,7 +166,7 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     ) {
         self.0.forward_train_block(n, inputs, caches, outputs, rng);
     }
-    #[inline(always)]
+    #[inline]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
@@ -187,7 +187,7 @@ where
     Rest: Train<A::Output>,
 {
     type Cache = Link<A::Cache, A::Output, Rest::Cache>;
-    #[inline(always)]
+    #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -202,8 +202,7 @@ where
     }
     /// The rest of the chain first, into a block of middle gradients on the
     /// stack (returning them would copy the whole block), then the first
-    /// layer. Not forced inline: an unoptimised build would then keep every
-    /// layer's block of gradients in one frame.
+    /// layer.
     #[inline]
     fn backward_block<const B: usize>(
         &self,
