@@ -155,7 +155,7 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
 
 impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     type Cache = A::Cache;
-    #[inline]
+    #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -166,7 +166,11 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     ) {
         self.0.forward_train_block(n, inputs, caches, outputs, rng);
     }
-    #[inline]
+    // Forced inline where the optimiser merges the stack slots of the
+    // inlined levels; an unoptimised build (debug assertions on) would keep
+    // every layer's block of gradients in one frame.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
@@ -187,7 +191,7 @@ where
     Rest: Train<A::Output>,
 {
     type Cache = Link<A::Cache, A::Output, Rest::Cache>;
-    #[inline]
+    #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
@@ -203,7 +207,11 @@ where
     /// The rest of the chain first, into a block of middle gradients on the
     /// stack (returning them would copy the whole block), then the first
     /// layer.
-    #[inline]
+    // Forced inline where the optimiser merges the stack slots of the
+    // inlined levels; an unoptimised build (debug assertions on) would keep
+    // every layer's block of gradients in one frame.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
