@@ -166,11 +166,7 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     ) {
         self.0.forward_train_block(n, inputs, caches, outputs, rng);
     }
-    // Forced inline where the optimiser merges the stack slots of the
-    // inlined levels; an unoptimised build (debug assertions on) would keep
-    // every layer's block of gradients in one frame.
-    #[cfg_attr(debug_assertions, inline)]
-    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[inline]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
@@ -207,11 +203,7 @@ where
     /// The rest of the chain first, into a block of middle gradients on the
     /// stack (returning them would copy the whole block), then the first
     /// layer.
-    // Forced inline where the optimiser merges the stack slots of the
-    // inlined levels; an unoptimised build (debug assertions on) would keep
-    // every layer's block of gradients in one frame.
-    #[cfg_attr(debug_assertions, inline)]
-    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[inline]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
