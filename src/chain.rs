@@ -111,15 +111,15 @@ impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
 impl<T, A: Params<T>> Params<T> for (A,) {
     const COUNT: usize = A::COUNT;
     type Grads = (A::Grads,);
-    #[inline]
+    #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
     }
-    #[inline]
+    #[inline(always)]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.0.visit_mut(f);
     }
-    #[inline]
+    #[inline(always)]
     fn zip_mut<const K: usize>(
         &mut self,
         mut others: [&mut Self::Grads; K],
@@ -132,17 +132,17 @@ impl<T, A: Params<T>> Params<T> for (A,) {
 impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
     const COUNT: usize = A::COUNT + Rest::COUNT;
     type Grads = (A::Grads, Rest::Grads);
-    #[inline]
+    #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
         self.1.visit(f);
     }
-    #[inline]
+    #[inline(always)]
     fn visit_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.0.visit_mut(f);
         self.1.visit_mut(f);
     }
-    #[inline]
+    #[inline(always)]
     fn zip_mut<const K: usize>(
         &mut self,
         mut others: [&mut Self::Grads; K],
