@@ -192,10 +192,7 @@ pub fn default_in<T: DefaultInPlace>(slot: &mut MaybeUninit<T>) -> &mut T {
 /// `T::default()` built directly on the heap.
 #[cfg(feature = "std")]
 pub fn default_box<T: DefaultInPlace>() -> std::boxed::Box<T> {
-    let mut boxed = std::boxed::Box::<T>::new_uninit();
-    default_in(&mut boxed);
-    // SAFETY: `default_in` initialised the value.
-    unsafe { boxed.assume_init() }
+    boxed_in(default_in)
 }
 
 /// Sets `value` back to `T::default()` in place.
@@ -244,7 +241,6 @@ pub(crate) fn same_slot<T>(_: &mut MaybeUninit<T>, _: impl FnOnce(&mut MaybeUnin
 /// # Safety
 ///
 /// `field` must be valid for writes (a field of a slot being built).
-#[doc(hidden)]
 pub(crate) unsafe fn zero_field<Z: Zeroable>(field: *mut Z) {
     // SAFETY: the caller's promise; zero is a valid `Z`.
     unsafe { field.write_bytes(0, 1) }
@@ -274,7 +270,7 @@ macro_rules! build_in_place {
         $(#[allow(clippy::redundant_locals)] let $field = $value;)*
         let this = slot.as_mut_ptr();
         // SAFETY: `this` points to the slot; every field is written exactly
-        // once (the dead struct literal above names them all), the
+        // once (the struct literal in the closure above names them all), the
         // zero-filled ones are `Zeroable` (`zero_field`'s bound), so the
         // value is initialised when the slot is assumed so.
         unsafe {

@@ -23,90 +23,81 @@ use generic_array::ArrayLength;
 use rand::Rng;
 
 use crate::layer::{Layer, Train};
+use crate::memory::Zeroable;
 use crate::scalar::Scalar;
 use crate::shape::{Tensor, Vector};
 
-use elementwise::{Derivative, Elementwise, FromInput, FromOutput, Input, Output};
+/// An element-wise function, and how its derivative is computed: from the
+/// input alone ([`FromInput`]) or from the output it keeps ([`FromOutput`]).
+/// Each activation implements this, and its `Layer` and `Train` impls call
+/// the shared functions below.
+trait Elementwise: Sized {
+    /// [`Input`] or [`Output`]: what the backward pass reads.
+    type Derivative: Derivative<Self>;
+    fn value<T: Scalar>(&self, x: T) -> T;
+}
 
-/// The element-wise machinery: public items in a private module, so that the
-/// blanket `Layer` and `Train` impls below may name them while users cannot.
-mod elementwise {
-    use crate::memory::Zeroable;
-    use crate::scalar::Scalar;
-    use crate::shape::Tensor;
+/// A derivative computed from the input alone: the layer keeps nothing for
+/// the backward pass (its input is there already).
+trait FromInput: Elementwise {
+    fn derivative<T: Scalar>(&self, x: T) -> T;
+}
 
-    /// An element-wise function, and how its derivative is computed: from the
-    /// input alone ([`FromInput`]) or from the output it keeps ([`FromOutput`]).
-    /// The activations implement this, and `Layer` and `Train` come from one
-    /// impl each below.
-    pub trait Elementwise: Sized {
-        /// [`Input`] or [`Output`]: what the backward pass reads.
-        type Derivative: Derivative<Self>;
-        fn value<T: Scalar>(&self, x: T) -> T;
-    }
+/// A derivative cheaper from the output `y = value(x)` (sigmoid, tanh,
+/// ELU): the layer keeps its output for the backward pass.
+trait FromOutput: Elementwise {
+    fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
+}
 
-    /// A derivative computed from the input alone: the layer keeps nothing for
-    /// the backward pass (its input is there already).
-    pub trait FromInput: Elementwise {
-        fn derivative<T: Scalar>(&self, x: T) -> T;
-    }
+/// How an element-wise layer `A` trains: what it caches per sample, how it
+/// fills the cache in the forward pass, and how it turns `dy` into `dx`.
+trait Derivative<A> {
+    type Cache<X: Tensor>: Default + Zeroable;
+    fn forward<X: Tensor>(a: &A, x: &X, cache: &mut Self::Cache<X>, y: &mut X);
+    fn backward<X: Tensor>(a: &A, x: &X, cache: &Self::Cache<X>, dy: &X, dx: &mut X);
+}
 
-    /// A derivative cheaper from the output `y = value(x)` (sigmoid, tanh,
-    /// ELU): the layer keeps its output for the backward pass.
-    pub trait FromOutput: Elementwise {
-        fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
-    }
+/// The derivative from the input: nothing cached.
+enum Input {}
 
-    /// How an element-wise layer `A` trains: what it caches per sample, how it
-    /// fills the cache in the forward pass, and how it turns `dy` into `dx`.
-    pub trait Derivative<A> {
-        type Cache<X: Tensor>: Default + Zeroable;
-        fn forward<X: Tensor>(a: &A, x: &X, cache: &mut Self::Cache<X>, y: &mut X);
-        fn backward<X: Tensor>(a: &A, x: &X, cache: &Self::Cache<X>, dy: &X, dx: &mut X);
-    }
+/// The derivative from the output: the output cached.
+enum Output {}
 
-    /// The derivative from the input: nothing cached.
-    pub enum Input {}
+impl<A: FromInput> Derivative<A> for Input {
+    type Cache<X: Tensor> = ();
 
-    /// The derivative from the output: the output cached.
-    pub enum Output {}
-
-    impl<A: FromInput> Derivative<A> for Input {
-        type Cache<X: Tensor> = ();
-
-        #[inline(always)]
-        fn forward<X: Tensor>(a: &A, x: &X, _: &mut (), y: &mut X) {
-            for (y, &x) in y.as_flat_mut().iter_mut().zip(x.as_flat()) {
-                *y = a.value(x);
-            }
-        }
-
-        #[inline(always)]
-        fn backward<X: Tensor>(a: &A, x: &X, _: &(), dy: &X, dx: &mut X) {
-            for ((d, &xi), &di) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(dy.as_flat()) {
-                *d = di * a.derivative(xi);
-            }
+    #[inline(always)]
+    fn forward<X: Tensor>(a: &A, x: &X, _: &mut (), y: &mut X) {
+        for (y, &x) in y.as_flat_mut().iter_mut().zip(x.as_flat()) {
+            *y = a.value(x);
         }
     }
 
-    impl<A: FromOutput> Derivative<A> for Output {
-        type Cache<X: Tensor> = X;
-
-        /// Writes each value into the cache and the output at once.
-        #[inline(always)]
-        fn forward<X: Tensor>(a: &A, x: &X, cache: &mut X, y: &mut X) {
-            for ((c, y), &x) in cache.as_flat_mut().iter_mut().zip(y.as_flat_mut()).zip(x.as_flat()) {
-                *c = a.value(x);
-                *y = *c;
-            }
+    #[inline(always)]
+    fn backward<X: Tensor>(a: &A, x: &X, _: &(), dy: &X, dx: &mut X) {
+        for ((d, &xi), &di) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(dy.as_flat()) {
+            *d = di * a.derivative(xi);
         }
+    }
+}
 
-        #[inline(always)]
-        fn backward<X: Tensor>(a: &A, x: &X, y: &X, dy: &X, dx: &mut X) {
-            let values = dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()).zip(dy.as_flat());
-            for (((d, &xi), &yi), &di) in values {
-                *d = di * a.derivative(xi, yi);
-            }
+impl<A: FromOutput> Derivative<A> for Output {
+    type Cache<X: Tensor> = X;
+
+    /// Writes each value into the cache and the output at once.
+    #[inline(always)]
+    fn forward<X: Tensor>(a: &A, x: &X, cache: &mut X, y: &mut X) {
+        for ((c, y), &x) in cache.as_flat_mut().iter_mut().zip(y.as_flat_mut()).zip(x.as_flat()) {
+            *c = a.value(x);
+            *y = *c;
+        }
+    }
+
+    #[inline(always)]
+    fn backward<X: Tensor>(a: &A, x: &X, y: &X, dy: &X, dx: &mut X) {
+        let values = dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()).zip(dy.as_flat());
+        for (((d, &xi), &yi), &di) in values {
+            *d = di * a.derivative(xi, yi);
         }
     }
 }
