@@ -153,7 +153,7 @@ where
     for (x, class) in data {
         let scores = model.forward_train(x, &mut cache, &mut NoRng);
         SoftmaxCrossEntropy.loss_grad(&scores, class, &mut dy);
-        model.backward(x, &cache, &dy, &mut grads);
+        model.backward(x, &mut cache, &dy, &mut grads);
     }
     let (mut norms, mut tensor) = (Vec::new(), 0);
     grads.visit(&mut |g| {

@@ -51,7 +51,7 @@ fn run(input: &str, output: &str) -> Result<(), String> {
         let y = net.forward_train(&x, &mut cache, &mut NoRng);
         let dy = vector([0, 1, 2].map(|i| 2.0 * (y[i] - target[i])));
         let mut grads = <Net as Params<f32>>::Grads::default();
-        net.backward(&x, &cache, &dy, &mut grads);
+        net.backward(&x, &mut cache, &dy, &mut grads);
         net.zip_mut([&mut grads], &mut |p, [g]| p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.05 * g));
     }
 

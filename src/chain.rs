@@ -75,13 +75,22 @@ macro_rules! layers {
 }
 
 /// The cache of a chain `(A, Rest)`: `A`'s cache, `A`'s output (the input
-/// of `Rest`, which its backward pass needs), and `Rest`'s cache.
+/// of `Rest`, which its backward pass needs), the gradient with respect to
+/// that output, and `Rest`'s cache.
+///
+/// The gradient slot is where the backward pass of `Rest` writes the
+/// gradient that `A`'s backward pass reads: it lives with the caches (in
+/// the [`Trainer`](crate::train::Trainer), whose size `size_of` reports)
+/// rather than on the stack, so the stack a backward pass needs does not
+/// grow with the network.
 #[derive(Clone, Debug, Default)]
 pub struct Link<Head, Mid, Tail> {
     /// The first layer's cache.
     pub head: Head,
     /// The first layer's output.
     pub mid: Mid,
+    /// dL/d`mid`, written during the backward pass.
+    pub grad: Mid,
     /// The rest of the chain's cache.
     pub tail: Tail,
 }
@@ -89,6 +98,7 @@ pub struct Link<Head, Mid, Tail> {
 crate::zeroable!(impl[Head: Zeroable, Mid: Zeroable, Tail: Zeroable] for Link<Head, Mid, Tail> {
     head: Head,
     mid: Mid,
+    grad: Mid,
     tail: Tail,
 });
 
@@ -110,7 +120,16 @@ impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
 
 impl<T, A: Params<T>> Params<T> for (A,) {
     const COUNT: usize = A::COUNT;
+    const BUFFER_COUNT: usize = A::BUFFER_COUNT;
     type Grads = (A::Grads,);
+    #[inline(always)]
+    fn visit_state(&self, f: &mut impl FnMut(&[T])) {
+        self.0.visit_state(f);
+    }
+    #[inline(always)]
+    fn visit_state_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+        self.0.visit_state_mut(f);
+    }
     #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
@@ -131,7 +150,18 @@ impl<T, A: Params<T>> Params<T> for (A,) {
 
 impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
     const COUNT: usize = A::COUNT + Rest::COUNT;
+    const BUFFER_COUNT: usize = A::BUFFER_COUNT + Rest::BUFFER_COUNT;
     type Grads = (A::Grads, Rest::Grads);
+    #[inline(always)]
+    fn visit_state(&self, f: &mut impl FnMut(&[T])) {
+        self.0.visit_state(f);
+        self.1.visit_state(f);
+    }
+    #[inline(always)]
+    fn visit_state_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+        self.0.visit_state_mut(f);
+        self.1.visit_state_mut(f);
+    }
     #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit(f);
@@ -155,6 +185,7 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
 
 impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     type Cache = A::Cache;
+    const COUPLES_SAMPLES: bool = A::COUPLES_SAMPLES;
     #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
@@ -171,12 +202,16 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
         &self,
         n: usize,
         inputs: [&In; B],
-        caches: [&Self::Cache; B],
+        caches: [&mut Self::Cache; B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
         grad_inputs: Option<[&mut In; B]>,
     ) {
         self.0.backward_block(n, inputs, caches, grad_outputs, &mut grads.0, grad_inputs);
+    }
+    #[inline]
+    fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
+        self.0.update_buffers(n, caches);
     }
 }
 
@@ -187,6 +222,7 @@ where
     Rest: Train<A::Output>,
 {
     type Cache = Link<A::Cache, A::Output, Rest::Cache>;
+    const COUPLES_SAMPLES: bool = A::COUPLES_SAMPLES || Rest::COUPLES_SAMPLES;
     #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
@@ -196,41 +232,48 @@ where
         outputs: [&mut Self::Output; B],
         rng: &mut R,
     ) {
-        let (heads, mut mids, tails) = split_links(caches);
+        let (heads, mut mids, _, tails) = split_links(caches);
         self.0.forward_train_block(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
         self.1.forward_train_block(n, mids.map(|m| &*m), tails, outputs, rng);
     }
-    /// The rest of the chain first, into a block of middle gradients on the
-    /// stack (returning them would copy the whole block), then the first
-    /// layer.
+    /// The rest of the chain first, writing the gradients of the middle
+    /// values into the links' `grad` slots, then the first layer.
     #[inline]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
         inputs: [&In; B],
-        caches: [&Self::Cache; B],
+        caches: [&mut Self::Cache; B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
         grad_inputs: Option<[&mut In; B]>,
     ) {
-        let mut grad_mids: [A::Output; B] = core::array::from_fn(|_| Default::default());
-        let (mids, tails) = (caches.map(|c| &c.mid), caches.map(|c| &c.tail));
-        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, Some(grad_mids.each_mut()));
-        let heads = caches.map(|c| &c.head);
-        self.0.backward_block(n, inputs, heads, grad_mids.each_ref(), &mut grads.0, grad_inputs);
+        let (heads, mids, mut grad_mids, tails) = split_links(caches);
+        let mids = mids.map(|m| &*m);
+        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, Some(grad_mids.each_mut().map(|g| &mut **g)));
+        self.0.backward_block(n, inputs, heads, grad_mids.map(|g| &*g), &mut grads.0, grad_inputs);
+    }
+    #[inline]
+    fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
+        self.0.update_buffers(n, caches.map(|c| &c.head));
+        self.1.update_buffers(n, caches.map(|c| &c.tail));
     }
 }
 
-/// Splits a block of links into their heads, middle values and tails.
+/// Splits a block of links into their heads, middle values, middle
+/// gradients and tails.
 #[allow(clippy::type_complexity)]
-fn split_links<H, M, T, const B: usize>(links: [&mut Link<H, M, T>; B]) -> ([&mut H; B], [&mut M; B], [&mut T; B]) {
-    let mut parts = links.map(|Link { head, mid, tail }| (Some(head), Some(mid), Some(tail)));
+fn split_links<H, M, T, const B: usize>(
+    links: [&mut Link<H, M, T>; B],
+) -> ([&mut H; B], [&mut M; B], [&mut M; B], [&mut T; B]) {
+    let mut parts = links.map(|Link { head, mid, grad, tail }| (Some(head), Some(mid), Some(grad), Some(tail)));
     // Each `take` finds the value put there just above: the `None` arms
     // cannot run, and the optimiser removes them.
     let heads = core::array::from_fn(|b| parts[b].0.take().unwrap_or_else(|| unreachable!()));
     let mids = core::array::from_fn(|b| parts[b].1.take().unwrap_or_else(|| unreachable!()));
-    let tails = core::array::from_fn(|b| parts[b].2.take().unwrap_or_else(|| unreachable!()));
-    (heads, mids, tails)
+    let grads = core::array::from_fn(|b| parts[b].2.take().unwrap_or_else(|| unreachable!()));
+    let tails = core::array::from_fn(|b| parts[b].3.take().unwrap_or_else(|| unreachable!()));
+    (heads, mids, grads, tails)
 }
 
 /// Typed access to the layer at index `N` of a chain (`U0` is the first).

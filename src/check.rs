@@ -51,7 +51,8 @@ pub struct GradReport {
 pub enum Where {
     /// Nothing was checked, or every error was zero.
     Nowhere,
-    /// The input scalar at this flat index.
+    /// The input scalar at this flat index (over the block's samples, one
+    /// after another).
     Input(usize),
     /// The parameter scalar at this flat index (PyTorch order).
     Param(usize),
@@ -78,21 +79,55 @@ where
     L: Train<In>,
     R: Rng + Clone,
 {
-    let mut projection = L::Output::default();
-    for r in projection.as_flat_mut() {
-        *r = In::Scalar::from_f64(rng.random::<f64>() * 2.0 - 1.0);
-    }
+    check_gradients_block(layer, core::array::from_ref(input), rng)
+}
+
+/// [`check_gradients`] over a block of samples run through the layer
+/// together, for layers whose samples are coupled in training (batch norm):
+/// the loss is `Σ_b r_b ⊙ y_b` over the block, and every input of every
+/// sample is nudged.
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::check::{check_gradients_block, randomize};
+///
+/// let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+/// let mut net = <net![Dense<U3, U2, f64>, Tanh]>::default();
+/// randomize(&mut net, &mut rng);
+/// let xs = [vector([0.5, -1.0, 2.0]), vector([1.5, 0.3, -0.7]), vector([-0.2, 0.9, 0.4])];
+/// let report = check_gradients_block(&mut net, &xs, &mut rng);
+/// assert!(report.max_rel_error < 1e-6, "{report:?}");
+/// assert_eq!((report.inputs_checked, report.params_checked), (9, 8));
+/// ```
+pub fn check_gradients_block<L, In, R, const B: usize>(layer: &mut L, inputs: &[In; B], rng: &mut R) -> GradReport
+where
+    In: Tensor,
+    L: Train<In>,
+    R: Rng + Clone,
+{
+    let projections: [L::Output; B] = core::array::from_fn(|_| {
+        let mut projection = L::Output::default();
+        for r in projection.as_flat_mut() {
+            *r = In::Scalar::from_f64(rng.random::<f64>() * 2.0 - 1.0);
+        }
+        projection
+    });
     let forward_rng = rng.clone();
-    let loss = |layer: &L, x: &In| -> f64 {
-        let mut cache = L::Cache::default();
-        let y = layer.forward_train(x, &mut cache, &mut forward_rng.clone());
-        y.as_flat().iter().zip(projection.as_flat()).map(|(&y, &r)| (y * r).to_f64()).sum()
+    let loss = |layer: &L, xs: &[In; B]| -> f64 {
+        let mut caches: [L::Cache; B] = core::array::from_fn(|_| Default::default());
+        let mut ys: [L::Output; B] = core::array::from_fn(|_| Default::default());
+        layer.forward_train_block(B, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut forward_rng.clone());
+        let pairs = ys.iter().zip(&projections).flat_map(|(y, r)| y.as_flat().iter().zip(r.as_flat()));
+        pairs.map(|(&y, &r)| (y * r).to_f64()).sum()
     };
 
-    let mut cache = L::Cache::default();
+    let mut caches: [L::Cache; B] = core::array::from_fn(|_| Default::default());
+    let mut ys: [L::Output; B] = core::array::from_fn(|_| Default::default());
+    let mut dxs: [In; B] = core::array::from_fn(|_| Default::default());
     let mut grads = L::Grads::default();
-    layer.forward_train(input, &mut cache, &mut forward_rng.clone());
-    let dx = layer.backward(input, &cache, &projection, &mut grads);
+    layer.forward_train_block(B, inputs.each_ref(), caches.each_mut(), ys.each_mut(), &mut forward_rng.clone());
+    let grad_outputs = projections.each_ref();
+    layer.backward_block(B, inputs.each_ref(), caches.each_mut(), grad_outputs, &mut grads, Some(dxs.each_mut()));
 
     let mut report = GradReport { max_rel_error: 0.0, worst: Where::Nowhere, inputs_checked: 0, params_checked: 0 };
     let record = |report: &mut GradReport, analytic: f64, numeric: f64, place: Where| {
@@ -103,25 +138,28 @@ where
         }
     };
 
-    let mut x = input.clone();
-    for k in 0..In::LEN {
-        let original = x.as_flat()[k];
-        x.as_flat_mut()[k] = In::Scalar::from_f64(original.to_f64() + STEP);
-        let plus = loss(layer, &x);
-        x.as_flat_mut()[k] = In::Scalar::from_f64(original.to_f64() - STEP);
-        let minus = loss(layer, &x);
-        x.as_flat_mut()[k] = original;
-        record(&mut report, dx.as_flat()[k].to_f64(), (plus - minus) / (2.0 * STEP), Where::Input(k));
-        report.inputs_checked += 1;
+    let mut xs = inputs.clone();
+    for b in 0..B {
+        for k in 0..In::LEN {
+            let original = xs[b].as_flat()[k];
+            xs[b].as_flat_mut()[k] = In::Scalar::from_f64(original.to_f64() + STEP);
+            let plus = loss(layer, &xs);
+            xs[b].as_flat_mut()[k] = In::Scalar::from_f64(original.to_f64() - STEP);
+            let minus = loss(layer, &xs);
+            xs[b].as_flat_mut()[k] = original;
+            let numeric = (plus - minus) / (2.0 * STEP);
+            record(&mut report, dxs[b].as_flat()[k].to_f64(), numeric, Where::Input(b * In::LEN + k));
+            report.inputs_checked += 1;
+        }
     }
 
     for k in 0..L::COUNT {
         let analytic = nth(&grads, k).to_f64();
         let original = nth(layer, k);
         set_nth(layer, k, In::Scalar::from_f64(original.to_f64() + STEP));
-        let plus = loss(layer, input);
+        let plus = loss(layer, inputs);
         set_nth(layer, k, In::Scalar::from_f64(original.to_f64() - STEP));
-        let minus = loss(layer, input);
+        let minus = loss(layer, inputs);
         set_nth(layer, k, original);
         record(&mut report, analytic, (plus - minus) / (2.0 * STEP), Where::Param(k));
         report.params_checked += 1;

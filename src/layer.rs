@@ -18,7 +18,7 @@
 //! let mut cache = Default::default();
 //! let mut grads = Dense::<U2, U1, f64>::default();
 //! let y = layer.forward_train(&x, &mut cache, &mut NoRng);
-//! let dx = layer.backward(&x, &cache, &vector([1.0]), &mut grads);
+//! let dx = layer.backward(&x, &mut cache, &vector([1.0]), &mut grads);
 //! assert_eq!(y[0], -0.5);
 //! assert_eq!(dx.as_slice(), &[2.0, -1.0]); // dL/dx = Wᵀ·dy
 //! assert_eq!(grads.weight[0].as_slice(), &[1.0, 3.0]); // dL/dW = dy·xᵀ
@@ -70,6 +70,11 @@ pub trait Params<T> {
     /// The number of scalar parameters, known at compile time.
     const COUNT: usize;
 
+    /// The number of scalars in buffers: state that is saved with the
+    /// parameters but not trained by gradients (batch norm's running
+    /// statistics). 0 for most layers.
+    const BUFFER_COUNT: usize = 0;
+
     /// Gradients (and optimiser state): the same shape as the parameters.
     type Grads: Params<T, Grads = Self::Grads> + DefaultInPlace;
 
@@ -91,6 +96,30 @@ pub trait Params<T> {
     /// assert_eq!(d.bias.as_slice(), &[-3.0, -4.0]);
     /// ```
     fn zip_mut<const K: usize>(&mut self, others: [&mut Self::Grads; K], f: &mut impl FnMut(&mut [T], [&mut [T]; K]));
+
+    /// Calls `f` with each parameter and buffer tensor in the order of
+    /// PyTorch's `state_dict` (a layer's parameters, then its buffers):
+    /// what a parameter file holds. The same as [`visit`](Params::visit)
+    /// for a layer without buffers.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// let net = <net![Dense<U2, U3>, Relu, Dense<U3, U1>]>::default();
+    /// let mut sizes = Vec::new();
+    /// net.visit_state(&mut |t| sizes.push(t.len()));
+    /// assert_eq!(sizes, [6, 3, 3, 1]); // no buffers: the parameters alone
+    /// ```
+    #[inline(always)]
+    fn visit_state(&self, f: &mut impl FnMut(&[T])) {
+        self.visit(f);
+    }
+
+    /// [`visit_state`](Params::visit_state), mutably: how a parameter file
+    /// is loaded.
+    #[inline(always)]
+    fn visit_state_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
+        self.visit_mut(f);
+    }
 }
 
 /// Training: a forward pass that keeps what the backward pass needs, and the
@@ -125,6 +154,13 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// (`()` when the input alone is enough).
     type Cache: Default + Zeroable;
 
+    /// Whether the training forward of a sample depends on the other
+    /// samples of its block (batch norm's batch statistics). The
+    /// [`Trainer`](crate::train::Trainer) then runs each mini-batch as one
+    /// block, so a mini-batch must have at least 2 samples and at most `B`.
+    /// `false` for layers that treat each sample alone.
+    const COUPLES_SAMPLES: bool = false;
+
     /// Runs the first `n` of `inputs` (`n ≤ B`) for training, writing each
     /// sample's output into its slot of `outputs` and what backward needs
     /// into its slot of `caches`. `rng` drives stochastic layers such as
@@ -150,16 +186,29 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
 
     /// Back-propagates the first `n` samples of a block, given each one's
     /// dL/dy in `grad_outputs`: adds every sample's dL/dθ into `grads` and,
-    /// when `grad_inputs` is `Some`, writes each dL/dx into it.
+    /// when `grad_inputs` is `Some`, overwrites each dL/dx there (the slots
+    /// hold earlier values, not zeros). The caches are those the training
+    /// forward filled; a layer may use them as scratch, as a chain does for
+    /// the gradients between its layers.
     fn backward_block<const B: usize>(
         &self,
         n: usize,
         inputs: [&In; B],
-        caches: [&Self::Cache; B],
+        caches: [&mut Self::Cache; B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self::Grads,
         grad_inputs: Option<[&mut In; B]>,
     );
+
+    /// Updates the layer's buffers from the caches of an accepted training
+    /// step: batch norm folds the batch statistics its training forward
+    /// kept into its running statistics. The [`Trainer`](crate::train::Trainer)
+    /// calls it after the optimiser's update, so a refused step changes no
+    /// buffer either. Nothing to do for layers without buffers.
+    #[inline]
+    fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
+        let _ = (n, caches);
+    }
 
     /// The training forward of one sample: a block of one.
     #[inline]
@@ -172,7 +221,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// The backward pass of one sample: adds dL/dθ into `grads` and returns
     /// dL/dx.
     #[inline]
-    fn backward(&self, input: &In, cache: &Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+    fn backward(&self, input: &In, cache: &mut Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
         let mut grad_input = In::default();
         self.backward_block(1, [input], [cache], [grad_output], grads, Some([&mut grad_input]));
         grad_input
@@ -268,38 +317,51 @@ impl rand::TryRng for NoRng {
 #[macro_export]
 macro_rules! params {
     (impl[$($gen:tt)*] Params<$t:ty> for $name:ident $(<$($arg:ty),* $(,)?>)? {
+        $($p:ident: $pty:ty),* $(,)? ; buffers $($b:ident: $bty:ty = $bval:expr),+ $(,)? $(; $($f:tt: $fty:ty = $fval:expr),+ $(,)?)?
+    }) => {
+        $crate::params!(@with [$($gen)*] $t, $name [$($($arg),*)?] [$($p: $pty),*] [$($b: $bty = $bval),+] [$($($f: $fty = $fval),+)?]);
+    };
+    (impl[$($gen:tt)*] Params<$t:ty> for $name:ident $(<$($arg:ty),* $(,)?>)? {
         $($p:ident: $pty:ty),+ $(,)? $(; $($f:tt: $fty:ty = $fval:expr),+ $(,)?)?
     }) => {
-        $crate::zeroable!(impl[$($gen)*] for $name $(<$($arg),*>)? { $($p: $pty,)+ $($($f: $fty,)+)? });
+        $crate::params!(@with [$($gen)*] $t, $name [$($($arg),*)?] [$($p: $pty),+] [] [$($($f: $fty = $fval),+)?]);
+    };
+    (@with [$($gen:tt)*] $t:ty, $name:ident [$($arg:ty),*] [$($p:ident: $pty:ty),*] [$($b:ident: $bty:ty = $bval:expr),*] [$($f:tt: $fty:ty = $fval:expr),*]) => {
+        $crate::zeroable!(impl[$($gen)*] for $name<$($arg),*> { $($p: $pty,)* $($b: $bty,)* $($f: $fty,)* });
 
-        impl<$($gen)*> ::core::default::Default for $name $(<$($arg),*>)? {
-            /// Zero parameters, and the fixed fields' defaults.
+        impl<$($gen)*> ::core::default::Default for $name<$($arg),*> {
+            /// Zero parameters, and the buffers' and fixed fields' defaults.
             #[inline]
             fn default() -> Self {
-                $name { $($p: ::core::default::Default::default(),)+ $($($f: $fval,)+)? }
+                $name { $($p: ::core::default::Default::default(),)* $($b: $bval,)* $($f: $fval,)* }
             }
         }
 
-        impl<$($gen)*> $crate::memory::DefaultInPlace for $name $(<$($arg),*>)? {
-            /// Parameters default to zero: only the fixed fields are written.
+        impl<$($gen)*> $crate::memory::DefaultInPlace for $name<$($arg),*> {
+            /// Parameters default to zero: only the buffers and the fixed
+            /// fields are written.
             #[inline]
             fn zeroed_to_default(&mut self) {
-                $($(self.$f = $fval;)+)?
+                $(self.$b = $bval;)*
+                $(self.$f = $fval;)*
             }
         }
 
-        impl<$($gen)*> $crate::layer::Params<$t> for $name $(<$($arg),*>)? {
-            const COUNT: usize = 0 $(+ <$pty as $crate::shape::Tensor>::LEN)+;
+        impl<$($gen)*> $crate::layer::Params<$t> for $name<$($arg),*> {
+            const COUNT: usize = 0 $(+ <$pty as $crate::shape::Tensor>::LEN)*;
+            const BUFFER_COUNT: usize = 0 $(+ <$bty as $crate::shape::Tensor>::LEN)*;
             type Grads = Self;
 
             #[inline(always)]
             fn visit(&self, f: &mut impl FnMut(&[$t])) {
-                $(f($crate::shape::Tensor::as_flat(&self.$p));)+
+                let _ = &f;
+                $(f($crate::shape::Tensor::as_flat(&self.$p));)*
             }
 
             #[inline(always)]
             fn visit_mut(&mut self, f: &mut impl FnMut(&mut [$t])) {
-                $(f($crate::shape::Tensor::as_flat_mut(&mut self.$p));)+
+                let _ = &f;
+                $(f($crate::shape::Tensor::as_flat_mut(&mut self.$p));)*
             }
 
             #[inline(always)]
@@ -308,10 +370,23 @@ macro_rules! params {
                 mut others: [&mut Self; OTHERS],
                 f: &mut impl FnMut(&mut [$t], [&mut [$t]; OTHERS]),
             ) {
+                let _ = (&mut others, &f);
                 $(f(
                     $crate::shape::Tensor::as_flat_mut(&mut self.$p),
                     others.each_mut().map(|other| $crate::shape::Tensor::as_flat_mut(&mut other.$p)),
-                );)+
+                );)*
+            }
+
+            #[inline(always)]
+            fn visit_state(&self, f: &mut impl FnMut(&[$t])) {
+                $crate::layer::Params::<$t>::visit(self, f);
+                $(f($crate::shape::Tensor::as_flat(&self.$b));)*
+            }
+
+            #[inline(always)]
+            fn visit_state_mut(&mut self, f: &mut impl FnMut(&mut [$t])) {
+                $crate::layer::Params::<$t>::visit_mut(self, f);
+                $(f($crate::shape::Tensor::as_flat_mut(&mut self.$b));)*
             }
         }
     };

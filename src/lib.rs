@@ -27,7 +27,7 @@
 //!         let x = vector(x);
 //!         let y = net.forward_train(&x, &mut cache, &mut NoRng);
 //!         grads = Default::default();
-//!         net.backward(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
+//!         net.backward(&x, &mut cache, &vector([2.0 * (y[0] - t)]), &mut grads);
 //!         net.zip_mut([&mut grads], &mut |p, [g]| {
 //!             p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.5 * g)
 //!         });

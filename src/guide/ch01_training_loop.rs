@@ -113,7 +113,7 @@
 //!     for (x, y) in &data {
 //!         let a2 = net.forward_train(x, &mut cache, &mut NoRng); // forward
 //!         Bce.loss_grad(&a2, y, &mut dy); // cost, and dJ/dA2 for this sample
-//!         net.backward(x, &cache, &dy, &mut grads); // backward: adds this sample's dW, db
+//!         net.backward(x, &mut cache, &dy, &mut grads); // backward: adds this sample's dW, db
 //!     }
 //!     // Update: W := W − α·dW / m, for every parameter tensor at once.
 //!     net.zip_mut([&mut grads], &mut |w, [dw]| {

@@ -118,7 +118,7 @@
 //! let slope = |dz: Vector<f64, U1>| dz[0];
 //! let mut cache = Default::default();
 //! Sigmoid.forward_train(&z, &mut cache, &mut NoRng);
-//! assert_eq!(slope(Sigmoid.backward(&z, &cache, &vector([1.0]), &mut ())), 0.25); // its largest
+//! assert_eq!(slope(Sigmoid.backward(&z, &mut cache, &vector([1.0]), &mut ())), 0.25); // its largest
 //! Tanh.forward_train(&z, &mut cache, &mut NoRng);
-//! assert_eq!(slope(Tanh.backward(&z, &cache, &vector([1.0]), &mut ())), 1.0);
+//! assert_eq!(slope(Tanh.backward(&z, &mut cache, &vector([1.0]), &mut ())), 1.0);
 //! ```

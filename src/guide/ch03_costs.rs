@@ -60,7 +60,7 @@
 //! // Cross-entropy: dA from the cost, through the sigmoid's derivative, gives dZ = A − Y.
 //! let mut da = Vector::<f64, U1>::default();
 //! Bce.loss_grad(&a, &y, &mut da);
-//! let dz = Sigmoid.backward(&z, &cache, &da, &mut ());
+//! let dz = Sigmoid.backward(&z, &mut cache, &da, &mut ());
 //! assert!((dz[0] - (a[0] - y[0])).abs() < 1e-12);
 //! assert!(dz[0] < -0.99); // a strong push in the right direction
 //!
@@ -71,7 +71,7 @@
 //!
 //! // Squared error through the same sigmoid: the saturated derivative kills the gradient.
 //! Mse.loss_grad(&a, &y, &mut da);
-//! let dz_mse = Sigmoid.backward(&z, &cache, &da, &mut ());
+//! let dz_mse = Sigmoid.backward(&z, &mut cache, &da, &mut ());
 //! assert!(dz_mse[0].abs() < 0.005); // 200 times weaker
 //!
 //! // Softmax cross-entropy on three logits, class 2: dZ = softmax(Z) − onehot.

@@ -118,7 +118,7 @@
 //! let thinned = dropout.forward_train(&a, &mut mask, &mut rng);
 //! assert!(thinned.iter().all(|&v| v == 0.0 || v == 2.0)); // dropped, or scaled by 1/(1 − p)
 //! // Gradients flow only through the units that were kept, with the same scale.
-//! let da = dropout.backward(&a, &mask, &vector([1.0; 8]), &mut ());
+//! let da = dropout.backward(&a, &mut mask, &vector([1.0; 8]), &mut ());
 //! assert_eq!(da, thinned);
 //!
 //! // In a network it sits after the activation it thins; the rate is a value.

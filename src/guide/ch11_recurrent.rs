@@ -71,7 +71,7 @@
 //! let mut cache = Default::default();
 //! rnn.forward_train(&xs, &mut cache, &mut NoRng);
 //! let mut grads = Default::default();
-//! let dxs = rnn.backward(&xs, &cache, &vector([1.0; 8]), &mut grads); // L = Σ h₃₀
+//! let dxs = rnn.backward(&xs, &mut cache, &vector([1.0; 8]), &mut grads); // L = Σ h₃₀
 //! let (first, last) = (dxs[0][0].abs(), dxs[29][0].abs());
 //! assert!(first < 1e-4 * last, "step 1: {first}, step 30: {last}"); // vanished
 //!

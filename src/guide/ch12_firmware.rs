@@ -16,7 +16,7 @@
 //! | --- | --- | --- |
 //! | the model | `COUNT` scalars | the network, e.g. `net![Dense<U64, U32>, Relu, Dense<U32, U10>]` |
 //! | the gradients | the same | [`Params::Grads`](crate::Params::Grads) |
-//! | the training caches | per sample of a block: every layer's output, and what each layer keeps (the course's `Z[l]`, `A[l]`); the [`Trainer`](crate::train::Trainer) keeps `B` of them, and `B` outputs and their gradients, for blocks of `B` samples (`Trainer<_, _, _, 1>` on a small device) | [`Train::Cache`](crate::Train::Cache) |
+//! | the training caches | per sample of a block: every layer's output and a slot for its gradient, and what each layer keeps (the course's `Z[l]`, `A[l]`); the [`Trainer`](crate::train::Trainer) keeps `B` of them, and `B` outputs and their gradients, for blocks of `B` samples (`Trainer<_, _, _, 1>` on a small device) | [`Train::Cache`](crate::Train::Cache) |
 //! | the optimiser's state | none for SGD, one copy for momentum, two for Adam | [`Optimizer::State`](crate::optim::Optimizer::State) |
 //!
 //! All of it is plain data that is valid as zero bytes
@@ -61,9 +61,10 @@
 //! let padded = |bytes: usize| bytes.next_multiple_of(typenet::memory::LAYER_ALIGN);
 //! assert_eq!(size_of::<Mlp>(), padded((64 * 32 + 32) * 4) + padded((32 * 10 + 10) * 4));
 //! assert_eq!(size_of::<<Mlp as Params<f32>>::Grads>(), size_of::<Mlp>());
-//! // The cache: the outputs Z1 and A1, kept by the chain between the layers. Relu keeps
-//! // nothing more (its derivative needs only its input, Z1); sigmoid and tanh keep their output.
-//! assert_eq!(size_of::<<Mlp as Train<Input>>::Cache>(), 2 * 32 * 4);
+//! // The cache: the outputs Z1 and A1, kept by the chain between the layers, and a slot
+//! // for the gradient of each, which the backward pass fills. Relu keeps nothing more (its
+//! // derivative needs only its input, Z1); sigmoid and tanh keep their output.
+//! assert_eq!(size_of::<<Mlp as Train<Input>>::Cache>(), 2 * 2 * 32 * 4);
 //!
 //! // A trainer with Adam, built in place (here on the stack; in firmware, a `static`).
 //! let mut slot = MaybeUninit::uninit();

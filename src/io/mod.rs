@@ -102,9 +102,9 @@
 //! | 0 | 4 | magic `b"TNET"` ([`MAGIC`]) |
 //! | 4 | 2 | format version, 1 ([`VERSION`]) |
 //! | 6 | 2 | scalar tag ([`Scalar::TAG`]): 1 for `f32`, 2 for `f64` |
-//! | 8 | 4 | parameter count ([`Params::COUNT`]) |
+//! | 8 | 4 | count of parameters and buffers ([`Params::COUNT`] + [`Params::BUFFER_COUNT`]) |
 //! | 12 | 4 | CRC-32 of the payload (IEEE, as zlib's `crc32`) |
-//! | 16 | count × 4 or 8 | the parameters, PyTorch `state_dict` order |
+//! | 16 | count × 4 or 8 | the parameters and buffers, PyTorch `state_dict` order |
 //!
 //! Every field is checked exactly and the checksum catches any damage to the
 //! payload, so a file for another model, scalar or version, or a damaged
@@ -130,7 +130,7 @@ pub const VERSION: u16 = 1;
 pub const HEADER_LEN: usize = 16;
 
 /// The exact size in bytes of the parameter file of model `P` in scalar `T`:
-/// the header and `P::COUNT` values. A `const fn`, so it sizes arrays:
+/// the header and `P::COUNT + P::BUFFER_COUNT` values. A `const fn`, so it sizes arrays:
 ///
 /// ```
 /// use typenet::io;
@@ -141,7 +141,7 @@ pub const HEADER_LEN: usize = 16;
 /// assert_eq!(WEIGHTS.len(), 16 + ((4 * 8 + 8) + (8 * 3 + 3)) * 4);
 /// ```
 pub const fn encoded_len<P: Params<T>, T: Scalar>() -> usize {
-    HEADER_LEN + P::COUNT * T::BYTES
+    HEADER_LEN + (P::COUNT + P::BUFFER_COUNT) * T::BYTES
 }
 
 /// The header of a parameter file, as stored.
@@ -238,8 +238,8 @@ pub fn verify<P: Params<T>, T: Scalar>(bytes: &[u8]) -> Result<(), ParamsError> 
     if header.scalar != T::TAG as u16 {
         return Err(ParamsError::WrongScalar { expected: T::TAG as u16, found: header.scalar });
     }
-    if header.count as usize != P::COUNT {
-        return Err(ParamsError::WrongCount { expected: P::COUNT, found: header.count as usize });
+    if header.count as usize != (P::COUNT + P::BUFFER_COUNT) {
+        return Err(ParamsError::WrongCount { expected: (P::COUNT + P::BUFFER_COUNT), found: header.count as usize });
     }
     let payload = match bytes.get(HEADER_LEN..) {
         Some(payload) if bytes.len() == expected => payload,
@@ -271,13 +271,17 @@ pub fn load<P: Params<T>, T: Scalar>(params: &mut P, bytes: &[u8]) -> Result<(),
     verify::<P, T>(bytes)?;
     let mut values = bytes.get(HEADER_LEN..).unwrap_or_default().chunks_exact(T::BYTES).map(T::read_le);
     let mut written = 0;
-    params.visit_mut(&mut |tensor| {
+    params.visit_state_mut(&mut |tensor| {
         for (p, v) in tensor.iter_mut().zip(&mut values) {
             *p = v;
             written += 1;
         }
     });
-    debug_assert_eq!(written, P::COUNT, "Params::COUNT disagrees with the tensors Params::visit_mut gives");
+    debug_assert_eq!(
+        written,
+        (P::COUNT + P::BUFFER_COUNT),
+        "Params::COUNT disagrees with the tensors Params::visit_state_mut gives"
+    );
     Ok(())
 }
 
@@ -300,7 +304,12 @@ pub fn load<P: Params<T>, T: Scalar>(params: &mut P, bytes: &[u8]) -> Result<(),
 /// assert_eq!(io::save(&net, &mut buf), Err(ParamsError::NonFinite { index: 2 }));
 /// ```
 pub fn save<P: Params<T>, T: Scalar>(params: &P, out: &mut [u8]) -> Result<usize, ParamsError> {
-    const { assert!(P::COUNT <= u32::MAX as usize, "the model has more parameters than the file format can count") };
+    const {
+        assert!(
+            (P::COUNT + P::BUFFER_COUNT) <= u32::MAX as usize,
+            "the model has more parameters than the file format can count"
+        )
+    };
     let len = encoded_len::<P, T>();
     let got = out.len();
     let Some(out) = out.get_mut(..len) else {
@@ -308,7 +317,7 @@ pub fn save<P: Params<T>, T: Scalar>(params: &P, out: &mut [u8]) -> Result<usize
     };
 
     let (mut index, mut non_finite) = (0, None);
-    params.visit(&mut |tensor| {
+    params.visit_state(&mut |tensor| {
         if non_finite.is_none()
             && let Some(i) = tensor.iter().position(|v| !v.is_finite())
         {
@@ -316,20 +325,28 @@ pub fn save<P: Params<T>, T: Scalar>(params: &P, out: &mut [u8]) -> Result<usize
         }
         index += tensor.len();
     });
-    debug_assert_eq!(index, P::COUNT, "Params::COUNT disagrees with the tensors Params::visit gives");
+    debug_assert_eq!(
+        index,
+        (P::COUNT + P::BUFFER_COUNT),
+        "Params::COUNT disagrees with the tensors Params::visit_state gives"
+    );
     if let Some(index) = non_finite {
         return Err(ParamsError::NonFinite { index });
     }
 
     let (header, payload) = out.split_at_mut(HEADER_LEN);
     let mut slots = payload.chunks_exact_mut(T::BYTES);
-    params.visit(&mut |tensor| {
+    params.visit_state(&mut |tensor| {
         for (&v, slot) in tensor.iter().zip(&mut slots) {
             v.write_le(slot);
         }
     });
-    let header_value =
-        Header { version: VERSION, scalar: T::TAG as u16, count: P::COUNT as u32, checksum: crc::crc32(payload) };
+    let header_value = Header {
+        version: VERSION,
+        scalar: T::TAG as u16,
+        count: (P::COUNT + P::BUFFER_COUNT) as u32,
+        checksum: crc::crc32(payload),
+    };
     header.copy_from_slice(&header_value.to_bytes());
     Ok(len)
 }

@@ -410,7 +410,7 @@ where
         &self,
         n: usize,
         inputs: [&Tensor3<T, CI, H, W>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self,
         grad_inputs: Option<[&mut Tensor3<T, CI, H, W>; B]>,
@@ -460,7 +460,7 @@ where
         &self,
         n: usize,
         inputs: [&Matrix<T, CI, L>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self,
         grad_inputs: Option<[&mut Matrix<T, CI, L>; B]>,
@@ -631,11 +631,11 @@ mod tests {
         let (mut ys, mut dxs, mut caches) = ([Out::default(); 8], [In::default(); 8], [(); 8]);
         conv.forward_train_block(5, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
         let (mut block, mut each) = (Conv::default(), Conv::default());
-        conv.backward_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut block, Some(dxs.each_mut()));
+        conv.backward_block(5, xs.each_ref(), [(); 8].each_mut(), dys.each_ref(), &mut block, Some(dxs.each_mut()));
         let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-5 * (1.0 + a.abs()));
         for b in 0..5 {
             assert!(close(conv.forward(&xs[b]).as_flat(), ys[b].as_flat()), "output {b}");
-            let dx = conv.backward(&xs[b], &(), &dys[b], &mut each);
+            let dx = conv.backward(&xs[b], &mut (), &dys[b], &mut each);
             assert!(close(dx.as_flat(), dxs[b].as_flat()), "input gradient {b}");
         }
         assert!(ys[5..].iter().all(|y| *y == Out::default()), "slots past n stay as they were");
@@ -643,7 +643,7 @@ mod tests {
             close(each.weight.as_flat(), block.weight.as_flat()) && close(each.bias.as_flat(), block.bias.as_flat())
         );
         let mut params_only = Conv::default();
-        conv.backward_block(5, xs.each_ref(), [&(); 8], dys.each_ref(), &mut params_only, None);
+        conv.backward_block(5, xs.each_ref(), [(); 8].each_mut(), dys.each_ref(), &mut params_only, None);
         assert_eq!(params_only, block);
     }
 
@@ -656,11 +656,11 @@ mod tests {
         randomize_input(&mut x, &mut rng);
         randomize_input::<Tensor3<f64, U3, U3, U3>>(&mut dy, &mut rng);
         let (mut a, mut b) = (Conv2d::default(), Conv2d::default());
-        conv.backward(&x, &(), &dy, &mut a);
-        conv.backward_block(1, [&x], [&()], [&dy], &mut b, None);
+        conv.backward(&x, &mut (), &dy, &mut a);
+        conv.backward_block(1, [&x], [&mut ()], [&dy], &mut b, None);
         assert_eq!(a, b);
         // Gradients accumulate.
-        conv.backward_block(1, [&x], [&()], [&dy], &mut b, None);
+        conv.backward_block(1, [&x], [&mut ()], [&dy], &mut b, None);
         assert!(b.weight.as_flat().iter().zip(a.weight.as_flat()).all(|(b, a)| (b - 2.0 * a).abs() < 1e-12));
         assert!(b.bias.iter().zip(a.bias.iter()).all(|(b, a)| (b - 2.0 * a).abs() < 1e-12));
     }

@@ -103,7 +103,7 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I,
         &self,
         n: usize,
         inputs: [&Vector<T, I>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Vector<T, O>; B],
         grads: &mut Self,
         grad_inputs: Option<[&mut Vector<T, I>; B]>,
@@ -145,8 +145,8 @@ mod tests {
         let dense = Dense::<U3, U2, f64>::new(matrix([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]), vector([0.25, -0.5]));
         let (x, dy) = (vector([1.0, -1.0, 2.0]), vector([0.5, -2.0]));
         let (mut g1, mut g2) = (Dense::default(), Dense::default());
-        let dx = dense.backward(&x, &(), &dy, &mut g1);
-        dense.backward_block(1, [&x], [&()], [&dy], &mut g2, None);
+        let dx = dense.backward(&x, &mut (), &dy, &mut g1);
+        dense.backward_block(1, [&x], [&mut ()], [&dy], &mut g2, None);
         assert_eq!(g1, g2);
         assert_eq!(dx.as_slice(), &[0.5 + 2.0, 1.0 - 1.0, 1.5]);
         assert_eq!(g1.bias.as_slice(), dy.as_slice());

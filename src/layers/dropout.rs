@@ -78,7 +78,7 @@ impl<X: Tensor> Train<X> for Dropout {
         &self,
         n: usize,
         _: [&X; B],
-        masks: [&X; B],
+        masks: [&mut X; B],
         grad_outputs: [&X; B],
         _: &mut (),
         grad_inputs: Option<[&mut X; B]>,

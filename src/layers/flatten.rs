@@ -112,7 +112,7 @@ impl<T: Scalar, C: Volume<H, W>, H: ArrayLength, W: ArrayLength> Train<Tensor3<T
         &self,
         n: usize,
         _: [&Tensor3<T, C, H, W>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         _: &mut (),
         grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
@@ -158,7 +158,7 @@ where
         &self,
         n: usize,
         _: [&Matrix<T, R, C>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         _: &mut (),
         grad_inputs: Option<[&mut Matrix<T, R, C>; B]>,
@@ -194,7 +194,7 @@ mod tests {
         let y = Flatten.forward(&x);
         assert_eq!(y[23], 123.0); // (c·3 + h)·4 + w with c = 1, h = 2, w = 3
         assert_eq!(y[4], 10.0);
-        assert_eq!(Flatten.backward(&x, &(), &y, &mut ()), x);
+        assert_eq!(Flatten.backward(&x, &mut (), &y, &mut ()), x);
         typenum::assert_type_eq!(<Flatten as Layer<Tensor3<f64, U2, U3, U4>>>::Output, Vector<f64, U24>);
         typenum::assert_type_eq!(<Flatten as Layer<Matrix<f32, U3, U5>>>::Output, Vector<f32, U15>);
     }

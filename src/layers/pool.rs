@@ -55,7 +55,7 @@ type Pooled<T, C, H, W, K, S> = Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>
 ///
 /// let mut cache = Default::default();
 /// pool.forward_train(&x, &mut cache, &mut NoRng);
-/// let dx = pool.backward(&x, &cache, &tensor3([[[1.0, 10.0]]]), &mut ());
+/// let dx = pool.backward(&x, &mut cache, &tensor3([[[1.0, 10.0]]]), &mut ());
 /// // The tie in the first window goes to its first 1; the second window's 3 takes 10.
 /// assert_eq!(dx, tensor3([[[1.0, 0.0, 0.0], [0.0, 0.0, 10.0]]]));
 /// ```
@@ -251,7 +251,7 @@ where
         &self,
         n: usize,
         inputs: [&Tensor3<T, C, H, W>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         _: &mut (),
         grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
@@ -342,7 +342,7 @@ impl<T: Scalar, C: ArrayLength, H: ArrayLength, W: ArrayLength> Train<Tensor3<T,
         &self,
         n: usize,
         _: [&Tensor3<T, C, H, W>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Vector<T, C>; B],
         _: &mut (),
         grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
@@ -397,7 +397,7 @@ mod tests {
     fn the_first_of_equal_maxima_takes_the_gradient() {
         let pool = MaxPool2d::<U2, U1>::new();
         let x = tensor3([[[2.0f32, 2.0, 2.0], [2.0, 2.0, 2.0]]]);
-        let dx = pool.backward(&x, &(), &tensor3([[[1.0, 10.0]]]), &mut ());
+        let dx = pool.backward(&x, &mut (), &tensor3([[[1.0, 10.0]]]), &mut ());
         // Window 0 covers columns 0-1, window 1 columns 1-2: each picks its top-left.
         assert_eq!(dx, tensor3([[[1.0, 10.0, 0.0], [0.0, 0.0, 0.0]]]));
     }
@@ -407,17 +407,17 @@ mod tests {
         let pool = MaxPool2d::<U2>::new();
         let x = tensor3([[[1.0f64, f64::NAN], [5.0, 2.0]]]);
         assert!(pool.forward(&x)[0][0][0].is_nan());
-        let dx = pool.backward(&x, &(), &tensor3([[[1.0]]]), &mut ());
+        let dx = pool.backward(&x, &mut (), &tensor3([[[1.0]]]), &mut ());
         assert_eq!(dx[0][0].as_slice(), &[0.0, 1.0]);
         let x = tensor3([[[f64::NEG_INFINITY, f64::NEG_INFINITY], [f64::NEG_INFINITY, f64::NEG_INFINITY]]]);
-        assert_eq!(pool.backward(&x, &(), &tensor3([[[1.0]]]), &mut ())[0][0][0], 1.0);
+        assert_eq!(pool.backward(&x, &mut (), &tensor3([[[1.0]]]), &mut ())[0][0][0], 1.0);
     }
 
     #[test]
     fn overlapping_windows_add_their_gradients() {
         let pool = MaxPool2d::<U2, U1>::new();
         let x = tensor3([[[0.0f64, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]);
-        let dx = pool.backward(&x, &(), &tensor3([[[1.0, 2.0], [3.0, 4.0]]]), &mut ());
+        let dx = pool.backward(&x, &mut (), &tensor3([[[1.0, 2.0], [3.0, 4.0]]]), &mut ());
         assert_eq!(dx[0][1][1], 10.0);
         assert_eq!(dx.as_flat().iter().sum::<f64>(), 10.0);
     }
@@ -441,11 +441,11 @@ mod tests {
         dxs.iter_mut().for_each(|d| d.as_flat_mut().fill(5.0));
         let mut caches = [(); 4];
         pool.forward_train_block(3, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
-        pool.backward_block(3, xs.each_ref(), [&(); 4], dys.each_ref(), &mut (), Some(dxs.each_mut()));
+        pool.backward_block(3, xs.each_ref(), [(); 4].each_mut(), dys.each_ref(), &mut (), Some(dxs.each_mut()));
         let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
         for b in 0..3 {
             assert!(same(ys[b].as_flat(), pool.forward(&xs[b]).as_flat()), "output {b}");
-            assert_eq!(dxs[b], pool.backward(&xs[b], &(), &dys[b], &mut ()), "input gradient {b}");
+            assert_eq!(dxs[b], pool.backward(&xs[b], &mut (), &dys[b], &mut ()), "input gradient {b}");
         }
         assert!(ys[3] == dys[3] && dxs[3].as_flat().iter().all(|&v| v == 5.0), "slot 3 untouched");
     }

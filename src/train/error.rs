@@ -21,6 +21,25 @@ pub enum TrainError {
         /// What is wrong.
         error: TargetError,
     },
+    /// The network couples the samples of a mini-batch (batch norm), so a
+    /// mini-batch runs as one block of the trainer, and this one is larger.
+    BatchLargerThanBlock {
+        /// The mini-batch's size.
+        batch_size: usize,
+        /// The trainer's block, its `B`.
+        block: usize,
+    },
+    /// The network normalises over the mini-batch (batch norm) and a
+    /// mini-batch had a single sample, whose variance says nothing: PyTorch
+    /// refuses it too ("Expected more than 1 value per channel when
+    /// training"). Choose a batch size that leaves no last batch of one, or
+    /// set `Config::drop_last`.
+    SingleSampleBatch {
+        /// The epoch (from 1; 0 for a lone [`step`](super::Trainer::step)).
+        epoch: usize,
+        /// The batch within the epoch (from 0).
+        batch: usize,
+    },
     /// The loss became `NaN` or infinite; the step was not applied.
     NonFiniteLoss {
         /// The epoch (from 1).
@@ -46,6 +65,17 @@ impl fmt::Display for TrainError {
                 let set = if validation { "validation" } else { "training" };
                 write!(f, "{set} sample {sample}: {error}")
             }
+            TrainError::BatchLargerThanBlock { batch_size, block } => write!(
+                f,
+                "the network normalises over each mini-batch (batch norm), which must fit one block of the \
+                 trainer: the batch size {batch_size} is larger than the block of {block}; use a smaller batch \
+                 size or a trainer with a larger block B"
+            ),
+            TrainError::SingleSampleBatch { epoch, batch } => write!(
+                f,
+                "the network normalises over each mini-batch (batch norm), and batch {batch} of epoch {epoch} \
+                 has a single sample; choose a batch size that leaves no batch of one, or set `drop_last`"
+            ),
             TrainError::NonFiniteLoss { epoch, batch } => {
                 write!(f, "the loss is not finite at epoch {epoch}, batch {batch}; the step was not applied")
             }
@@ -65,6 +95,7 @@ impl TrainError {
         match self {
             TrainError::NonFiniteLoss { .. } => TrainError::NonFiniteLoss { epoch, batch },
             TrainError::NonFiniteGradient { .. } => TrainError::NonFiniteGradient { epoch, batch },
+            TrainError::SingleSampleBatch { .. } => TrainError::SingleSampleBatch { epoch, batch },
             other => other,
         }
     }

@@ -80,10 +80,11 @@
 //!    batch's mean with no pass over the parameters to divide them.
 //! 9. The chain's [`Train::backward_block`] (`src/chain.rs`), asked for no
 //!    input gradient (`None`), goes back through the layers: `(A, Rest)`
-//!    keeps a block of `A`'s output gradients on its stack, lets `Rest` fill
-//!    it through its own `backward_block` (`Some`), then runs `A`'s with
-//!    what it was given, so each layer adds its parameter gradients into the
-//!    trainer's and the first layer skips its input gradient.
+//!    lets `Rest` write the gradients of `A`'s outputs into the `grad`
+//!    slots of its [`Link`] caches through its own `backward_block`
+//!    (`Some`), then runs `A`'s with them, so each layer adds its parameter
+//!    gradients into the trainer's and the first layer skips its input
+//!    gradient.
 //! 10. In [`Dense`] these are the kernel's gradient GEMMs
 //!     (`src/kernel/dense.rs`):
 //!     `dW += dYᵀ·X` and `db += Σ dy` (`Kernels::dense_grads`) and, for
@@ -96,17 +97,18 @@
 //!     have not been touched.
 //! 12. The optimiser's [`Optimizer::step`] updates the parameters at the
 //!     epoch's rate, walking parameters, gradients and its own state in
-//!     lockstep with [`Params::zip_mut`], and the step returns its
+//!     lockstep with [`Params::zip_mut`]; then [`Train::update_buffers`]
+//!     folds the batch statistics the caches hold into batch norm's running
+//!     statistics (nothing for other layers), and the step returns its
 //!     [`StepResult`].
 //!
 //! What lives where: the model is borrowed, the data is only read, and the
 //! rest is the trainer's, each part a size known at compile time: the
 //! gradients (the size of the parameters), the optimiser's state (none, or
-//! once or twice that), `B` caches (each holding every layer's cache and
-//! output for one sample), `B` outputs and `B` output gradients. The only
-//! block the step puts on the stack is the backward pass's: for each layer
-//! but the last, `B` of its output gradients, all alive at once at the
-//! deepest point of the recursion.
+//! once or twice that), `B` caches (each holding every layer's cache,
+//! output and output gradient for one sample), `B` outputs and `B` output
+//! gradients. The step puts no block of samples on the stack: its stack is
+//! a few references per layer, whatever the size of the images.
 
 // For the links in the docs above.
 #[cfg(doc)]

@@ -37,12 +37,24 @@ pub struct Config {
     /// [`Permutation`] drawn from the training `Rng`; the data itself is
     /// not moved), else in the order given.
     pub shuffle: bool,
+    /// Leave out the last mini-batch of an epoch when it is smaller than
+    /// `batch_size` (PyTorch's `DataLoader(drop_last=True)`): for networks
+    /// with batch norm, whose mini-batches need at least 2 samples.
+    pub drop_last: bool,
 }
 
 impl Default for Config {
     /// Batch size 32, constant rate, no penalties, no clipping, shuffled.
     fn default() -> Self {
-        Config { batch_size: 32, schedule: Schedule::Constant, l1: 0.0, l2: 0.0, clip_norm: None, shuffle: true }
+        Config {
+            batch_size: 32,
+            schedule: Schedule::Constant,
+            l1: 0.0,
+            l2: 0.0,
+            clip_norm: None,
+            shuffle: true,
+            drop_last: false,
+        }
     }
 }
 
@@ -59,9 +71,15 @@ pub const DEFAULT_BLOCK: usize = 32;
 /// any runtime size is cut into blocks), so layers such as `Dense` work on
 /// a matrix of samples at once. The trainer keeps `B` caches and `B` outputs
 /// and their gradients, and the backward pass holds `B` of each layer's
-/// output gradients on the stack: a smaller `B` (down to 1) saves memory on
-/// a microcontroller, the default suits a workstation. The results do not
+/// output gradients with the caches: a smaller `B` (down to 1) saves memory
+/// on a microcontroller, the default suits a workstation. The results do not
 /// depend on `B` beyond the rounding of sums.
+///
+/// A network whose samples are coupled in training (batch norm, see
+/// [`Train::COUPLES_SAMPLES`]) runs each mini-batch as one block: its
+/// batch size must be between 2 and `B`, which [`fit`](Self::fit),
+/// [`train_epoch`](Self::train_epoch) and [`step`](Self::step) check
+/// before any step, with a [`TrainError`] that says which rule failed.
 pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAULT_BLOCK> {
     /// The optimiser's hyperparameters.
     pub optimizer: O,
@@ -199,10 +217,19 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         if train.is_empty() {
             return Err(TrainError::EmptyData);
         }
+        let batches = if self.config.drop_last { train.len() / batch_size } else { train.len().div_ceil(batch_size) };
+        if batches == 0 {
+            return Err(TrainError::EmptyData);
+        }
+        if M::COUPLES_SAMPLES {
+            let last = train.len() - (batches - 1) * batch_size;
+            Self::check_coupled_batch(batch_size.min(train.len())).map_err(|e| e.at(epoch, 0))?;
+            Self::check_coupled_batch(last.min(batch_size)).map_err(|e| e.at(epoch, batches - 1))?;
+        }
         let order =
             if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
         let (mut total_loss, mut correct) = (0.0, 0usize);
-        let batches = train.len().div_ceil(batch_size);
+        let mut trained = 0;
         for batch in 0..batches {
             let first = batch * batch_size;
             let samples = batch_size.min(train.len() - first);
@@ -210,14 +237,16 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             let step = self.step_any(model, loss, samples, sample, lr, rng).map_err(|e| e.at(epoch, batch))?;
             total_loss += step.loss * samples as f64;
             correct += step.correct;
+            trained += samples;
             monitor.on_batch(&BatchReport { epoch, batch, batches, samples, step });
         }
-        Ok(Metrics { loss: total_loss / train.len() as f64, accuracy: correct as f64 / train.len() as f64 })
+        Ok(Metrics { loss: total_loss / trained as f64, accuracy: correct as f64 / trained as f64 })
     }
 
     /// One gradient step on `batch`: forward, cost, backward for each
-    /// sample, gradients averaged, penalties added, clipped, checked, and
-    /// the optimiser's update at rate `lr`. A step whose loss or gradients
+    /// sample, gradients averaged, penalties added, clipped, checked, the
+    /// optimiser's update at rate `lr`, and the model's buffers (batch
+    /// norm's running statistics) updated. A step whose loss or gradients
     /// are not finite is refused and leaves `model` unchanged.
     pub fn step<Y, L, R>(
         &mut self,
@@ -234,7 +263,22 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         if batch.is_empty() {
             return Err(TrainError::EmptyData);
         }
+        if M::COUPLES_SAMPLES {
+            Self::check_coupled_batch(batch.len())?;
+        }
         self.step_any(model, loss, batch.len(), |i| &batch[i], lr, rng)
+    }
+
+    /// A network with coupled samples runs a mini-batch of `len` as one
+    /// block, with at least 2 samples.
+    fn check_coupled_batch(len: usize) -> Result<(), TrainError> {
+        if len > B {
+            return Err(TrainError::BatchLargerThanBlock { batch_size: len, block: B });
+        }
+        if len < 2 {
+            return Err(TrainError::SingleSampleBatch { epoch: 0, batch: 0 });
+        }
+        Ok(())
     }
 
     /// [`step`](Self::step) on the `len ≥ 1` samples `sample(0..len)`.
@@ -293,8 +337,9 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             }
             total += sample_loss;
             correct += loss.is_correct(&out, y) as usize;
-            model.backward_block(1, [x], [&self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
+            model.backward_block(1, [x], [&mut self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
         }
+        let mut last_block = 1;
         for first in (0..len).step_by(B).filter(|_| len > 1) {
             let n = B.min(len - first);
             // Slots past `n` repeat the last sample; only `n` are used.
@@ -314,8 +359,9 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 // with no pass over the parameters to divide them.
                 dy.as_flat_mut().iter_mut().for_each(|g| *g = *g * scale);
             }
-            let (caches, grad_outputs) = (self.caches.each_ref(), self.grad_outputs.each_ref());
+            let (caches, grad_outputs) = (self.caches.each_mut(), self.grad_outputs.each_ref());
             model.backward_block(n, inputs, caches, grad_outputs, &mut self.grads, None);
+            last_block = n;
         }
         let penalty = regularize::add_penalty(model, &mut self.grads, self.config.l1, self.config.l2);
         let norm = match self.config.clip_norm {
@@ -326,6 +372,9 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
         }
         self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
+        // A network with buffers couples its samples, so its mini-batch was
+        // one block: the caches hold the statistics of the whole batch.
+        model.update_buffers(last_block, self.caches.each_ref());
         Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
     }
 }

@@ -43,8 +43,8 @@ fn skipping_the_input_gradient_keeps_the_parameter_gradients() {
     let dy = vector([1.0, -0.5, 0.25]);
     let mut a = <Five as Params<f64>>::Grads::default();
     let mut b = <Five as Params<f64>>::Grads::default();
-    net.backward(&x, &cache, &dy, &mut a);
-    net.backward_block(1, [&x], [&cache], [&dy], &mut b, None);
+    net.backward(&x, &mut cache, &dy, &mut a);
+    net.backward_block(1, [&x], [&mut cache], [&dy], &mut b, None);
     assert_eq!(a, b);
 }
 
@@ -130,7 +130,7 @@ fn train_xor(seed: u64) -> (Xor, usize) {
             let x = vector(x);
             let y: Vector<f32, U1> = net.forward_train(&x, &mut cache, &mut NoRng);
             let mut grads = <Xor as Params<f32>>::Grads::default();
-            net.backward(&x, &cache, &vector([2.0 * (y[0] - t)]), &mut grads);
+            net.backward(&x, &mut cache, &vector([2.0 * (y[0] - t)]), &mut grads);
             net.zip_mut([&mut grads], &mut |p, [g]| {
                 for (p, g) in p.iter_mut().zip(g.iter()) {
                     *p -= 0.5 * g;

@@ -45,7 +45,7 @@ fn the_twelve_layer_cnn_runs_forward_and_backward() {
     assert!(y.iter().all(|v| v.is_finite()) && y.iter().any(|&v| v != 0.0));
 
     let mut grads = <Cnn<f32> as Params<f32>>::Grads::default();
-    let dx = net.backward(&x, &cache, &vector([1.0; 10]), &mut grads);
+    let dx = net.backward(&x, &mut cache, &vector([1.0; 10]), &mut grads);
     assert!(dx.as_flat().iter().any(|&v| v != 0.0));
     // Every layer with parameters received a gradient.
     let mut nonzero = std::vec::Vec::new();
@@ -77,7 +77,7 @@ fn gradient_descent_fits_one_sample() {
         let mut dy = y;
         dy.iter_mut().zip(target.iter()).for_each(|(d, t)| *d = 2.0 * (*d - t));
         let mut grads = <Cnn<f32> as Params<f32>>::Grads::default();
-        net.backward(&x, &cache, &dy, &mut grads);
+        net.backward(&x, &mut cache, &dy, &mut grads);
         net.zip_mut([&mut grads], &mut |p, [g]| p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.05 * g));
     }
     let last = loss(&net.forward(&x));

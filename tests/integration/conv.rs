@@ -56,7 +56,7 @@ where
     let y = layer.forward_train(&x, &mut cache, &mut NoRng);
     assert_eq!(y.as_flat(), layer.forward(&x).as_flat(), "training and inference forward differ");
     let mut grads = L::Grads::default();
-    let dx = layer.backward(&x, &cache, &load(case.dy), &mut grads);
+    let dx = layer.backward(&x, &mut cache, &load(case.dy), &mut grads);
 
     let worst = [
         deviation(y.as_flat(), case.y, "output", tolerance),

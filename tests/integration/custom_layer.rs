@@ -84,7 +84,7 @@ impl<N: ArrayLength, T: Scalar> Train<Vector<T, N>> for LayerNorm<N, T> {
         &self,
         n: usize,
         _: [&Vector<T, N>; B],
-        caches: [&NormCache<T, N>; B],
+        caches: [&mut NormCache<T, N>; B],
         grad_outputs: [&Vector<T, N>; B],
         grads: &mut Self,
         grad_inputs: Option<[&mut Vector<T, N>; B]>,

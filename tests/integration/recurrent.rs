@@ -144,7 +144,7 @@ where
     let mut cache = SequenceCache::default();
     let mut grads = C::default();
     layer.forward_train(&xs, &mut cache, &mut NoRng);
-    let dx = layer.backward(&xs, &cache, &dy, &mut grads);
+    let dx = layer.backward(&xs, &mut cache, &dy, &mut grads);
     worst = worst.max(deviation("dx (zero state)", dx.as_flat(), fixture.dx_zero, tolerance));
     worst = worst.max(deviation("dθ (zero state)", &flat_params(&grads), fixture.grads_zero, tolerance));
 
@@ -232,8 +232,8 @@ fn skipping_dx_through_a_stack_keeps_the_gradients() {
     let mut with_dx = <Stack as Params<f64>>::Grads::default();
     randomize(&mut with_dx, &mut rng); // gradients accumulate
     let mut without = with_dx.clone();
-    net.backward(&xs, &cache, &dy, &mut with_dx);
-    net.backward_block(1, [&xs], [&cache], [&dy], &mut without, None);
+    net.backward(&xs, &mut cache, &dy, &mut with_dx);
+    net.backward_block(1, [&xs], [&mut cache], [&dy], &mut without, None);
     assert_eq!(flat_params(&with_dx), flat_params(&without));
 }
 

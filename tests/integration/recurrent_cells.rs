@@ -116,7 +116,7 @@ where
         &self,
         n: usize,
         inputs: [&Seq<C, L>; B],
-        caches: [&Self::Cache; B],
+        caches: [&mut Self::Cache; B],
         grad_outputs: [&Out<C, L>; B],
         grads: &mut Self,
         grad_inputs: Option<[&mut Seq<C, L>; B]>,
@@ -226,8 +226,8 @@ where
     let mut cache = SequenceCache::default();
     cell.forward_train(&xs, &mut cache, &mut NoRng);
     let (mut with_dx, mut without) = (start.clone(), start.clone());
-    let dx = cell.backward(&xs, &cache, &d_ys, &mut with_dx);
-    cell.backward_block(1, [&xs], [&cache], [&d_ys], &mut without, None);
+    let dx = cell.backward(&xs, &mut cache, &d_ys, &mut with_dx);
+    cell.backward_block(1, [&xs], [&mut cache], [&d_ys], &mut without, None);
     assert_eq!(with_dx, without);
     assert_ne!(with_dx, start);
     assert!(dx.as_flat().iter().all(|d| *d != 0.0));

@@ -185,7 +185,7 @@ where
         &self,
         n: usize,
         inputs: [&Matrix<T, L, I>; B],
-        caches: [&Self::Cache; B],
+        caches: [&mut Self::Cache; B],
         grad_outputs: [&Matrix<T, L, H>; B],
         grads: &mut Self,
         grad_inputs: Option<[&mut Matrix<T, L, I>; B]>,

@@ -63,7 +63,7 @@ impl<T: Scalar, L: ArrayLength, H: ArrayLength> Train<Matrix<T, L, H>> for LastS
         &self,
         n: usize,
         _: [&Matrix<T, L, H>; B],
-        _: [&(); B],
+        _: [&mut (); B],
         grad_outputs: [&Vector<T, H>; B],
         _: &mut (),
         grad_inputs: Option<[&mut Matrix<T, L, H>; B]>,
@@ -102,7 +102,7 @@ mod tests {
     fn an_empty_sequence_gives_zero() {
         let xs = Matrix::<f32, U0, U3>::default();
         assert_eq!(LastStep.forward(&xs).as_slice(), &[0.0; 3]);
-        let dx = LastStep.backward(&xs, &(), &vector([1.0, 2.0, 3.0]), &mut ());
+        let dx = LastStep.backward(&xs, &mut (), &vector([1.0, 2.0, 3.0]), &mut ());
         assert!(dx.is_empty());
     }
 }
