@@ -5,6 +5,21 @@
 //! a chain of layers (see [`crate::chain`]) and implements the same traits,
 //! so everything below works on one layer and on a whole network alike.
 //!
+//! # Evaluation and training modes
+//!
+//! The mode is the method, never a flag to forget: [`Layer::forward`] is
+//! evaluation mode (PyTorch's `model.eval()`), and the training passes of
+//! [`Train`] are training mode (`model.train()`). The layers that differ:
+//!
+//! | layer | [`Layer::forward`] (evaluation) | [`Train::forward_train_block`] (training) |
+//! | --- | --- | --- |
+//! | `Dropout` | the identity | zeroes elements at random, scales the rest |
+//! | `BatchNorm1d`, `BatchNorm2d` | normalises with the running statistics | normalises with the statistics of the block, which [`Train::update_buffers`] folds into the running ones once the step is accepted |
+//!
+//! [`evaluate`](crate::train::evaluate) and deployed
+//! models use `forward`; the [`Trainer`](crate::train::Trainer) uses the
+//! training passes.
+//!
 //! ```
 //! use typenet::prelude::*;
 //!
