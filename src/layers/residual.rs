@@ -618,13 +618,13 @@ mod tests {
     fn input_gradients_are_overwritten_and_optional() {
         let block = Residual::new(Dense::<U2, U2, f64>::new(matrix([[1.0, 2.0], [0.0, -1.0]]), vector([0.5, 0.0])));
         let (x, dy) = (vector([1.0, -1.0]), vector([2.0, 1.0]));
-        let mut cache = Default::default();
-        block.forward_train(&x, &mut cache, &mut NoRng);
+        // A dense body keeps no cache: the block's is `()` too.
+        block.forward_train(&x, &mut (), &mut NoRng);
         let (mut with, mut without) = (Residual::<Dense<U2, U2, f64>>::default(), Default::default());
         let mut dx = vector([100.0, -100.0]);
-        block.backward_block(1, [&x], [&mut cache], [&dy], &mut with, Some([&mut dx]));
+        block.backward_block(1, [&x], [&mut ()], [&dy], &mut with, Some([&mut dx]));
         assert_eq!(dx.as_slice(), &[4.0, 4.0]); // dy + Wᵀdy = [2, 1] + [2, 3]
-        block.backward_block(1, [&x], [&mut cache], [&dy], &mut without, None);
+        block.backward_block(1, [&x], [&mut ()], [&dy], &mut without, None);
         assert_eq!(with, without);
     }
 }
