@@ -125,8 +125,8 @@ impl<G: Tensor, M1: Times<M2>, M2: ArrayLength> NormalisedOver<G> for GenericArr
 ///   `Matrix<T, L, N>` (a sequence, each step on its own) or a
 ///   `Tensor3<T, C, H, N>`; output of the input's type.
 /// - Parameters, in PyTorch's order: `weight`, then `bias`, each of the
-///   shape `S` (`S::Of<T>`). `eps` (default 1e-5) is an `f64`, exact in
-///   `f64` and rounded once to `f32` in `f32`, as in PyTorch.
+///   shape `S` (`S::Of<T>`). `eps` (default 1e-5) is an `f64`: exact in
+///   `f64`, converted to the scalar before it is added to the variance.
 /// - `Default` has zero parameters, like every layer's; [`new`](Self::new)
 ///   and [`Initialize`] (whatever the scheme) give PyTorch's weight 1 and
 ///   bias 0.
