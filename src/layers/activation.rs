@@ -1,7 +1,8 @@
 //! Activations: parameterless layers that take any tensor and keep its shape.
 //!
 //! Element-wise activations ([`Sigmoid`], [`Tanh`], [`Relu`], [`LeakyRelu`],
-//! [`Elu`], [`Gelu`], [`GeluTanh`], [`Silu`], [`Softplus`], [`Identity`])
+//! [`Elu`], [`Gelu`], [`GeluTanh`], [`Silu`], [`Softplus`], the hard ones
+//! of MobileNet ([`Relu6`], [`HardSigmoid`], [`HardSwish`]), [`Identity`])
 //! accept a vector, a matrix or a `[C][H][W]` tensor alike; [`Softmax`] and
 //! [`LogSoftmax`] act on a vector. Each has its exact derivative, written
 //! beside its value, and each is computed in a form that stays finite for
@@ -704,6 +705,229 @@ impl FromInput for Softplus {
     }
 }
 
+/// ReLU6, `min(max(x, 0), 6)`; derivative 1 for `0 < x < 6`, else 0 (0 at
+/// both kinks, as PyTorch's `nn.ReLU6`, whose backward is `hardtanh`'s).
+/// MobileNet's activation; the int8 deployment fuses it into the output
+/// clamp.
+///
+/// ```
+/// use typenet::prelude::*;
+/// let y = Relu6.forward(&vector([-1.0f32, 0.5, 6.0, 7.5]));
+/// assert_eq!(y.as_slice(), &[0.0, 0.5, 6.0, 6.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Relu6;
+
+impl<X: Tensor> Layer<X> for Relu6 {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for Relu6 {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
+/// `min(max(x, 0), 6)` as two selects (a `NaN` passes through, as in
+/// PyTorch's clamp): a loop of these vectorises.
+#[inline(always)]
+fn relu6<T: Scalar>(x: T) -> T {
+    let six = c::<T>(6.0);
+    if x < T::zero() {
+        T::zero()
+    } else if x > six {
+        six
+    } else {
+        x
+    }
+}
+
+impl Elementwise for Relu6 {
+    type Derivative = Input;
+
+    #[inline(always)]
+    fn value<T: Scalar>(&self, x: T) -> T {
+        relu6(x)
+    }
+}
+
+impl FromInput for Relu6 {
+    #[inline(always)]
+    fn derivative<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() && x < c(6.0) { T::one() } else { T::zero() }
+    }
+}
+
+/// PyTorch's hard-sigmoid slope: `1.0f / 6.0f`, the `f32` nearest 1/6
+/// (0.1666666716337204), whatever the scalar. PyTorch's CPU backward
+/// (`hardsigmoid_backward_kernel`) builds its constant so, in `float64`
+/// too; using it keeps `f64` gradients equal to PyTorch's, 2.9e-8
+/// (relative) away from the exact 1/6.
+const HARD_SIGMOID_SLOPE: f64 = (1.0f32 / 6.0f32) as f64;
+
+/// Hard sigmoid, `relu6(x + 3) / 6`, a piecewise-linear sigmoid; derivative
+/// `1/6` for `−3 < x < 3`, else 0 (0 at both kinks). PyTorch's
+/// `nn.Hardsigmoid` (MobileNetV3's squeeze-and-excitation gate).
+///
+/// The slope of the backward pass is PyTorch's `1.0f / 6.0f`, 1/6 rounded
+/// to `f32`, in `f64` as well, so gradients match PyTorch's in both
+/// scalars; in `f64` it differs from 1/6 by 2.9e-8 (relative).
+///
+/// ```
+/// use typenet::prelude::*;
+/// let y = HardSigmoid.forward(&vector([-4.0f64, -3.0, 0.0, 1.5, 3.0]));
+/// assert_eq!(y.as_slice(), &[0.0, 0.0, 0.5, 0.75, 1.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HardSigmoid;
+
+impl<X: Tensor> Layer<X> for HardSigmoid {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for HardSigmoid {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
+impl Elementwise for HardSigmoid {
+    type Derivative = Input;
+
+    #[inline(always)]
+    fn value<T: Scalar>(&self, x: T) -> T {
+        relu6(x + c(3.0)) / c(6.0)
+    }
+}
+
+impl FromInput for HardSigmoid {
+    #[inline(always)]
+    fn derivative<T: Scalar>(&self, x: T) -> T {
+        if x > c(-3.0) && x < c(3.0) { c(HARD_SIGMOID_SLOPE) } else { T::zero() }
+    }
+}
+
+/// Hard swish, `x · relu6(x + 3) / 6`; derivative 0 for `x ≤ −3`,
+/// `x/3 + 1/2` for `−3 < x < 3`, 1 for `x ≥ 3`. PyTorch's `nn.Hardswish`,
+/// MobileNetV3's activation. At the kinks the derivative is the outer,
+/// linear side's (0 at −3, 1 at 3), as in the `hardswish_backward` of
+/// torch 2.15; older releases took the middle branch there (−1/2 and 3/2).
+///
+/// ```
+/// use typenet::prelude::*;
+/// let y = HardSwish.forward(&vector([-4.0f64, -1.5, 0.0, 3.0, 5.0]));
+/// assert_eq!(y.as_slice(), &[0.0, -0.375, 0.0, 3.0, 5.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HardSwish;
+
+impl<X: Tensor> Layer<X> for HardSwish {
+    type Output = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        apply(self, x)
+    }
+}
+
+impl<X: Tensor> Train<X> for HardSwish {
+    type Cache = ();
+    #[inline]
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        outputs: [&mut X; B],
+        _: &mut R,
+    ) {
+        forward_block(self, n, inputs, caches, outputs);
+    }
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&X; B],
+        caches: [&mut (); B],
+        grad_outputs: [&X; B],
+        _: &mut (),
+        grad_inputs: Option<[&mut X; B]>,
+    ) {
+        backward_block(self, n, inputs, caches, grad_outputs, grad_inputs);
+    }
+}
+
+impl Elementwise for HardSwish {
+    type Derivative = Input;
+
+    /// `x · relu6(x + 3) / 6`, in PyTorch's order of operations.
+    #[inline(always)]
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x * relu6(x + c(3.0)) / c(6.0)
+    }
+}
+
+impl FromInput for HardSwish {
+    /// The middle branch is computed for every `x` and the kinks picked
+    /// by selects, so a loop of these vectorises (with branches it ran 4×
+    /// slower).
+    #[inline(always)]
+    fn derivative<T: Scalar>(&self, x: T) -> T {
+        let middle = x / c(3.0) + c(0.5);
+        let below_3 = if x < c(3.0) { middle } else { T::one() };
+        if x > c(-3.0) { below_3 } else { T::zero() }
+    }
+}
+
 /// The identity, `y = x`: a placeholder layer, or the "linear" activation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Identity;
@@ -767,6 +991,9 @@ crate::params!(impl[] Params for GeluTanh {});
 crate::params!(impl[] Params for Silu {});
 crate::params!(impl[] Params for Softplus {});
 crate::params!(impl[] Params for Identity {});
+crate::params!(impl[] Params for Relu6 {});
+crate::params!(impl[] Params for HardSigmoid {});
+crate::params!(impl[] Params for HardSwish {});
 
 /// Softmax over a vector, `yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` with `m = max x`
 /// (so no exponential overflows); backward `dxᵢ = yᵢ(dyᵢ − Σⱼ dyⱼyⱼ)`.
@@ -926,6 +1153,9 @@ mod tests {
         assert_gradients(GeluTanh);
         assert_gradients(Silu);
         assert_gradients(Softplus);
+        assert_gradients(Relu6);
+        assert_gradients(HardSigmoid);
+        assert_gradients(HardSwish);
         assert_gradients(Identity);
         assert_gradients(Softmax);
         assert_gradients(LogSoftmax);
@@ -974,6 +1204,25 @@ mod tests {
         assert!((l[0] - (-core::f32::consts::LN_2)).abs() < 1e-6);
     }
 
+    /// Each hard activation at and around its kinks: PyTorch's values and
+    /// PyTorch's one-sided choices of derivative (its C++ backward kernels,
+    /// checked against torch 2.15 in `tests/integration/blocks.rs`).
+    #[test]
+    fn hard_activations_take_pytorchs_derivative_at_the_kinks() {
+        let at = [-4.0f64, -3.0, -1.5, 0.0, 1.5, 3.0, 4.5, 6.0, 7.0];
+        let values = |f: fn(f64) -> f64| at.map(f);
+        assert_eq!(values(|x| Relu6.value(x)), [0.0, 0.0, 0.0, 0.0, 1.5, 3.0, 4.5, 6.0, 6.0]);
+        assert_eq!(values(|x| Relu6.derivative(x)), [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(values(|x| HardSigmoid.value(x)), [0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0]);
+        let s = (1.0f32 / 6.0) as f64;
+        assert_eq!(values(|x| HardSigmoid.derivative(x)), [0.0, 0.0, s, s, s, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(values(|x| HardSwish.value(x)), [0.0, 0.0, -0.375, 0.0, 1.125, 3.0, 4.5, 6.0, 7.0]);
+        assert_eq!(values(|x| HardSwish.derivative(x)), [0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0]);
+        // The stated distance of the slope from 1/6.
+        assert!(((s - 1.0 / 6.0) * 6.0).abs() < 3e-8 && s != 1.0 / 6.0);
+        assert!(Relu6.value(f32::NAN).is_nan() && HardSwish.value(f64::NAN).is_nan());
+    }
+
     #[test]
     fn tanh_gelu_stays_within_its_stated_bound() {
         let worst = (-6000..=6000)
@@ -1003,6 +1252,9 @@ mod tests {
         assert_eq!(size_of::<<Relu as Train<X>>::Cache>(), 0);
         assert_eq!(size_of::<<Gelu as Train<X>>::Cache>(), 0);
         assert_eq!(size_of::<<Identity as Train<X>>::Cache>(), 0);
+        assert_eq!(size_of::<<Relu6 as Train<X>>::Cache>(), 0);
+        assert_eq!(size_of::<<HardSigmoid as Train<X>>::Cache>(), 0);
+        assert_eq!(size_of::<<HardSwish as Train<X>>::Cache>(), 0);
     }
 
     /// Both kinds of element-wise layer give in blocks what they give one
@@ -1037,5 +1289,6 @@ mod tests {
         blocks_agree_with_samples::<Gelu>();
         blocks_agree_with_samples::<Sigmoid>();
         blocks_agree_with_samples::<Elu>();
+        blocks_agree_with_samples::<HardSwish>();
     }
 }

@@ -6,18 +6,23 @@ pub mod conv;
 pub mod dense;
 pub mod dropout;
 pub mod flatten;
+pub mod layer_norm;
 pub mod pool;
 pub mod recurrent;
+pub mod residual;
 
 pub use activation::{
-    Elu, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
+    Elu, Gelu, GeluTanh, HardSigmoid, HardSwish, Identity, LeakyRelu, LogSoftmax, Relu, Relu6, Sigmoid, Silu, Softmax,
+    Softplus, Tanh,
 };
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use layer_norm::LayerNorm;
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 pub use recurrent::{Gru, LastStep, Lstm, LstmState, Recurrent, Rnn, SequenceCache};
+pub use residual::{Projected, Residual};
 
 /// What the layers' tests share.
 #[cfg(test)]

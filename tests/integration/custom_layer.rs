@@ -1,6 +1,8 @@
 //! A layer written from outside the crate with the public authoring API
 //! only, and no `unsafe`: PyTorch's `nn.LayerNorm(N)`, chained, checked
-//! against finite differences and trained.
+//! against finite differences and trained. (The library has its own
+//! `LayerNorm`, over any trailing shape; this one is the demonstration of
+//! the contract, and must agree with it.)
 
 #![forbid(unsafe_code)]
 
@@ -10,21 +12,21 @@ use typenet::prelude::*;
 
 /// `y = (x − mean x) / √(var x + eps) ⊙ weight + bias` over the `N` features.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LayerNorm<N: ArrayLength, T = f32> {
+pub struct MyLayerNorm<N: ArrayLength, T = f32> {
     pub weight: Vector<T, N>,
     pub bias: Vector<T, N>,
     pub eps: f64,
 }
 
 typenet::params! {
-    impl[N: ArrayLength, T: Scalar] Params<T> for LayerNorm<N, T> {
+    impl[N: ArrayLength, T: Scalar] Params<T> for MyLayerNorm<N, T> {
         weight: Vector<T, N>,
         bias: Vector<T, N>;
         eps: f64 = 1e-5,
     }
 }
 
-impl<N: ArrayLength, T: Scalar> Initialize for LayerNorm<N, T> {
+impl<N: ArrayLength, T: Scalar> Initialize for MyLayerNorm<N, T> {
     /// PyTorch's: weight 1, bias 0, whatever the scheme.
     fn init_with<R: Rng + ?Sized>(&mut self, _: Init, _: &mut R) {
         self.weight.fill(T::one());
@@ -41,7 +43,7 @@ pub struct NormCache<T, N: ArrayLength> {
 
 typenet::zeroable!(impl[T: Scalar, N: ArrayLength] for NormCache<T, N> { x_hat: Vector<T, N>, inv_std: T });
 
-impl<N: ArrayLength, T: Scalar> LayerNorm<N, T> {
+impl<N: ArrayLength, T: Scalar> MyLayerNorm<N, T> {
     fn normalise(&self, x: &Vector<T, N>, cache: &mut NormCache<T, N>, y: &mut Vector<T, N>) {
         let n = T::from_f64(N::USIZE as f64);
         let mean = x.iter().fold(T::zero(), |s, &v| s + v) / n;
@@ -54,7 +56,7 @@ impl<N: ArrayLength, T: Scalar> LayerNorm<N, T> {
     }
 }
 
-impl<N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for LayerNorm<N, T> {
+impl<N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for MyLayerNorm<N, T> {
     type Output = Vector<T, N>;
     fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
         let mut y = Vector::default();
@@ -63,7 +65,7 @@ impl<N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for LayerNorm<N, T> {
     }
 }
 
-impl<N: ArrayLength, T: Scalar> Train<Vector<T, N>> for LayerNorm<N, T> {
+impl<N: ArrayLength, T: Scalar> Train<Vector<T, N>> for MyLayerNorm<N, T> {
     type Cache = NormCache<T, N>;
 
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
@@ -107,7 +109,7 @@ impl<N: ArrayLength, T: Scalar> Train<Vector<T, N>> for LayerNorm<N, T> {
 
 #[test]
 fn forward_is_pytorchs_layer_norm() {
-    let mut norm = LayerNorm::<U4, f64>::default();
+    let mut norm = MyLayerNorm::<U4, f64>::default();
     assert_eq!((norm.weight[0], norm.eps), (0.0, 1e-5), "zero parameters, eps from the field list");
     norm.init(&mut NoRng);
     let y = norm.forward(&vector([1.0, 2.0, 3.0, 4.0]));
@@ -116,9 +118,29 @@ fn forward_is_pytorchs_layer_norm() {
     assert!(y.iter().zip(expected).all(|(y, e)| (y - e).abs() < 1e-15), "{y:?}");
 }
 
+/// The layer written here and the library's `LayerNorm<N>` are the same
+/// function with the same gradients.
+#[test]
+fn agrees_with_the_library_layer_norm() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let (mut mine, mut library) = (MyLayerNorm::<U6, f64>::default(), LayerNorm::<U6, f64>::default());
+    randomize(&mut mine, &mut rng);
+    library.weight = mine.weight;
+    library.bias = mine.bias;
+    let x = vector([0.3, -1.2, 2.5, 0.0, 0.7, -0.4]);
+    let dy = vector([1.0, -0.5, 0.25, 2.0, -1.5, 0.1]);
+    let (mut a, mut b) = (Default::default(), Default::default());
+    let (ya, yb) = (mine.forward_train(&x, &mut a, &mut NoRng), library.forward_train(&x, &mut b, &mut NoRng));
+    let (mut ga, mut gb) = (MyLayerNorm::default(), LayerNorm::default());
+    let (dxa, dxb) = (mine.backward(&x, &mut a, &dy, &mut ga), library.backward(&x, &mut b, &dy, &mut gb));
+    let close = |p: &[f64], q: &[f64]| p.iter().zip(q).all(|(p, q)| (p - q).abs() < 1e-14);
+    assert!(close(&ya, &yb) && close(&dxa, &dxb), "{ya:?} {yb:?} {dxa:?} {dxb:?}");
+    assert!(close(&ga.weight, &gb.weight) && close(&ga.bias, &gb.bias));
+}
+
 #[test]
 fn gradients_match_finite_differences_in_a_chain() {
-    type Net = net![Dense<U3, U5, f64>, LayerNorm<U5, f64>, Tanh, Dense<U5, U2, f64>];
+    type Net = net![Dense<U3, U5, f64>, MyLayerNorm<U5, f64>, Tanh, Dense<U5, U2, f64>];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
     let mut net = Net::default();
     randomize(&mut net, &mut rng);
@@ -129,7 +151,7 @@ fn gradients_match_finite_differences_in_a_chain() {
 
 #[test]
 fn trains_in_a_network_built_in_place() {
-    type Net = net![Dense<U2, U16>, LayerNorm<U16>, Relu, Dense<U16, U3>];
+    type Net = net![Dense<U2, U16>, MyLayerNorm<U16>, Relu, Dense<U16, U3>];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
     let mut slot = Box::<Net>::new_uninit();
     let net = typenet::memory::default_in(&mut slot);

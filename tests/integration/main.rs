@@ -2,6 +2,7 @@
 //! to compile and link instead of one per file. A new area is a file here and
 //! a `mod` line below. The compile-fail cases stay in `tests/ui.rs`.
 
+mod blocks;
 mod chain;
 mod cnn;
 mod conv;
