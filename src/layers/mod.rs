@@ -2,6 +2,7 @@
 //! passes, its docs and its tests.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod conv;
 pub mod dense;
 pub mod dropout;
@@ -12,6 +13,7 @@ pub mod recurrent;
 pub use activation::{
     Elu, Gelu, GeluTanh, Identity, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
 };
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use dropout::Dropout;
