@@ -741,10 +741,9 @@ impl fmt::Display for FoldError {
                 f,
                 "batch norm channel {channel} has a running statistic, weight or bias that is not finite; nothing was folded"
             ),
-            FoldError::NonPositiveVariance { channel } => write!(
-                f,
-                "batch norm channel {channel} has running_var + eps that is not positive; nothing was folded"
-            ),
+            FoldError::NonPositiveVariance { channel } => {
+                write!(f, "batch norm channel {channel} has running_var + eps that is not positive; nothing was folded")
+            }
             FoldError::NonFiniteResult { channel } => write!(
                 f,
                 "folding batch norm channel {channel} gives a weight or bias that is not finite; nothing was folded"
@@ -1058,9 +1057,11 @@ mod tests {
         let got = folded.forward(&x);
         assert!(got.as_flat().iter().zip(want.as_flat()).all(|(g, w)| (g - w).abs() < 1e-12));
 
-        let mut plain = BatchNorm2d::<U3, f64, NotAffine>::default();
-        plain.running_mean = bn.running_mean;
-        plain.running_var = bn.running_var;
+        let plain = BatchNorm2d::<U3, f64, NotAffine> {
+            running_mean: bn.running_mean,
+            running_var: bn.running_var,
+            ..Default::default()
+        };
         let want = plain.forward(&conv.forward(&x));
         let got = plain.fold(conv).unwrap().forward(&x);
         assert!(got.as_flat().iter().zip(want.as_flat()).all(|(g, w)| (g - w).abs() < 1e-12));
