@@ -63,8 +63,8 @@
 //!   has several values per channel even in one sample, and PyTorch accepts
 //!   it: so does the layer, though not the trainer.)
 //! - A channel whose values are all equal: its variance is 0, `eps` keeps
-//!   `1/√(0 + eps)` finite, `x − μ` is exactly 0 (the mean is computed with
-//!   a correction pass, so it is the common value itself), and the output is
+//!   `1/√(0 + eps)` finite, `x − μ` is exactly 0 (the sums are taken about
+//!   a value of the channel, so the mean is the common value itself), and the output is
 //!   the bias; the gradient with respect to the input is finite.
 //! - Non-finite running statistics in a parameter file:
 //!   [`io::load`](crate::io::load) refuses every NaN and infinity with
@@ -77,6 +77,7 @@
 //!   is left as it was.
 
 use core::fmt;
+use core::marker::PhantomData;
 
 use generic_array::sequence::GenericSequence;
 use generic_array::{ArrayLength, GenericArray};
@@ -437,26 +438,32 @@ impl<T: Scalar, C: ArrayLength, H: ArrayLength, W: ArrayLength> ChannelsFirst<C>
     const PLANE: usize = H::USIZE * W::USIZE;
 }
 
-/// What a batch norm's training forward keeps of a sample: its normalised
-/// input, and the block's statistics (the same in every sample's cache),
-/// which the backward pass and [`Train::update_buffers`] read.
+/// What a batch norm's training forward keeps of a sample: the block's
+/// statistics per channel (the same in every sample's cache), which the
+/// backward pass and [`Train::update_buffers`] read.
+///
+/// No copy of the input: the backward pass is handed the input anyway (a
+/// chain keeps it between its layers), and recomputes `x̂` from it with the
+/// same arithmetic as the forward pass, as PyTorch does. The cache of a
+/// block of `B` samples is `3 · C · B` scalars, whatever the input's size;
+/// `X`, the input type, is a marker that takes no room.
 #[derive(Clone, Debug, Default)]
-pub struct BatchNormCache<X, C: ArrayLength, T> {
-    /// `x̂ = (x − μ) / √(σ² + eps)`, per channel.
-    pub normalized: X,
+pub struct BatchNormCache<C: ArrayLength, T, X> {
     /// The block's mean of each channel, μ.
     pub mean: Vector<T, C>,
     /// The block's biased variance of each channel, σ².
     pub var: Vector<T, C>,
     /// `1 / √(σ² + eps)` per channel.
     pub inv_std: Vector<T, C>,
+    /// The input type, whose plane size [`Train::update_buffers`] needs.
+    pub input: PhantomData<X>,
 }
 
-crate::zeroable!(impl[X: crate::memory::Zeroable, C: ArrayLength, T: crate::memory::Zeroable] for BatchNormCache<X, C, T> {
-    normalized: X,
+crate::zeroable!(impl[C: ArrayLength, T: crate::memory::Zeroable, X] for BatchNormCache<C, T, X> {
     mean: Vector<T, C>,
     var: Vector<T, C>,
     inv_std: Vector<T, C>,
+    input: PhantomData<X>,
 });
 
 /// Channel `c`'s plane of a sample.
@@ -481,19 +488,29 @@ fn sqrt(x: f64) -> f64 {
 /// keeps in vector registers, instead of one long one.
 const LANES: usize = 8;
 
-/// `Σ f(a, b)` over two slices of equal length, in `f64`, in [`LANES`].
+/// `(Σ (a − shift), Σ (a − shift)·b)` over two slices of equal length, in
+/// `f64`, in [`LANES`]: one pass for the two sums a batch norm needs of a
+/// plane, forward (`b = a − shift`: `Σ d` and `Σ d²`) and backward
+/// (`Σ dy` and `Σ dy·x̂`).
 #[inline(always)]
-fn sum_lanes<T: Scalar>(a: &[T], b: &[T], f: impl Fn(f64, f64) -> f64) -> f64 {
-    let mut acc = [0.0f64; LANES];
+fn sum_and_dot<T: Scalar>(a: &[T], shift: f64, b: &[T], b_shift: f64) -> (f64, f64) {
+    let (mut sum, mut dot) = ([0.0f64; LANES], [0.0f64; LANES]);
     let (chunks_a, chunks_b) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (rest_a, rest_b) = (chunks_a.remainder(), chunks_b.remainder());
     for (ca, cb) in chunks_a.zip(chunks_b) {
         for i in 0..LANES {
-            acc[i] += f(ca[i].to_f64(), cb[i].to_f64());
+            let u = ca[i].to_f64() - shift;
+            sum[i] += u;
+            dot[i] += u * (cb[i].to_f64() - b_shift);
         }
     }
-    let tail: f64 = rest_a.iter().zip(rest_b).map(|(&x, &y)| f(x.to_f64(), y.to_f64())).sum();
-    acc.iter().sum::<f64>() + tail
+    let (mut sum, mut dot) = (sum.iter().sum::<f64>(), dot.iter().sum::<f64>());
+    for (&x, &y) in rest_a.iter().zip(rest_b) {
+        let u = x.to_f64() - shift;
+        sum += u;
+        dot += u * (y.to_f64() - b_shift);
+    }
+    (sum, dot)
 }
 
 impl<C, T, A, X> Layer<X> for BatchNorm<C, T, A>
@@ -530,14 +547,14 @@ where
     X: ChannelsFirst<C> + Tensor<Scalar = T>,
     BatchNorm<C, T, A>: Params<T, Grads = BatchNorm<C, T, A>>,
 {
-    type Cache = BatchNormCache<X, C, T>;
+    type Cache = BatchNormCache<C, T, X>;
 
     const COUPLES_SAMPLES: bool = true;
 
     /// Per channel: the block's mean and biased variance over the first `n`
-    /// samples' planes (in `f64`, the mean corrected by a second pass), then
-    /// each sample's `x̂` into its cache and `weight · x̂ + bias` into its
-    /// output. Every sample's cache gets the statistics.
+    /// samples' planes (in `f64`, in one pass of sums about a value of the
+    /// channel), then each sample's `weight · x̂ + bias` into its output.
+    /// Every sample's cache gets the statistics.
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
@@ -554,18 +571,19 @@ where
         let p = X::PLANE;
         let m = (n * p) as f64;
         for c in 0..C::USIZE {
-            let sum: f64 = inputs[..n].iter().map(|x| sum_lanes(plane(*x, c, p), plane(*x, c, p), |x, _| x)).sum();
-            let first = sum / m;
-            // Σ(x − μ₀) and Σ(x − μ₀)² about the first estimate: the second
-            // corrects the mean (exact for a constant channel), the first
-            // the variance (the corrected two-pass algorithm).
+            // One pass of sums about a shift `k`, a value of the channel
+            // (the shifted-data algorithm): `Σ(x − k)` and `Σ(x − k)²` give
+            // the mean and the variance without the cancellation of `Σx²`,
+            // and a constant channel gets its value as the mean, exactly.
+            let k = plane(inputs[0], c, p)[0].to_f64();
             let (mut d, mut d2) = (0.0, 0.0);
             for x in &inputs[..n] {
                 let xs = plane(*x, c, p);
-                d += sum_lanes(xs, xs, |x, _| x - first);
-                d2 += sum_lanes(xs, xs, |x, _| (x - first) * (x - first));
+                let (sum, squares) = sum_and_dot(xs, k, xs, k);
+                d += sum;
+                d2 += squares;
             }
-            let mean = first + d / m;
+            let mean = k + d / m;
             let var = ((d2 - d * d / m) / m).max(0.0);
             let inv_std = 1.0 / sqrt(var + self.eps);
             let (mean_t, var_t, inv_t) = (T::from_f64(mean), T::from_f64(var), T::from_f64(inv_std));
@@ -573,25 +591,25 @@ where
             for b in 0..n {
                 let cache = &mut *caches[b];
                 (cache.mean[c], cache.var[c], cache.inv_std[c]) = (mean_t, var_t, inv_t);
-                let xs = plane(inputs[b], c, p);
-                let x_hats = plane_mut(&mut cache.normalized, c, p);
                 let ys = plane_mut(&mut *outputs[b], c, p);
-                for ((y, x_hat), &x) in ys.iter_mut().zip(x_hats.iter_mut()).zip(xs) {
-                    *x_hat = (x - mean_t) * inv_t;
-                    *y = *x_hat * weight + bias;
+                for (y, &x) in ys.iter_mut().zip(plane(inputs[b], c, p)) {
+                    let x_hat = (x - mean_t) * inv_t;
+                    *y = x_hat * weight + bias;
                 }
             }
         }
     }
 
-    /// Per channel, over the first `n` samples: `Σ dy` and `Σ dy · x̂` (in
-    /// `f64`) into the bias and weight gradients, then
-    /// `dx = weight · inv_std · (dy − mean(dy) − x̂ · mean(dy · x̂))`.
+    /// Per channel, over the first `n` samples: `Σ dy` and
+    /// `Σ dy · x̂ = inv_std · Σ dy · (x − μ)` (in `f64`, one pass) into the
+    /// bias and weight gradients, then
+    /// `dx = weight · inv_std · (dy − mean(dy) − x̂ · mean(dy · x̂))`, with
+    /// `x̂` recomputed from the input as the forward pass computed it.
     #[inline]
     fn backward_block<const B: usize>(
         &self,
         n: usize,
-        _: [&X; B],
+        inputs: [&X; B],
         caches: [&mut Self::Cache; B],
         grad_outputs: [&X; B],
         grads: &mut Self,
@@ -604,12 +622,14 @@ where
         let p = X::PLANE;
         let m = (n * p) as f64;
         for c in 0..C::USIZE {
-            let (mut sum_dy, mut sum_dy_x_hat) = (0.0, 0.0);
-            for (cache, dy) in caches[..n].iter().zip(&grad_outputs[..n]) {
-                let (x_hats, dys) = (plane(&cache.normalized, c, p), plane(*dy, c, p));
-                sum_dy += sum_lanes(dys, dys, |dy, _| dy);
-                sum_dy_x_hat += sum_lanes(dys, x_hats, |dy, x_hat| dy * x_hat);
+            let (mean_t, inv_t) = (caches[0].mean[c], caches[0].inv_std[c]);
+            let (mut sum_dy, mut sum_dy_centred) = (0.0, 0.0);
+            for (x, dy) in inputs[..n].iter().zip(&grad_outputs[..n]) {
+                let (sum, dot) = sum_and_dot(plane(*dy, c, p), 0.0, plane(*x, c, p), mean_t.to_f64());
+                sum_dy += sum;
+                sum_dy_centred += dot;
             }
+            let sum_dy_x_hat = sum_dy_centred * inv_t.to_f64();
             if let Some(g) = grads.weight.get_mut(c) {
                 *g = *g + T::from_f64(sum_dy_x_hat);
             }
@@ -618,12 +638,13 @@ where
             }
             let Some(dxs) = grad_inputs.as_mut() else { continue };
             let (weight, _) = self.scale_shift(c);
-            let scale = weight * caches[0].inv_std[c];
+            let scale = weight * inv_t;
             let (mean_dy, mean_dy_x_hat) = (T::from_f64(sum_dy / m), T::from_f64(sum_dy_x_hat / m));
             for b in 0..n {
-                let (x_hats, dys) = (plane(&caches[b].normalized, c, p), plane(grad_outputs[b], c, p));
+                let (xs, dys) = (plane(inputs[b], c, p), plane(grad_outputs[b], c, p));
                 let dx = plane_mut(&mut *dxs[b], c, p);
-                for ((dx, &dy), &x_hat) in dx.iter_mut().zip(dys).zip(x_hats) {
+                for ((dx, &dy), &x) in dx.iter_mut().zip(dys).zip(xs) {
+                    let x_hat = (x - mean_t) * inv_t;
                     *dx = scale * (dy - mean_dy - x_hat * mean_dy_x_hat);
                 }
             }
@@ -920,6 +941,14 @@ mod tests {
         assert_eq!(bn, BatchNorm1d::new());
     }
 
+    /// The cache keeps three statistics per channel, not the input.
+    #[test]
+    fn the_cache_holds_the_statistics_alone() {
+        type Image = Tensor3<f32, U16, U28, U28>;
+        assert_eq!(size_of::<<BatchNorm2d<U16> as Train<Image>>::Cache>(), 3 * 16 * 4);
+        assert_eq!(size_of::<<BatchNorm1d<U8, f64> as Train<Vector<f64, U8>>>::Cache>(), 3 * 8 * 8);
+    }
+
     #[test]
     fn built_in_place_it_equals_its_default() {
         type Net = net![Dense<U2, U3>, BatchNorm1d<U3>, BatchNorm1d<U3, f32, NotAffine>];
@@ -937,7 +966,7 @@ mod tests {
         let mut bn = BatchNorm2d::<U2, f64>::new();
         randomize(&mut bn, &mut rng);
         let xs: [Tensor3<f64, U2, U2, U3>; 4] = core::array::from_fn(|b| random(&mut rng, b as f64));
-        let (mut caches, mut ys) = (<[BatchNormCache<_, U2, f64>; 4]>::default(), [Tensor3::default(); 4]);
+        let (mut caches, mut ys) = (<[BatchNormCache<U2, f64, _>; 4]>::default(), [Tensor3::default(); 4]);
         bn.forward_train_block(3, xs.each_ref(), caches.each_mut(), ys.each_mut(), &mut NoRng);
         for c in 0..2 {
             let values: Vec<f64> = xs[..3].iter().flat_map(|x| x[c].as_flat().to_vec()).collect();
