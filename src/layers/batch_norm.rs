@@ -64,8 +64,10 @@
 //!   it: so does the layer, though not the trainer.)
 //! - A channel whose values are all equal: its variance is 0, `eps` keeps
 //!   `1/√(0 + eps)` finite, `x − μ` is exactly 0 (the sums are taken about
-//!   a value of the channel, so the mean is the common value itself), and the output is
-//!   the bias; the gradient with respect to the input is finite.
+//!   a value of the channel, so the mean is the common value itself), and
+//!   the output is the bias, exactly (PyTorch's mean is off by its rounding,
+//!   so its output is off by as much); the gradient with respect to the
+//!   input is finite.
 //! - Non-finite running statistics in a parameter file:
 //!   [`io::load`](crate::io::load) refuses every NaN and infinity with
 //!   [`ParamsError::NonFinite`](crate::io::ParamsError::NonFinite) before it
