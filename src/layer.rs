@@ -123,6 +123,12 @@ pub trait Params<T> {
     /// let mut sizes = Vec::new();
     /// net.visit_state(&mut |t| sizes.push(t.len()));
     /// assert_eq!(sizes, [6, 3, 3, 1]); // no buffers: the parameters alone
+    ///
+    /// // Batch norm: weight, bias, then running_mean, running_var, num_batches_tracked.
+    /// let net = <net![Dense<U2, U2>, BatchNorm1d<U2>]>::default();
+    /// let mut sizes = Vec::new();
+    /// net.visit_state(&mut |t| sizes.push(t.len()));
+    /// assert_eq!(sizes, [4, 2, 2, 2, 2, 2, 1]);
     /// ```
     #[inline(always)]
     fn visit_state(&self, f: &mut impl FnMut(&[T])) {

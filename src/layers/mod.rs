@@ -2,6 +2,7 @@
 //! passes, its docs and its tests.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod conv;
 pub mod dense;
 pub mod dropout;
@@ -15,6 +16,7 @@ pub use activation::{
     Elu, Gelu, GeluTanh, HardSigmoid, HardSwish, Identity, LeakyRelu, LogSoftmax, Relu, Relu6, Sigmoid, Silu, Softmax,
     Softplus, Tanh,
 };
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use dropout::Dropout;

@@ -8,6 +8,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod io;
+mod norm;
 mod optim;
 mod recurrent;
 mod recurrent_cells;

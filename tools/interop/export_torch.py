@@ -1,7 +1,9 @@
 """Export a PyTorch nn.Sequential's parameters to a typenet parameter file.
 
-Walks ``state_dict()`` in order, which is the order typenet's ``Params::visit``
-gives for the equivalent network (Linear, Conv1d/Conv2d, RNN/LSTM/GRU;
+Walks ``state_dict()`` in order, which is the order typenet's
+``Params::visit_state`` gives for the equivalent network (Linear,
+Conv1d/Conv2d, RNN/LSTM/GRU, BatchNorm1d/BatchNorm2d with their running
+statistics and ``num_batches_tracked``, an int64 written as a number;
 activations, pooling and Flatten have no parameters), and writes
 ``typenet_io.encode`` of it.
 

@@ -13,8 +13,10 @@ Run with a Python that has this folder's requirements.txt installed
         --arch "Linear(4, 8), Tanh(), Linear(8, 3)" --out model.pt --input 0.5,-1,0.25,2
 
 Each ``--input`` (comma-separated numbers, flat; reshaped to the first
-layer's input shape with ``--shape``, e.g. ``--shape 1,28,28``) prints one
-line ``output: v0 v1 ...``. From Python: ``import_into(model, "model.tnet")``.
+layer's input shape with ``--shape``, e.g. ``--shape 1,28,28``) runs as a
+batch of one through the model in ``eval()`` mode (batch norm with its
+running statistics, as typenet's ``Layer::forward``) and prints one line
+``output: v0 v1 ...``. From Python: ``import_into(model, "model.tnet")``.
 """
 
 import argparse
@@ -54,9 +56,10 @@ def main(argv=None):
         torch.save(model.state_dict(), args.out)
         print(f"wrote {args.out}")
     shape = [int(s) for s in args.shape.split(",")] if args.shape else [-1]
+    model.eval()
     with torch.no_grad():
         for text in args.input:
-            x = torch.tensor([float(v) for v in text.split(",")], dtype=torch_dtype).reshape(shape)
+            x = torch.tensor([float(v) for v in text.split(",")], dtype=torch_dtype).reshape([1] + shape)
             y = model(x)
             # Shortest text that reads back to the same value, in the model's type.
             print("output: " + " ".join(str(v) for v in y.reshape(-1).numpy()))

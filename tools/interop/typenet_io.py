@@ -15,6 +15,12 @@ f64, behind a 16-byte header (all integers little-endian):
 This module checks what the crate checks (magic, version, scalar, count,
 length, checksum, finite values) and raises ``FormatError`` otherwise.
 
+Integer entries of a state_dict travel as numbers of the file's scalar:
+BatchNorm's ``num_batches_tracked`` (int64 in PyTorch) is a float in the
+file, as in typenet's ``BatchNorm``. Saving refuses a count the scalar
+cannot hold exactly (above 2**24 in f32); loading refuses a value that is
+not a whole number in the integer's range.
+
 numpy only::
 
     import typenet_io
@@ -114,17 +120,33 @@ def write(path, arrays, dtype="f32"):
     return len(data)
 
 
+def _is_integer(tensor):
+    import torch
+
+    return not tensor.is_floating_point() and not tensor.is_complex() and tensor.dtype != torch.bool
+
+
 def _state_dict(module_or_state_dict):
     sd = module_or_state_dict
     if hasattr(sd, "state_dict"):
         sd = sd.state_dict()
     for name, tensor in sd.items():
-        if not tensor.is_floating_point():
+        if not tensor.is_floating_point() and not _is_integer(tensor):
             raise FormatError(
-                f"state_dict entry {name!r} is {tensor.dtype}, not floating point: "
-                "the model has a layer typenet does not have (BatchNorm's counter, say)"
+                f"state_dict entry {name!r} is {tensor.dtype}, neither floating point nor an integer: "
+                "the model has a layer typenet does not have"
             )
     return sd
+
+
+def _as_file_values(name, tensor, dtype):
+    """A state_dict entry as float64 values, refusing an integer the file's scalar cannot hold exactly."""
+    values = tensor.detach().cpu().double().numpy()
+    if _is_integer(tensor):
+        exact = values.astype(SCALARS[dtype][1]).astype(np.float64)
+        if not np.array_equal(exact, values) or not np.array_equal(values, tensor.detach().cpu().numpy()):
+            raise FormatError(f"state_dict entry {name!r} holds integers that {dtype} cannot hold exactly")
+    return values
 
 
 def layout(module_or_state_dict):
@@ -135,14 +157,16 @@ def layout(module_or_state_dict):
 def save_module(module_or_state_dict, path, dtype="f32"):
     """Writes a module's (or a state_dict's) parameters to ``path``, walking
     ``state_dict()`` in order; returns the number of bytes."""
-    arrays = [t.detach().cpu().double().numpy() for t in _state_dict(module_or_state_dict).values()]
+    arrays = [_as_file_values(name, t, dtype) for name, t in _state_dict(module_or_state_dict).items()]
     return write(path, arrays, dtype)
 
 
 def load_module(module, path_or_bytes, dtype=None):
     """Loads a parameter file into ``module`` (its state_dict order and shapes),
-    converting values to each parameter's dtype. Checks everything first: on
-    an error the module is unchanged. Returns ``(dtype, module)``."""
+    converting values to each entry's dtype (an integer entry, such as
+    BatchNorm's ``num_batches_tracked``, must hold a whole number in its
+    range). Checks everything first: on an error the module is unchanged.
+    Returns ``(dtype, module)``."""
     import torch
 
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
@@ -155,7 +179,11 @@ def load_module(module, path_or_bytes, dtype=None):
     file_dtype, values = decode(data, count=count, dtype=dtype)
     new, at = {}, 0
     for name, t in template.items():
-        chunk = values[at : at + t.numel()].reshape(t.shape)
+        chunk = values[at : at + t.numel()].astype(np.float64).reshape(t.shape)
+        if _is_integer(t):
+            info = torch.iinfo(t.dtype)
+            if not np.all((chunk == np.round(chunk)) & (chunk >= info.min) & (chunk <= info.max)):
+                raise FormatError(f"state_dict entry {name!r} is {t.dtype}, but the file holds {chunk.tolist()}")
         new[name] = torch.from_numpy(chunk.copy()).to(dtype=t.dtype, device=t.device)
         at += t.numel()
     module.load_state_dict(new)
@@ -164,8 +192,10 @@ def load_module(module, path_or_bytes, dtype=None):
 
 def sequential(arch):
     """An ``nn.Sequential`` from a comma-separated list of ``torch.nn``
-    constructors, e.g. ``"Linear(4, 8), Tanh(), Linear(8, 3)"``. The text is
-    evaluated with only ``torch.nn``'s names in scope."""
+    constructors, e.g. ``"Linear(4, 8), Tanh(), Linear(8, 3)"`` or
+    ``"Conv2d(1, 4, 3), BatchNorm2d(4), ReLU()"`` (with keywords, e.g.
+    ``BatchNorm1d(8, momentum=None, affine=False)``). The text is evaluated
+    with only ``torch.nn``'s names in scope."""
     import torch.nn as nn
 
     layers = eval(f"[{arch}]", {"__builtins__": {}}, dict(vars(nn)))  # noqa: S307 - a local tool's own argument
