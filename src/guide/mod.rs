@@ -30,6 +30,7 @@
 //! | [10](ch10_convolutional) | convolutional networks | [`Conv2d`](crate::layers::Conv2d), [`MaxPool2d`](crate::layers::MaxPool2d) |
 //! | [11](ch11_recurrent) | recurrent networks; backpropagation through time | [`Rnn`](crate::layers::Rnn), [`Lstm`](crate::layers::Lstm), [`Gru`](crate::layers::Gru) |
 //! | [12](ch12_firmware) | running on a microcontroller; parameters in and out | [`memory`](crate::memory), [`io`](mod@crate::io) |
+//! | [13](ch13_normalisation_residual) | batch and layer normalisation, residual blocks, depthwise-separable convolutions | [`BatchNorm2d`](crate::layers::BatchNorm2d), [`Residual`](crate::layers::Residual) |
 //!
 //! # Notation
 //!
@@ -87,3 +88,4 @@ pub mod ch09_hyperparameters;
 pub mod ch10_convolutional;
 pub mod ch11_recurrent;
 pub mod ch12_firmware;
+pub mod ch13_normalisation_residual;

@@ -102,6 +102,14 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
     pub fn new(optimizer: O, config: Config) -> Self {
         Self::with_block(optimizer, config)
     }
+
+    /// A trainer like [`new`](Trainer::new) built directly on the heap:
+    /// for models whose caches (a block of every layer's outputs) would
+    /// not fit the stack, such as CNNs on 28×28 images.
+    #[cfg(feature = "std")]
+    pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
+        Self::boxed_with_block(optimizer, config)
+    }
 }
 
 impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
@@ -130,9 +138,9 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         })
     }
 
-    /// Builds the trainer directly on the heap.
+    /// [`boxed`](Trainer::boxed) with blocks of `B` samples.
     #[cfg(feature = "std")]
-    pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
+    pub fn boxed_with_block(optimizer: O, config: Config) -> std::boxed::Box<Self> {
         crate::memory::boxed_in(|slot| Self::new_in(slot, optimizer, config))
     }
 
