@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod conv;
 pub mod dense;
+pub mod depthwise;
 pub mod dropout;
 pub mod flatten;
 pub mod pool;
@@ -14,6 +15,7 @@ pub use activation::{
 };
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
+pub use depthwise::{DepthwiseConv2d, Pointwise};
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
