@@ -151,9 +151,9 @@ struct Phases {
     /// A phase plane's width, `⌈(W + 2P) / sw⌉` (its height is
     /// `⌈(H + 2P) / sh⌉`).
     wq: usize,
-    /// Values per phase plane: `hq·wq`, or more where the widest read
-    /// (the largest shift plus `regs` registers) needs it; the values past
-    /// `hq·wq` stay zero.
+    /// Values per phase plane: `hq·wq` and a register of slack, or more
+    /// where the widest read (the largest shift plus `regs` registers)
+    /// needs it; the values past `hq·wq` stay zero.
     q: usize,
     /// Registers of output positions, covering `(OH − 1)·wq + OW`.
     regs: usize,
@@ -177,7 +177,7 @@ impl Phases {
         let regs = ((d.oh - 1) * wq + d.ow).div_ceil(l);
         let xregs = (hq * wq).div_ceil(l);
         let front = (d.kh - 1) / d.sh * wq + (d.kw - 1) / d.sw;
-        let q = (hq * wq).max(front + regs * l);
+        let q = (hq * wq + l).max(front + regs * l);
         Some(Phases { d, m: d.c_out / d.c_in, wq, q, regs, xregs, front, dylen: front + regs.max(xregs) * l })
     }
 
@@ -207,15 +207,37 @@ impl Phases {
 
     /// Copies one channel's plane `x` into the phase planes `xq` (planes
     /// `plane` values apart); the padding and the slack keep the zeros
-    /// they hold, never written.
+    /// they hold, never written. At stride 1 a row is one copy; at column
+    /// stride 2 each pair of registers of a row is split into its even and
+    /// odd columns ([`Lanes::deinterleave`]), which land in two planes.
     #[inline(always)]
-    fn split<T: Copy>(self, x: &[T], xq: &mut [T], plane: usize) {
+    fn split<S: Lanes>(self, s: S, x: &[S::T], xq: &mut [S::T], plane: usize) {
         let d = self.d;
         for (iy, row) in x.chunks_exact(d.w).take(d.h).enumerate() {
             let r = iy + d.ph;
             if d.sw == 1 {
                 let (p, at) = self.place(r, d.pw);
                 xq[p * plane + at..][..d.w].copy_from_slice(row);
+            } else if d.sw == 2 {
+                // Columns 0, 2, … start at padded column `pw`, columns 1, 3, … at `pw + 1`.
+                let ((pe, ae), (po, ao)) = (self.place(r, d.pw), self.place(r, d.pw + 1));
+                let (even, odd) = (pe * plane + ae, po * plane + ao);
+                // Whole registers are stored: the lanes past the row hold zeros
+                // (from `load_pair`), and what they cover is padding, slack, or
+                // a later row of the same plane, written after this one. (Masked
+                // stores would cost more, and the loads that read the planes
+                // right after could not take their values from them.)
+                let mut k = 0;
+                while k < d.w {
+                    let n = (d.w - k).min(2 * S::L);
+                    let (lo, hi) = load_pair(s, &row[k..], n);
+                    let (e, o) = s.deinterleave(lo, hi);
+                    s.store(&mut xq[even + k / 2..], e);
+                    if n > 1 {
+                        s.store(&mut xq[odd + k / 2..], o);
+                    }
+                    k += 2 * S::L;
+                }
             } else {
                 for b in 0..d.sw {
                     // Columns `ix` with `(ix + pw) mod sw = b`, the first at `ix0`.
@@ -234,15 +256,32 @@ impl Phases {
     }
 
     /// Copies the phase planes `dxq` (planes `plane` values apart) back
-    /// into one channel's plane `dx`: the inverse of [`split`](Self::split).
+    /// into one channel's plane `dx`: the inverse of [`split`](Self::split),
+    /// with [`Lanes::interleave`] at column stride 2.
     #[inline(always)]
-    fn merge<T: Copy>(self, dxq: &[T], dx: &mut [T], plane: usize) {
+    fn merge<S: Lanes>(self, s: S, dxq: &[S::T], dx: &mut [S::T], plane: usize) {
         let d = self.d;
         for (iy, row) in dx.chunks_exact_mut(d.w).take(d.h).enumerate() {
             let r = iy + d.ph;
             if d.sw == 1 {
                 let (p, at) = self.place(r, d.pw);
                 row.copy_from_slice(&dxq[p * plane + at..][..d.w]);
+            } else if d.sw == 2 {
+                let ((pe, ae), (po, ao)) = (self.place(r, d.pw), self.place(r, d.pw + 1));
+                let (even, odd) = (pe * plane + ae, po * plane + ao);
+                // Whole registers are loaded (the planes have a register of
+                // slack); the lanes past the row are not stored.
+                let mut k = 0;
+                while k < d.w {
+                    let n = (d.w - k).min(2 * S::L);
+                    let (e, o) = (s.load(&dxq[even + k / 2..]), s.load(&dxq[odd + k / 2..]));
+                    let (lo, hi) = s.interleave(e, o);
+                    store_up_to(s, &mut row[k..], n.min(S::L), lo);
+                    if n > S::L {
+                        store_up_to(s, &mut row[k + S::L..], n - S::L, hi);
+                    }
+                    k += 2 * S::L;
+                }
             } else {
                 for b in 0..d.sw {
                     let ix0 = (b + d.sw - d.pw % d.sw) % d.sw;
@@ -267,6 +306,30 @@ impl Phases {
         for (oy, row) in dy.chunks_exact(d.ow).take(d.oh).enumerate() {
             dyw[self.front + oy * self.wq..][..d.ow].copy_from_slice(row);
         }
+    }
+}
+
+/// The first `n ≤ L` values of `s` in a register, zeros after them.
+#[inline(always)]
+fn load_up_to<S: Lanes>(s: S, src: &[S::T], n: usize) -> S::V {
+    if n >= S::L { s.load(src) } else { s.load_part(src, n) }
+}
+
+/// The first `n ≤ 2L` values of `s` in two registers, zeros after them.
+#[inline(always)]
+fn load_pair<S: Lanes>(s: S, src: &[S::T], n: usize) -> (S::V, S::V) {
+    let lo = load_up_to(s, src, n.min(S::L));
+    let hi = if n > S::L { load_up_to(s, &src[S::L..], n - S::L) } else { s.zero() };
+    (lo, hi)
+}
+
+/// The first `n ≤ L` lanes of `v` into `dst`.
+#[inline(always)]
+fn store_up_to<S: Lanes>(s: S, dst: &mut [S::T], n: usize, v: S::V) {
+    if n >= S::L {
+        s.store(dst, v);
+    } else if n > 0 {
+        s.store_part(dst, n, v);
     }
 }
 
@@ -312,7 +375,7 @@ pub(crate) fn forward<G: ConvShape, S: Lanes, const N: usize>(
     ys: &mut [&mut [S::T]],
 ) -> bool {
     let Some(g) = Phases::of(G::DIMS, S::L) else { return false };
-    match g.xlen() + g.regs * S::L {
+    match 2 * g.xlen() + g.regs * S::L {
         need if need <= SMALL => forward_in::<S, N, SMALL>(s, g, w, b, xs, ys),
         need if need <= LARGE => forward_in::<S, N, LARGE>(s, g, w, b, xs, ys),
         _ => return false,
@@ -334,17 +397,27 @@ fn forward_in<S: Lanes, const N: usize, const SIZE: usize>(
     let d = g.d;
     let (taps, hw, plane) = (d.kh * d.kw, d.h * d.w, d.oh * d.ow);
     let mut scratch = [<S::T as num_traits::Zero>::zero(); SIZE];
-    let (xq, rest) = scratch.split_at_mut(g.xlen());
+    // Two sets of phase planes: the next channel is split into one while
+    // the other is read, so the reads do not wait for the split's stores.
+    let (planes, rest) = scratch.split_at_mut(2 * g.xlen());
     let yw = &mut rest[..g.regs * S::L];
-    for (x, y) in xs.iter().zip(ys.iter_mut()) {
-        for c in 0..d.c_in {
-            g.split(&x[c * hw..][..hw], xq, g.q);
-            for o in c * g.m..(c + 1) * g.m {
-                let wo = &w[o * taps..][..taps];
-                in_tiles!(g.regs, N, v => forward_tile::<S, _>(s, g, wo, b[o], xq, yw, v));
-                for (oy, row) in y[o * plane..][..plane].chunks_exact_mut(d.ow).enumerate() {
-                    row.copy_from_slice(&yw[oy * g.wq..][..d.ow]);
-                }
+    let channels = xs.len().min(ys.len()) * d.c_in;
+    let input = |k: usize| &xs[k / d.c_in][k % d.c_in * hw..][..hw];
+    if channels > 0 {
+        g.split(s, input(0), &mut planes[..g.xlen()], g.q);
+    }
+    for k in 0..channels {
+        let (now, next) = planes.split_at_mut(g.xlen());
+        let (now, next) = if k % 2 == 0 { (&*now, next) } else { (&*next, now) };
+        if k + 1 < channels {
+            g.split(s, input(k + 1), next, g.q);
+        }
+        let (y, c) = (&mut ys[k / d.c_in], k % d.c_in);
+        for o in c * g.m..(c + 1) * g.m {
+            let wo = &w[o * taps..][..taps];
+            in_tiles!(g.regs, N, v => forward_tile::<S, _>(s, g, wo, b[o], now, yw, v));
+            for (oy, row) in y[o * plane..][..plane].chunks_exact_mut(d.ow).enumerate() {
+                row.copy_from_slice(&yw[oy * g.wq..][..d.ow]);
             }
         }
     }
@@ -394,7 +467,7 @@ pub(crate) fn backward<G: ConvShape, S: Lanes, const N: usize, const TT: usize>(
     dxs: Option<&mut [&mut [S::T]]>,
 ) -> bool {
     let Some(g) = Phases::of(G::DIMS, S::L) else { return false };
-    let spare = if dxs.is_some() { g.d.sh * g.d.sw * g.xregs * S::L } else { 0 };
+    let spare = if dxs.is_some() { 2 * (g.d.sh * g.d.sw * g.xregs + 1) * S::L } else { 0 };
     match g.xlen() + g.m * g.dylen + spare {
         need if need <= SMALL => backward_in::<S, N, TT, SMALL>(s, g, w, xs, dys, gw, gb, dxs),
         need if need <= LARGE => backward_in::<S, N, TT, LARGE>(s, g, w, xs, dys, gw, gb, dxs),
@@ -422,7 +495,11 @@ fn backward_in<S: Lanes, const N: usize, const TT: usize, const SIZE: usize>(
     let (taps, hw, plane) = (d.kh * d.kw, d.h * d.w, d.oh * d.ow);
     let per_sample = g.xlen() + g.m * g.dylen;
     let xplane = g.xregs * S::L;
-    let spare = if dxs.is_some() { d.sh * d.sw * xplane } else { 0 };
+    // Twice the input gradient's phase planes with a register of slack
+    // after them: one sample's are merged into `dx` while the next one's
+    // are computed, so the merge does not wait for the stores.
+    let phases = d.sh * d.sw * xplane + S::L;
+    let spare = if dxs.is_some() { 2 * phases } else { 0 };
     let group = (SIZE - spare) / per_sample;
     let mut scratch = [<S::T as num_traits::Zero>::zero(); SIZE];
     let (samples, dxq) = scratch.split_at_mut(SIZE - spare);
@@ -434,7 +511,7 @@ fn backward_in<S: Lanes, const N: usize, const TT: usize, const SIZE: usize>(
             let used = &mut samples[..count * per_sample];
             for (j, part) in used.chunks_exact_mut(per_sample).enumerate() {
                 let (xq, dyw) = part.split_at_mut(g.xlen());
-                g.split(&xs[first + j][c * hw..][..hw], xq, g.q);
+                g.split(s, &xs[first + j][c * hw..][..hw], xq, g.q);
                 for (k, dyw) in dyw.chunks_exact_mut(g.dylen).enumerate() {
                     g.widen(&dys[first + j][(c * g.m + k) * plane..][..plane], dyw);
                 }
@@ -456,15 +533,21 @@ fn backward_in<S: Lanes, const N: usize, const TT: usize, const SIZE: usize>(
             }
             if let Some(dxs) = dxs.as_deref_mut() {
                 let wc = &w[c * g.m * taps..][..g.m * taps];
-                for (j, part) in used.chunks_exact(per_sample).enumerate() {
-                    let dyw = &part[g.xlen()..];
-                    for a in 0..d.sh {
-                        for b in 0..d.sw {
-                            let out = &mut dxq[(a * d.sw + b) * xplane..][..xplane];
-                            in_tiles!(g.xregs, N, v => input_tile::<S, _>(s, g, wc, dyw, (a, b), out, v));
+                let (even, odd) = dxq.split_at_mut(phases);
+                for j in 0..=count {
+                    let (now, last) = if j % 2 == 0 { (&mut *even, &*odd) } else { (&mut *odd, &*even) };
+                    if j < count {
+                        let dyw = &used[j * per_sample + g.xlen()..][..g.m * g.dylen];
+                        for a in 0..d.sh {
+                            for b in 0..d.sw {
+                                let out = &mut now[(a * d.sw + b) * xplane..][..xplane];
+                                in_tiles!(g.xregs, N, v => input_tile::<S, _>(s, g, wc, dyw, (a, b), out, v));
+                            }
                         }
                     }
-                    g.merge(dxq, &mut dxs[first + j][c * hw..][..hw], xplane);
+                    if j > 0 {
+                        g.merge(s, last, &mut dxs[first + j - 1][c * hw..][..hw], xplane);
+                    }
                 }
             }
             first += count;

@@ -115,6 +115,27 @@ impl Lanes for Avx2 {
         // SAFETY: as for `load_part`: the masked store writes the first `s.len()` values only.
         unsafe { _mm256_maskstore_ps(s.as_mut_ptr(), avx2_mask(s.len()), v) }
     }
+    /// Two shuffles within 128-bit halves, then one across them.
+    #[inline(always)]
+    fn deinterleave(self, a: __m256, b: __m256) -> (__m256, __m256) {
+        // SAFETY: `self` proves AVX2 and FMA; registers only, no memory.
+        unsafe {
+            let even = _mm256_castps_pd(_mm256_shuffle_ps::<0x88>(a, b)); // a0 a2 b0 b2 | a4 a6 b4 b6
+            let odd = _mm256_castps_pd(_mm256_shuffle_ps::<0xDD>(a, b));
+            (
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(even)),
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(odd)),
+            )
+        }
+    }
+    #[inline(always)]
+    fn interleave(self, e: __m256, o: __m256) -> (__m256, __m256) {
+        // SAFETY: `self` proves AVX2 and FMA; registers only, no memory.
+        unsafe {
+            let (low, high) = (_mm256_unpacklo_ps(e, o), _mm256_unpackhi_ps(e, o)); // e0 o0 e1 o1 | e4 o4 e5 o5
+            (_mm256_permute2f128_ps::<0x20>(low, high), _mm256_permute2f128_ps::<0x31>(low, high))
+        }
+    }
     #[inline(always)]
     fn madd(self, a: __m256, b: __m256, c: __m256) -> __m256 {
         // SAFETY: `self` proves AVX2 and FMA; registers only, no memory.
@@ -365,6 +386,25 @@ impl Lanes for Avx512 {
         let s = &mut s[..n.min(16)];
         // SAFETY: as for `load_part`: the masked store writes the first `s.len()` values only.
         unsafe { _mm512_mask_storeu_ps(s.as_mut_ptr(), ((1u32 << s.len()) - 1) as __mmask16, v) }
+    }
+    /// One two-source permute per result.
+    #[inline(always)]
+    fn deinterleave(self, a: __m512, b: __m512) -> (__m512, __m512) {
+        // SAFETY: `self` proves AVX-512 F and FMA; registers only, no memory.
+        unsafe {
+            let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            (_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b))
+        }
+    }
+    #[inline(always)]
+    fn interleave(self, e: __m512, o: __m512) -> (__m512, __m512) {
+        // SAFETY: `self` proves AVX-512 F and FMA; registers only, no memory.
+        unsafe {
+            let low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            let high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            (_mm512_permutex2var_ps(e, low, o), _mm512_permutex2var_ps(e, high, o))
+        }
     }
     #[inline(always)]
     fn madd(self, a: __m512, b: __m512, c: __m512) -> __m512 {
