@@ -6,6 +6,7 @@ mod chain;
 mod cnn;
 mod conv;
 mod custom_layer;
+mod depthwise;
 mod io;
 mod optim;
 mod recurrent;
