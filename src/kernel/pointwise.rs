@@ -283,7 +283,7 @@ fn backward_in<S: Lanes, const R: usize, const N: usize, const GR: usize, const 
     dys: &[&[S::T]],
     gw: &mut [S::T],
     gb: &mut [S::T],
-    mut dxs: Option<&mut [&mut [S::T]]>,
+    dxs: Option<&mut [&mut [S::T]]>,
 ) {
     let p = d.oh * d.ow;
     let one = d.c_in * p;
@@ -313,7 +313,7 @@ fn backward_in<S: Lanes, const R: usize, const N: usize, const GR: usize, const 
         weight_grads::<S, GR, GK>(s, d, &xg[..count], &dys[first..first + count], gw);
         first += count;
     }
-    if let Some(dxs) = dxs.as_deref_mut() {
+    if let Some(dxs) = dxs {
         let m = Product { rows: d.c_in, terms: d.c_out, p, ar: 1, ak: d.c_in };
         for (dy, dx) in dys.iter().zip(dxs.iter_mut()).take(n) {
             if SIZE == 0 {
@@ -435,7 +435,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::kernel::Kernels;
     use crate::kernel::conv::{backward_runs_block, forward_runs_block};
-    use crate::kernel::depthwise::tests::{F32_TOLERANCE, close, random, run};
+    use crate::kernel::depthwise::tests::{F32_TOLERANCE, Run, close, random, run};
     use crate::kernel::lanes::Portable;
     use crate::prelude::*;
 
@@ -492,13 +492,7 @@ pub(crate) mod tests {
     }
 
     /// `form` against the runs on `G`, over a block of `n` samples.
-    pub(crate) fn agrees<G: ConvShape>(
-        seed: u64,
-        n: usize,
-        form: &dyn Fn(&[f64], &[f64], &[&[f64]], &[&[f64]]) -> [Vec<f64>; 6],
-        tolerance: f64,
-        name: &str,
-    ) {
+    pub(crate) fn agrees<G: ConvShape>(seed: u64, n: usize, form: Run<'_>, tolerance: f64, name: &str) {
         let d = G::DIMS;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let (xl, yl) = (d.c_in * d.h * d.w, d.c_out * d.oh * d.ow);
@@ -534,6 +528,8 @@ pub(crate) mod tests {
             agrees::<Wide>(8, 3, &$form::<Wide>, $tolerance, $name);
         };
     }
+    // For the x86 leaf's tests of its variants.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     pub(crate) use each_shape;
 
     /// The fast path in portable `f64` lanes, with tiles that leave

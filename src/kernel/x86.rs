@@ -1028,6 +1028,35 @@ mod tests {
         }
     }
 
+    /// `deinterleave` splits even and odd lanes as the portable lanes do,
+    /// and `interleave` undoes it, in both variants this CPU has.
+    #[test]
+    fn deinterleave_and_interleave_are_inverses() {
+        fn check<S: Lanes<T = f32>>(s: S, name: &str) {
+            let values: Vec<f32> = (0..2 * S::L).map(|v| v as f32).collect();
+            let (e, o) = s.deinterleave(s.load(&values), s.load(&values[S::L..]));
+            let (mut even, mut odd) = (std::vec![0.0f32; S::L], std::vec![0.0f32; S::L]);
+            s.store(&mut even, e);
+            s.store(&mut odd, o);
+            assert!(even.iter().enumerate().all(|(i, &v)| v == (2 * i) as f32), "{name} even: {even:?}");
+            assert!(odd.iter().enumerate().all(|(i, &v)| v == (2 * i + 1) as f32), "{name} odd: {odd:?}");
+            let (lo, hi) = s.interleave(e, o);
+            let mut back = std::vec![0.0f32; 2 * S::L];
+            s.store(&mut back, lo);
+            s.store(&mut back[S::L..], hi);
+            assert_eq!(back, values, "{name} interleave");
+        }
+        check(crate::kernel::lanes::Portable::<f32>::NEW, "portable");
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features, as just detected.
+            check(unsafe { Avx2::new_unchecked() }, "avx2");
+        }
+        if isa() == Isa::Avx512 {
+            // SAFETY: `isa()` detected the features.
+            check(unsafe { Avx512::new_unchecked() }, "avx512");
+        }
+    }
+
     /// Partial loads and stores touch exactly the first `n` values.
     #[test]
     fn partial_loads_and_stores_stop_at_n() {

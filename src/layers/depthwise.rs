@@ -10,7 +10,7 @@
 //! type Block = net![DepthwiseConv2d<U8, U3, U1, U1>, Relu, Pointwise<U8, U16>, Relu];
 //! let mut block = Block::default();
 //! block.init(&mut Xoshiro256PlusPlus::seed_from_u64(0));
-//! let y: Tensor3<f32, U16, U14, U14> = block.forward(&Tensor3::default());
+//! let y: Tensor3<f32, U16, U14, U14> = block.forward(&Tensor3::<f32, U8, U14, U14>::default());
 //! # let _ = y;
 //! // 8·9 + 8 depthwise parameters, 16·8 + 16 pointwise ones.
 //! assert_eq!(<Block as Params<f32>>::COUNT, 80 + 144);

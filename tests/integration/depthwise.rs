@@ -141,7 +141,7 @@ fn the_pointwise_fast_path_equals_the_general_convolution() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     let mut fast = Fast::default();
     fast.init(&mut rng);
-    let general = General::new(fast.weight.clone(), fast.bias);
+    let general = General::new(fast.weight, fast.bias);
     let xs: Vec<In> = (0..7).map(|_| random(&mut rng)).collect();
     let dys: Vec<Out> = (0..7).map(|_| random(&mut rng)).collect();
     let padded_dys: Vec<Padded> = dys
