@@ -617,7 +617,12 @@ unsafe fn pointwise_backward_avx2<G: ConvShape>(
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn depthwise_forward_avx512<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
     // SAFETY: this function runs only where the CPU has the features.
-    depthwise::forward::<G, _, 8>(unsafe { Avx512::new_unchecked() }, w, b, xs, ys)
+    let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
+    if depthwise::small::<G>() {
+        depthwise::forward::<G, _, 8>(narrow, w, b, xs, ys)
+    } else {
+        depthwise::forward::<G, _, 8>(wide, w, b, xs, ys)
+    }
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -636,7 +641,12 @@ unsafe fn depthwise_backward_avx512<G: ConvShape>(
     dxs: Option<&mut [&mut [f32]]>,
 ) -> bool {
     // SAFETY: this function runs only where the CPU has the features.
-    depthwise::backward::<G, _, 8, 9>(unsafe { Avx512::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+    let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
+    if depthwise::small::<G>() {
+        depthwise::backward::<G, _, 8, 9>(narrow, w, xs, dys, gw, gb, dxs)
+    } else {
+        depthwise::backward::<G, _, 8, 9>(wide, w, xs, dys, gw, gb, dxs)
+    }
 }
 
 #[target_feature(enable = "avx2,fma")]
