@@ -21,8 +21,8 @@
 //!   the `TYPENET_KERNELS` override), what a leaf offers the seam
 //!   (`Leaf`), and the line that picks this build's leaf (`Best`).
 //! - `x86.rs`: the x86-64 leaf (with `std`): the AVX2 and AVX-512 lanes,
-//!   every `#[target_feature]` entry point, dense and conv, and all the
-//!   SIMD `unsafe`.
+//!   every `#[target_feature]` entry point (dense, conv, pointwise,
+//!   depthwise), and all the SIMD `unsafe`.
 //!
 //! Dependencies run one way: the seam → the algorithms → the lanes. A
 //! leaf instantiates the algorithms with its own lanes; no algorithm names

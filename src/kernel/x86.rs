@@ -1,6 +1,7 @@
 //! The x86-64 leaf (with `std`): the AVX2 and AVX-512 registers as
-//! [`Lanes`], the algorithms of `dense.rs` and `conv.rs` instantiated with
-//! them in functions built with those features (`#[target_feature]`), the
+//! [`Lanes`], the algorithms of `dense.rs`, `conv.rs`, `pointwise.rs` and
+//! `depthwise.rs` instantiated with them in functions built with those
+//! features (`#[target_feature]`), the
 //! element-wise kernels written in intrinsics, and [`X86`], through which
 //! the seam reaches all of it. Every `unsafe` of the kernels is here.
 //!
