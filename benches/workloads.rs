@@ -1,6 +1,8 @@
 //! The peer workloads (see BENCHMARKS.md): W1 XOR training step, W2 digits
 //! MLP training at batch 1 and 32, W3 784-128-10 MLP training at batch 32
 //! and 64, W4 the small digits CNN at batch 32, W5 single-sample inference. Single thread, f32, plain SGD.
+//! And L1, layers alone: the depthwise-separable convolutions at DS-CNN's
+//! sizes, forward and backward over a block of 32 samples.
 //!
 //! `cargo bench --bench workloads` (pin with `taskset -c 1`); one group:
 //! `cargo bench --bench workloads -- W3`. With `TYPENET_BENCH_CPU_TIME=1`
@@ -11,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{Criterion, Throughput};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::init::fill_normal;
 use typenet::memory::default_box;
@@ -156,6 +158,77 @@ fn w5_infer<M: Measurement + 'static>(c: &mut Criterion<M>) {
     c.bench_function("W5_infer", |b| b.iter(|| model.forward(black_box(&x))));
 }
 
+/// L1: the depthwise-separable convolutions alone at DS-CNN's sizes, a
+/// block of 32 samples through one training forward and one backward pass
+/// (input, weight and bias gradients): depthwise 3×3 (padding 1) on
+/// 32×14×14 and 64×14×14 at stride 1 and on 32×14×14 at stride 2, and
+/// pointwise 32 → 64 on 14×14 at strides 1 and 2. Throughput is in FLOPs
+/// (2 per multiply-add of the forward pass, the weight gradient and the
+/// input gradient; the bias gradient is not counted), so criterion's
+/// "elem/s" reads as FLOP/s. PyTorch's side: `tools/bench/separable_torch.py`.
+fn l1_separable<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let mut group = c.benchmark_group("L1_separable");
+    // 3 passes × 2 FLOPs × products per sample × 32 samples.
+    let depthwise = |c: u64, out: u64| 3 * 2 * c * 9 * out * out * 32;
+    let pointwise = |out: u64| 3 * 2 * 32 * 64 * out * out * 32;
+    type Image<C> = Tensor3<f32, C, U14, U14>;
+    layer_block::<DepthwiseConv2d<U32, U3, U1, U1>, Image<U32>, M>(
+        &mut group,
+        "depthwise_s1_32x14x14",
+        depthwise(32, 14),
+    );
+    layer_block::<DepthwiseConv2d<U64, U3, U1, U1>, Image<U64>, M>(
+        &mut group,
+        "depthwise_s1_64x14x14",
+        depthwise(64, 14),
+    );
+    layer_block::<DepthwiseConv2d<U32, U3, U2, U1>, Image<U32>, M>(
+        &mut group,
+        "depthwise_s2_32x14x14",
+        depthwise(32, 7),
+    );
+    layer_block::<Pointwise<U32, U64>, Image<U32>, M>(&mut group, "pointwise_s1_32to64_14x14", pointwise(14));
+    layer_block::<Pointwise<U32, U64, U2>, Image<U32>, M>(&mut group, "pointwise_s2_32to64_14x14", pointwise(7));
+    group.finish();
+}
+
+/// One [`l1_separable`] measurement: layer `L` on 32 random inputs `X`.
+fn layer_block<L, X, M>(group: &mut BenchmarkGroup<'_, M>, name: &str, flops: u64)
+where
+    X: Tensor<Scalar = f32>,
+    L: Train<X, Cache = ()> + Params<f32, Grads = L> + Default + Initialize,
+    M: Measurement,
+{
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+    let mut layer = L::default();
+    layer.init(&mut rng);
+    let random = |rng: &mut Xoshiro256PlusPlus| {
+        let mut t = X::default();
+        t.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0));
+        t
+    };
+    let xs: Vec<X> = (0..32).map(|_| random(&mut rng)).collect();
+    let mut dys: Vec<L::Output> = (0..32).map(|_| L::Output::default()).collect();
+    dys.iter_mut().for_each(|dy| dy.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0)));
+    let mut ys: Vec<L::Output> = (0..32).map(|_| L::Output::default()).collect();
+    let mut dxs: Vec<X> = (0..32).map(|_| X::default()).collect();
+    let mut grads = L::default();
+    group.throughput(Throughput::Elements(flops));
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let xr: [&X; 32] = std::array::from_fn(|i| &xs[i]);
+            let mut outs = ys.iter_mut();
+            let yr: [&mut L::Output; 32] = std::array::from_fn(|_| outs.next().unwrap());
+            layer.forward_train_block(32, xr, [(); 32].each_mut(), yr, &mut NoRng);
+            let dyr: [&L::Output; 32] = std::array::from_fn(|i| &dys[i]);
+            let mut ins = dxs.iter_mut();
+            let dxr: [&mut X; 32] = std::array::from_fn(|_| ins.next().unwrap());
+            layer.backward_block(32, xr, [(); 32].each_mut(), dyr, &mut grads, Some(dxr));
+            black_box(&grads);
+        })
+    });
+}
+
 /// The thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), formatted as wall
 /// time is.
 struct ThreadCpuTime;
@@ -196,6 +269,7 @@ fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
     w3_mlp784(&mut c);
     w4_cnn(&mut c);
     w5_infer(&mut c);
+    l1_separable(&mut c);
 }
 
 fn main() {

@@ -56,7 +56,7 @@
 //!   walking) and [`Train`] (training forward and backward).
 //! - [`chain`]: networks as chains of layers, [`net!`] and [`layers!`](crate::layers!).
 //! - [`mod@layers`]: `Dense`, the activations, `Dropout`, the convolutions
-//!   `Conv1d` and `Conv2d`, pooling (`MaxPool2d`, `AvgPool2d`,
+//!   `Conv1d`, `Conv2d`, `DepthwiseConv2d` and `Pointwise` (1×1), pooling (`MaxPool2d`, `AvgPool2d`,
 //!   `GlobalAvgPool`), `Flatten`, and the recurrent layers (`Rnn`, `Lstm`,
 //!   `Gru`, `LastStep`) in [`layers::recurrent`].
 //! - [`init`]: initialisation schemes (PyTorch's default, small random,

@@ -106,7 +106,7 @@ impl Dims {
 
 /// The outputs `j < out` whose input `j·stride + k − pad` lies in `0..len`.
 #[inline(always)]
-fn inside(k: usize, pad: usize, stride: usize, len: usize, out: usize) -> Range<usize> {
+pub(super) fn inside(k: usize, pad: usize, stride: usize, len: usize, out: usize) -> Range<usize> {
     let first = if pad > k { (pad - k).div_ceil(stride) } else { 0 };
     let end = if len + pad > k { ((len + pad - 1 - k) / stride + 1).min(out) } else { 0 };
     first..end.max(first)

@@ -119,6 +119,45 @@ pub(crate) trait Leaf {
         let _ = (w, xs, dys, gw, gb, dxs);
         false
     }
+    /// The pointwise (1×1) convolution forward, as `Kernels::conv_forward`
+    /// for a convolution `pointwise::applies` to.
+    #[inline(always)]
+    fn pointwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        let _ = (w, bias, xs, ys);
+        false
+    }
+    /// The pointwise (1×1) convolution backward, as `Kernels::conv_backward`.
+    #[inline(always)]
+    fn pointwise_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        let _ = (w, xs, dys, gw, gb, dxs);
+        false
+    }
+    /// The depthwise convolution forward, as `Kernels::depthwise_forward`.
+    #[inline(always)]
+    fn depthwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        let _ = (w, bias, xs, ys);
+        false
+    }
+    /// The depthwise convolution backward, as `Kernels::depthwise_backward`.
+    #[inline(always)]
+    fn depthwise_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        let _ = (w, xs, dys, gw, gb, dxs);
+        false
+    }
     /// `Σ v²` in `f64`.
     #[inline(always)]
     fn sum_squares(values: &[f32]) -> Option<f64> {

@@ -26,6 +26,19 @@ pub(crate) trait Lanes: Copy {
     fn load(self, s: &[Self::T]) -> Self::V;
     /// Into the first `L` values of `s`.
     fn store(self, s: &mut [Self::T], v: Self::V);
+    /// The first `n < L` values of `s` in the first `n` lanes, zeros in
+    /// the others: the tail of a row that does not fill a register. Reads
+    /// nothing past `s[n - 1]`.
+    fn load_part(self, s: &[Self::T], n: usize) -> Self::V;
+    /// The first `n < L` lanes of `v` into the first `n` values of `s`;
+    /// writes nothing past `s[n - 1]`.
+    fn store_part(self, s: &mut [Self::T], n: usize, v: Self::V);
+    /// The even and the odd lanes of the `2L` values `a` then `b`:
+    /// `([a₀, a₂, …, b₀, b₂, …], [a₁, a₃, …, b₁, b₃, …])`.
+    fn deinterleave(self, a: Self::V, b: Self::V) -> (Self::V, Self::V);
+    /// The inverse of [`deinterleave`](Lanes::deinterleave): `e` and `o`
+    /// interleaved, `([e₀, o₀, e₁, o₁, …], [e_L/2, o_L/2, …])`.
+    fn interleave(self, e: Self::V, o: Self::V) -> (Self::V, Self::V);
     /// `a·b + c` lane by lane.
     fn madd(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a·b + c` on one scalar, rounded as `madd` rounds.
@@ -86,6 +99,24 @@ impl<T: Scalar> Lanes for Portable<T> {
     #[inline(always)]
     fn store(self, s: &mut [T], v: [T; 4]) {
         s[..4].copy_from_slice(&v);
+    }
+    #[inline(always)]
+    fn load_part(self, s: &[T], n: usize) -> [T; 4] {
+        let mut v = [T::zero(); 4];
+        v[..n].copy_from_slice(&s[..n]);
+        v
+    }
+    #[inline(always)]
+    fn store_part(self, s: &mut [T], n: usize, v: [T; 4]) {
+        s[..n].copy_from_slice(&v[..n]);
+    }
+    #[inline(always)]
+    fn deinterleave(self, a: [T; 4], b: [T; 4]) -> ([T; 4], [T; 4]) {
+        ([a[0], a[2], b[0], b[2]], [a[1], a[3], b[1], b[3]])
+    }
+    #[inline(always)]
+    fn interleave(self, e: [T; 4], o: [T; 4]) -> ([T; 4], [T; 4]) {
+        ([e[0], o[0], e[1], o[1]], [e[2], o[2], e[3], o[3]])
     }
     #[inline(always)]
     fn madd(self, a: [T; 4], b: [T; 4], c: [T; 4]) -> [T; 4] {

@@ -9,9 +9,11 @@
 //!   cross-entropy); its impls pick the instruction set's variant through
 //!   the leaf, or else the portable algorithm, and hold the dispatch
 //!   thresholds.
-//! - `dense.rs`, `conv.rs`, `elementwise.rs`: the algorithms, written once
-//!   against [`Lanes`](lanes::Lanes) (or plain scalars): the `Dense`
-//!   GEMMs and the microcontroller loops, the convolutions, the
+//! - `dense.rs`, `conv.rs`, `pointwise.rs`, `depthwise.rs`,
+//!   `elementwise.rs`: the algorithms, written once against
+//!   [`Lanes`](lanes::Lanes) (or plain scalars): the `Dense` GEMMs and the
+//!   microcontroller loops, the convolutions (with the 1×1 convolution's
+//!   matrix products and the depthwise convolution's phase planes), the
 //!   element-wise passes.
 //! - `lanes.rs`: the `Lanes` abstraction and the portable lanes (plain
 //!   arrays, any target).
@@ -19,8 +21,8 @@
 //!   the `TYPENET_KERNELS` override), what a leaf offers the seam
 //!   (`Leaf`), and the line that picks this build's leaf (`Best`).
 //! - `x86.rs`: the x86-64 leaf (with `std`): the AVX2 and AVX-512 lanes,
-//!   every `#[target_feature]` entry point, dense and conv, and all the
-//!   SIMD `unsafe`.
+//!   every `#[target_feature]` entry point (dense, conv, pointwise,
+//!   depthwise), and all the SIMD `unsafe`.
 //!
 //! Dependencies run one way: the seam → the algorithms → the lanes. A
 //! leaf instantiates the algorithms with its own lanes; no algorithm names
@@ -49,9 +51,11 @@ use generic_array::ArrayLength;
 
 mod conv;
 mod dense;
+mod depthwise;
 mod dispatch;
 mod elementwise;
 mod lanes;
+mod pointwise;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
 
@@ -89,12 +93,27 @@ pub(crate) trait Kernels: Sized {
         dxs: &mut [&mut Vector<Self, I>],
     );
     /// Convolution `ys[b] = conv(xs[b]) + bias` for each sample `b`
-    /// (see `conv.rs`).
+    /// (see `conv.rs`; a 1×1 kernel without padding takes the matrix
+    /// products of `pointwise.rs`).
     fn conv_forward<G: ConvShape>(w: &[Self], bias: &[Self], xs: &[&[Self]], ys: &mut [&mut [Self]]);
     /// Convolution backward over a block: adds `dW` and `db` into `gw`
     /// and `gb`; when `dxs` is given, overwrites each `dx`.
     #[allow(clippy::too_many_arguments)]
     fn conv_backward<G: ConvShape>(
+        w: &[Self],
+        xs: &[&[Self]],
+        dys: &[&[Self]],
+        gw: &mut [Self],
+        gb: &mut [Self],
+        dxs: Option<&mut [&mut [Self]]>,
+    );
+    /// Depthwise convolution `ys[b] = conv(xs[b]) + bias` for each sample
+    /// `b`: input channel `c` feeds outputs `c·m .. (c + 1)·m`, `m =
+    /// c_out / c_in`, weights `[c_out][kh][kw]` (see `depthwise.rs`).
+    fn depthwise_forward<G: ConvShape>(w: &[Self], bias: &[Self], xs: &[&[Self]], ys: &mut [&mut [Self]]);
+    /// Depthwise convolution backward over a block: adds `dW` and `db`
+    /// into `gw` and `gb`; when `dxs` is given, overwrites each `dx`.
+    fn depthwise_backward<G: ConvShape>(
         w: &[Self],
         xs: &[&[Self]],
         dys: &[&[Self]],
@@ -144,9 +163,14 @@ impl Kernels for f64 {
         dense::input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
     }
     /// By runs: the `f64` convolution serves gradient checks, where the
-    /// plainest sums are the point.
+    /// plainest sums are the point. Pointwise convolutions take their
+    /// matrix products in portable lanes, so that the gradient checks and
+    /// the `f64` fixtures check that path too.
     #[inline]
     fn conv_forward<G: ConvShape>(w: &[f64], bias: &[f64], xs: &[&[f64]], ys: &mut [&mut [f64]]) {
+        if pointwise::forward::<G, _, 2, 2>(Portable::NEW, w, bias, xs, ys) {
+            return;
+        }
         conv::forward_runs_block::<G, _>(w, bias, xs, ys);
     }
     #[inline]
@@ -158,7 +182,34 @@ impl Kernels for f64 {
         gb: &mut [f64],
         dxs: Option<&mut [&mut [f64]]>,
     ) {
+        let mut dxs = dxs;
+        if pointwise::backward::<G, _, 2, 2, 2, 3>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            return;
+        }
         conv::backward_runs_block::<G, _>(w, xs, dys, gw, gb, dxs);
+    }
+    /// In phase planes of portable lanes, as the wide variants run, so
+    /// that the gradient checks check that form (plainly where the planes
+    /// do not fit the scratch).
+    #[inline]
+    fn depthwise_forward<G: ConvShape>(w: &[f64], bias: &[f64], xs: &[&[f64]], ys: &mut [&mut [f64]]) {
+        if !depthwise::forward::<G, _, 2>(Portable::NEW, w, bias, xs, ys) {
+            depthwise::forward_plain::<G, _>(w, bias, xs, ys);
+        }
+    }
+    #[inline]
+    fn depthwise_backward<G: ConvShape>(
+        w: &[f64],
+        xs: &[&[f64]],
+        dys: &[&[f64]],
+        gw: &mut [f64],
+        gb: &mut [f64],
+        dxs: Option<&mut [&mut [f64]]>,
+    ) {
+        let mut dxs = dxs;
+        if !depthwise::backward::<G, _, 2, 3>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            depthwise::backward_plain::<G, _>(w, xs, dys, gw, gb, dxs);
+        }
     }
     #[inline]
     fn sum_squares(values: &[f64]) -> f64 {
@@ -219,11 +270,21 @@ impl Kernels for f32 {
         #[cfg(target_arch = "x86_64")]
         dense::input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
     }
-    /// Wide rows (stride 1) in the widest registers the CPU has, four
-    /// portable lanes on other x86-64 builds; runs for other strides and on
-    /// other architectures (microcontrollers: few registers, no scratch).
+    /// Pointwise convolutions as matrix products, and wide rows (stride
+    /// 1), in the widest registers the CPU has, four portable lanes on
+    /// other x86-64 builds; runs for other strides and on other
+    /// architectures (microcontrollers: few registers, no scratch).
     #[inline]
     fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) {
+        if pointwise::applies(G::DIMS) {
+            if Best::pointwise_forward::<G>(w, bias, xs, ys) {
+                return;
+            }
+            #[cfg(target_arch = "x86_64")]
+            if pointwise::forward::<G, _, 4, 2>(Portable::NEW, w, bias, xs, ys) {
+                return;
+            }
+        }
         if Best::conv_forward::<G>(w, bias, xs, ys) {
             return;
         }
@@ -243,6 +304,15 @@ impl Kernels for f32 {
         dxs: Option<&mut [&mut [f32]]>,
     ) {
         let mut dxs = dxs;
+        if pointwise::applies(G::DIMS) {
+            if Best::pointwise_backward::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+                return;
+            }
+            #[cfg(target_arch = "x86_64")]
+            if pointwise::backward::<G, _, 4, 2, 2, 4>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+                return;
+            }
+        }
         if Best::conv_backward::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) {
             return;
         }
@@ -251,6 +321,39 @@ impl Kernels for f32 {
             return;
         }
         conv::backward_runs_block::<G, _>(w, xs, dys, gw, gb, dxs);
+    }
+    /// Phase planes in the widest registers the CPU has, four portable
+    /// lanes on other x86-64 builds; the plain loops on other architectures
+    /// (microcontrollers) and for planes larger than the scratch.
+    #[inline]
+    fn depthwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) {
+        if Best::depthwise_forward::<G>(w, bias, xs, ys) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if depthwise::forward::<G, _, 4>(Portable::NEW, w, bias, xs, ys) {
+            return;
+        }
+        depthwise::forward_plain::<G, _>(w, bias, xs, ys);
+    }
+    #[inline]
+    fn depthwise_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) {
+        let mut dxs = dxs;
+        if Best::depthwise_backward::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if depthwise::backward::<G, _, 4, 9>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            return;
+        }
+        depthwise::backward_plain::<G, _>(w, xs, dys, gw, gb, dxs);
     }
     #[inline]
     fn sum_squares(values: &[f32]) -> f64 {

@@ -1,6 +1,7 @@
 //! The x86-64 leaf (with `std`): the AVX2 and AVX-512 registers as
-//! [`Lanes`], the algorithms of `dense.rs` and `conv.rs` instantiated with
-//! them in functions built with those features (`#[target_feature]`), the
+//! [`Lanes`], the algorithms of `dense.rs`, `conv.rs`, `pointwise.rs` and
+//! `depthwise.rs` instantiated with them in functions built with those
+//! features (`#[target_feature]`), the
 //! element-wise kernels written in intrinsics, and [`X86`], through which
 //! the seam reaches all of it. Every `unsafe` of the kernels is here.
 //!
@@ -19,6 +20,7 @@ use super::dense::{forward_gemm, forward_impl, grads_impl, input_grads_impl};
 use super::dispatch::{Isa, Leaf, isa};
 use super::elementwise::sum_squares_portable;
 use super::lanes::Lanes;
+use super::{depthwise, pointwise};
 use crate::shape::{Matrix, Vector};
 
 /// Eight `f32` lanes in a `ymm` register, fused multiply-add. A value
@@ -102,6 +104,40 @@ impl Lanes for Avx2 {
         unsafe { _mm256_storeu_ps(s[..8].as_mut_ptr(), v) }
     }
     #[inline(always)]
+    fn load_part(self, s: &[f32], n: usize) -> __m256 {
+        let s = &s[..n.min(8)];
+        // SAFETY: `self` proves AVX2 and FMA; the mask selects the first `s.len()` lanes, whose
+        // values are in `s`, and a masked load touches no memory under the other lanes.
+        unsafe { _mm256_maskload_ps(s.as_ptr(), avx2_mask(s.len())) }
+    }
+    #[inline(always)]
+    fn store_part(self, s: &mut [f32], n: usize, v: __m256) {
+        let s = &mut s[..n.min(8)];
+        // SAFETY: as for `load_part`: the masked store writes the first `s.len()` values only.
+        unsafe { _mm256_maskstore_ps(s.as_mut_ptr(), avx2_mask(s.len()), v) }
+    }
+    /// Two shuffles within 128-bit halves, then one across them.
+    #[inline(always)]
+    fn deinterleave(self, a: __m256, b: __m256) -> (__m256, __m256) {
+        // SAFETY: `self` proves AVX2 and FMA; registers only, no memory.
+        unsafe {
+            let even = _mm256_castps_pd(_mm256_shuffle_ps::<0x88>(a, b)); // a0 a2 b0 b2 | a4 a6 b4 b6
+            let odd = _mm256_castps_pd(_mm256_shuffle_ps::<0xDD>(a, b));
+            (
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(even)),
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(odd)),
+            )
+        }
+    }
+    #[inline(always)]
+    fn interleave(self, e: __m256, o: __m256) -> (__m256, __m256) {
+        // SAFETY: `self` proves AVX2 and FMA; registers only, no memory.
+        unsafe {
+            let (low, high) = (_mm256_unpacklo_ps(e, o), _mm256_unpackhi_ps(e, o)); // e0 o0 e1 o1 | e4 o4 e5 o5
+            (_mm256_permute2f128_ps::<0x20>(low, high), _mm256_permute2f128_ps::<0x31>(low, high))
+        }
+    }
+    #[inline(always)]
     fn madd(self, a: __m256, b: __m256, c: __m256) -> __m256 {
         // SAFETY: `self` proves AVX2 and FMA; registers only, no memory.
         unsafe { _mm256_fmadd_ps(a, b, c) }
@@ -139,6 +175,14 @@ impl Lanes for Avx2 {
         }
         out
     }
+}
+
+/// The lanes `0..n` of an AVX2 register selected (sign bit set), for
+/// masked loads and stores; `n ≤ 8`.
+#[inline(always)]
+fn avx2_mask(n: usize) -> __m256i {
+    // SAFETY: called only where `Avx2` values exist (the CPU has AVX2); registers only.
+    unsafe { _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)) }
 }
 
 /// The scale applied before squaring in `f32`: squares of gradients
@@ -332,6 +376,38 @@ impl Lanes for Avx512 {
         unsafe { _mm512_storeu_ps(s[..16].as_mut_ptr(), v) }
     }
     #[inline(always)]
+    fn load_part(self, s: &[f32], n: usize) -> __m512 {
+        let s = &s[..n.min(16)];
+        // SAFETY: `self` proves AVX-512 F and FMA; the mask selects the first `s.len()` lanes,
+        // whose values are in `s`, and masked-off lanes touch no memory.
+        unsafe { _mm512_maskz_loadu_ps(((1u32 << s.len()) - 1) as __mmask16, s.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store_part(self, s: &mut [f32], n: usize, v: __m512) {
+        let s = &mut s[..n.min(16)];
+        // SAFETY: as for `load_part`: the masked store writes the first `s.len()` values only.
+        unsafe { _mm512_mask_storeu_ps(s.as_mut_ptr(), ((1u32 << s.len()) - 1) as __mmask16, v) }
+    }
+    /// One two-source permute per result.
+    #[inline(always)]
+    fn deinterleave(self, a: __m512, b: __m512) -> (__m512, __m512) {
+        // SAFETY: `self` proves AVX-512 F and FMA; registers only, no memory.
+        unsafe {
+            let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            (_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b))
+        }
+    }
+    #[inline(always)]
+    fn interleave(self, e: __m512, o: __m512) -> (__m512, __m512) {
+        // SAFETY: `self` proves AVX-512 F and FMA; registers only, no memory.
+        unsafe {
+            let low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            let high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            (_mm512_permutex2var_ps(e, low, o), _mm512_permutex2var_ps(e, high, o))
+        }
+    }
+    #[inline(always)]
     fn madd(self, a: __m512, b: __m512, c: __m512) -> __m512 {
         // SAFETY: `self` proves AVX-512 F and FMA; registers only, no memory.
         unsafe { _mm512_fmadd_ps(a, b, c) }
@@ -501,6 +577,92 @@ unsafe fn input_grads_avx2<I: ArrayLength, O: ArrayLength>(
     input_grads_impl::<_, 3, 4, I, O>(unsafe { Avx2::new_unchecked() }, w, dys, dxs);
 }
 
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn pointwise_forward_avx512<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    pointwise::forward::<G, _, 8, 3>(unsafe { Avx512::new_unchecked() }, w, b, xs, ys)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pointwise_forward_avx2<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    pointwise::forward::<G, _, 4, 2>(unsafe { Avx2::new_unchecked() }, w, b, xs, ys)
+}
+
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn pointwise_backward_avx512<G: ConvShape>(
+    w: &[f32],
+    xs: &[&[f32]],
+    dys: &[&[f32]],
+    gw: &mut [f32],
+    gb: &mut [f32],
+    dxs: Option<&mut [&mut [f32]]>,
+) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    pointwise::backward::<G, _, 8, 3, 4, 4>(unsafe { Avx512::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pointwise_backward_avx2<G: ConvShape>(
+    w: &[f32],
+    xs: &[&[f32]],
+    dys: &[&[f32]],
+    gw: &mut [f32],
+    gb: &mut [f32],
+    dxs: Option<&mut [&mut [f32]]>,
+) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    pointwise::backward::<G, _, 4, 2, 3, 3>(unsafe { Avx2::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+}
+
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn depthwise_forward_avx512<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
+    if depthwise::small::<G>() {
+        depthwise::forward::<G, _, 8>(narrow, w, b, xs, ys)
+    } else {
+        depthwise::forward::<G, _, 8>(wide, w, b, xs, ys)
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn depthwise_forward_avx2<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    depthwise::forward::<G, _, 4>(unsafe { Avx2::new_unchecked() }, w, b, xs, ys)
+}
+
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn depthwise_backward_avx512<G: ConvShape>(
+    w: &[f32],
+    xs: &[&[f32]],
+    dys: &[&[f32]],
+    gw: &mut [f32],
+    gb: &mut [f32],
+    dxs: Option<&mut [&mut [f32]]>,
+) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    let (wide, narrow) = unsafe { (Avx512::new_unchecked(), Avx2::new_unchecked()) };
+    if depthwise::small::<G>() {
+        depthwise::backward::<G, _, 8, 9>(narrow, w, xs, dys, gw, gb, dxs)
+    } else {
+        depthwise::backward::<G, _, 8, 9>(wide, w, xs, dys, gw, gb, dxs)
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn depthwise_backward_avx2<G: ConvShape>(
+    w: &[f32],
+    xs: &[&[f32]],
+    dys: &[&[f32]],
+    gw: &mut [f32],
+    gb: &mut [f32],
+    dxs: Option<&mut [&mut [f32]]>,
+) -> bool {
+    // SAFETY: this function runs only where the CPU has the features.
+    depthwise::backward::<G, _, 4, 9>(unsafe { Avx2::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+}
+
 /// `f` inlined into a function built with AVX-512 (`Leaf::run`).
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
@@ -602,6 +764,60 @@ impl Leaf for X86 {
             Isa::Avx512 => unsafe { conv_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
             // SAFETY: as above, for `avx2`.
             Isa::Avx2 => unsafe { conv_backward_avx2::<G>(w, xs, dys, gw, gb, dxs) },
+            Isa::Portable => false,
+        }
+    }
+    #[inline(always)]
+    fn pointwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        match isa() {
+            // SAFETY: `isa()` detected every feature `avx512` enables.
+            Isa::Avx512 => unsafe { pointwise_forward_avx512::<G>(w, bias, xs, ys) },
+            // SAFETY: as above, for `avx2`.
+            Isa::Avx2 => unsafe { pointwise_forward_avx2::<G>(w, bias, xs, ys) },
+            Isa::Portable => false,
+        }
+    }
+    #[inline(always)]
+    fn pointwise_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        match isa() {
+            // SAFETY: `isa()` detected every feature `avx512` enables.
+            Isa::Avx512 => unsafe { pointwise_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
+            // SAFETY: as above, for `avx2`.
+            Isa::Avx2 => unsafe { pointwise_backward_avx2::<G>(w, xs, dys, gw, gb, dxs) },
+            Isa::Portable => false,
+        }
+    }
+    #[inline(always)]
+    fn depthwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        match isa() {
+            // SAFETY: `isa()` detected every feature `avx512` enables.
+            Isa::Avx512 => unsafe { depthwise_forward_avx512::<G>(w, bias, xs, ys) },
+            // SAFETY: as above, for `avx2`.
+            Isa::Avx2 => unsafe { depthwise_forward_avx2::<G>(w, bias, xs, ys) },
+            Isa::Portable => false,
+        }
+    }
+    #[inline(always)]
+    fn depthwise_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        match isa() {
+            // SAFETY: `isa()` detected every feature `avx512` enables.
+            Isa::Avx512 => unsafe { depthwise_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
+            // SAFETY: as above, for `avx2`.
+            Isa::Avx2 => unsafe { depthwise_backward_avx2::<G>(w, xs, dys, gw, gb, dxs) },
             Isa::Portable => false,
         }
     }
@@ -728,5 +944,161 @@ mod tests {
         let mut g = [0.0f32; 3];
         assert!(f32::softmax_xent(&[1.0, f32::NAN, 0.0], 0, &mut g).unwrap().is_nan());
         assert!(f32::softmax_xent(&[0.0; 17], 0, &mut [0.0; 17]).is_none());
+    }
+
+    /// The depthwise kernels' AVX2 and AVX-512 variants (whichever this
+    /// CPU has) against the definition, on every test shape.
+    mod depthwise_variants {
+        use super::super::*;
+        use crate::kernel::depthwise::tests::*;
+        use std::vec::Vec;
+
+        fn avx2<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+            run::<f32>(
+                G::DIMS,
+                w,
+                b,
+                xs,
+                dys,
+                // SAFETY: the test runs this only where the CPU has AVX2 and FMA.
+                |w, b, xs, ys| unsafe { depthwise_forward_avx2::<G>(w, b, xs, ys) },
+                // SAFETY: as above.
+                |w, xs, dys, gw, gb, dxs| unsafe { depthwise_backward_avx2::<G>(w, xs, dys, gw, gb, dxs) },
+            )
+        }
+
+        fn avx512<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+            run::<f32>(
+                G::DIMS,
+                w,
+                b,
+                xs,
+                dys,
+                // SAFETY: the test runs this only where `isa()` found AVX-512.
+                |w, b, xs, ys| unsafe { depthwise_forward_avx512::<G>(w, b, xs, ys) },
+                // SAFETY: as above.
+                |w, xs, dys, gw, gb, dxs| unsafe { depthwise_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
+            )
+        }
+
+        #[test]
+        fn avx2_and_avx512_agree_with_the_definition() {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                each_shape!(avx2, F32_TOLERANCE, "avx2");
+            }
+            if isa() == Isa::Avx512 {
+                each_shape!(avx512, F32_TOLERANCE, "avx512");
+            }
+        }
+    }
+
+    /// The pointwise kernels' AVX2 and AVX-512 variants (whichever this
+    /// CPU has) against the general convolution, on every test shape.
+    mod pointwise_variants {
+        use super::super::*;
+        use crate::kernel::depthwise::tests::{F32_TOLERANCE, run};
+        use crate::kernel::pointwise::tests::*;
+        use std::vec::Vec;
+
+        fn avx2<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+            run::<f32>(
+                G::DIMS,
+                w,
+                b,
+                xs,
+                dys,
+                // SAFETY: the test runs this only where the CPU has AVX2 and FMA.
+                |w, b, xs, ys| unsafe { pointwise_forward_avx2::<G>(w, b, xs, ys) },
+                // SAFETY: as above.
+                |w, xs, dys, gw, gb, dxs| unsafe { pointwise_backward_avx2::<G>(w, xs, dys, gw, gb, dxs) },
+            )
+        }
+
+        fn avx512<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+            run::<f32>(
+                G::DIMS,
+                w,
+                b,
+                xs,
+                dys,
+                // SAFETY: the test runs this only where `isa()` found AVX-512.
+                |w, b, xs, ys| unsafe { pointwise_forward_avx512::<G>(w, b, xs, ys) },
+                // SAFETY: as above.
+                |w, xs, dys, gw, gb, dxs| unsafe { pointwise_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
+            )
+        }
+
+        #[test]
+        fn avx2_and_avx512_agree_with_the_general_convolution() {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                each_shape!(avx2, F32_TOLERANCE, "avx2");
+            }
+            if isa() == Isa::Avx512 {
+                each_shape!(avx512, F32_TOLERANCE, "avx512");
+            }
+        }
+    }
+
+    /// `deinterleave` splits even and odd lanes as the portable lanes do,
+    /// and `interleave` undoes it, in both variants this CPU has.
+    #[test]
+    fn deinterleave_and_interleave_are_inverses() {
+        fn check<S: Lanes<T = f32>>(s: S, name: &str) {
+            let values: Vec<f32> = (0..2 * S::L).map(|v| v as f32).collect();
+            let (e, o) = s.deinterleave(s.load(&values), s.load(&values[S::L..]));
+            let (mut even, mut odd) = (std::vec![0.0f32; S::L], std::vec![0.0f32; S::L]);
+            s.store(&mut even, e);
+            s.store(&mut odd, o);
+            assert!(even.iter().enumerate().all(|(i, &v)| v == (2 * i) as f32), "{name} even: {even:?}");
+            assert!(odd.iter().enumerate().all(|(i, &v)| v == (2 * i + 1) as f32), "{name} odd: {odd:?}");
+            let (lo, hi) = s.interleave(e, o);
+            let mut back = std::vec![0.0f32; 2 * S::L];
+            s.store(&mut back, lo);
+            s.store(&mut back[S::L..], hi);
+            assert_eq!(back, values, "{name} interleave");
+        }
+        check(crate::kernel::lanes::Portable::<f32>::NEW, "portable");
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features, as just detected.
+            check(unsafe { Avx2::new_unchecked() }, "avx2");
+        }
+        if isa() == Isa::Avx512 {
+            // SAFETY: `isa()` detected the features.
+            check(unsafe { Avx512::new_unchecked() }, "avx512");
+        }
+    }
+
+    /// Partial loads and stores touch exactly the first `n` values.
+    #[test]
+    fn partial_loads_and_stores_stop_at_n() {
+        let src: Vec<f32> = (1..=16).map(|v| v as f32).collect();
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features, as just detected.
+            let s = unsafe { Avx2::new_unchecked() };
+            for n in 0..8 {
+                let mut out = [-1.0f32; 9];
+                s.store(&mut out, s.load_part(&src[..n], n));
+                assert_eq!(&out[..n], &src[..n]);
+                assert!(out[n..8].iter().all(|&v| v == 0.0) && out[8] == -1.0, "avx2 load {n}: {out:?}");
+                let mut out = [-1.0f32; 9];
+                s.store_part(&mut out[..n], n, s.load(&src));
+                assert_eq!(&out[..n], &src[..n]);
+                assert!(out[n..].iter().all(|&v| v == -1.0), "avx2 store {n}: {out:?}");
+            }
+        }
+        if isa() == Isa::Avx512 {
+            // SAFETY: `isa()` detected the features.
+            let s = unsafe { Avx512::new_unchecked() };
+            for n in 0..16 {
+                let mut out = [-1.0f32; 17];
+                s.store(&mut out, s.load_part(&src[..n], n));
+                assert_eq!(&out[..n], &src[..n]);
+                assert!(out[n..16].iter().all(|&v| v == 0.0) && out[16] == -1.0, "avx512 load {n}: {out:?}");
+                let mut out = [-1.0f32; 17];
+                s.store_part(&mut out[..n], n, s.load(&src));
+                assert_eq!(&out[..n], &src[..n]);
+                assert!(out[n..].iter().all(|&v| v == -1.0), "avx512 store {n}: {out:?}");
+            }
+        }
     }
 }

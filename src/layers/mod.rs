@@ -5,6 +5,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod conv;
 pub mod dense;
+pub mod depthwise;
 pub mod dropout;
 pub mod flatten;
 pub mod layer_norm;
@@ -19,6 +20,7 @@ pub use activation::{
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
+pub use depthwise::{DepthwiseConv2d, Pointwise};
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use layer_norm::LayerNorm;

@@ -7,6 +7,7 @@ mod chain;
 mod cnn;
 mod conv;
 mod custom_layer;
+mod depthwise;
 mod io;
 mod norm;
 mod optim;
