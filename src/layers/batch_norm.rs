@@ -90,8 +90,9 @@ use crate::init::{Init, Initialize};
 use crate::layer::{Layer, Params, Train};
 use crate::layers::conv::{Conv1d, Conv2d};
 use crate::layers::dense::Dense;
+use crate::layers::depthwise::DepthwiseConv2d;
 use crate::scalar::Scalar;
-use crate::shape::{Matrix, Tensor, Tensor3, Vector};
+use crate::shape::{Matrix, Tensor, Tensor3, Times, TimesOf, Vector};
 
 mod sealed {
     pub trait Sealed {}
@@ -685,12 +686,12 @@ where
 /// ([`BatchNorm::fold`]) by scaling channel `c`'s weights and bias.
 ///
 /// Implemented for [`Dense`] (each output, before a `BatchNorm1d`),
-/// [`Conv1d`] and [`Conv2d`] (each output channel). A new layer gets the
-/// same fold from an impl naming where its channels' weights are (a
-/// depthwise convolution: each output channel's own kernel).
+/// [`Conv1d`], [`Conv2d`] and [`DepthwiseConv2d`] (each output channel). A
+/// new layer gets the same fold from an impl naming where its channels'
+/// weights are.
 #[diagnostic::on_unimplemented(
     message = "a batch norm cannot be folded into `{Self}`",
-    note = "batch norm folds into the layer before it when that layer is `Dense`, `Conv1d` or `Conv2d` \
+    note = "batch norm folds into the layer before it when that layer is `Dense`, `Conv1d`, `Conv2d` or `DepthwiseConv2d` \
             (it implements `FoldTarget`) with as many outputs as the batch norm has channels"
 )]
 pub trait FoldTarget<T> {
@@ -717,6 +718,16 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> FoldTarget<T> for Dense<I, O, T>
 
 impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> FoldTarget<T> for Conv2d<CI, CO, K, S, P, T> {
     type Channels = CO;
+    fn channel(&self, c: usize) -> (&[T], &T) {
+        (self.weight[c].as_flat(), &self.bias[c])
+    }
+    fn channel_mut(&mut self, c: usize) -> (&mut [T], &mut T) {
+        (self.weight[c].as_flat_mut(), &mut self.bias[c])
+    }
+}
+
+impl<C: Times<M>, K: ArrayLength, S, P, M, T: Scalar> FoldTarget<T> for DepthwiseConv2d<C, K, S, P, M, T> {
+    type Channels = TimesOf<C, M>;
     fn channel(&self, c: usize) -> (&[T], &T) {
         (self.weight[c].as_flat(), &self.bias[c])
     }
@@ -1098,6 +1109,20 @@ mod tests {
         };
         let want = plain.forward(&conv.forward(&x));
         let got = plain.fold(conv).unwrap().forward(&x);
+        assert!(got.as_flat().iter().zip(want.as_flat()).all(|(g, w)| (g - w).abs() < 1e-12));
+    }
+
+    #[test]
+    fn fold_into_depthwise_matches_depthwise_then_batch_norm() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+        let mut dw = DepthwiseConv2d::<U2, U3, U2, U1, U2, f64>::default();
+        randomize(&mut dw, &mut rng);
+        let mut bn = BatchNorm2d::<U4, f64>::default();
+        randomize(&mut bn, &mut rng);
+        bn.running_var.iter_mut().for_each(|v| *v = v.abs() + 0.1);
+        let x: Tensor3<f64, U2, U5, U6> = random(&mut rng, 0.0);
+        let want = bn.forward(&dw.forward(&x));
+        let got = bn.fold(dw).unwrap().forward(&x);
         assert!(got.as_flat().iter().zip(want.as_flat()).all(|(g, w)| (g - w).abs() < 1e-12));
     }
 
