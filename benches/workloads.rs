@@ -1,6 +1,8 @@
 //! The peer workloads (see BENCHMARKS.md): W1 XOR training step, W2 digits
 //! MLP training at batch 1 and 32, W3 784-128-10 MLP training at batch 32
-//! and 64, W4 the small digits CNN at batch 32, W5 single-sample inference. Single thread, f32, plain SGD.
+//! and 64, W4 the small digits CNN at batch 32, W5 single-sample inference,
+//! W6 the DS-CNN on MNIST at batch 32 (SGD and Adam). Single thread, f32,
+//! plain SGD unless stated.
 //! And L1, layers alone: the depthwise-separable convolutions at DS-CNN's
 //! sizes, forward and backward over a block of 32 samples.
 //!
@@ -263,6 +265,63 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
+/// W6's network, the DS-CNN of `examples/mnist_dscnn.rs` and of
+/// `tools/mnist/README.md`: a strided 3×3 convolution, four
+/// depthwise-separable blocks with batch norm, global average pooling.
+type Separable<CI, CO, S> =
+    net![DepthwiseConv2d<CI, U3, S, U1>, BatchNorm2d<CI>, Relu, Pointwise<CI, CO>, BatchNorm2d<CO>, Relu];
+type DsCnn = net![
+    Conv2d<U1, U32, U3, U2, U1>,
+    BatchNorm2d<U32>,
+    Relu,
+    Separable<U32, U32, U1>,
+    Separable<U32, U64, U2>,
+    Separable<U64, U64, U1>,
+    Separable<U64, U64, U1>,
+    GlobalAvgPool,
+    Dense<U64, U10>
+];
+
+/// The FLOPs of one W6 step of 32 samples, as `tools/bench/flops.py`
+/// counts them: the multiply-adds (2 FLOPs each) of the convolutions and
+/// the dense layer, forward, weight gradients and input gradients (none
+/// for the first layer's input).
+const W6_FLOPS_PER_STEP: u64 = 166_606_848;
+
+/// W6: DS-CNN training on MNIST, one step being a batch of 32 digits of
+/// 28×28 through the forward pass, the backward pass and the optimiser's
+/// update, with SGD (lr 0.01) and with Adam (lr 1e-3). Throughput is in
+/// FLOPs, so criterion's "elem/s" reads as FLOP/s. The peers:
+/// `tools/bench/dscnn_torch.py` and `tools/bench/dscnn_jax.py`.
+fn w6_dscnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist10k");
+    let (images, labels) = (format!("{dir}/mnist10k-images.idx3-ubyte"), format!("{dir}/mnist10k-labels.idx1-ubyte"));
+    let digits = typenet::data::load_idx::<U28, U28, f32>(&images, &labels, 10).expect("data/mnist10k");
+    // 250 batches in turn, as the peers' epochs of 250 steps.
+    let batches: Vec<&[(Tensor3<f32, U1, U28, U28>, usize)]> = digits.chunks_exact(32).take(250).collect();
+    let mut group = c.benchmark_group("W6_dscnn");
+    group.throughput(Throughput::Elements(W6_FLOPS_PER_STEP));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+    let mut model = default_box::<DsCnn>();
+    model.init_with(Init::PyTorch, &mut rng);
+    let mut sgd = Trainer::boxed(Sgd::new(0.01), Config::default());
+    let mut turn = 0;
+    group.bench_function("sgd_batch32", |b| {
+        b.iter(|| {
+            turn = (turn + 1) % batches.len();
+            sgd.step(&mut *model, &SoftmaxCrossEntropy, black_box(batches[turn]), 0.01, &mut rng).unwrap()
+        })
+    });
+    let mut adam = Trainer::boxed(Adam::new(1e-3), Config::default());
+    group.bench_function("adam_batch32", |b| {
+        b.iter(|| {
+            turn = (turn + 1) % batches.len();
+            adam.step(&mut *model, &SoftmaxCrossEntropy, black_box(batches[turn]), 1e-3, &mut rng).unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
     w1_xor(&mut c);
     w2_digits(&mut c);
@@ -270,6 +329,7 @@ fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
     w4_cnn(&mut c);
     w5_infer(&mut c);
     l1_separable(&mut c);
+    w6_dscnn(&mut c);
 }
 
 fn main() {
