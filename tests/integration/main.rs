@@ -7,6 +7,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod io;
+mod mnist;
 mod optim;
 mod recurrent;
 mod recurrent_cells;
