@@ -5,8 +5,10 @@ repeated step for step so that both sides train and test on the same digits.
     from mnist_data import load_split
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_split()
 
-Images are float32 arrays of shape (n, 1, 28, 28), pixels byte / 255 (no
-normalisation, as `typenet::data::load_idx`); labels int64 arrays.
+Images are float32 arrays of shape (n, 1, 28, 28), pixels byte / 255 (as
+`typenet::data::load_idx` reads them) then normalised with MNIST's mean and
+standard deviation, (p - 0.1307) / 0.3081 in float32, as the examples'
+`common::mnist()` does; labels int64 arrays.
 """
 import os
 import struct
@@ -22,6 +24,9 @@ LABELS = os.path.join(REPO, "data", "mnist10k", "mnist10k-labels.idx1-ubyte")
 SPLIT_SEED = 2026
 TRAIN, VAL = 8000, 1000
 CLASSES = 10
+# MNIST's mean pixel and its standard deviation (of the 60,000 training
+# digits, as PyTorch's MNIST example normalises).
+MEAN, STD = np.float32(0.1307), np.float32(0.3081)
 
 MASK = (1 << 64) - 1
 
@@ -125,5 +130,6 @@ def load_split(seed=SPLIT_SEED):
     """((x, y) training, (x, y) validation, (x, y) test) as numpy arrays."""
     x, y = read_idx()
     x = (x.astype(np.float32) / np.float32(255.0))[:, None, :, :]
+    x = (x - MEAN) / STD
     y = y.astype(np.int64)
     return tuple((x[idx], y[idx]) for idx in (np.asarray(p) for p in split_indices(y, seed=seed)))
