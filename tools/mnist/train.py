@@ -132,6 +132,7 @@ def main():
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=LR, help="Adam's learning rate (default 1e-3)")
     ap.add_argument("--wd", type=float, default=0.0, help="Adam's (coupled) weight_decay: typenet's Config::l2")
     ap.add_argument("--variant", default="ref",
                     help="dscnn: ref or small; resnet: ref, s2, wide or small (README.md here)")
@@ -147,7 +148,7 @@ def main():
     print(f"MNIST: {len(xtr)} training, {len(xva)} validation, {len(xte)} test digits; "
           f"{args.model} ({args.variant}), {params} parameters; seed {args.seed}; torch {torch.__version__}, "
           f"{torch.get_num_threads()} thread(s)", flush=True)
-    opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=args.wd)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.wd)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=0.0)
     order = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()
