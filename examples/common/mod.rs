@@ -1,5 +1,5 @@
-//! What the examples share on a workstation: the digits data, a progress
-//! bar with a CSV log, and a plot of the curves.
+//! What the examples share on a workstation: the digits and MNIST data, a
+//! progress bar with a CSV log, and a plot of the curves.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use plotters::prelude::*;
-use typenet::data::{Labelled, load_csv, stratified_split};
+use typenet::data::{Labelled, LabelledImage, load_csv, load_idx, stratified_split, stratified_split_exact};
 use typenet::prelude::*;
 
 /// The seed of the digits examples' split (and of their training runs), so
@@ -341,4 +341,40 @@ pub fn as_images(digits: &[Digit]) -> Vec<DigitImage> {
             (image, *class)
         })
         .collect()
+}
+
+/// An MNIST digit: 1×28×28 pixels scaled to [0, 1], and its class.
+pub type MnistImage = LabelledImage<f32, U28, U28>;
+
+/// The seed of the MNIST examples' split, whatever their training seed, so
+/// that every run is tested on the same digits (`tools/mnist/mnist_data.py`
+/// draws the same split for the PyTorch twins).
+pub const MNIST_SPLIT_SEED: u64 = 2026;
+
+/// MNIST's mean pixel and its standard deviation (over the 60,000 training
+/// digits, as PyTorch's MNIST example normalises).
+pub const MNIST_MEAN_STD: (f32, f32) = (0.1307, 0.3081);
+
+/// The 10,000 MNIST digits of `data/mnist10k/`, pixels scaled to [0, 1]
+/// then normalised, `(p − 0.1307) / 0.3081`, and split 8,000 / 1,000 /
+/// 1,000 stratified with [`MNIST_SPLIT_SEED`].
+pub fn mnist() -> Digits<MnistImage> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist10k");
+    let images = format!("{dir}/mnist10k-images.idx3-ubyte");
+    let labels = format!("{dir}/mnist10k-labels.idx1-ubyte");
+    let mut all = load_idx::<U28, U28, f32>(&images, &labels, 10).unwrap_or_else(|e| panic!("loading MNIST: {e}"));
+    let (mean, std) = MNIST_MEAN_STD;
+    for (image, _) in &mut all {
+        image.as_flat_mut().iter_mut().for_each(|p| *p = (*p - mean) / std);
+    }
+    let split = stratified_split_exact::<_, U10>(&mut all, 8_000, 1_000, MNIST_SPLIT_SEED)
+        .expect("10,000 digits with labels checked on loading");
+    Digits { train: split.train.to_vec(), val: split.val.to_vec(), test: split.test.to_vec() }
+}
+
+/// The training seed: the example's first argument, else the `SEED`
+/// environment variable, else `default`.
+pub fn seed(default: u64) -> u64 {
+    let given = std::env::args().nth(1).or_else(|| std::env::var("SEED").ok());
+    given.map_or(default, |s| s.parse().unwrap_or_else(|_| panic!("the seed must be a whole number, not `{s}`")))
 }

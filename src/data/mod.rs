@@ -1,5 +1,5 @@
 //! Data sets: stratified splits, shuffling, feature scaling, and (with
-//! `std`) CSV loading.
+//! `std`) CSV and IDX (MNIST) loading.
 //!
 //! A data set is a slice of `(input, target)` samples. Splitting,
 //! shuffling and scaling work in place on that slice, with no allocator,
@@ -20,12 +20,21 @@
 //! scaler.apply(split.val);
 //! scaler.apply(split.test);
 //! ```
+//!
+//! [`stratified_split_exact`] is the split to use when another program
+//! (a PyTorch twin, say) must draw the very same parts: exact part sizes
+//! and its own fully specified generator, [`SplitMix64`].
 
 #[cfg(feature = "std")]
 mod csv;
 
 #[cfg(feature = "std")]
+mod idx;
+
+#[cfg(feature = "std")]
 pub use self::csv::{CsvError, load_csv, read_csv};
+#[cfg(feature = "std")]
+pub use self::idx::{IdxError, LabelledImage, load_idx};
 
 use core::fmt;
 
@@ -65,6 +74,14 @@ pub enum SplitError {
     },
     /// The fractions are negative, not finite, or add up to more than 1.
     BadFractions,
+    /// The training and validation parts asked for need more samples than
+    /// there are.
+    TooFewSamples {
+        /// Training plus validation samples asked for.
+        requested: usize,
+        /// Samples in the data set.
+        available: usize,
+    },
 }
 
 impl fmt::Display for SplitError {
@@ -75,6 +92,9 @@ impl fmt::Display for SplitError {
             }
             SplitError::BadFractions => {
                 write!(f, "the split fractions must be finite, non-negative and add up to at most 1")
+            }
+            SplitError::TooFewSamples { requested, available } => {
+                write!(f, "the training and validation parts need {requested} samples, the data set has {available}")
             }
         }
     }
@@ -112,6 +132,140 @@ pub fn stratified_split<'a, X, C: ArrayLength, R: Rng + ?Sized>(
     let val_end = take_quota(rest, val_quota);
     let (val_part, test_part) = rest.split_at_mut(val_end);
     Ok(Split { train: train_part, val: val_part, test: test_part })
+}
+
+/// Splits `data` in place into a training part of exactly `train`
+/// samples, a validation part of exactly `val` and a test part of the rest,
+/// each with the class proportions of the whole as nearly as whole samples
+/// allow, drawn from `seed` by a procedure simple enough to repeat exactly
+/// in another language (`tools/mnist/mnist_data.py` does, in Python).
+///
+/// `C` is the number of classes; no allocation is needed. The procedure, for
+/// `n` samples:
+///
+/// 1. Shuffle: a [`SplitMix64`] seeded with `seed`; for `i` from `n − 1`
+///    down to 1, swap sample `i` with sample [`below(i + 1)`](SplitMix64::below)
+///    (Fisher–Yates).
+/// 2. Quotas, by largest remainders (Hamilton's method), in integers: class
+///    `c` of `n_c` samples gets `⌊n_c·train / n⌋` training samples, and the
+///    `train − Σ⌊…⌋` classes with the largest remainders `n_c·train mod n`
+///    (ties to the lower class) one more. The validation quotas apportion
+///    `val` the same way over what each class has left, `r_c = n_c − train_c`,
+///    in proportion to `r_c`.
+/// 3. Take, in order: walking the shuffled samples from the front, each
+///    sample whose class still has training quota is swapped to the end of
+///    the training part so far; then the same over the rest for validation.
+///    The test part is what remains.
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::data::stratified_split_exact;
+///
+/// let mut data: Vec<(usize, usize)> = (0..100).map(|i| (i, i % 3)).collect();
+/// let split = stratified_split_exact::<_, U3>(&mut data, 80, 10, 2026).unwrap();
+/// assert_eq!((split.train.len(), split.val.len(), split.test.len()), (80, 10, 10));
+/// // 34, 33 and 33 samples of the three classes: 27 + 27 + 26 train.
+/// assert_eq!(split.train.iter().filter(|s| s.1 == 0).count(), 27);
+/// ```
+pub fn stratified_split_exact<'a, X, C: ArrayLength>(
+    data: &'a mut [(X, usize)],
+    train: usize,
+    val: usize,
+    seed: u64,
+) -> Result<Split<'a, (X, usize)>, SplitError> {
+    let available = data.len();
+    if train.checked_add(val).is_none_or(|requested| requested > available) {
+        return Err(SplitError::TooFewSamples { requested: train.saturating_add(val), available });
+    }
+    let mut counts = GenericArray::<usize, C>::default();
+    for (sample, (_, class)) in data.iter().enumerate() {
+        let slot =
+            counts.get_mut(*class).ok_or(SplitError::ClassOutOfRange { sample, class: *class, classes: C::USIZE })?;
+        *slot += 1;
+    }
+    let mut rng = SplitMix64::new(seed);
+    for i in (1..data.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        data.swap(i, j);
+    }
+    let train_quota = apportion(&counts, train);
+    let left = counts.zip(train_quota.clone(), |n, t| n - t);
+    let val_quota = apportion(&left, val);
+    let train_end = take_quota(data, train_quota);
+    let (train_part, rest) = data.split_at_mut(train_end);
+    let val_end = take_quota(rest, val_quota);
+    let (val_part, test_part) = rest.split_at_mut(val_end);
+    Ok(Split { train: train_part, val: val_part, test: test_part })
+}
+
+/// Shares `total` (at most `Σ counts`) among the classes in proportion to
+/// `counts`, by largest remainders, ties to the lower class.
+fn apportion<C: ArrayLength>(counts: &GenericArray<usize, C>, total: usize) -> GenericArray<usize, C> {
+    let sum = counts.iter().sum::<usize>() as u128;
+    if sum == 0 {
+        return GenericArray::default();
+    }
+    let exact = |n: usize| n as u128 * total as u128;
+    let mut quota = counts.clone().map(|n| (exact(n) / sum) as usize);
+    let mut given = GenericArray::<bool, C>::default();
+    let leftover = total - quota.iter().sum::<usize>();
+    for _ in 0..leftover {
+        let mut best: Option<usize> = None;
+        for c in 0..C::USIZE {
+            let better = best.is_none_or(|b| exact(counts[c]) % sum > exact(counts[b]) % sum);
+            if !given[c] && better {
+                best = Some(c);
+            }
+        }
+        if let Some(c) = best {
+            given[c] = true;
+            quota[c] += 1;
+        }
+    }
+    quota
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014; Vigna's `splitmix64.c`): a
+/// 64-bit generator of one addition and two multiply-xorshifts, simple
+/// enough to write identically in any language, for draws that another
+/// program must repeat bit for bit (see [`stratified_split_exact`]). Not
+/// for anything else: the training [`Rng`]s are better generators.
+///
+/// ```
+/// use typenet::data::SplitMix64;
+/// let mut rng = SplitMix64::new(1234567);
+/// assert_eq!(rng.next_u64(), 6457827717110365317);
+/// assert_eq!(rng.next_u64(), 3203168211198807973);
+/// assert!(rng.below(10) < 10);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    /// The generator whose state starts at `seed`.
+    pub const fn new(seed: u64) -> Self {
+        SplitMix64 { state: seed }
+    }
+
+    /// The next 64 random bits: `state += 0x9E3779B97F4A7C15`, then
+    /// `z = state`, `z = (z ^ z >> 30)·0xBF58476D1CE4E5B9`,
+    /// `z = (z ^ z >> 27)·0x94D049BB133111EB`, `z ^ z >> 31` (wrapping).
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (0 for `n = 0`): the high 64 bits of the 128-bit
+    /// product `next_u64()·n` (Lemire's multiply-shift, without rejection:
+    /// each value's probability is off by less than `n / 2⁶⁴`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
 }
 
 /// Moves to the front the first `quota[c]` samples of each class `c` (the
@@ -249,6 +403,67 @@ mod tests {
         let err = stratified_split::<_, U2, _>(&mut data, 0.6, 0.2, &mut rng).unwrap_err();
         assert_eq!(err, SplitError::ClassOutOfRange { sample: 2, class: 2, classes: 2 });
         assert_eq!(stratified_split::<_, U3, _>(&mut data, 0.9, 0.2, &mut rng).unwrap_err(), SplitError::BadFractions);
+    }
+
+    #[test]
+    fn exact_split_has_the_sizes_asked_for_stratified_and_deterministic() {
+        // 38, 23 and 29 samples of three classes.
+        let make =
+            || -> [(usize, usize); 90] { core::array::from_fn(|i| (i, usize::from(i >= 38) + usize::from(i >= 61))) };
+        let mut data = make();
+        let counts = |part: &[(usize, usize)]| [0, 1, 2].map(|c| part.iter().filter(|s| s.1 == c).count());
+        assert_eq!(counts(&data), [38, 23, 29]);
+        let split = stratified_split_exact::<_, U3>(&mut data, 72, 9, 7).unwrap();
+        assert_eq!((split.train.len(), split.val.len(), split.test.len()), (72, 9, 9));
+        // 38·0.8 = 30.4, 23·0.8 = 18.4, 29·0.8 = 23.2: floors 71, one more to
+        // the largest remainder (a tie of classes 0 and 1: the lower).
+        assert_eq!(counts(split.train), [31, 18, 23]);
+        // Left 7, 5, 6 of 18: 3.5, 2.5, 3 of 9 → 3, 2, 3 and one more to class 0 (tie, lower class).
+        assert_eq!(counts(split.val), [4, 2, 3]);
+        let mut ids: [usize; 90] = core::array::from_fn(|i| data[i].0);
+        ids.sort();
+        assert!(ids.iter().enumerate().all(|(i, &v)| v == i), "every sample exactly once");
+
+        let mut again = make();
+        stratified_split_exact::<_, U3>(&mut again, 72, 9, 7).unwrap();
+        assert_eq!(data, again);
+        let mut other = make();
+        stratified_split_exact::<_, U3>(&mut other, 72, 9, 8).unwrap();
+        assert_ne!(data, other);
+
+        // Everything to training, or nothing.
+        let mut all = make();
+        let split = stratified_split_exact::<_, U3>(&mut all, 90, 0, 1).unwrap();
+        assert_eq!((split.train.len(), split.val.len(), split.test.len()), (90, 0, 0));
+        let split = stratified_split_exact::<_, U3>(&mut all, 0, 0, 1).unwrap();
+        assert_eq!(split.test.len(), 90);
+        let split = stratified_split_exact::<(), U3>(&mut [], 0, 0, 1).unwrap();
+        assert!(split.train.is_empty() && split.test.is_empty());
+    }
+
+    #[test]
+    fn exact_split_errors_are_typed() {
+        let mut data: [(usize, usize); 10] = core::array::from_fn(|i| (i, i % 3));
+        let e = stratified_split_exact::<_, U3>(&mut data, 8, 3, 0).unwrap_err();
+        assert_eq!(e, SplitError::TooFewSamples { requested: 11, available: 10 });
+        let e = stratified_split_exact::<_, U3>(&mut data, usize::MAX, 3, 0).unwrap_err();
+        assert_eq!(e, SplitError::TooFewSamples { requested: usize::MAX, available: 10 });
+        let e = stratified_split_exact::<_, U2>(&mut data, 8, 1, 0).unwrap_err();
+        assert_eq!(e, SplitError::ClassOutOfRange { sample: 2, class: 2, classes: 2 });
+    }
+
+    #[test]
+    fn splitmix64_matches_the_reference_outputs() {
+        // Vigna's splitmix64.c from seed 1234567.
+        let mut rng = SplitMix64::new(1234567);
+        let first = [6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431];
+        assert_eq!(core::array::from_fn(|_| rng.next_u64()), first);
+        assert_eq!(SplitMix64::new(0).below(0), 0);
+        let mut rng = SplitMix64::new(3);
+        assert!((0..1000).all(|_| rng.below(7) < 7));
+        // below(n) is the high half of the product.
+        let (mut a, mut b) = (SplitMix64::new(9), SplitMix64::new(9));
+        assert_eq!(a.below(1000), ((b.next_u64() as u128 * 1000) >> 64) as u64);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod conv;
 mod custom_layer;
 mod depthwise;
 mod io;
+mod mnist;
 mod norm;
 mod optim;
 mod recurrent;
