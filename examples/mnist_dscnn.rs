@@ -3,7 +3,7 @@
 //! blocks of a depthwise 3×3 convolution + batch norm + ReLU and a pointwise
 //! 1×1 convolution + batch norm + ReLU (32, 64, 64, 64 channels, the second
 //! block's depthwise stride 2), global average pooling and a dense layer;
-//! PyTorch's default initialisation, Adam (rate 1e-3, cosine-annealed to 0),
+//! PyTorch's default initialisation, Adam (rate 3e-3, cosine-annealed to 0),
 //! batches of 32.
 //!
 //! The same split as `mnist_cnn` (8,000 / 1,000 / 1,000 of `data/mnist10k/`),
@@ -64,7 +64,7 @@ fn main() {
     let mut model = typenet::memory::default_box::<DsCnn>();
     model.init_with(Init::PyTorch, &mut rng);
     let schedule = Schedule::Cosine { epochs: EPOCHS, min_lr: 0.0 };
-    let mut trainer = Trainer::boxed(Adam::new(1e-3), Config { schedule, ..Config::default() });
+    let mut trainer = Trainer::boxed(Adam::new(3e-3), Config { schedule, ..Config::default() });
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();
     let fit = trainer
