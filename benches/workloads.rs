@@ -298,7 +298,7 @@ fn w6_dscnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let (images, labels) = (format!("{dir}/mnist10k-images.idx3-ubyte"), format!("{dir}/mnist10k-labels.idx1-ubyte"));
     let digits = typenet::data::load_idx::<U28, U28, f32>(&images, &labels, 10).expect("data/mnist10k");
     // 250 batches in turn, as the peers' epochs of 250 steps.
-    let batches: Vec<&[(Tensor3<f32, U1, U28, U28>, usize)]> = digits.chunks_exact(32).take(250).collect();
+    let batches: Vec<_> = digits.chunks_exact(32).take(250).collect();
     let mut group = c.benchmark_group("W6_dscnn");
     group.throughput(Throughput::Elements(W6_FLOPS_PER_STEP));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
