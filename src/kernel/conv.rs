@@ -8,27 +8,40 @@
 //!   with the rows and columns that fall into the padding cut off
 //!   beforehand. Few live registers, so it suits microcontrollers; the runs
 //!   are only as long as an output row, so wide registers idle.
-//! - **Wide rows** (stride 1): the input is copied into a zero-padded plane
-//!   of width `Wp = W + 2P`, and outputs are computed at every position
-//!   `p = oy·Wp + ox` of that width, `ox < Wp`. Then the input a kernel
-//!   offset `(c, ky, kx)` meets is the padded plane shifted by
-//!   `c·Hp·Wp + ky·Wp + kx`, one contiguous slice for the whole output
-//!   plane: every product is a full-register multiply-add, with a tile of
-//!   output channels × registers of positions held in registers while the
-//!   kernel offsets go by. The columns `ox ≥ OW` are computed and dropped
-//!   (for W4's 8×8 digits, 46 positions are computed for 36 outputs).
+//! - **Wide rows** (any stride, full registers): each input channel is
+//!   copied into zero-padded *phase planes* (`phases.rs`: at stride 1 the
+//!   padded plane itself, at stride `S` its `S×S` polyphase parts, each
+//!   `Wq = ⌈(W + 2P) / S⌉` wide), and outputs are computed at the wide
+//!   positions `p = oy·Wq + ox`. Then the input a kernel offset
+//!   `(c, ky, kx)` meets is one phase plane of channel `c` shifted by
+//!   `⌊ky/S⌋·Wq + ⌊kx/S⌋`, one contiguous slice for the whole output
+//!   plane: a stride-`S` convolution is a sum of stride-1 convolutions of
+//!   the phase planes with the sub-kernels, and every product a
+//!   full-register multiply-add, with a tile of output channels ×
+//!   registers of positions held in registers while the kernel offsets go
+//!   by. The columns `ox ≥ OW` are computed and dropped (for W4's 8×8
+//!   digits, 46 positions are computed for 36 outputs; for 28×28 at
+//!   stride 2 with padding 1, 209 for 196).
 //!   Weight gradients are dot products of the widened output gradient
 //!   (zeros in the dropped columns) with the same shifted slices, summed in
-//!   registers over the whole block before one horizontal sum each; the
-//!   input gradient adds each offset's weighted output gradient into the
-//!   padded plane at the same shifts.
+//!   registers over a group of samples before one horizontal sum each. The
+//!   input gradient of each phase plane gathers, at each position `u`,
+//!   `Σ_o w[o][c][ky][kx] · dy[o][u − shift(ky, kx)]` over the output
+//!   channels and that plane's offsets (a correlation in registers, tiles
+//!   of input channels × registers, like the forward pass), then the
+//!   planes are interleaved back into `dx`.
 //!
-//! The wide form uses stack scratch of at most [`LARGE`] values;
-//! convolutions whose padded planes do not fit take the runs form.
+//! The wide form uses stack scratch of at most [`LARGE`] values. Where a
+//! pass does not fit at once it is cut ([`Cut`]): chunks of input
+//! channels, chunks of output channels, groups of samples, chosen when
+//! the kernel is compiled for a shape (`Plan`); only a convolution one of
+//! whose channels' phase planes alone exceed the scratch takes the runs
+//! form.
 
 use core::ops::Range;
 
 use super::lanes::Lanes;
+use super::phases::Planes;
 use crate::scalar::Scalar;
 
 /// The sizes of one convolution over flat `[C][H][W]` slices: channels,
@@ -60,7 +73,7 @@ pub(crate) trait ConvShape {
 impl Dims {
     /// Weights per output channel: `c_in · kh · kw`.
     #[inline(always)]
-    fn taps(self) -> usize {
+    const fn taps(self) -> usize {
         self.c_in * self.kh * self.kw
     }
 }
@@ -203,96 +216,268 @@ pub(crate) fn backward_runs_block<G: ConvShape, T: Scalar>(
 }
 
 // ---------------------------------------------------------------------------
-// Wide rows: stride 1, full registers.
+// Wide rows in phase planes: any stride, full registers.
 // ---------------------------------------------------------------------------
 
 /// Values of stack scratch the wide form takes when they suffice (16 KiB
 /// of `f32`): zeroing the scratch is part of each call's cost.
 const SMALL: usize = 4 * 1024;
-/// Values of stack scratch the wide form may take at most (64 KiB of
-/// `f32`); larger convolutions take the runs form.
+/// Values of stack scratch the wide form takes at most (64 KiB of `f32`):
+/// larger convolutions are cut into chunks of channels and groups of
+/// samples that fit (a [`Cut`]); only one whose single channel does not
+/// fit takes the runs form.
 const LARGE: usize = 16 * 1024;
 
-/// The wide-row layout of a stride-1 convolution for registers of `l`
-/// lanes.
+/// The most samples whose weight-gradient products are summed in
+/// registers before one horizontal sum each.
+const GROUP: usize = 8;
+
+/// The wide layout of a convolution (any stride) for registers of `l`
+/// lanes: input channels in phase planes (see `phases.rs`), output planes
+/// at wide positions `oy·Wq + ox`.
 #[derive(Clone, Copy)]
 struct Wide {
     d: Dims,
-    /// Padded plane width `W + 2P` and size `Hp · Wp`.
-    wp: usize,
-    plane: usize,
-    /// Registers of positions per output channel, covering
-    /// `(OH − 1)·Wp + OW` positions.
+    p: Planes,
+    /// Lanes per register.
+    l: usize,
+    /// Values per phase plane: `Hq·Wq`, and at column stride 2 a register
+    /// of slack (the split stores whole registers).
+    q: usize,
+    /// Values per input channel: `sh·sw·q`.
+    chan: usize,
+    /// Registers of output positions, covering `(OH − 1)·Wq + OW`.
     regs: usize,
-    /// Values per widened output channel: `regs · l`.
+    /// Values per widened output channel of the forward pass and the
+    /// weight gradient: `regs·L`.
     row: usize,
-    /// The padded input: `c_in` planes and `l` values of slack, so the last
-    /// register of the last offset stays inside.
-    xlen: usize,
+    /// Values per phase plane of the input gradient: `Hq·Wq` rounded up
+    /// to whole registers.
+    xplane: usize,
+    /// The largest shift of a kernel offset: the zeros before each output
+    /// channel of the input gradient's widened output gradient.
+    front: usize,
+    /// Values per output channel of that widened gradient: `front`, then
+    /// the positions, as far as the input gradient reads.
+    dylen: usize,
+    /// The farthest a kernel offset starts reading in a channel's phase
+    /// planes: the largest `at(0, ky, kx)`.
+    reach: usize,
+}
+
+/// How a pass is cut to fit its scratch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cut {
+    /// Output channels per chunk.
+    oc: usize,
+    /// Input channels per chunk (all of them: the input is split once).
+    cc: usize,
+    /// Samples per group.
+    m: usize,
 }
 
 impl Wide {
-    /// The layout, or `None` for a stride above 1.
-    #[inline(always)]
-    fn of(d: Dims, l: usize) -> Option<Wide> {
-        if d.sh != 1 || d.sw != 1 || d.oh == 0 || d.ow == 0 {
+    /// The layout, or `None` for an empty convolution.
+    const fn of(d: Dims, l: usize) -> Option<Wide> {
+        if d.c_in == 0 || d.c_out == 0 || d.kh == 0 || d.kw == 0 || d.sh == 0 || d.sw == 0 || d.oh == 0 || d.ow == 0 {
             return None;
         }
-        let (hp, wp) = (d.h + 2 * d.ph, d.w + 2 * d.pw);
-        let regs = ((d.oh - 1) * wp + d.ow).div_ceil(l);
-        Some(Wide { d, wp, plane: hp * wp, regs, row: regs * l, xlen: d.c_in * hp * wp + l })
-    }
-
-    /// Where kernel offset `t` (`c·kh·kw + ky·kw + kx`) starts reading in
-    /// the padded input.
-    #[inline(always)]
-    fn offset(self, t: usize) -> usize {
-        let k = self.d.kh * self.d.kw;
-        (t / k) * self.plane + (t % k / self.d.kw) * self.wp + t % self.d.kw
-    }
-
-    /// Copies `x` into the interior of the padded input `xp`, whose border
-    /// and slack hold zeros (they are never written).
-    #[inline(always)]
-    fn pad<T: Copy>(self, x: &[T], xp: &mut [T]) {
-        let d = self.d;
-        for (c, plane) in x.chunks_exact(d.h * d.w).enumerate() {
-            for (iy, row) in plane.chunks_exact(d.w).enumerate() {
-                let at = c * self.plane + (iy + d.ph) * self.wp + d.pw;
-                xp[at..at + d.w].copy_from_slice(row);
+        let p = Planes::of(d);
+        let q = p.size() + if d.sw == 2 { l } else { 0 };
+        let regs = p.positions().div_ceil(l);
+        let xregs = p.size().div_ceil(l);
+        let front = p.front();
+        let mut reach = 0;
+        let mut t = 0;
+        while t < d.kh * d.kw {
+            let at = p.phase(t / d.kw, t % d.kw) * q + p.shift(t / d.kw, t % d.kw);
+            if at > reach {
+                reach = at;
             }
+            t += 1;
+        }
+        Some(Wide {
+            d,
+            p,
+            l,
+            reach,
+            q,
+            chan: p.count() * q,
+            regs,
+            row: regs * l,
+            xplane: xregs * l,
+            front,
+            dylen: front + if regs > xregs { regs } else { xregs } * l,
+        })
+    }
+
+    /// Where kernel offset `(ky, kx)` of the `c`-th channel of a chunk
+    /// starts reading in the chunk's phase planes.
+    #[inline(always)]
+    fn at(self, c: usize, ky: usize, kx: usize) -> usize {
+        c * self.chan + self.p.phase(ky, kx) * self.q + self.p.shift(ky, kx)
+    }
+
+    /// Values of a chunk of `cc` input channels' phase planes, with a
+    /// register of slack for the last register of the last offset.
+    const fn chunk(self, cc: usize) -> usize {
+        cc * self.chan + self.l
+    }
+
+    /// Values of the input gradient's phase planes for `rc` channels, and
+    /// a register of slack for the merge's last loads.
+    const fn tile(self, rc: usize) -> usize {
+        rc * self.p.count() * self.xplane + self.l
+    }
+
+    /// Splits channels `c0..c0 + cn` of the sample `x` into the phase
+    /// planes of a chunk `xq`, whose padding keeps its zeros.
+    #[inline(always)]
+    fn split<S: Lanes>(self, s: S, x: &[S::T], c0: usize, cn: usize, xq: &mut [S::T]) {
+        let hw = self.d.h * self.d.w;
+        for c in 0..cn {
+            self.p.split(s, &x[(c0 + c) * hw..][..hw], &mut xq[c * self.chan..], self.q);
         }
     }
 
-    /// Copies the interior of the padded `xp` out into `x`.
-    #[inline(always)]
-    fn crop<T: Copy>(self, xp: &[T], x: &mut [T]) {
+    /// The forward pass's cut for `size` values of scratch and tiles of
+    /// `r` output channels: every input channel split once and one tile's
+    /// wide rows, where they fit; else chunks of input channels summed
+    /// into the wide rows of up to half the scratch's output channels.
+    const fn forward_cut(self, r: usize, size: usize) -> Option<Cut> {
         let d = self.d;
-        for (c, plane) in x.chunks_exact_mut(d.h * d.w).enumerate() {
-            for (iy, row) in plane.chunks_exact_mut(d.w).enumerate() {
-                let at = c * self.plane + (iy + d.ph) * self.wp + d.pw;
-                row.copy_from_slice(&xp[at..at + d.w]);
-            }
+        let r = if r < d.c_out { r } else { d.c_out };
+        if self.chunk(d.c_in) + r * self.row <= size {
+            return Some(Cut { oc: r, cc: d.c_in, m: 1 });
         }
+        let mut oc = size / 2 / self.row;
+        if oc > d.c_out {
+            oc = d.c_out;
+        }
+        if oc >= r {
+            oc -= oc % r;
+        }
+        if oc == 0 {
+            oc = 1;
+        }
+        let Some(room) = size.checked_sub(oc * self.row + self.l) else { return None };
+        let cc = room / self.chan;
+        if cc == 0 {
+            return None;
+        }
+        Some(Cut { oc, cc: if cc < d.c_in { cc } else { d.c_in }, m: 1 })
     }
 
-    /// Writes the output gradient `dy` into `dyw` at the wide positions;
-    /// the dropped columns and the tail keep the zeros they hold.
-    #[inline(always)]
-    fn widen<T: Copy>(self, dy: &[T], dyw: &mut [T]) {
+    /// The weight gradient's cut for `size` values of scratch (each sample
+    /// of a group holds `oc` widened output channels and `cc` channels'
+    /// phase planes), tiles of `r` output channels, and its cost in
+    /// operations per sample beside the products: a horizontal sum (with
+    /// its addition) for each weight per group, and a split of the input
+    /// for each chunk of output channels. The cheapest cut.
+    const fn weight_cut(self, r: usize, size: usize) -> Option<(Cut, usize)> {
         let d = self.d;
-        for (o, plane) in dy.chunks_exact(d.oh * d.ow).enumerate() {
-            for (oy, row) in plane.chunks_exact(d.ow).enumerate() {
-                let at = o * self.row + oy * self.wp;
-                dyw[at..at + d.ow].copy_from_slice(row);
+        let mut best: Option<(Cut, usize)> = None;
+        let mut m = 1;
+        while m <= GROUP {
+            let per = size / m;
+            let mut oc = d.c_out;
+            loop {
+                if let Some(room) = per.checked_sub(oc * self.row + self.l)
+                    && room >= self.chan
+                {
+                    let cc = room / self.chan;
+                    let cut = Cut { oc, cc: if cc < d.c_in { cc } else { d.c_in }, m };
+                    let cost = d.c_out * d.taps() * 4 / m + d.c_out.div_ceil(oc) * d.c_in * d.h * d.w / 2;
+                    best = match best {
+                        Some((_, b)) if b <= cost => best,
+                        _ => Some((cut, cost)),
+                    };
+                    break;
+                }
+                let half = (if oc / 2 > r { oc / 2 } else { r }).next_multiple_of(r);
+                if half >= oc {
+                    break;
+                }
+                oc = half;
             }
+            m += 1;
         }
+        best
+    }
+
+    /// The input gradient's cut for `size` values of scratch: tiles of
+    /// `r` input channels (or one, if those do not fit) gathering from
+    /// chunks of `oc` output channels, as many as fit.
+    const fn input_cut(self, r: usize, size: usize) -> Option<Cut> {
+        let d = self.d;
+        let mut rc = if r < d.c_in { r } else { d.c_in };
+        loop {
+            if let Some(room) = size.checked_sub(self.tile(rc))
+                && room >= self.dylen
+            {
+                let oc = room / self.dylen;
+                return Some(Cut { oc: if oc < d.c_out { oc } else { d.c_out }, cc: rc, m: 1 });
+            }
+            if rc == 1 {
+                return None;
+            }
+            rc = 1;
+        }
+    }
+}
+
+/// How the wide form runs a convolution: its layout, how each pass is
+/// cut, and in which scratch. Worked out when the kernel is compiled for
+/// a shape (`const`), so every size in the loops is a constant.
+#[derive(Clone, Copy)]
+struct Plan {
+    g: Wide,
+    /// The forward pass's cut, and whether it fits the small scratch.
+    forward: Option<(Cut, bool)>,
+    /// The weight gradient's cut, the input gradient's, and whether they
+    /// fit the small scratch: without, then with the input gradient.
+    backward: [Option<(Cut, Cut, bool)>; 2],
+}
+
+impl Plan {
+    /// The plan for `d` in registers of `l` lanes with forward tiles of
+    /// `r` output channels, weight-gradient tiles of `rw` output channels
+    /// and input-gradient tiles of `rc` input channels; `None` for an
+    /// empty convolution.
+    const fn of(d: Dims, l: usize, r: usize, rw: usize, rc: usize) -> Option<Plan> {
+        let Some(g) = Wide::of(d, l) else { return None };
+        let forward = match (g.forward_cut(r, SMALL), g.forward_cut(r, LARGE)) {
+            (Some(cut), _) if cut.cc == d.c_in => Some((cut, true)),
+            (_, Some(cut)) => Some((cut, false)),
+            _ => None,
+        };
+        // The small scratch where it serves as well as the large one.
+        let weights = match (g.weight_cut(rw, SMALL), g.weight_cut(rw, LARGE)) {
+            (Some((small, a)), Some((_, b))) if a <= b => Some((small, true)),
+            (_, Some((large, _))) => Some((large, false)),
+            _ => None,
+        };
+        let without = match weights {
+            Some((cut, small)) => Some((cut, cut, small)),
+            None => None,
+        };
+        let with = match (weights, g.input_cut(rc, SMALL), g.input_cut(rc, LARGE)) {
+            (Some((cut, true)), Some(input), _) if input.oc == d.c_out => Some((cut, input, true)),
+            (Some((cut, false)), _, Some(input)) => Some((cut, input, false)),
+            (Some(_), _, Some(input)) => match g.weight_cut(rw, LARGE) {
+                Some((cut, _)) => Some((cut, input, false)),
+                None => None,
+            },
+            _ => None,
+        };
+        Some(Plan { g, forward, backward: [without, with] })
     }
 }
 
 /// Forward in wide rows: `R` output channels × `N` registers of positions
 /// per tile. Returns `false`, touching nothing, where the form does not
-/// apply (stride above 1, or planes larger than the scratch).
+/// apply (an empty convolution, or one channel's planes larger than the
+/// scratch).
 #[inline(always)]
 pub(crate) fn forward_wide<G: ConvShape, S: Lanes, const R: usize, const N: usize>(
     s: S,
@@ -301,110 +486,153 @@ pub(crate) fn forward_wide<G: ConvShape, S: Lanes, const R: usize, const N: usiz
     xs: &[&[S::T]],
     ys: &mut [&mut [S::T]],
 ) -> bool {
-    let Some(g) = Wide::of(G::DIMS, S::L) else { return false };
-    match g.xlen + R * g.row {
-        need if need <= SMALL => forward_in::<S, R, N, SMALL>(s, g, w, b, xs, ys),
-        need if need <= LARGE => forward_in::<S, R, N, LARGE>(s, g, w, b, xs, ys),
+    let plan = const { Plan::of(G::DIMS, S::L, R, R, 1) };
+    match plan {
+        Some(Plan { g, forward: Some((cut, true)), .. }) => forward_in::<S, R, N, SMALL>(s, g, cut, w, b, xs, ys),
+        Some(Plan { g, forward: Some((cut, false)), .. }) => forward_in::<S, R, N, LARGE>(s, g, cut, w, b, xs, ys),
         _ => return false,
     }
     true
 }
 
-/// [`forward_wide`] with `SIZE` values of scratch: the padded input, then
-/// the wide output rows of one tile of channels.
+/// [`forward_wide`] with `SIZE` values of scratch cut as `cut` says: the
+/// phase planes of a chunk of input channels, then the wide output rows of
+/// a chunk of output channels.
 #[inline(always)]
 fn forward_in<S: Lanes, const R: usize, const N: usize, const SIZE: usize>(
     s: S,
     g: Wide,
+    cut: Cut,
     w: &[S::T],
     b: &[S::T],
     xs: &[&[S::T]],
     ys: &mut [&mut [S::T]],
 ) {
     let d = g.d;
+    let cut = Cut { oc: cut.oc.min(d.c_out), cc: cut.cc.min(d.c_in), ..cut };
     let mut scratch = [<S::T as num_traits::Zero>::zero(); SIZE];
-    let (xp, yw) = scratch.split_at_mut(g.xlen);
-    let taps = d.taps();
+    let (xq, yw) = scratch.split_at_mut(g.chunk(cut.cc));
+    let yw = &mut yw[..cut.oc * g.row];
+    let whole = cut.cc >= d.c_in;
     for (x, y) in xs.iter().zip(ys.iter_mut()) {
-        g.pad(x, xp);
-        let mut o = 0;
-        while o < d.c_out {
-            let rows = if o + R <= d.c_out { R } else { 1 };
-            let mut v = 0;
-            while v < g.regs {
-                if rows == R && v + N <= g.regs {
-                    forward_tile::<S, R, N>(s, g, &w[o * taps..], &b[o..], xp, yw, v);
-                    v += N;
-                } else if rows == R {
-                    forward_tile::<S, R, 1>(s, g, &w[o * taps..], &b[o..], xp, yw, v);
-                    v += 1;
-                } else {
-                    forward_tile::<S, 1, 1>(s, g, &w[o * taps..], &b[o..], xp, yw, v);
-                    v += 1;
+        if whole {
+            g.split(s, x, 0, d.c_in, xq);
+        }
+        let mut o0 = 0;
+        while o0 < d.c_out {
+            let on = cut.oc.min(d.c_out - o0);
+            let mut c0 = 0;
+            while c0 < d.c_in {
+                let cn = cut.cc.min(d.c_in - c0);
+                if !whole {
+                    g.split(s, x, c0, cn, xq);
                 }
+                let mut o = 0;
+                while o < on {
+                    let rows = if o + R <= on { R } else { 1 };
+                    let mut v = 0;
+                    while v < g.regs {
+                        let at = Tile { o0, o, c0, cn, v };
+                        if rows == R && v + N <= g.regs {
+                            forward_tile::<S, R, N>(s, g, at, w, b, xq, yw);
+                            v += N;
+                        } else if rows == R {
+                            forward_tile::<S, R, 1>(s, g, at, w, b, xq, yw);
+                            v += 1;
+                        } else if v + N <= g.regs {
+                            forward_tile::<S, 1, N>(s, g, at, w, b, xq, yw);
+                            v += N;
+                        } else {
+                            forward_tile::<S, 1, 1>(s, g, at, w, b, xq, yw);
+                            v += 1;
+                        }
+                    }
+                    o += rows;
+                }
+                c0 += cn;
             }
-            for r in 0..rows {
+            for o in 0..on {
                 for oy in 0..d.oh {
-                    let at = ((o + r) * d.oh + oy) * d.ow;
-                    y[at..at + d.ow].copy_from_slice(&yw[r * g.row + oy * g.wp..][..d.ow]);
+                    let at = ((o0 + o) * d.oh + oy) * d.ow;
+                    y[at..at + d.ow].copy_from_slice(&yw[o * g.row + oy * g.p.wq..][..d.ow]);
                 }
             }
-            o += rows;
+            o0 += on;
         }
     }
 }
 
-/// `yw[r][v·L..(v + N)·L] = b[r] + Σ_t w[r][t] · xp[offset(t) + v·L..]` for
-/// `R` output channels (`w` and `b` start at the first of them).
+/// Where a forward tile sits: output channels from `o0 + o` (`o` within
+/// the chunk from `o0`), input channels `c0..c0 + cn` (the chunk in the
+/// planes), registers of positions from `v`.
+#[derive(Clone, Copy)]
+struct Tile {
+    o0: usize,
+    o: usize,
+    c0: usize,
+    cn: usize,
+    v: usize,
+}
+
+/// `yw[o + r][v·L..(v + N)·L] (+)= Σ_(c, ky, kx) w[o0 + o + r][c0 + c][ky][kx] ·
+/// xq[at(c, ky, kx) + v·L..]` for `R` output channels, starting from the
+/// bias for the first chunk of input channels and from the rows' sums so
+/// far for the others.
 #[inline(always)]
 fn forward_tile<S: Lanes, const R: usize, const N: usize>(
     s: S,
     g: Wide,
+    at: Tile,
     w: &[S::T],
     b: &[S::T],
-    xp: &[S::T],
+    xq: &[S::T],
     yw: &mut [S::T],
-    v: usize,
 ) {
-    let taps = g.d.taps();
+    let d = g.d;
+    let (taps, k2) = (d.taps(), d.kh * d.kw);
+    let Tile { o0, o, c0, cn, v } = at;
     let mut acc = [[s.zero(); N]; R];
-    for r in 0..R {
-        acc[r] = [s.splat(b[r]); N];
+    for (r, acc) in acc.iter_mut().enumerate() {
+        for (n, acc) in acc.iter_mut().enumerate() {
+            *acc = if c0 == 0 { s.splat(b[o0 + o + r]) } else { s.load(&yw[(o + r) * g.row + (v + n) * S::L..]) };
+        }
     }
-    let mut t = 0;
-    for c in 0..g.d.c_in {
-        for ky in 0..g.d.kh {
-            for kx in 0..g.d.kw {
-                let at = c * g.plane + ky * g.wp + kx + v * S::L;
+    for c in 0..cn {
+        // Slices of constant length, so that the reads below need no checks.
+        let wc = &w[(o0 + o) * taps + (c0 + c) * k2..][..(R - 1) * taps + k2];
+        let xc = &xq[c * g.chan + v * S::L..][..g.reach + N * S::L];
+        for ky in 0..d.kh {
+            for kx in 0..d.kw {
+                let src = &xc[g.at(0, ky, kx)..];
                 let mut xv = [s.zero(); N];
-                for n in 0..N {
-                    xv[n] = s.load(&xp[at + n * S::L..]);
+                for (n, xv) in xv.iter_mut().enumerate() {
+                    *xv = s.load(&src[n * S::L..]);
                 }
-                for r in 0..R {
-                    let wv = s.splat(w[r * taps + t]);
-                    for n in 0..N {
-                        acc[r][n] = s.madd(wv, xv[n], acc[r][n]);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let wv = s.splat(wc[r * taps + ky * d.kw + kx]);
+                    for (acc, &xv) in acc.iter_mut().zip(&xv) {
+                        *acc = s.madd(wv, xv, *acc);
                     }
                 }
-                t += 1;
             }
         }
     }
-    for r in 0..R {
-        for n in 0..N {
-            s.store(&mut yw[r * g.row + (v + n) * S::L..], acc[r][n]);
+    for (r, acc) in acc.iter().enumerate() {
+        for (n, &acc) in acc.iter().enumerate() {
+            s.store(&mut yw[(o + r) * g.row + (v + n) * S::L..], acc);
         }
     }
 }
 
-/// Backward in wide rows over a block: `db += Σ dy`, `dW += Σ dy ⋆ x` in
-/// `R` output channels × `K` kernel offsets of register accumulators
-/// summed over groups of samples, and, when `dxs` is given, each `dx`
-/// overwritten with the input gradient. Returns `false`, touching nothing,
-/// where the form does not apply.
+/// Backward in wide rows over a block: `db += Σ dy`; `dW += Σ dy ⋆ x` in
+/// tiles of `R` output channels × `K` kernel offsets of register
+/// accumulators summed over groups of samples; and, when `dxs` is given,
+/// each `dx` overwritten with the input gradient, gathered per phase plane
+/// in tiles of `RC` input channels × `N` registers. Returns `false`,
+/// touching nothing, where the form does not apply.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn backward_wide<G: ConvShape, S: Lanes, const R: usize, const K: usize>(
+pub(crate) fn backward_wide<G: ConvShape, S: Lanes, const R: usize, const K: usize, const RC: usize, const N: usize>(
     s: S,
     w: &[S::T],
     xs: &[&[S::T]],
@@ -413,71 +641,135 @@ pub(crate) fn backward_wide<G: ConvShape, S: Lanes, const R: usize, const K: usi
     gb: &mut [S::T],
     dxs: Option<&mut [&mut [S::T]]>,
 ) -> bool {
-    let Some(g) = Wide::of(G::DIMS, S::L) else { return false };
-    let spare = if dxs.is_some() { g.xlen } else { 0 };
-    match g.xlen + g.d.c_out * g.row + spare {
-        need if need <= SMALL => backward_in::<S, R, K, SMALL>(s, g, w, xs, dys, gw, gb, dxs),
-        need if need <= LARGE => backward_in::<S, R, K, LARGE>(s, g, w, xs, dys, gw, gb, dxs),
-        _ => return false,
+    let plan = const { Plan::of(G::DIMS, S::L, 1, R, RC) };
+    let Some(Plan { g, backward, .. }) = plan else { return false };
+    match backward[dxs.is_some() as usize] {
+        Some((wc, ic, true)) => backward_in::<S, R, K, RC, N, SMALL>(s, g, (wc, Some(ic)), w, xs, dys, gw, gb, dxs),
+        Some((wc, ic, false)) => backward_in::<S, R, K, RC, N, LARGE>(s, g, (wc, Some(ic)), w, xs, dys, gw, gb, dxs),
+        None => return false,
     }
     true
 }
 
-/// [`backward_wide`] with `SIZE` values of scratch: per sample of a group,
-/// its padded input and widened output gradient; once, the padded input
-/// gradient.
+/// [`backward_wide`] with `SIZE` values of scratch, cut for the weight
+/// gradient (per sample of a group: a chunk of widened output gradients,
+/// then a chunk of input channels' phase planes) and for the input
+/// gradient (a chunk of widened output gradients with `front` zeros
+/// before each, then a tile of the input gradient's phase planes).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn backward_in<S: Lanes, const R: usize, const K: usize, const SIZE: usize>(
+fn backward_in<S: Lanes, const R: usize, const K: usize, const RC: usize, const N: usize, const SIZE: usize>(
     s: S,
     g: Wide,
+    (wc, ic): (Cut, Option<Cut>),
     w: &[S::T],
     xs: &[&[S::T]],
     dys: &[&[S::T]],
     gw: &mut [S::T],
     gb: &mut [S::T],
-    mut dxs: Option<&mut [&mut [S::T]]>,
+    dxs: Option<&mut [&mut [S::T]]>,
 ) {
     let d = g.d;
-    let per_sample = g.xlen + d.c_out * g.row;
-    let spare = if dxs.is_some() { g.xlen } else { 0 };
-    let group = (SIZE - spare) / per_sample;
+    let wc = Cut { oc: wc.oc.min(d.c_out), cc: wc.cc.min(d.c_in), ..wc };
     let zero = <S::T as num_traits::Zero>::zero();
     let mut scratch = [zero; SIZE];
-    let (samples, dxp) = scratch.split_at_mut(SIZE - spare);
     let n = xs.len().min(dys.len());
+    let plane = d.oh * d.ow;
+
+    // Weight and bias gradients, a group of samples at a time.
+    let xoff = wc.oc * g.row;
+    let per = xoff + g.chunk(wc.cc);
     let mut first = 0;
     while first < n {
-        let m = group.min(n - first);
-        let used = &mut samples[..m * per_sample];
-        used.fill(zero);
-        for (j, part) in used.chunks_exact_mut(per_sample).enumerate() {
-            let (xp, dyw) = part.split_at_mut(g.xlen);
-            g.pad(xs[first + j], xp);
-            g.widen(dys[first + j], dyw);
-        }
-        let used = &*used;
-        bias_grads(s, g, used, per_sample, gb);
-        weight_grads::<S, R, K>(s, g, used, per_sample, gw);
-        if let Some(dxs) = dxs.as_deref_mut() {
-            for (j, part) in used.chunks_exact(per_sample).enumerate() {
-                input_grads(s, g, w, &part[g.xlen..], dxp);
-                g.crop(dxp, dxs[first + j]);
+        let count = wc.m.min(n - first);
+        let samples = &mut scratch[..count * per];
+        let mut o0 = 0;
+        while o0 < d.c_out {
+            let on = wc.oc.min(d.c_out - o0);
+            for (j, part) in samples.chunks_exact_mut(per).enumerate() {
+                for o in 0..on {
+                    g.p.widen(&dys[first + j][(o0 + o) * plane..][..plane], &mut part[o * g.row..]);
+                }
             }
+            bias_grads(s, g, samples, per, &mut gb[o0..o0 + on]);
+            let mut c0 = 0;
+            while c0 < d.c_in {
+                let cn = wc.cc.min(d.c_in - c0);
+                for (j, part) in samples.chunks_exact_mut(per).enumerate() {
+                    g.split(s, xs[first + j], c0, cn, &mut part[xoff..]);
+                }
+                weight_grads::<S, R, K>(s, g, samples, (per, xoff), (o0, on), (c0, cn), gw);
+                c0 += cn;
+            }
+            o0 += on;
         }
-        first += m;
+        first += count;
+    }
+
+    // Input gradients, a sample at a time.
+    let (Some(dxs), Some(ic)) = (dxs, ic) else { return };
+    let ic = Cut { oc: ic.oc.min(d.c_out), ..ic };
+    let (dyw, rest) = scratch.split_at_mut(ic.oc * g.dylen);
+    dyw.fill(zero);
+    let dxq = &mut rest[..g.tile(ic.cc)];
+    let (hw, phases) = (d.h * d.w, g.p.count());
+    for (j, dx) in dxs.iter_mut().enumerate().take(n) {
+        let mut o0 = 0;
+        while o0 < d.c_out {
+            let on = ic.oc.min(d.c_out - o0);
+            for o in 0..on {
+                g.p.widen(&dys[j][(o0 + o) * plane..][..plane], &mut dyw[o * g.dylen + g.front..]);
+            }
+            let mut c = 0;
+            while c < d.c_in {
+                let rows = if ic.cc == RC && c + RC <= d.c_in { RC } else { 1 };
+                for a in 0..d.sh {
+                    for b in 0..d.sw {
+                        let mut v = 0;
+                        let xregs = g.xplane / S::L;
+                        while v < xregs {
+                            let at = Gather { o0, on, c, phase: (a, b), v };
+                            if rows == RC && v + N <= xregs {
+                                input_tile::<S, RC, N>(s, g, at, w, dyw, dxq);
+                                v += N;
+                            } else if rows == RC {
+                                input_tile::<S, RC, 1>(s, g, at, w, dyw, dxq);
+                                v += 1;
+                            } else if v + N <= xregs {
+                                input_tile::<S, 1, N>(s, g, at, w, dyw, dxq);
+                                v += N;
+                            } else {
+                                input_tile::<S, 1, 1>(s, g, at, w, dyw, dxq);
+                                v += 1;
+                            }
+                        }
+                    }
+                }
+                for r in 0..rows {
+                    let (planes, dx) = (&dxq[r * phases * g.xplane..], &mut dx[(c + r) * hw..][..hw]);
+                    if o0 == 0 {
+                        g.p.merge::<S, false>(s, planes, dx, g.xplane);
+                    } else {
+                        g.p.merge::<S, true>(s, planes, dx, g.xplane);
+                    }
+                }
+                c += rows;
+            }
+            o0 += on;
+        }
     }
 }
 
-/// `gb[o] += Σ_samples Σ_p dyw[o][p]`, in registers of positions.
+/// `gb[o] += Σ_samples Σ_p dyw[o][p]` for the chunk of output channels
+/// `gb` holds, in registers of positions.
 #[inline(always)]
-fn bias_grads<S: Lanes>(s: S, g: Wide, samples: &[S::T], per_sample: usize, gb: &mut [S::T]) {
+fn bias_grads<S: Lanes>(s: S, g: Wide, samples: &[S::T], per: usize, gb: &mut [S::T]) {
     // `1 · v + acc` rounds once, as an addition does.
     let one = s.splat(<S::T as num_traits::One>::one());
-    for (o, gb) in gb.iter_mut().enumerate().take(g.d.c_out) {
+    for (o, gb) in gb.iter_mut().enumerate() {
         let mut acc = s.zero();
-        for part in samples.chunks_exact(per_sample) {
-            let dyw = &part[g.xlen + o * g.row..];
+        for part in samples.chunks_exact(per) {
+            let dyw = &part[o * g.row..];
             for v in 0..g.regs {
                 acc = s.madd(one, s.load(&dyw[v * S::L..]), acc);
             }
@@ -486,30 +778,38 @@ fn bias_grads<S: Lanes>(s: S, g: Wide, samples: &[S::T], per_sample: usize, gb: 
     }
 }
 
-/// `gw[o][t] += Σ_samples Σ_p dyw[o][p] · xp[offset(t) + p]` in tiles of
-/// `R` output channels × `K` offsets.
+/// `gw[o0 + o][c0 + c][ky][kx] += Σ_samples Σ_p dyw[o][p] · xq[at(c, ky, kx) + p]`
+/// for the `on` output channels of the chunk and its `cn` input channels,
+/// in tiles of `R` output channels × `K` offsets (`per` values per sample,
+/// its planes from `xoff`).
 #[inline(always)]
 fn weight_grads<S: Lanes, const R: usize, const K: usize>(
     s: S,
     g: Wide,
     samples: &[S::T],
-    per_sample: usize,
+    (per, xoff): (usize, usize),
+    (o0, on): (usize, usize),
+    (c0, cn): (usize, usize),
     gw: &mut [S::T],
 ) {
-    let (c_out, taps) = (g.d.c_out, g.d.taps());
+    let taps = cn * g.d.kh * g.d.kw;
     let mut o = 0;
-    while o < c_out {
-        let rows = if o + R <= c_out { R } else { 1 };
+    while o < on {
+        let rows = if o + R <= on { R } else { 1 };
         let mut t = 0;
         while t < taps {
+            let at = (o0, o, c0, t);
             if rows == R && t + K <= taps {
-                grad_tile::<S, R, K>(s, g, samples, per_sample, gw, o, t);
+                grad_tile::<S, R, K>(s, g, samples, (per, xoff), at, gw);
                 t += K;
             } else if rows == R {
-                grad_tile::<S, R, 1>(s, g, samples, per_sample, gw, o, t);
+                grad_tile::<S, R, 1>(s, g, samples, (per, xoff), at, gw);
                 t += 1;
+            } else if t + K <= taps {
+                grad_tile::<S, 1, K>(s, g, samples, (per, xoff), at, gw);
+                t += K;
             } else {
-                grad_tile::<S, 1, 1>(s, g, samples, per_sample, gw, o, t);
+                grad_tile::<S, 1, 1>(s, g, samples, (per, xoff), at, gw);
                 t += 1;
             }
         }
@@ -517,210 +817,447 @@ fn weight_grads<S: Lanes, const R: usize, const K: usize>(
     }
 }
 
-/// One `R × K` tile of [`weight_grads`], from output channel `o` and
-/// offset `t`.
+/// One `R × K` tile of [`weight_grads`]: output channels from `o` of the
+/// chunk from `o0`, offsets from `t` of the chunk of input channels from
+/// `c0` (`t = c·kh·kw + ky·kw + kx`).
 #[inline(always)]
 fn grad_tile<S: Lanes, const R: usize, const K: usize>(
     s: S,
     g: Wide,
     samples: &[S::T],
-    per_sample: usize,
+    (per, xoff): (usize, usize),
+    (o0, o, c0, t): (usize, usize, usize, usize),
     gw: &mut [S::T],
-    o: usize,
-    t: usize,
 ) {
+    let d = g.d;
+    let k2 = d.kh * d.kw;
     let mut at = [0; K];
     for (k, at) in at.iter_mut().enumerate() {
-        *at = g.offset(t + k);
+        let tk = t + k;
+        *at = xoff + g.at(tk / k2, tk % k2 / d.kw, tk % d.kw);
     }
     let mut acc = [[s.zero(); K]; R];
-    for part in samples.chunks_exact(per_sample) {
-        let (xp, dyw) = part.split_at(g.xlen);
+    for part in samples.chunks_exact(per) {
+        // Rows of constant length, so that the loads below need no checks.
+        // (No `array::from_fn`: its closure would not be inlined.)
+        let dy = &part[o * g.row..][..R * g.row];
+        let mut x = [&part[..0]; K];
+        for (x, &at) in x.iter_mut().zip(&at) {
+            *x = &part[at..][..g.row];
+        }
         for v in 0..g.regs {
             let p = v * S::L;
             let mut dv = [s.zero(); R];
-            for r in 0..R {
-                dv[r] = s.load(&dyw[(o + r) * g.row + p..]);
+            for (r, dv) in dv.iter_mut().enumerate() {
+                *dv = s.load(&dy[r * g.row + p..]);
             }
-            for k in 0..K {
-                let xv = s.load(&xp[at[k] + p..]);
-                for r in 0..R {
-                    acc[r][k] = s.madd(dv[r], xv, acc[r][k]);
+            for (k, x) in x.iter().enumerate() {
+                let xv = s.load(&x[p..]);
+                for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                    acc[k] = s.madd(dv, xv, acc[k]);
                 }
             }
         }
     }
-    let taps = g.d.taps();
+    let taps = d.taps();
     for (r, acc) in acc.iter().enumerate() {
-        let row = &mut gw[(o + r) * taps + t..][..K];
+        let row = &mut gw[(o0 + o + r) * taps + c0 * k2 + t..][..K];
         for (gw, &acc) in row.iter_mut().zip(acc) {
             *gw = *gw + s.hsum(acc);
         }
     }
 }
 
-/// The padded input gradient of one sample: `dxp[offset(t) + p] += Σ_o
-/// w[o][t] · dyw[o][p]` for every offset `t`, from zero.
+/// Where an input-gradient tile sits: output channels `o0..o0 + on` (the
+/// chunk in the widened gradients), input channels from `c`, phase plane
+/// `(a, b)`, registers from `v`.
+#[derive(Clone, Copy)]
+struct Gather {
+    o0: usize,
+    on: usize,
+    c: usize,
+    phase: (usize, usize),
+    v: usize,
+}
+
+/// Registers `v..v + N` of phase plane `(a, b)` of input channels
+/// `c..c + RC`: `Σ_o Σ_(ky, kx) w[o][c + r][ky][kx] · dyw[o][u − shift(ky, kx)]`
+/// over the chunk's output channels and the kernel offsets of that plane
+/// (`ky ≡ a mod sh`, `kx ≡ b mod sw`), into `dxq` (each channel's planes
+/// `xplane` values apart). The `front` zeros before each widened gradient
+/// make every read land inside it: a correlation in registers like the
+/// forward pass, with no read-modify-write of memory.
 #[inline(always)]
-fn input_grads<S: Lanes>(s: S, g: Wide, w: &[S::T], dyw: &[S::T], dxp: &mut [S::T]) {
-    dxp.fill(<S::T as num_traits::Zero>::zero());
-    let taps = g.d.taps();
-    for t in 0..taps {
-        let at = g.offset(t);
-        for v in 0..g.regs {
-            let p = v * S::L;
-            let mut acc = s.load(&dxp[at + p..]);
-            for o in 0..g.d.c_out {
-                acc = s.madd(s.splat(w[o * taps + t]), s.load(&dyw[o * g.row + p..]), acc);
+fn input_tile<S: Lanes, const RC: usize, const N: usize>(
+    s: S,
+    g: Wide,
+    at: Gather,
+    w: &[S::T],
+    dyw: &[S::T],
+    dxq: &mut [S::T],
+) {
+    let d = g.d;
+    let (taps, k2) = (d.taps(), d.kh * d.kw);
+    let Gather { o0, on, c, phase: (a, b), v } = at;
+    let mut acc = [[s.zero(); N]; RC];
+    for o in 0..on {
+        // Slices of constant length, so that the reads below need no checks.
+        let wo = &w[(o0 + o) * taps + c * k2..][..RC * k2];
+        let dyo = &dyw[o * g.dylen + v * S::L..][..g.front + N * S::L];
+        for ky in (a..d.kh).step_by(d.sh) {
+            for kx in (b..d.kw).step_by(d.sw) {
+                let src = &dyo[g.front - g.p.shift(ky, kx)..];
+                let mut dv = [s.zero(); N];
+                for (n, dv) in dv.iter_mut().enumerate() {
+                    *dv = s.load(&src[n * S::L..]);
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let wv = s.splat(wo[r * k2 + ky * d.kw + kx]);
+                    for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                        *acc = s.madd(wv, dv, *acc);
+                    }
+                }
             }
-            s.store(&mut dxp[at + p..], acc);
+        }
+    }
+    let plane = a * d.sw + b;
+    for (r, acc) in acc.iter().enumerate() {
+        for (n, &acc) in acc.iter().enumerate() {
+            s.store(&mut dxq[(r * g.p.count() + plane) * g.xplane + (v + n) * S::L..], acc);
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::format;
     use std::vec;
     use std::vec::Vec;
 
     use super::*;
+    use crate::kernel::Kernels;
+    use crate::kernel::depthwise::tests::{F32_TOLERANCE, Run, close, random, run};
     use crate::kernel::lanes::Portable;
     use crate::prelude::*;
 
-    const fn dims(c_in: usize, c_out: usize, h: usize, w: usize, k: (usize, usize), p: (usize, usize)) -> Dims {
-        let (oh, ow) = (h + 2 * p.0 - k.0 + 1, w + 2 * p.1 - k.1 + 1);
-        Dims { c_in, c_out, h, w, kh: k.0, kw: k.1, sh: 1, sw: 1, ph: p.0, pw: p.1, oh, ow }
+    /// A convolution's sizes from channels, plane, kernel, stride and
+    /// padding (rows, columns).
+    pub(crate) const fn dims(
+        c_in: usize,
+        c_out: usize,
+        (h, w): (usize, usize),
+        (kh, kw): (usize, usize),
+        (sh, sw): (usize, usize),
+        (ph, pw): (usize, usize),
+    ) -> Dims {
+        let (oh, ow) = ((h + 2 * ph - kh) / sh + 1, (w + 2 * pw - kw) / sw + 1);
+        Dims { c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, oh, ow }
     }
 
     /// Test convolutions as types: `shapes!(Name = dims(..); ..)`.
     macro_rules! shapes {
         ($($name:ident = $dims:expr;)*) => {$(
-            struct $name;
+            pub(crate) struct $name;
             impl ConvShape for $name {
                 const DIMS: Dims = $dims;
             }
         )*};
     }
 
-    // W4's layer; channels that leave a remainder tile; padding; a kernel
-    // as large as the padded input; a sequence; wide rectangles; 1×1.
+    // Stride 1: W4's layer; padding; a kernel as large as the padded
+    // input; padding wider than half the kernel; a sequence; an oblong
+    // kernel; 1×1; one plane of 64×64 (chunks of input channels).
+    // Stride 2: ResNet-8's 3×3 with padding 1 on even and odd planes;
+    // kernels 1 to 5 with paddings 0 to 2 (a 1×1 kernel with padding, and
+    // even kernels, whose offsets fill the phases unevenly). Stride 3, past
+    // the kernel (phases no offset reads) and with larger kernels. Different
+    // strides per axis, and sequences (`Conv1d`) at strides 2 and 3.
     shapes! {
-        Digits = dims(1, 8, 8, 8, (3, 3), (0, 0));
-        Padded = dims(3, 5, 7, 6, (3, 3), (1, 1));
-        Full = dims(2, 3, 5, 5, (5, 5), (0, 0));
-        WidePad = dims(2, 6, 4, 4, (3, 3), (2, 2));
-        Sequence = dims(4, 7, 1, 19, (1, 4), (0, 2));
-        Oblong = dims(2, 9, 11, 3, (2, 3), (1, 0));
-        Single = dims(1, 1, 1, 1, (1, 1), (0, 0));
-        Strided = Dims { sw: 2, ow: 3, ..dims(1, 2, 8, 8, (3, 3), (0, 0)) };
-        Large = dims(4, 1, 64, 64, (3, 3), (0, 0));
+        Digits = dims(1, 8, (8, 8), (3, 3), (1, 1), (0, 0));
+        Padded = dims(3, 5, (7, 6), (3, 3), (1, 1), (1, 1));
+        Full = dims(2, 3, (5, 5), (5, 5), (1, 1), (0, 0));
+        WidePad = dims(2, 6, (4, 4), (3, 3), (1, 1), (2, 2));
+        Sequence = dims(4, 7, (1, 19), (1, 4), (1, 1), (0, 2));
+        Oblong = dims(2, 9, (11, 3), (2, 3), (1, 1), (1, 0));
+        Single = dims(1, 1, (1, 1), (1, 1), (1, 1), (0, 0));
+        Large = dims(4, 1, (64, 64), (3, 3), (1, 1), (0, 0));
+        S2K3P1 = dims(3, 5, (14, 14), (3, 3), (2, 2), (1, 1));
+        S2K3P1Odd = dims(2, 6, (13, 11), (3, 3), (2, 2), (1, 1));
+        S2K3P0 = dims(3, 4, (8, 7), (3, 3), (2, 2), (0, 0));
+        S2K3P2 = dims(2, 3, (6, 7), (3, 3), (2, 2), (2, 2));
+        S2K5P2 = dims(2, 3, (11, 10), (5, 5), (2, 2), (2, 2));
+        S2K4P1 = dims(2, 5, (10, 9), (4, 4), (2, 2), (1, 1));
+        S2K2P0 = dims(3, 4, (8, 8), (2, 2), (2, 2), (0, 0));
+        S2K1P1 = dims(4, 3, (7, 8), (1, 1), (2, 2), (1, 1));
+        S2K1P0 = dims(5, 6, (9, 9), (1, 1), (2, 2), (0, 0));
+        S3K2P1 = dims(2, 3, (7, 8), (2, 2), (3, 3), (1, 1));
+        S3K5P2 = dims(2, 4, (12, 13), (5, 5), (3, 3), (2, 2));
+        S3K3P0 = dims(3, 2, (10, 11), (3, 3), (3, 3), (0, 0));
+        S3K4P1 = dims(1, 3, (9, 10), (4, 4), (3, 3), (1, 1));
+        S3K1P0 = dims(3, 2, (7, 7), (1, 1), (3, 3), (0, 0));
+        Mixed = dims(2, 4, (9, 10), (3, 2), (2, 1), (1, 0));
+        Sequence2 = dims(3, 4, (1, 23), (1, 3), (1, 2), (0, 1));
+        Sequence3 = dims(2, 2, (1, 20), (1, 5), (1, 3), (0, 2));
+        Huge = dims(1, 1, (200, 200), (3, 3), (1, 1), (1, 1));
     }
 
-    fn random(n: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<f64> {
-        (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+    /// The definition, one term at a time: forward, and the backward's
+    /// `dW`, `db`, `dx` for output gradient `dy`.
+    fn definition(d: Dims, w: &[f64], b: &[f64], x: &[f64], dy: &[f64]) -> [Vec<f64>; 4] {
+        let (mut y, mut gw, mut gb, mut dx) =
+            (vec![0.0; d.c_out * d.oh * d.ow], vec![0.0; w.len()], vec![0.0; d.c_out], vec![0.0; x.len()]);
+        for o in 0..d.c_out {
+            for i in 0..d.oh {
+                for j in 0..d.ow {
+                    let at = (o * d.oh + i) * d.ow + j;
+                    y[at] = b[o];
+                    gb[o] += dy[at];
+                    for c in 0..d.c_in {
+                        for ky in 0..d.kh {
+                            for kx in 0..d.kw {
+                                let (iy, ix) = (
+                                    (i * d.sh + ky) as isize - d.ph as isize,
+                                    (j * d.sw + kx) as isize - d.pw as isize,
+                                );
+                                if (0..d.h as isize).contains(&iy) && (0..d.w as isize).contains(&ix) {
+                                    let xi = (c * d.h + iy as usize) * d.w + ix as usize;
+                                    let wi = ((o * d.c_in + c) * d.kh + ky) * d.kw + kx;
+                                    y[at] += w[wi] * x[xi];
+                                    gw[wi] += dy[at] * x[xi];
+                                    dx[xi] += dy[at] * w[wi];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        [y, gw, gb, dx]
     }
 
-    /// The wide form (portable lanes, `f64`) against the runs form: outputs,
-    /// weight, bias and input gradients over a block of 3 samples.
-    fn agree<G: ConvShape>(seed: u64) {
+    /// `form` against the definition on `G` over a block of `n` samples,
+    /// to `tolerance`: outputs, `dW` and `db` (added to 0.5), input
+    /// gradients over stale values, then `dW` and `db` without input
+    /// gradients.
+    pub(crate) fn agrees<G: ConvShape>(seed: u64, n: usize, form: Run<'_>, tolerance: f64, name: &str) {
         let d = G::DIMS;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let (xl, yl, wl) = (d.c_in * d.h * d.w, d.c_out * d.oh * d.ow, d.c_out * d.taps());
         let (w, b) = (random(wl, &mut rng), random(d.c_out, &mut rng));
-        let xs: Vec<Vec<f64>> = (0..3).map(|_| random(xl, &mut rng)).collect();
-        let dys: Vec<Vec<f64>> = (0..3).map(|_| random(yl, &mut rng)).collect();
-        let xr: Vec<&[f64]> = xs.iter().map(|x| &x[..]).collect();
-        let dyr: Vec<&[f64]> = dys.iter().map(|x| &x[..]).collect();
-
-        let (mut y1, mut y2) = (vec![vec![0.0; yl]; 3], vec![vec![0.0; yl]; 3]);
-        forward_runs_block::<G, _>(&w, &b, &xr, &mut y1.iter_mut().map(|y| &mut y[..]).collect::<Vec<_>>());
-        let mut ys: Vec<&mut [f64]> = y2.iter_mut().map(|y| &mut y[..]).collect();
-        assert!(forward_wide::<G, _, 4, 3>(Portable::NEW, &w, &b, &xr, &mut ys));
-        close(&y1.concat(), &y2.concat(), "forward", d);
-
-        let (mut gw1, mut gb1, mut dx1) = (vec![0.5; wl], vec![0.5; d.c_out], vec![vec![9.0; xl]; 3]);
-        let (mut gw2, mut gb2, mut dx2) = (vec![0.5; wl], vec![0.5; d.c_out], vec![vec![9.0; xl]; 3]);
-        let mut dr1: Vec<&mut [f64]> = dx1.iter_mut().map(|x| &mut x[..]).collect();
-        backward_runs_block::<G, _>(&w, &xr, &dyr, &mut gw1, &mut gb1, Some(&mut dr1));
-        let mut dr2: Vec<&mut [f64]> = dx2.iter_mut().map(|x| &mut x[..]).collect();
-        assert!(backward_wide::<G, _, 2, 3>(Portable::NEW, &w, &xr, &dyr, &mut gw2, &mut gb2, Some(&mut dr2)));
-        close(&gw1, &gw2, "weight gradient", d);
-        close(&gb1, &gb2, "bias gradient", d);
-        close(&dx1.concat(), &dx2.concat(), "input gradient", d);
-
-        let (mut gw3, mut gb3) = (vec![0.5; wl], vec![0.5; d.c_out]);
-        assert!(backward_wide::<G, _, 4, 4>(Portable::NEW, &w, &xr, &dyr, &mut gw3, &mut gb3, None));
-        close(&gw1, &gw3, "weight gradient without dx", d);
-        close(&gb1, &gb3, "bias gradient without dx", d);
+        let xs: Vec<Vec<f64>> = (0..n).map(|_| random(xl, &mut rng)).collect();
+        let dys: Vec<Vec<f64>> = (0..n).map(|_| random(yl, &mut rng)).collect();
+        let want: Vec<[Vec<f64>; 4]> = xs.iter().zip(&dys).map(|(x, dy)| definition(d, &w, &b, x, dy)).collect();
+        let (xr, dyr): (Vec<&[f64]>, Vec<&[f64]>) =
+            (xs.iter().map(|x| &x[..]).collect(), dys.iter().map(|x| &x[..]).collect());
+        let [y, gw, gb, dx, gw_only, gb_only] = form(&w, &b, &xr, &dyr);
+        let sum = |k: usize, len: usize| -> Vec<f64> {
+            (0..len).map(|i| 0.5 + want.iter().map(|w| w[k][i]).sum::<f64>()).collect()
+        };
+        let concat = |k: usize| want.iter().flat_map(|w| w[k].iter().copied()).collect::<Vec<f64>>();
+        close(&y, &concat(0), tolerance, &format!("{name} forward"), d);
+        close(&gw, &sum(1, wl), tolerance, &format!("{name} weight gradient"), d);
+        close(&gb, &sum(2, d.c_out), tolerance, &format!("{name} bias gradient"), d);
+        close(&dx, &concat(3), tolerance, &format!("{name} input gradient"), d);
+        close(&gw_only, &sum(1, wl), tolerance, &format!("{name} weight gradient without dx"), d);
+        close(&gb_only, &sum(2, d.c_out), tolerance, &format!("{name} bias gradient without dx"), d);
     }
 
-    fn close(a: &[f64], b: &[f64], what: &str, d: Dims) {
-        assert_eq!(a.len(), b.len());
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() < 1e-12, "{what} [{i}]: runs {x}, wide {y}, {d:?}");
-        }
+    /// Every test shape but `Huge` through `form` (a function generic over
+    /// the shape, returning what [`Run`] describes), to `tolerance`; blocks
+    /// of 3 samples, and of 11 for two shapes (groups with a remainder).
+    macro_rules! each_shape {
+        ($form:ident, $tolerance:expr, $name:expr) => {
+            agrees::<Digits>(1, 11, &$form::<Digits>, $tolerance, $name);
+            agrees::<Padded>(2, 3, &$form::<Padded>, $tolerance, $name);
+            agrees::<Full>(3, 3, &$form::<Full>, $tolerance, $name);
+            agrees::<WidePad>(4, 3, &$form::<WidePad>, $tolerance, $name);
+            agrees::<Sequence>(5, 3, &$form::<Sequence>, $tolerance, $name);
+            agrees::<Oblong>(6, 3, &$form::<Oblong>, $tolerance, $name);
+            agrees::<Single>(7, 3, &$form::<Single>, $tolerance, $name);
+            agrees::<Large>(8, 2, &$form::<Large>, $tolerance, $name);
+            agrees::<S2K3P1>(9, 11, &$form::<S2K3P1>, $tolerance, $name);
+            agrees::<S2K3P1Odd>(10, 3, &$form::<S2K3P1Odd>, $tolerance, $name);
+            agrees::<S2K3P0>(11, 3, &$form::<S2K3P0>, $tolerance, $name);
+            agrees::<S2K3P2>(12, 3, &$form::<S2K3P2>, $tolerance, $name);
+            agrees::<S2K5P2>(13, 3, &$form::<S2K5P2>, $tolerance, $name);
+            agrees::<S2K4P1>(14, 3, &$form::<S2K4P1>, $tolerance, $name);
+            agrees::<S2K2P0>(15, 3, &$form::<S2K2P0>, $tolerance, $name);
+            agrees::<S2K1P1>(16, 3, &$form::<S2K1P1>, $tolerance, $name);
+            agrees::<S2K1P0>(17, 3, &$form::<S2K1P0>, $tolerance, $name);
+            agrees::<S3K2P1>(18, 3, &$form::<S3K2P1>, $tolerance, $name);
+            agrees::<S3K5P2>(19, 3, &$form::<S3K5P2>, $tolerance, $name);
+            agrees::<S3K3P0>(20, 3, &$form::<S3K3P0>, $tolerance, $name);
+            agrees::<S3K4P1>(21, 3, &$form::<S3K4P1>, $tolerance, $name);
+            agrees::<S3K1P0>(22, 3, &$form::<S3K1P0>, $tolerance, $name);
+            agrees::<Mixed>(23, 3, &$form::<Mixed>, $tolerance, $name);
+            agrees::<Sequence2>(24, 3, &$form::<Sequence2>, $tolerance, $name);
+            agrees::<Sequence3>(25, 3, &$form::<Sequence3>, $tolerance, $name);
+        };
+    }
+    // For the x86 leaf's tests of its variants.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    pub(crate) use each_shape;
+
+    fn runs<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+        run::<f64>(
+            G::DIMS,
+            w,
+            b,
+            xs,
+            dys,
+            |w, b, xs, ys| {
+                forward_runs_block::<G, _>(w, b, xs, ys);
+                true
+            },
+            |w, xs, dys, gw, gb, dxs| {
+                backward_runs_block::<G, _>(w, xs, dys, gw, gb, dxs);
+                true
+            },
+        )
+    }
+
+    /// The wide form in portable `f64` lanes as the seam cuts it, with
+    /// tiles that leave remainders (3 output channels × 2 registers; 2 × 3
+    /// weight-gradient tiles; 3 input channels × 2 registers).
+    fn wide<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+        run::<f64>(
+            G::DIMS,
+            w,
+            b,
+            xs,
+            dys,
+            |w, b, xs, ys| forward_wide::<G, _, 3, 2>(Portable::NEW, w, b, xs, ys),
+            |w, xs, dys, gw, gb, dxs| backward_wide::<G, _, 2, 3, 3, 2>(Portable::NEW, w, xs, dys, gw, gb, dxs),
+        )
+    }
+
+    /// The wide form cut into small chunks whatever the sizes: forward in
+    /// chunks of 4 output channels (a tile of 3 and one of 1) and 2 input
+    /// channels; weight gradients in groups of 2 samples, chunks of 3
+    /// output channels and 2 input channels; input gradients from chunks
+    /// of 2 output channels (merged, then added), in tiles of 3 input
+    /// channels.
+    fn chunked<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+        let (s, g) = (Portable::NEW, Wide::of(G::DIMS, 4).unwrap());
+        run::<f64>(
+            G::DIMS,
+            w,
+            b,
+            xs,
+            dys,
+            |w, b, xs, ys| {
+                forward_in::<_, 3, 2, LARGE>(s, g, Cut { oc: 4, cc: 2, m: 1 }, w, b, xs, ys);
+                true
+            },
+            |w, xs, dys, gw, gb, dxs| {
+                // One sample a group where two do not fit (`Large`).
+                let m = if 2 * (3 * g.row + g.chunk(2)) <= LARGE { 2 } else { 1 };
+                let rc = if 2 * g.dylen + g.tile(3) <= LARGE { 3 } else { 1 };
+                let cuts = (Cut { oc: 3, cc: 2, m }, Some(Cut { oc: 2, cc: rc, m: 1 }));
+                backward_in::<_, 2, 3, 3, 2, LARGE>(s, g, cuts, w, xs, dys, gw, gb, dxs);
+                true
+            },
+        )
+    }
+
+    /// `f32` through [`Kernels`], the path layers take (the widest variant
+    /// this CPU has; pointwise shapes take the 1×1 kernels).
+    fn kernels<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+        run::<f32>(
+            G::DIMS,
+            w,
+            b,
+            xs,
+            dys,
+            |w, b, xs, ys| {
+                f32::conv_forward::<G>(w, b, xs, ys);
+                true
+            },
+            |w, xs, dys, gw, gb, dxs| {
+                f32::conv_backward::<G>(w, xs, dys, gw, gb, dxs);
+                true
+            },
+        )
     }
 
     #[test]
-    fn wide_rows_agree_with_runs() {
-        agree::<Digits>(1);
-        agree::<Padded>(2);
-        agree::<Full>(3);
-        agree::<WidePad>(4);
-        agree::<Sequence>(5);
-        agree::<Oblong>(6);
-        agree::<Single>(7);
+    fn the_runs_form_agrees_with_the_definition() {
+        each_shape!(runs, 1e-12, "runs");
     }
 
-    /// `f32` through [`Kernels`](crate::kernel::Kernels), the path layers
-    /// take (the widest variant this CPU has), against the runs form.
     #[test]
-    fn f32_kernels_agree_with_runs() {
-        f32_agrees::<Digits>(1);
-        f32_agrees::<Padded>(2);
-        f32_agrees::<Oblong>(3);
+    fn wide_rows_agree_with_the_definition() {
+        each_shape!(wide, 1e-12, "wide");
     }
 
-    fn f32_agrees<G: ConvShape>(seed: u64) {
-        use crate::kernel::Kernels;
-        let d = G::DIMS;
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let (xl, yl, wl) = (d.c_in * d.h * d.w, d.c_out * d.oh * d.ow, d.c_out * d.taps());
-        let f = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect::<Vec<f32>>();
-        let (w, b) = (f(random(wl, &mut rng)), f(random(d.c_out, &mut rng)));
-        let xs: Vec<Vec<f32>> = (0..5).map(|_| f(random(xl, &mut rng))).collect();
-        let dys: Vec<Vec<f32>> = (0..5).map(|_| f(random(yl, &mut rng))).collect();
-        let xr: Vec<&[f32]> = xs.iter().map(|x| &x[..]).collect();
-        let dyr: Vec<&[f32]> = dys.iter().map(|x| &x[..]).collect();
-        let (mut y1, mut y2) = (vec![vec![0.0f32; yl]; 5], vec![vec![0.0f32; yl]; 5]);
-        forward_runs_block::<G, _>(&w, &b, &xr, &mut y1.iter_mut().map(|y| &mut y[..]).collect::<Vec<_>>());
-        f32::conv_forward::<G>(&w, &b, &xr, &mut y2.iter_mut().map(|y| &mut y[..]).collect::<Vec<_>>());
-        let (mut gw1, mut gb1, mut dx1) = (vec![0.0f32; wl], vec![0.0f32; d.c_out], vec![vec![0.0f32; xl]; 5]);
-        let (mut gw2, mut gb2, mut dx2) = (vec![0.0f32; wl], vec![0.0f32; d.c_out], vec![vec![0.0f32; xl]; 5]);
-        let mut dr1: Vec<&mut [f32]> = dx1.iter_mut().map(|x| &mut x[..]).collect();
-        backward_runs_block::<G, _>(&w, &xr, &dyr, &mut gw1, &mut gb1, Some(&mut dr1));
-        let mut dr2: Vec<&mut [f32]> = dx2.iter_mut().map(|x| &mut x[..]).collect();
-        f32::conv_backward::<G>(&w, &xr, &dyr, &mut gw2, &mut gb2, Some(&mut dr2));
-        for (what, a, b) in [
-            ("forward", y1.concat(), y2.concat()),
-            ("weight gradient", gw1, gw2),
-            ("bias gradient", gb1, gb2),
-            ("input gradient", dx1.concat(), dx2.concat()),
-        ] {
-            for (x, y) in a.iter().zip(&b) {
-                assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{what}: runs {x}, kernel {y}, {d:?}");
+    #[test]
+    fn wide_rows_in_small_chunks_agree_with_the_definition() {
+        each_shape!(chunked, 1e-12, "chunked");
+    }
+
+    #[test]
+    fn f32_kernels_agree_with_the_definition() {
+        each_shape!(kernels, F32_TOLERANCE, "f32");
+    }
+
+    // ResNet-8's convolutions, whose planes and channels need more than
+    // the large scratch at once.
+    shapes! {
+        Res28 = dims(16, 16, (28, 28), (3, 3), (1, 1), (1, 1));
+        Res28S2 = dims(16, 32, (28, 28), (3, 3), (2, 2), (1, 1));
+        Res14S2 = dims(32, 64, (14, 14), (3, 3), (2, 2), (1, 1));
+    }
+
+    /// Every ResNet-8 and DS-CNN convolution takes the wide form in
+    /// 16-lane and 4-lane registers, cut to fit: the forward pass, the
+    /// weight gradient of a block of 32, and the input gradient.
+    #[test]
+    fn resnet_sizes_are_cut_to_fit() {
+        let resnet = [
+            dims(1, 16, (28, 28), (3, 3), (1, 1), (1, 1)),
+            dims(16, 16, (28, 28), (3, 3), (1, 1), (1, 1)),
+            dims(16, 32, (28, 28), (3, 3), (2, 2), (1, 1)),
+            dims(32, 32, (14, 14), (3, 3), (1, 1), (1, 1)),
+            dims(32, 64, (14, 14), (3, 3), (2, 2), (1, 1)),
+            dims(64, 64, (7, 7), (3, 3), (1, 1), (1, 1)),
+            dims(1, 32, (28, 28), (3, 3), (2, 2), (1, 1)),
+        ];
+        for d in resnet {
+            for l in [16, 4] {
+                let g = Wide::of(d, l).unwrap();
+                let f = g.forward_cut(8, LARGE).expect("forward");
+                assert!(g.chunk(f.cc) + f.oc * g.row <= LARGE && f.cc > 0 && f.oc > 0, "{f:?} {d:?}");
+                let (c, _) = g.weight_cut(4, LARGE).expect("weights");
+                assert!(c.m * (c.oc * g.row + g.chunk(c.cc)) <= LARGE && c.cc > 0 && c.oc > 0, "{c:?} {d:?}");
+                let i = g.input_cut(8, LARGE).expect("input");
+                assert!(i.oc * g.dylen + g.tile(i.cc) <= LARGE && i.oc > 0, "{i:?} {d:?}");
             }
         }
     }
 
     #[test]
-    fn the_wide_form_declines_strides_and_oversized_planes() {
-        let (w, b, x) = ([0.0; 18], [0.0; 2], [1.0; 64]);
-        let mut y = [7.0; 2 * 6 * 3];
-        assert!(!forward_wide::<Strided, _, 4, 3>(Portable::NEW, &w, &b, &[&x], &mut [&mut y]));
-        assert_eq!(y, [7.0; 36], "a declined call touches nothing");
-        let (w, x) = ([0.0; 36], vec![0.0; 4 * 64 * 64]);
-        let (mut gw, mut gb) = ([0.0; 36], [0.0; 1]);
-        assert!(!backward_wide::<Large, _, 4, 4>(Portable::NEW, &w, &[&x], &[&[0.0; 62 * 62]], &mut gw, &mut gb, None));
+    fn resnet_convolutions_agree_with_the_definition() {
+        agrees::<Res28>(31, 3, &wide::<Res28>, 1e-12, "wide");
+        agrees::<Res28S2>(32, 3, &wide::<Res28S2>, 1e-12, "wide");
+        agrees::<Res14S2>(33, 9, &wide::<Res14S2>, 1e-12, "wide");
+        agrees::<Res28>(34, 3, &kernels::<Res28>, F32_TOLERANCE, "f32");
+        agrees::<Res28S2>(35, 3, &kernels::<Res28S2>, F32_TOLERANCE, "f32");
+        agrees::<Res14S2>(36, 9, &kernels::<Res14S2>, F32_TOLERANCE, "f32");
+    }
+
+    #[test]
+    fn the_wide_form_declines_planes_larger_than_the_scratch() {
+        let d = Huge::DIMS;
+        let (w, b, x) = ([0.0; 9], [0.0], vec![1.0; d.h * d.w]);
+        let mut y = vec![7.0; d.oh * d.ow];
+        assert!(!forward_wide::<Huge, _, 4, 3>(Portable::NEW, &w, &b, &[&x], &mut [&mut y]));
+        assert!(y.iter().all(|&v| v == 7.0), "a declined call touches nothing");
+        let (mut gw, mut gb) = ([0.0; 9], [0.0]);
+        assert!(!backward_wide::<Huge, _, 4, 4, 2, 2>(Portable::NEW, &w, &[&x], &[&y], &mut gw, &mut gb, None));
+        assert_eq!((gw, gb), ([0.0; 9], [0.0]));
+        // The seam then takes the runs form.
+        let mut y = vec![7.0f32; d.oh * d.ow];
+        f32::conv_forward::<Huge>(&[1.0; 9], &[0.5], &[&vec![1.0f32; d.h * d.w]], &mut [&mut y]);
+        assert_eq!((y[0], y[d.ow + 1]), (4.5, 9.5));
     }
 }

@@ -12,7 +12,8 @@
 //!   and columns in the padding cut off beforehand. What microcontrollers
 //!   run, and the fallback of the other form.
 //! - **Phases** (wide registers, any stride): one channel's input is copied
-//!   into `sh·sw` zero-padded *phase planes*, plane `(a, b)` holding the
+//!   into `sh·sw` zero-padded *phase planes* (`phases.rs`, which the wide
+//!   form of `conv.rs` shares), plane `(a, b)` holding the
 //!   padded input's rows `a, a + sh, …` and columns `b, b + sw, …`, each of
 //!   width `Wq = ⌈(W + 2P) / sw⌉`. Output `(oy, ox)` is computed at the
 //!   wide position `p = oy·Wq + ox`; kernel offset `(ky, kx)` then reads
@@ -39,6 +40,7 @@
 
 use super::conv::{ConvShape, Dims, inside};
 use super::lanes::Lanes;
+use super::phases::Planes;
 use crate::scalar::Scalar;
 
 /// Values of stack scratch the phases form takes when they suffice (16 KiB
@@ -146,6 +148,8 @@ pub(crate) fn backward_plain<G: ConvShape, T: Scalar>(
 #[derive(Clone, Copy)]
 struct Phases {
     d: Dims,
+    /// The phase planes' geometry.
+    p: Planes,
     /// The channel multiplier `c_out / c_in`.
     m: usize,
     /// A phase plane's width, `⌈(W + 2P) / sw⌉` (its height is
@@ -173,12 +177,13 @@ impl Phases {
         if !valid(d) {
             return None;
         }
-        let (hq, wq) = ((d.h + 2 * d.ph).div_ceil(d.sh), (d.w + 2 * d.pw).div_ceil(d.sw));
-        let regs = ((d.oh - 1) * wq + d.ow).div_ceil(l);
-        let xregs = (hq * wq).div_ceil(l);
-        let front = (d.kh - 1) / d.sh * wq + (d.kw - 1) / d.sw;
-        let q = (hq * wq + l).max(front + regs * l);
-        Some(Phases { d, m: d.c_out / d.c_in, wq, q, regs, xregs, front, dylen: front + regs.max(xregs) * l })
+        let p = Planes::of(d);
+        let wq = p.wq;
+        let regs = p.positions().div_ceil(l);
+        let xregs = p.size().div_ceil(l);
+        let front = p.front();
+        let q = (p.size() + l).max(front + regs * l);
+        Some(Phases { d, p, m: d.c_out / d.c_in, wq, q, regs, xregs, front, dylen: front + regs.max(xregs) * l })
     }
 
     /// The phase planes of one channel.
@@ -190,146 +195,34 @@ impl Phases {
     /// How far kernel offset `(ky, kx)` is shifted within its plane.
     #[inline(always)]
     fn shift(self, ky: usize, kx: usize) -> usize {
-        ky / self.d.sh * self.wq + kx / self.d.sw
+        self.p.shift(ky, kx)
     }
 
     /// Where kernel offset `(ky, kx)` starts reading in the phase planes.
     #[inline(always)]
     fn at(self, ky: usize, kx: usize) -> usize {
-        ((ky % self.d.sh) * self.d.sw + kx % self.d.sw) * self.q + self.shift(ky, kx)
-    }
-
-    /// Padded row `r` and column `col` → (phase plane, index within it).
-    #[inline(always)]
-    fn place(self, r: usize, col: usize) -> (usize, usize) {
-        ((r % self.d.sh) * self.d.sw + col % self.d.sw, r / self.d.sh * self.wq + col / self.d.sw)
+        self.p.phase(ky, kx) * self.q + self.shift(ky, kx)
     }
 
     /// Copies one channel's plane `x` into the phase planes `xq` (planes
-    /// `plane` values apart); the padding and the slack keep the zeros
-    /// they hold, never written. At stride 1 a row is one copy; at column
-    /// stride 2 each pair of registers of a row is split into its even and
-    /// odd columns ([`Lanes::deinterleave`]), which land in two planes.
+    /// `plane` values apart): [`Planes::split`].
     #[inline(always)]
     fn split<S: Lanes>(self, s: S, x: &[S::T], xq: &mut [S::T], plane: usize) {
-        let d = self.d;
-        for (iy, row) in x.chunks_exact(d.w).take(d.h).enumerate() {
-            let r = iy + d.ph;
-            if d.sw == 1 {
-                let (p, at) = self.place(r, d.pw);
-                xq[p * plane + at..][..d.w].copy_from_slice(row);
-            } else if d.sw == 2 {
-                // Columns 0, 2, … start at padded column `pw`, columns 1, 3, … at `pw + 1`.
-                let ((pe, ae), (po, ao)) = (self.place(r, d.pw), self.place(r, d.pw + 1));
-                let (even, odd) = (pe * plane + ae, po * plane + ao);
-                // Whole registers are stored: the lanes past the row hold zeros
-                // (from `load_pair`), and what they cover is padding, slack, or
-                // a later row of the same plane, written after this one. (Masked
-                // stores would cost more, and the loads that read the planes
-                // right after could not take their values from them.)
-                let mut k = 0;
-                while k < d.w {
-                    let n = (d.w - k).min(2 * S::L);
-                    let (lo, hi) = load_pair(s, &row[k..], n);
-                    let (e, o) = s.deinterleave(lo, hi);
-                    s.store(&mut xq[even + k / 2..], e);
-                    if n > 1 {
-                        s.store(&mut xq[odd + k / 2..], o);
-                    }
-                    k += 2 * S::L;
-                }
-            } else {
-                for b in 0..d.sw {
-                    // Columns `ix` with `(ix + pw) mod sw = b`, the first at `ix0`.
-                    let ix0 = (b + d.sw - d.pw % d.sw) % d.sw;
-                    if ix0 >= d.w {
-                        continue;
-                    }
-                    let (p, at) = self.place(r, ix0 + d.pw);
-                    let dst = &mut xq[p * plane + at..];
-                    for (dst, &v) in dst.iter_mut().zip(row[ix0..].iter().step_by(d.sw)) {
-                        *dst = v;
-                    }
-                }
-            }
-        }
+        self.p.split(s, x, xq, plane);
     }
 
-    /// Copies the phase planes `dxq` (planes `plane` values apart) back
-    /// into one channel's plane `dx`: the inverse of [`split`](Self::split),
-    /// with [`Lanes::interleave`] at column stride 2.
+    /// Copies the phase planes `dxq` back into one channel's plane `dx`:
+    /// [`Planes::merge`].
     #[inline(always)]
     fn merge<S: Lanes>(self, s: S, dxq: &[S::T], dx: &mut [S::T], plane: usize) {
-        let d = self.d;
-        for (iy, row) in dx.chunks_exact_mut(d.w).take(d.h).enumerate() {
-            let r = iy + d.ph;
-            if d.sw == 1 {
-                let (p, at) = self.place(r, d.pw);
-                row.copy_from_slice(&dxq[p * plane + at..][..d.w]);
-            } else if d.sw == 2 {
-                let ((pe, ae), (po, ao)) = (self.place(r, d.pw), self.place(r, d.pw + 1));
-                let (even, odd) = (pe * plane + ae, po * plane + ao);
-                // Whole registers are loaded (the planes have a register of
-                // slack); the lanes past the row are not stored.
-                let mut k = 0;
-                while k < d.w {
-                    let n = (d.w - k).min(2 * S::L);
-                    let (e, o) = (s.load(&dxq[even + k / 2..]), s.load(&dxq[odd + k / 2..]));
-                    let (lo, hi) = s.interleave(e, o);
-                    store_up_to(s, &mut row[k..], n.min(S::L), lo);
-                    if n > S::L {
-                        store_up_to(s, &mut row[k + S::L..], n - S::L, hi);
-                    }
-                    k += 2 * S::L;
-                }
-            } else {
-                for b in 0..d.sw {
-                    let ix0 = (b + d.sw - d.pw % d.sw) % d.sw;
-                    if ix0 >= d.w {
-                        continue;
-                    }
-                    let (p, at) = self.place(r, ix0 + d.pw);
-                    let src = &dxq[p * plane + at..];
-                    for (dst, &v) in row[ix0..].iter_mut().step_by(d.sw).zip(src) {
-                        *dst = v;
-                    }
-                }
-            }
-        }
+        self.p.merge::<S, false>(s, dxq, dx, plane);
     }
 
     /// Writes one output channel's gradient `dy` into `dyw` at the wide
     /// positions, after `front` zeros; the rest keeps its zeros.
     #[inline(always)]
     fn widen<T: Copy>(self, dy: &[T], dyw: &mut [T]) {
-        let d = self.d;
-        for (oy, row) in dy.chunks_exact(d.ow).take(d.oh).enumerate() {
-            dyw[self.front + oy * self.wq..][..d.ow].copy_from_slice(row);
-        }
-    }
-}
-
-/// The first `n ≤ L` values of `s` in a register, zeros after them.
-#[inline(always)]
-fn load_up_to<S: Lanes>(s: S, src: &[S::T], n: usize) -> S::V {
-    if n >= S::L { s.load(src) } else { s.load_part(src, n) }
-}
-
-/// The first `n ≤ 2L` values of `s` in two registers, zeros after them.
-#[inline(always)]
-fn load_pair<S: Lanes>(s: S, src: &[S::T], n: usize) -> (S::V, S::V) {
-    let lo = load_up_to(s, src, n.min(S::L));
-    let hi = if n > S::L { load_up_to(s, &src[S::L..], n - S::L) } else { s.zero() };
-    (lo, hi)
-}
-
-/// The first `n ≤ L` lanes of `v` into `dst`.
-#[inline(always)]
-fn store_up_to<S: Lanes>(s: S, dst: &mut [S::T], n: usize, v: S::V) {
-    if n >= S::L {
-        s.store(dst, v);
-    } else if n > 0 {
-        s.store_part(dst, n, v);
+        self.p.widen(dy, &mut dyw[self.front..]);
     }
 }
 

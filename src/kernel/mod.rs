@@ -12,9 +12,10 @@
 //! - `dense.rs`, `conv.rs`, `pointwise.rs`, `depthwise.rs`,
 //!   `elementwise.rs`: the algorithms, written once against
 //!   [`Lanes`](lanes::Lanes) (or plain scalars): the `Dense` GEMMs and the
-//!   microcontroller loops, the convolutions (with the 1×1 convolution's
-//!   matrix products and the depthwise convolution's phase planes), the
-//!   element-wise passes.
+//!   microcontroller loops, the convolutions (wide rows in phase planes at
+//!   any stride, with the 1×1 convolution's matrix products and the
+//!   depthwise convolution's phase planes), the element-wise passes;
+//!   `phases.rs`, the phase-plane layout the convolutions share.
 //! - `lanes.rs`: the `Lanes` abstraction and the portable lanes (plain
 //!   arrays, any target).
 //! - `dispatch.rs`: the run-time choice of instruction set (`isa()`, with
@@ -55,6 +56,7 @@ mod depthwise;
 mod dispatch;
 mod elementwise;
 mod lanes;
+mod phases;
 mod pointwise;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
@@ -270,10 +272,11 @@ impl Kernels for f32 {
         #[cfg(target_arch = "x86_64")]
         dense::input_grads_impl::<_, 2, 2, I, O>(Portable::NEW, w, dys, dxs);
     }
-    /// Pointwise convolutions as matrix products, and wide rows (stride
-    /// 1), in the widest registers the CPU has, four portable lanes on
-    /// other x86-64 builds; runs for other strides and on other
-    /// architectures (microcontrollers: few registers, no scratch).
+    /// Pointwise convolutions as matrix products, and wide rows in phase
+    /// planes (any stride), in the widest registers the CPU has, four
+    /// portable lanes on other x86-64 builds; runs where one channel's
+    /// planes exceed the scratch and on other architectures
+    /// (microcontrollers: few registers, no scratch).
     #[inline]
     fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) {
         if pointwise::applies(G::DIMS) {
@@ -317,7 +320,7 @@ impl Kernels for f32 {
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if conv::backward_wide::<G, _, 4, 2>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+        if conv::backward_wide::<G, _, 4, 2, 4, 2>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
             return;
         }
         conv::backward_runs_block::<G, _>(w, xs, dys, gw, gb, dxs);

@@ -541,7 +541,7 @@ unsafe fn conv_backward_avx512<G: ConvShape>(
     dxs: Option<&mut [&mut [f32]]>,
 ) -> bool {
     // SAFETY: this function runs only where the CPU has the features.
-    conv::backward_wide::<G, _, 4, 3>(unsafe { Avx512::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+    conv::backward_wide::<G, _, 4, 3, 8, 3>(unsafe { Avx512::new_unchecked() }, w, xs, dys, gw, gb, dxs)
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -554,7 +554,7 @@ unsafe fn conv_backward_avx2<G: ConvShape>(
     dxs: Option<&mut [&mut [f32]]>,
 ) -> bool {
     // SAFETY: this function runs only where the CPU has the features.
-    conv::backward_wide::<G, _, 4, 2>(unsafe { Avx2::new_unchecked() }, w, xs, dys, gw, gb, dxs)
+    conv::backward_wide::<G, _, 4, 2, 4, 2>(unsafe { Avx2::new_unchecked() }, w, xs, dys, gw, gb, dxs)
 }
 
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
@@ -988,6 +988,61 @@ mod tests {
             }
             if isa() == Isa::Avx512 {
                 each_shape!(avx512, F32_TOLERANCE, "avx512");
+            }
+        }
+    }
+
+    /// The convolution kernels' AVX2 and AVX-512 variants (whichever this
+    /// CPU has) against the definition, on every test shape: strides 1 to
+    /// 3, paddings 0 to 2, kernels 1 to 5, with and without the input
+    /// gradient, and ResNet-8's sizes, cut into chunks to fit the scratch.
+    mod conv_variants {
+        use super::super::*;
+        use crate::kernel::conv::tests::*;
+        use crate::kernel::depthwise::tests::{F32_TOLERANCE, run};
+        use std::vec::Vec;
+
+        fn avx2<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+            run::<f32>(
+                G::DIMS,
+                w,
+                b,
+                xs,
+                dys,
+                // SAFETY: the test runs this only where the CPU has AVX2 and FMA.
+                |w, b, xs, ys| unsafe { conv_forward_avx2::<G>(w, b, xs, ys) },
+                // SAFETY: as above.
+                |w, xs, dys, gw, gb, dxs| unsafe { conv_backward_avx2::<G>(w, xs, dys, gw, gb, dxs) },
+            )
+        }
+
+        fn avx512<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
+            run::<f32>(
+                G::DIMS,
+                w,
+                b,
+                xs,
+                dys,
+                // SAFETY: the test runs this only where `isa()` found AVX-512.
+                |w, b, xs, ys| unsafe { conv_forward_avx512::<G>(w, b, xs, ys) },
+                // SAFETY: as above.
+                |w, xs, dys, gw, gb, dxs| unsafe { conv_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
+            )
+        }
+
+        #[test]
+        fn avx2_and_avx512_agree_with_the_definition() {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                each_shape!(avx2, F32_TOLERANCE, "avx2");
+                agrees::<Res28>(31, 3, &avx2::<Res28>, F32_TOLERANCE, "avx2");
+                agrees::<Res28S2>(32, 3, &avx2::<Res28S2>, F32_TOLERANCE, "avx2");
+                agrees::<Res14S2>(33, 9, &avx2::<Res14S2>, F32_TOLERANCE, "avx2");
+            }
+            if isa() == Isa::Avx512 {
+                each_shape!(avx512, F32_TOLERANCE, "avx512");
+                agrees::<Res28>(31, 3, &avx512::<Res28>, F32_TOLERANCE, "avx512");
+                agrees::<Res28S2>(32, 3, &avx512::<Res28S2>, F32_TOLERANCE, "avx512");
+                agrees::<Res14S2>(33, 9, &avx512::<Res14S2>, F32_TOLERANCE, "avx512");
             }
         }
     }

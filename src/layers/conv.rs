@@ -14,14 +14,15 @@
 //! ```
 //!
 //! Both layers share one kernel: `Conv1d` is a convolution over a plane of
-//! height 1. Training hands it whole blocks of samples. With stride 1 on
-//! x86-64 it computes each output plane at the full width of the padded
-//! input, so every kernel offset is one contiguous multiply-add in full
+//! height 1. Training hands it whole blocks of samples. On x86-64 it
+//! computes each output plane at the full width of the padded input (at
+//! stride `S`, of its `S×S` polyphase parts, each a stride-1 convolution),
+//! so every kernel offset is one contiguous multiply-add in full
 //! registers, with tiles of output channels × positions kept in registers;
-//! other strides, and targets without wide registers (microcontrollers),
-//! add `w · x` along each output row with the padding cut off beforehand,
-//! which needs no scratch memory. Every size is a constant of the layer's
-//! type; nothing is allocated.
+//! targets without wide registers (microcontrollers) add `w · x` along each
+//! output row with the padding cut off beforehand, which needs no scratch
+//! memory. Every size is a constant of the layer's type; nothing is
+//! allocated.
 
 use core::marker::PhantomData;
 use core::ops::{Add, Div, Sub};
