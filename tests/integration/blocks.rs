@@ -8,95 +8,13 @@
 #[path = "../fixtures/blocks.rs"]
 mod fixtures;
 
-use fixtures::Case;
 use typenet::check::{check_gradients, check_gradients_block, randomize};
 use typenet::io;
 use typenet::memory::Zeroable;
 use typenet::prelude::*;
 use typenet::train::TrainError;
 
-const F32_TOLERANCE: f64 = 1e-5;
-const F64_TOLERANCE: f64 = 1e-12;
-
-fn tolerance<T: Scalar>() -> f64 {
-    if T::BYTES == 4 { F32_TOLERANCE } else { F64_TOLERANCE }
-}
-
-fn load<X: Tensor>(values: &[f64]) -> X {
-    assert_eq!(values.len(), X::LEN, "fixture length");
-    let mut x = X::default();
-    x.as_flat_mut().iter_mut().zip(values).for_each(|(x, &v)| *x = Scalar::from_f64(v));
-    x
-}
-
-fn set_params<P: Params<T>, T: Scalar>(params: &mut P, values: &[f64]) {
-    let mut k = 0;
-    params.visit_mut(&mut |t| {
-        t.iter_mut().zip(&values[k..]).for_each(|(p, &v)| *p = Scalar::from_f64(v));
-        k += t.len();
-    });
-    assert_eq!(k, values.len(), "parameter count");
-}
-
-fn flat_params<P: Params<T>, T: Scalar>(params: &P) -> Vec<f64> {
-    let mut flat = Vec::new();
-    params.visit(&mut |t| flat.extend(t.iter().map(|&v| Scalar::to_f64(v))));
-    flat
-}
-
-/// The largest deviation of `got` from `want`, relative to `max(1, |want|)`.
-fn deviation<T: Scalar>(got: &[T], want: &[f64], what: &str, tolerance: f64) -> f64 {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    let worst =
-        got.iter().zip(want).map(|(&g, w)| (Scalar::to_f64(g) - w).abs() / w.abs().max(1.0)).fold(0.0, f64::max);
-    assert!(worst <= tolerance, "{what}: deviation {worst:e} from PyTorch above {tolerance:e}");
-    worst
-}
-
-/// Loads `case` into `L` on input `X`, runs the training forward and the
-/// backward pass with `dy` (into input-gradient slots holding stale values,
-/// which must be overwritten), and compares everything with PyTorch.
-fn compare<L, X>(name: &str, case: &Case) -> f64
-where
-    X: Tensor,
-    L: Train<X> + Default,
-{
-    let tolerance = tolerance::<X::Scalar>();
-    let mut layer = L::default();
-    set_params(&mut layer, case.params);
-    let x: X = load(case.x);
-    let mut cache = Default::default();
-    let y = layer.forward_train(&x, &mut cache, &mut NoRng);
-    assert_eq!(y.as_flat(), layer.forward(&x).as_flat(), "{name}: training and inference forward differ");
-    let mut grads = L::Grads::default();
-    let mut dx = X::default();
-    dx.as_flat_mut().fill(Scalar::from_f64(7.5));
-    layer.backward_block(1, [&x], [&mut cache], [&load(case.dy)], &mut grads, Some([&mut dx]));
-    let worst = [
-        deviation(y.as_flat(), case.y, "output", tolerance),
-        deviation(dx.as_flat(), case.dx, "input gradient", tolerance),
-        deviation(&flat_params(&grads), case.grads, "parameter gradients", tolerance),
-    ]
-    .into_iter()
-    .fold(0.0, f64::max);
-    println!("{name} in {}: max deviation {worst:.2e}", <X::Scalar as Scalar>::NAME);
-    worst
-}
-
-/// Runs one case in `f32` and in `f64`: `both!(CASE, T => Layer, Input)`,
-/// with `T` the scalar in the types.
-macro_rules! both {
-    ($case:ident, $t:ident => $l:ty, $input:ty) => {{
-        {
-            type $t = f32;
-            compare::<$l, $input>(stringify!($case), &fixtures::$case);
-        }
-        {
-            type $t = f64;
-            compare::<$l, $input>(stringify!($case), &fixtures::$case);
-        }
-    }};
-}
+use crate::parity::{F64_TOLERANCE, both, deviation, flat_params, load, set_params, tolerance};
 
 #[test]
 fn hard_activations_match_pytorch_at_and_between_their_kinks() {

@@ -12,6 +12,7 @@ mod io;
 mod mnist;
 mod norm;
 mod optim;
+mod parity;
 mod recurrent;
 mod recurrent_cells;
 mod stack;
