@@ -19,19 +19,7 @@ use typenet::layers::batch_norm::{Affine, Affinity, FoldError, NotAffine, Runnin
 use typenet::prelude::*;
 use typenet::train::{BatchReport, EpochReport};
 
-const F32_TOLERANCE: f64 = 1e-5;
-const F64_TOLERANCE: f64 = 1e-12;
-
-fn tolerance<T: Scalar>() -> f64 {
-    if T::BYTES == 4 { F32_TOLERANCE } else { F64_TOLERANCE }
-}
-
-fn load<X: Tensor>(values: &[f64]) -> X {
-    assert_eq!(values.len(), X::LEN, "fixture length");
-    let mut x = X::default();
-    x.as_flat_mut().iter_mut().zip(values).for_each(|(x, &v)| *x = Scalar::from_f64(v));
-    x
-}
+use crate::parity::{load, tolerance};
 
 /// `N` samples of `X`, one after another in `values`.
 fn load_block<X: Tensor, const N: usize>(values: &[f64]) -> [X; N] {
