@@ -97,6 +97,7 @@ pub mod layers;
 pub mod loss;
 pub mod memory;
 pub mod optim;
+pub mod quant;
 mod scalar;
 pub mod shape;
 pub mod train;

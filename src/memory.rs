@@ -181,6 +181,24 @@ pub(crate) fn flat_mut<X: Tensor>(items: &mut [X]) -> &mut [X::Scalar] {
     unsafe { core::slice::from_raw_parts_mut(items.as_mut_ptr().cast(), items.len() * X::LEN) }
 }
 
+/// The `i8`s of int8 tensors, as one flat slice in row-major order.
+#[inline(always)]
+pub(crate) fn flat_i8<X: crate::quant::Int8Tensor>(items: &[X]) -> &[i8] {
+    const { assert!(size_of::<X>() == X::LEN) };
+    // SAFETY: `X` is `i8` or a nested `GenericArray` of `i8` (the
+    // `Int8Tensor` trait is sealed), so it holds exactly `X::LEN` bytes with
+    // no padding (checked above), and a slice holds its items contiguously.
+    unsafe { core::slice::from_raw_parts(items.as_ptr().cast(), items.len() * X::LEN) }
+}
+
+/// The `i8`s of int8 tensors, as one flat slice, mutably.
+#[inline(always)]
+pub(crate) fn flat_i8_mut<X: crate::quant::Int8Tensor>(items: &mut [X]) -> &mut [i8] {
+    const { assert!(size_of::<X>() == X::LEN) };
+    // SAFETY: as in `flat_i8`, and the borrow is unique.
+    unsafe { core::slice::from_raw_parts_mut(items.as_mut_ptr().cast(), items.len() * X::LEN) }
+}
+
 /// Builds `T::default()` in `slot` and returns it: no copy through the
 /// stack, no allocator.
 pub fn default_in<T: DefaultInPlace>(slot: &mut MaybeUninit<T>) -> &mut T {

@@ -55,6 +55,7 @@ mod dense;
 mod depthwise;
 mod dispatch;
 mod elementwise;
+pub(crate) mod int8;
 mod lanes;
 mod phases;
 mod pointwise;

@@ -853,7 +853,7 @@ impl<C: ArrayLength, T: Scalar, A: Affinity> BatchNorm<C, T, A> {
     }
 
     /// Channel `c`'s evaluation-mode `α` and `β`, checked.
-    fn fold_factors(&self, c: usize) -> Result<(f64, f64), FoldError> {
+    pub(crate) fn fold_factors(&self, c: usize) -> Result<(f64, f64), FoldError> {
         let (weight, bias) = self.scale_shift(c);
         let (mean, var) = (self.running_mean[c].to_f64(), self.running_var[c].to_f64());
         let stats = [weight.to_f64(), bias.to_f64(), mean, var, var + self.eps];

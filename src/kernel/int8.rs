@@ -1,0 +1,108 @@
+//! The int8 kernels: integer dot products and the im2col gather the int8
+//! convolutions run on, written once for any target (no `unsafe`).
+//!
+//! Accumulators are `i32`, as TFLite's: a dot product of `n` int8 pairs
+//! stays exact while `n · 128² < 2³¹` (131,071 terms), far beyond any layer
+//! here.
+
+/// `Σ a[i]·b[i]` over the common length, exact in `i32`.
+#[inline]
+pub(crate) fn dot(a: &[i8], b: &[i8]) -> i32 {
+    // Four independent sums: the loop pipelines and vectorises where the
+    // target allows, and the total is the same whatever the order.
+    let (mut s0, mut s1, mut s2, mut s3) = (0i32, 0i32, 0i32, 0i32);
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        s0 += x[0] as i32 * y[0] as i32;
+        s1 += x[1] as i32 * y[1] as i32;
+        s2 += x[2] as i32 * y[2] as i32;
+        s3 += x[3] as i32 * y[3] as i32;
+    }
+    for (&x, &y) in ra.iter().zip(rb) {
+        s0 += x as i32 * y as i32;
+    }
+    s0 + s1 + s2 + s3
+}
+
+/// `Σ a[i]`, exact in `i32`.
+#[inline]
+pub(crate) fn sum(a: &[i8]) -> i32 {
+    a.iter().map(|&v| v as i32).sum()
+}
+
+/// The geometry of a 2-D window over a `[C][H][W]` input: what the im2col
+/// gather needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl Window {
+    /// Gathers the `[C][K][K]` patch under output position `(oy, ox)` into
+    /// `patch`, with `pad` where the window leaves the input (the input's
+    /// zero point: real zero).
+    #[inline]
+    pub(crate) fn gather(&self, input: &[i8], oy: usize, ox: usize, pad: i8, patch: &mut [i8]) {
+        let k = self.kernel;
+        let (y0, x0) =
+            ((oy * self.stride) as isize - self.padding as isize, (ox * self.stride) as isize - self.padding as isize);
+        let inside_rows = |y: isize| y >= 0 && (y as usize) < self.height;
+        let full_row = x0 >= 0 && x0 as usize + k <= self.width;
+        for c in 0..self.channels {
+            let plane = &input[c * self.height * self.width..][..self.height * self.width];
+            for ky in 0..k {
+                let dst = &mut patch[(c * k + ky) * k..][..k];
+                let y = y0 + ky as isize;
+                if !inside_rows(y) {
+                    dst.fill(pad);
+                } else if full_row {
+                    dst.copy_from_slice(&plane[y as usize * self.width + x0 as usize..][..k]);
+                } else {
+                    for (kx, d) in dst.iter_mut().enumerate() {
+                        let x = x0 + kx as isize;
+                        *d = if x >= 0 && (x as usize) < self.width {
+                            plane[y as usize * self.width + x as usize]
+                        } else {
+                            pad
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_is_exact_at_the_extremes() {
+        let a = [-128i8; 37];
+        let b = [-128i8; 37];
+        assert_eq!(dot(&a, &b), 37 * 16384);
+        let c: std::vec::Vec<i8> = (0..37).map(|i| if i % 2 == 0 { 127 } else { -128 }).collect();
+        assert_eq!(dot(&a, &c), (0..37).map(|i| -128 * c[i] as i32).sum::<i32>());
+        assert_eq!(sum(&c), (0..37).map(|i| c[i] as i32).sum::<i32>());
+    }
+
+    #[test]
+    fn gather_pads_outside_the_input() {
+        // One 3×3 channel holding 1..=9, kernel 3, padding 1.
+        let input: [i8; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        let w = Window { channels: 1, height: 3, width: 3, kernel: 3, stride: 1, padding: 1 };
+        let mut patch = [0i8; 9];
+        w.gather(&input, 0, 0, -7, &mut patch);
+        assert_eq!(patch, [-7, -7, -7, -7, 1, 2, -7, 4, 5]);
+        w.gather(&input, 1, 1, -7, &mut patch);
+        assert_eq!(patch, input);
+        w.gather(&input, 2, 2, -7, &mut patch);
+        assert_eq!(patch, [5, 6, -7, 8, 9, -7, -7, -7, -7]);
+    }
+}

@@ -1,0 +1,156 @@
+//! What an int8 layer with weights does after its multiply-accumulate, per
+//! output channel: add the int32 bias, requantise to the output scale, add
+//! the output zero point, clamp to the fused activation.
+//!
+//! Shared by [`Dense`](super::Dense), [`Conv2d`](super::Conv2d) and
+//! [`DepthwiseConv2d`](super::DepthwiseConv2d), with the quantisation of
+//! their weights from `f32` ([`quantize_weights`]).
+
+use generic_array::{ArrayLength, GenericArray};
+
+use crate::quant::convert::{OutputStage, QuantError};
+use crate::quant::fixed::Requantize;
+use crate::quant::scale::{Clamp, QParams};
+use crate::quant::{Values, ValuesMut};
+use crate::shape::Vector;
+
+/// The per-channel output stage of an int8 layer with `O` output channels,
+/// and the quantisation of its input and output.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Channels<O: ArrayLength> {
+    /// The int32 bias of each channel, at scale `s_in · s_w[o]`.
+    pub bias: Vector<i32, O>,
+    /// Each channel's requantisation multiplier (see [`Requantize`]).
+    pub multiplier: Vector<i32, O>,
+    /// Each channel's requantisation shift.
+    pub shift: Vector<i32, O>,
+    /// The quantisation of the layer's input.
+    pub input: QParams,
+    /// The quantisation of the layer's output.
+    pub output: QParams,
+    /// The fused activation's bounds.
+    pub clamp: Clamp,
+}
+
+crate::zeroable!(impl[O: ArrayLength] for Channels<O> {
+    bias: Vector<i32, O>,
+    multiplier: Vector<i32, O>,
+    shift: Vector<i32, O>,
+    input: QParams,
+    output: QParams,
+    clamp: Clamp,
+});
+
+impl<O: ArrayLength> Channels<O> {
+    /// The bytes [`visit`](Self::visit) walks.
+    pub const BYTES: usize = 3 * 4 * O::USIZE + 4 * 4 + 2;
+
+    /// Channel `o`'s requantisation.
+    #[inline(always)]
+    pub fn requantize(&self, o: usize) -> Requantize {
+        Requantize { multiplier: self.multiplier[o], shift: self.shift[o] }
+    }
+
+    /// The int8 output of channel `o` for an accumulator `acc` that already
+    /// holds the bias: requantised, offset, clamped.
+    #[inline(always)]
+    pub fn finish(&self, o: usize, acc: i32) -> i8 {
+        self.clamp.apply(self.requantize(o).apply(acc).saturating_add(self.output.zero_point))
+    }
+
+    /// Walks the tensors for a parameter file: bias, multipliers, shifts,
+    /// input scale and zero point, output scale and zero point, clamp.
+    pub(crate) fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        f(Values::I32(&self.bias));
+        f(Values::I32(&self.multiplier));
+        f(Values::I32(&self.shift));
+        f(Values::F32(core::slice::from_ref(&self.input.scale)));
+        f(Values::I32(core::slice::from_ref(&self.input.zero_point)));
+        f(Values::F32(core::slice::from_ref(&self.output.scale)));
+        f(Values::I32(core::slice::from_ref(&self.output.zero_point)));
+        f(Values::I8(core::slice::from_ref(&self.clamp.min)));
+        f(Values::I8(core::slice::from_ref(&self.clamp.max)));
+    }
+
+    /// [`visit`](Self::visit), mutably.
+    pub(crate) fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        f(ValuesMut::I32(&mut self.bias));
+        f(ValuesMut::I32(&mut self.multiplier));
+        f(ValuesMut::I32(&mut self.shift));
+        f(ValuesMut::F32(core::slice::from_mut(&mut self.input.scale)));
+        f(ValuesMut::I32(core::slice::from_mut(&mut self.input.zero_point)));
+        f(ValuesMut::F32(core::slice::from_mut(&mut self.output.scale)));
+        f(ValuesMut::I32(core::slice::from_mut(&mut self.output.zero_point)));
+        f(ValuesMut::I8(core::slice::from_mut(&mut self.clamp.min)));
+        f(ValuesMut::I8(core::slice::from_mut(&mut self.clamp.max)));
+    }
+
+    /// The stage of a layer whose quantisation is given outright (TFLite's
+    /// parameters): weight scales per channel, int32 biases, input and
+    /// output quantisation, fused activation clamp.
+    pub fn from_scales(weight_scales: &[f32], bias: &[i32], input: QParams, output: QParams, clamp: Clamp) -> Self {
+        let mut channels = Channels { input, output, clamp, ..Channels::default() };
+        for o in 0..O::USIZE {
+            let r = Requantize::from_real(input.scale as f64 * weight_scales[o] as f64 / output.scale as f64);
+            (channels.multiplier[o], channels.shift[o]) = (r.multiplier, r.shift);
+            channels.bias[o] = bias[o];
+        }
+        channels
+    }
+}
+
+/// The weight rows of each output channel of a layer, as quantisation reads
+/// and writes them: `channel(o)` is the `f32` weights into channel `o`.
+pub(crate) struct WeightRows<'a, O: ArrayLength> {
+    /// The `f32` weights, `O` rows of equal length.
+    pub weights: &'a [f32],
+    /// The `f32` biases.
+    pub bias: &'a [f32],
+    /// The batch norm and activation folded in.
+    pub stage: &'a OutputStage<O>,
+}
+
+/// Quantises a layer's weights per output channel as TFLite does:
+/// symmetric int8 in `[−127, 127]` with scale `max |w| / 127`, the bias as
+/// int32 at scale `s_in · s_w[o]`, and the requantisation multipliers.
+/// Writes the weights into `out` (`O` rows, as `rows.weights`).
+pub(crate) fn quantize_weights<O: ArrayLength>(
+    rows: WeightRows<'_, O>,
+    input: QParams,
+    output: QParams,
+    at: usize,
+    name: &'static str,
+    out: &mut [i8],
+    channels: &mut Channels<O>,
+) -> Result<(), QuantError> {
+    let row = rows.weights.len() / O::USIZE;
+    if !rows.weights.iter().chain(rows.bias).all(|w| w.is_finite()) {
+        return Err(QuantError::NonFiniteWeights { layer: at, name });
+    }
+    let mut scales = GenericArray::<f32, O>::default();
+    let mut biases = GenericArray::<i32, O>::default();
+    for o in 0..O::USIZE {
+        let folded = |w: f32| rows.stage.fold(o, w, None).0;
+        let (_, bias) = rows.stage.fold(o, 0.0, Some(rows.bias[o]));
+        let weights = &rows.weights[o * row..][..row];
+        let max = weights.iter().fold(0.0f32, |m, &w| m.max(folded(w).abs()));
+        if !max.is_finite() || !bias.is_finite() {
+            return Err(QuantError::NonFiniteWeights { layer: at, name });
+        }
+        // An all-zero channel quantises to zeros at any scale; TFLite picks 1.
+        let scale = if max > 0.0 { (max as f64 / 127.0) as f32 } else { 1.0 };
+        scales[o] = scale;
+        for (q, &w) in out[o * row..][..row].iter_mut().zip(weights) {
+            *q = (libm::roundf(folded(w) / scale) as i32).clamp(-127, 127) as i8;
+        }
+        let bias_scale = input.scale as f64 * scale as f64;
+        let b = libm::round(bias as f64 / bias_scale);
+        if !(i32::MIN as f64..=i32::MAX as f64).contains(&b) {
+            return Err(QuantError::BiasOverflow { layer: at, name, channel: o });
+        }
+        biases[o] = b as i32;
+    }
+    let clamp = Clamp::of(rows.stage.activation, output);
+    *channels = Channels::from_scales(&scales, &biases, input, output, clamp);
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! Int8 deployment: calibrate a trained `f32` network, convert it to its
+//! integer-only twin, and run that with TFLite's int8 arithmetic, bit for
+//! bit.
+//!
+//! ```
+//! use typenet::prelude::*;
+//! use typenet::quant::{self, Int8Params};
+//!
+//! type Net = net![Dense<U4, U8>, Relu, Dense<U8, U3>];
+//! let mut net = Net::default();
+//! net.init(&mut Xoshiro256PlusPlus::seed_from_u64(7));
+//!
+//! // Calibration: the ranges every layer's output takes on typical inputs.
+//! let samples: Vec<Vector<f32, U4>> = (0..64)
+//!     .map(|i| vector([0.1 * (i % 7) as f32, -0.5, 0.03 * i as f32, 1.0]))
+//!     .collect();
+//! let calibration = quant::calibrate(&net, &samples);
+//!
+//! // Conversion: the int8 twin's type comes from the network's. ReLU fused.
+//! let int8 = quant::quantize(&net, &calibration)?;
+//! let _: &quant::Quantized<(quant::Dense<U4, U8>, (quant::Dense<U8, U3>,))> = &int8;
+//! assert_eq!(<quant::Quantized<_> as Int8Params>::BYTES, 8 * 4 + 8 * 4 * 4 + 3 * 8 + 3 * 4 * 4 + 4 * 4 + 4 * 6);
+//!
+//! // Inference with integers alone; the class agrees with the f32 network.
+//! let x = vector([0.3, -0.5, 1.2, 1.0]);
+//! let y = int8.forward(&int8.quantize_input(&x));
+//! let f = net.forward(&x);
+//! let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+//! assert_eq!(quant::argmax(&y), argmax(&f));
+//! # Ok::<(), quant::QuantError>(())
+//! ```
+//!
+//! # What is where
+//!
+//! - [`fixed`]: TFLite's fixed-point multiplier ([`Requantize`]) and its
+//!   roundings.
+//! - [`scale`]: scales and zero points ([`QParams`]) from calibration
+//!   ranges ([`Range`]), fused activation clamps.
+//! - [`convert`]: calibration ([`Calibrate`]) and the conversion
+//!   ([`QuantizeChain`]) that folds batch norm and fuses activations.
+//! - The int8 layers: [`Dense`], [`Conv2d`], [`DepthwiseConv2d`],
+//!   [`MaxPool2d`], [`AvgPool2d`], [`GlobalAvgPool`], [`Flatten`],
+//!   [`Residual`], [`Projected`].
+//! - [`Quantized`]: a whole int8 network with its input and output
+//!   quantisation; [`Int8Params`] walks its parameters for files.
+
+use core::fmt::Debug;
+
+use generic_array::{ArrayLength, GenericArray};
+
+use crate::layer::Layer;
+use crate::memory::Zeroable;
+use crate::shape::Tensor;
+
+mod channels;
+pub mod convert;
+mod dense;
+pub mod fixed;
+pub mod scale;
+
+pub use channels::Channels;
+pub use convert::{Calibrate, QuantError, QuantizeChain};
+pub use dense::Dense;
+pub use fixed::Requantize;
+pub use scale::{Activation, Clamp, QParams, Range, RangeError};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i8 {}
+    impl<X: Sealed, N: generic_array::ArrayLength> Sealed for generic_array::GenericArray<X, N> {}
+}
+
+/// An int8 activation: `i8`, or a [`GenericArray`] of them, the same shapes
+/// as the `f32` tensors (`Vector<i8, N>`, `Tensor3<i8, C, H, W>`).
+pub trait Int8Tensor: Clone + Default + Debug + PartialEq + Zeroable + sealed::Sealed {
+    /// The number of values.
+    const LEN: usize;
+    /// The values in row-major order.
+    fn as_flat(&self) -> &[i8];
+    /// The values in row-major order, mutably.
+    fn as_flat_mut(&mut self) -> &mut [i8];
+}
+
+impl Int8Tensor for i8 {
+    const LEN: usize = 1;
+    #[inline]
+    fn as_flat(&self) -> &[i8] {
+        core::slice::from_ref(self)
+    }
+    #[inline]
+    fn as_flat_mut(&mut self) -> &mut [i8] {
+        core::slice::from_mut(self)
+    }
+}
+
+impl<X: Int8Tensor, N: ArrayLength> Int8Tensor for GenericArray<X, N> {
+    const LEN: usize = N::USIZE * X::LEN;
+    #[inline]
+    fn as_flat(&self) -> &[i8] {
+        crate::memory::flat_i8(self)
+    }
+    #[inline]
+    fn as_flat_mut(&mut self) -> &mut [i8] {
+        crate::memory::flat_i8_mut(self)
+    }
+}
+
+/// The int8 tensor of the same shape as an `f32` tensor.
+pub trait ToInt8Tensor: Tensor {
+    /// `Vector<i8, N>` for `Vector<f32, N>`, and so on.
+    type Int8: Int8Tensor;
+}
+
+impl ToInt8Tensor for f32 {
+    type Int8 = i8;
+}
+
+impl<X: ToInt8Tensor, N: ArrayLength> ToInt8Tensor for GenericArray<X, N>
+where
+    GenericArray<X, N>: Tensor,
+{
+    type Int8 = GenericArray<X::Int8, N>;
+}
+
+/// The int8 tensor shaped like `X`: `Int8Of<Tensor3<f32, C, H, W>>` is
+/// `Tensor3<i8, C, H, W>`.
+pub type Int8Of<X> = <X as ToInt8Tensor>::Int8;
+
+/// The index of the largest value (the first of equals): the class of
+/// int8 logits, with no dequantisation (the scale is positive, so the order
+/// is the same).
+///
+/// ```
+/// assert_eq!(typenet::quant::argmax(&[-3i8, 7, 7, 2]), 1);
+/// ```
+pub fn argmax(values: &[i8]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The ranges a network's tensors took over calibration samples: its
+/// input's, and each layer's output's, nested like the network.
+#[derive(Clone, Debug, Default)]
+pub struct Calibration<R> {
+    /// The range of the network's input.
+    pub input: Range,
+    /// Each layer's output range.
+    pub layers: R,
+    /// How many samples were observed.
+    pub samples: usize,
+}
+
+impl<R: Default> Calibration<R> {
+    /// Nothing observed yet.
+    pub fn new() -> Self {
+        Calibration { input: Range::default(), layers: R::default(), samples: 0 }
+    }
+
+    /// Runs `net` on one more sample, widening every range.
+    pub fn observe<In, Net>(&mut self, net: &Net, input: &In)
+    where
+        In: Tensor<Scalar = f32>,
+        Net: Calibrate<In, Ranges = R>,
+    {
+        self.input.observe(input.as_flat());
+        net.calibrate(input, &mut self.layers);
+        self.samples += 1;
+    }
+}
+
+/// Runs `net` over `samples` and records the ranges its tensors take: the
+/// first step of quantisation. Use a few hundred samples like the training
+/// data (TFLite's converter uses what its `representative_dataset` gives).
+pub fn calibrate<'a, In, Net>(net: &Net, samples: impl IntoIterator<Item = &'a In>) -> Calibration<Net::Ranges>
+where
+    In: Tensor<Scalar = f32> + 'a,
+    Net: Calibrate<In>,
+{
+    let mut calibration = Calibration::new();
+    for x in samples {
+        calibration.observe(net, x);
+    }
+    calibration
+}
+
+/// Converts `net` to its int8 twin from the ranges of `calibration`, by
+/// value. See [`quantize_into`] to write a large network in place.
+///
+/// Errors: [`QuantError`], naming the layer (an empty calibration, a NaN
+/// or a dead layer met in calibration, weights that are not finite, a batch
+/// norm that does not fold).
+pub fn quantize<In, Net>(net: &Net, calibration: &Calibration<Net::Ranges>) -> Result<Quantized<Net::Int8>, QuantError>
+where
+    Net: QuantizeChain<In>,
+    Net::Int8: Default,
+{
+    let mut out = Quantized { input: QParams::default(), output: QParams::default(), net: Net::Int8::default() };
+    quantize_into(net, calibration, &mut out)?;
+    Ok(out)
+}
+
+/// [`quantize`] into `out` (for instance a `Box` from
+/// [`memory::default_box`](crate::memory::default_box)). On an error `out`
+/// holds a partly converted network: do not run it.
+pub fn quantize_into<In, Net>(
+    net: &Net,
+    calibration: &Calibration<Net::Ranges>,
+    out: &mut Quantized<Net::Int8>,
+) -> Result<(), QuantError>
+where
+    Net: QuantizeChain<In>,
+{
+    if calibration.samples == 0 {
+        return Err(QuantError::EmptyCalibration);
+    }
+    let input = QParams::from_range(calibration.input).map_err(|e| match e {
+        RangeError::Empty => QuantError::EmptyCalibration,
+        RangeError::NonFinite => QuantError::NonFiniteInput,
+        RangeError::Constant => QuantError::ConstantInput,
+    })?;
+    out.input = input;
+    out.output = net.quantize_into(&calibration.layers, input, 0, &mut out.net)?;
+    Ok(())
+}
+
+/// A whole int8 network: its layers, and how its input and output map to
+/// real numbers.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Quantized<Net> {
+    /// The quantisation of the network's input.
+    pub input: QParams,
+    /// The quantisation of the network's output.
+    pub output: QParams,
+    /// The int8 layers.
+    pub net: Net,
+}
+
+crate::zeroable!(impl[Net: Zeroable] for Quantized<Net> { input: QParams, output: QParams, net: Net });
+
+impl<Net: crate::memory::DefaultInPlace> crate::memory::DefaultInPlace for Quantized<Net> {
+    fn zeroed_to_default(&mut self) {
+        self.input = QParams::default();
+        self.output = QParams::default();
+        self.net.zeroed_to_default();
+    }
+}
+
+impl<Net> Quantized<Net> {
+    /// Quantises an `f32` input as the network expects it (TFLite's
+    /// `QUANTIZE`).
+    pub fn quantize_input<X: ToInt8Tensor<Scalar = f32>>(&self, x: &X) -> X::Int8 {
+        let mut q = X::Int8::default();
+        self.input.quantize_slice(x.as_flat(), q.as_flat_mut());
+        q
+    }
+
+    /// Runs the int8 network on an int8 input.
+    #[inline]
+    pub fn forward<X>(&self, x: &X) -> Net::Output
+    where
+        Net: Layer<X>,
+    {
+        self.net.forward(x)
+    }
+
+    /// The class of an `f32` input: quantise, run, and take the largest
+    /// int8 output.
+    pub fn classify<X: ToInt8Tensor<Scalar = f32>>(&self, x: &X) -> usize
+    where
+        Net: Layer<X::Int8, Output: Int8Tensor>,
+    {
+        argmax(self.forward(&self.quantize_input(x)).as_flat())
+    }
+
+    /// Dequantises an int8 output into `out` (TFLite's `DEQUANTIZE`).
+    pub fn dequantize_output<Y: Int8Tensor>(&self, y: &Y, out: &mut [f32]) {
+        self.output.dequantize_slice(y.as_flat(), out);
+    }
+}
+
+/// One tensor of an int8 layer's parameters, as a parameter file holds it.
+#[derive(Debug)]
+pub enum Values<'a> {
+    /// Weights.
+    I8(&'a [i8]),
+    /// Biases, multipliers, shifts, zero points.
+    I32(&'a [i32]),
+    /// Scales.
+    F32(&'a [f32]),
+}
+
+/// [`Values`], mutably: how a parameter file is loaded.
+#[derive(Debug)]
+pub enum ValuesMut<'a> {
+    /// Weights.
+    I8(&'a mut [i8]),
+    /// Biases, multipliers, shifts, zero points.
+    I32(&'a mut [i32]),
+    /// Scales.
+    F32(&'a mut [f32]),
+}
+
+/// The parameters of an int8 layer or network, walked one tensor at a time
+/// for parameter files, with the size and an architecture signature known
+/// at compile time.
+pub trait Int8Params {
+    /// The size in bytes of every tensor the walk visits.
+    const BYTES: usize;
+    /// A fingerprint of the layers' kinds and sizes: a file written for one
+    /// architecture is refused by another, even of the same size.
+    const SIGNATURE: u32;
+
+    /// Calls `f` with each parameter tensor, in order.
+    fn visit(&self, f: &mut impl FnMut(Values<'_>));
+
+    /// Calls `f` with each parameter tensor mutably, in order.
+    fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>));
+
+    /// Recomputes what the layer derives from its parameters (the kernels'
+    /// folded biases), after [`visit_mut`](Self::visit_mut) wrote them.
+    fn refresh(&mut self) {}
+}
+
+/// FNV-1a over `words`, continuing from `hash`: how signatures combine.
+pub const fn signature(mut hash: u32, words: &[u32]) -> u32 {
+    let mut i = 0;
+    while i < words.len() {
+        let bytes = words[i].to_le_bytes();
+        let mut b = 0;
+        while b < 4 {
+            hash ^= bytes[b] as u32;
+            hash = hash.wrapping_mul(0x0100_0193);
+            b += 1;
+        }
+        i += 1;
+    }
+    hash
+}
+
+/// The FNV-1a starting value.
+pub const SIGNATURE_SEED: u32 = 0x811c_9dc5;
+
+impl<A: Int8Params> Int8Params for (A,) {
+    const BYTES: usize = A::BYTES;
+    const SIGNATURE: u32 = A::SIGNATURE;
+    fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        self.0.visit(f);
+    }
+    fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        self.0.visit_mut(f);
+    }
+    fn refresh(&mut self) {
+        self.0.refresh();
+    }
+}
+
+impl<A: Int8Params, Rest: Int8Params> Int8Params for (A, Rest) {
+    const BYTES: usize = A::BYTES + Rest::BYTES;
+    const SIGNATURE: u32 = signature(A::SIGNATURE, &[Rest::SIGNATURE]);
+    fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        self.0.visit(f);
+        self.1.visit(f);
+    }
+    fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        self.0.visit_mut(f);
+        self.1.visit_mut(f);
+    }
+    fn refresh(&mut self) {
+        self.0.refresh();
+        self.1.refresh();
+    }
+}
+
+impl<Net: Int8Params> Int8Params for Quantized<Net> {
+    const BYTES: usize = 4 * 4 + Net::BYTES;
+    const SIGNATURE: u32 = Net::SIGNATURE;
+    fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        f(Values::F32(core::slice::from_ref(&self.input.scale)));
+        f(Values::I32(core::slice::from_ref(&self.input.zero_point)));
+        f(Values::F32(core::slice::from_ref(&self.output.scale)));
+        f(Values::I32(core::slice::from_ref(&self.output.zero_point)));
+        self.net.visit(f);
+    }
+    fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        f(ValuesMut::F32(core::slice::from_mut(&mut self.input.scale)));
+        f(ValuesMut::I32(core::slice::from_mut(&mut self.input.zero_point)));
+        f(ValuesMut::F32(core::slice::from_mut(&mut self.output.scale)));
+        f(ValuesMut::I32(core::slice::from_mut(&mut self.output.zero_point)));
+        self.net.visit_mut(f);
+    }
+    fn refresh(&mut self) {
+        self.net.refresh();
+    }
+}
