@@ -34,7 +34,7 @@ use crate::shape::{Tensor, Tensor3, Vector};
 pub type PoolOut<I, K, S> = ConvOut<I, K, S, U0>;
 
 /// The output of a `K`×`K` pooling with stride `S` on a `C`×`H`×`W` input.
-type Pooled<T, C, H, W, K, S> = Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>>;
+pub type Pooled<T, C, H, W, K, S> = Tensor3<T, C, PoolOut<H, K, S>, PoolOut<W, K, S>>;
 
 /// Max-pooling over `K`×`K` windows with stride `S` (`K` unless stated),
 /// channel by channel: PyTorch's `nn.MaxPool2d(K, stride=S)`.
@@ -118,7 +118,7 @@ crate::params!(impl[] Params for GlobalAvgPool {});
 
 /// The sizes of one pooling over flat `[C][H][W]` slices.
 #[derive(Clone, Copy)]
-struct Windows {
+pub(crate) struct Windows {
     c: usize,
     h: usize,
     w: usize,
@@ -128,14 +128,14 @@ struct Windows {
 
 impl Windows {
     #[inline(always)]
-    fn of<C: Unsigned, H: Unsigned, W: Unsigned, K: Unsigned, S: Unsigned>() -> Self {
+    pub(crate) fn of<C: Unsigned, H: Unsigned, W: Unsigned, K: Unsigned, S: Unsigned>() -> Self {
         Windows { c: C::USIZE, h: H::USIZE, w: W::USIZE, k: K::USIZE, s: S::USIZE }
     }
 
     /// Calls `f(output, start)` for every window, in output order: the flat
     /// index of its output and of its top-left input.
     #[inline(always)]
-    fn for_each(self, mut f: impl FnMut(usize, usize)) {
+    pub(crate) fn for_each(self, mut f: impl FnMut(usize, usize)) {
         let (oh, ow) = ((self.h - self.k) / self.s + 1, (self.w - self.k) / self.s + 1);
         let mut out = 0;
         for c in 0..self.c {
@@ -151,7 +151,7 @@ impl Windows {
     /// Calls `f` with the flat index of each input in the window at
     /// `start`, in row-major order.
     #[inline(always)]
-    fn taps(self, start: usize, mut f: impl FnMut(usize)) {
+    pub(crate) fn taps(self, start: usize, mut f: impl FnMut(usize)) {
         for ky in 0..self.k {
             let row = start + ky * self.w;
             for i in row..row + self.k {
@@ -164,6 +164,12 @@ impl Windows {
     /// the window wins. Branch-free: a pooled value is as likely to sit in
     /// one tap as another, so a branch per tap would mispredict half the
     /// time.
+    /// The number of taps in a window.
+    #[inline(always)]
+    pub(crate) fn area(self) -> usize {
+        self.k * self.k
+    }
+
     #[inline(always)]
     fn max<T: Scalar>(self, x: &[T], start: usize) -> T {
         let mut max = T::neg_infinity();

@@ -16,7 +16,6 @@ use crate::shape::Vector;
 
 /// The per-channel output stage of an int8 layer with `O` output channels,
 /// and the quantisation of its input and output.
-#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Channels<O: ArrayLength> {
     /// The int32 bias of each channel, at scale `s_in · s_w[o]`.
     pub bias: Vector<i32, O>,
@@ -40,6 +39,47 @@ crate::zeroable!(impl[O: ArrayLength] for Channels<O> {
     output: QParams,
     clamp: Clamp,
 });
+
+// Written out: derives would ask `O: Clone + Debug + PartialEq + Default`,
+// which a computed size such as `TimesOf<C, M>` does not promise.
+impl<O: ArrayLength> Clone for Channels<O> {
+    fn clone(&self) -> Self {
+        Channels { bias: self.bias.clone(), multiplier: self.multiplier.clone(), shift: self.shift.clone(), ..*self }
+    }
+}
+
+impl<O: ArrayLength> core::fmt::Debug for Channels<O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Channels")
+            .field("bias", &self.bias)
+            .field("multiplier", &self.multiplier)
+            .field("shift", &self.shift)
+            .field("input", &self.input)
+            .field("output", &self.output)
+            .field("clamp", &self.clamp)
+            .finish()
+    }
+}
+
+impl<O: ArrayLength> PartialEq for Channels<O> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.bias == other.bias && self.multiplier == other.multiplier && self.shift == other.shift)
+            && (self.input, self.output, self.clamp) == (other.input, other.output, other.clamp)
+    }
+}
+
+impl<O: ArrayLength> Default for Channels<O> {
+    fn default() -> Self {
+        Channels {
+            bias: Default::default(),
+            multiplier: Default::default(),
+            shift: Default::default(),
+            input: QParams::default(),
+            output: QParams::default(),
+            clamp: Clamp::default(),
+        }
+    }
+}
 
 impl<O: ArrayLength> Channels<O> {
     /// The bytes [`visit`](Self::visit) walks.

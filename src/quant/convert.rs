@@ -256,6 +256,14 @@ pub trait ToInt8<In>: Calibrate<In> + Int8Form<Role = OwnLayer> {
     fn positions() -> usize {
         1
     }
+
+    /// The quantisation of the layer's output, from the range calibration
+    /// observed there (and the layer's input quantisation): TFLite's choice
+    /// from the range, unless the layer passes its input's through.
+    fn output_quantisation(input: QParams, range: Range, at: usize) -> Result<QParams, QuantError> {
+        let _ = input;
+        QParams::from_range(range).map_err(|e| QuantError::of_range(e, at, Self::NAME))
+    }
 }
 
 /// An `f32` layer that folds into the int8 layer before it, whose stage is
@@ -416,7 +424,7 @@ impl<In, A: ToInt8<In>> QuantizeChain<In> for (A,) {
         at: usize,
         out: &mut Self::Int8,
     ) -> Result<QParams, QuantError> {
-        let output = output_params::<In, A>(A::output_range(&ranges.0), at)?;
+        let output = A::output_quantisation(input, A::output_range(&ranges.0), at)?;
         self.0.to_int8(&ranges.0, &self.0.stage(), input, output, at, &mut out.0)?;
         Ok(output)
     }
@@ -466,14 +474,10 @@ pub struct Pending<'a, In, A: ToInt8<In>> {
 impl<In, A: ToInt8<In>> Pending<'_, In, A> {
     /// Writes the int8 layer, now that nothing more folds into it.
     fn finish(self, out: &mut A::Int8) -> Result<QParams, QuantError> {
-        let output = output_params::<In, A>(self.range, self.at)?;
+        let output = A::output_quantisation(self.input, self.range, self.at)?;
         self.layer.to_int8(self.ranges, &self.stage, self.input, output, self.at, out)?;
         Ok(output)
     }
-}
-
-fn output_params<In, A: ToInt8<In>>(range: Range, at: usize) -> Result<QParams, QuantError> {
-    QParams::from_range(range).map_err(|e| QuantError::of_range(e, at, A::NAME))
 }
 
 /// The rest of a chain after a pending own layer `A` (whose input is
@@ -651,5 +655,131 @@ where
 
     fn positions_as() -> usize {
         <(B,) as QuantizeChain<In>>::positions()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use generic_array::sequence::GenericSequence;
+
+    use crate::prelude::*;
+    use crate::quant::{self, QuantError};
+
+    type Cnn = net![
+        Conv2d<U1, U4, U3, U1, U1>,
+        BatchNorm2d<U4>,
+        Relu,
+        MaxPool2d<U2>,
+        DepthwiseConv2d<U4, U3, U1, U1>,
+        BatchNorm2d<U4>,
+        Relu6,
+        Residual<net![Pointwise<U4, U4>, BatchNorm2d<U4>, Relu]>,
+        Relu,
+        Flatten,
+        Dropout,
+        Dense<U64, U10>
+    ];
+
+    fn images(n: usize, seed: u64) -> Vec<Tensor3<f32, U1, U8, U8>> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        (0..n)
+            .map(|_| {
+                Tensor3::generate(|_| {
+                    GenericArray::generate(|_| GenericArray::generate(|_| rng.random_range(0.0..1.0)))
+                })
+            })
+            .collect()
+    }
+
+    fn trained_like() -> Cnn {
+        let mut net = Cnn::default();
+        net.init(&mut Xoshiro256PlusPlus::seed_from_u64(1));
+        // Batch norms with statistics away from the identity, so folding shows.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+        let mut perturb = |bn: &mut BatchNorm2d<U4>| {
+            for c in 0..4 {
+                bn.running_mean[c] = rng.random_range(-0.2..0.2);
+                bn.running_var[c] = rng.random_range(0.5..2.0);
+                bn.weight[c] = rng.random_range(0.5..1.5);
+                bn.bias[c] = rng.random_range(-0.1..0.3);
+            }
+        };
+        perturb(net.layer_mut::<U1>());
+        perturb(net.layer_mut::<U5>());
+        perturb(&mut net.layer_mut::<U7>().body.1.0);
+        net
+    }
+
+    #[test]
+    fn folds_batch_norms_and_activations_out_of_the_int8_type() {
+        let net = trained_like();
+        let calibration = quant::calibrate(&net, &images(64, 3));
+        let int8 = quant::quantize(&net, &calibration).unwrap();
+        // Conv+BN+ReLU, MaxPool, Depthwise+BN+ReLU6, Residual(Pointwise+BN+ReLU)+ReLU, Flatten, Dense.
+        let _: &quant::Quantized<(
+            quant::Conv2d<U1, U4, U3, U1, U1>,
+            (
+                quant::MaxPool2d<U2>,
+                (
+                    quant::DepthwiseConv2d<U4, U3, U1, U1>,
+                    (quant::Residual<(quant::Conv2d<U4, U4, U1>,)>, (quant::Flatten, (quant::Dense<U64, U10>,))),
+                ),
+            ),
+        )> = &int8;
+
+        // The int8 network tracks the f32 one: logits within a few output
+        // steps, and the same class on most samples.
+        let mut same = 0;
+        let test = images(100, 4);
+        for x in &test {
+            let f = net.forward(x);
+            let q = int8.forward(&int8.quantize_input(x));
+            for (f, q) in f.iter().zip(q.iter()) {
+                assert!(
+                    (f - int8.output.dequantize(*q)).abs() < 8.0 * int8.output.scale,
+                    "{f} vs {}",
+                    int8.output.dequantize(*q)
+                );
+            }
+            let argmax = (0..10).max_by(|&a, &b| f[a].total_cmp(&f[b])).unwrap();
+            same += usize::from(argmax == int8.classify(x));
+        }
+        assert!(same >= 90, "{same} of 100 classes agree");
+    }
+
+    #[test]
+    fn errors_name_the_layer() {
+        let net = trained_like();
+        let empty = quant::Calibration::<Tensor3<f32, U1, U8, U8>, _>::new();
+        assert_eq!(quant::quantize(&net, &empty).unwrap_err(), QuantError::EmptyCalibration);
+
+        let zeros = std::vec![Tensor3::<f32, U1, U8, U8>::default(); 4];
+        assert_eq!(quant::quantize(&net, &quant::calibrate(&net, &zeros)).unwrap_err(), QuantError::ConstantInput);
+
+        let mut nan = images(4, 5);
+        nan[2][0][3][3] = f32::NAN;
+        assert_eq!(quant::quantize(&net, &quant::calibrate(&net, &nan)).unwrap_err(), QuantError::NonFiniteInput);
+
+        // A dead first convolution: every output of its ReLU is zero.
+        let mut dead = trained_like();
+        dead.layer_mut::<U1>().bias.fill(-100.0);
+        dead.layer_mut::<U1>().weight.fill(0.0);
+        let error = quant::quantize(&dead, &quant::calibrate(&dead, &images(8, 6))).unwrap_err();
+        assert_eq!(error, QuantError::ConstantActivation { layer: 0, name: "Conv2d" });
+
+        // A batch norm with a negative variance, inside the residual body:
+        // the block is layer 7, its body's layers 8, 9, 10.
+        let mut bad = trained_like();
+        bad.layer_mut::<U7>().body.1.0.running_var[1] = -3.0;
+        let error = quant::quantize(&bad, &quant::calibrate(&bad, &images(8, 6))).unwrap_err();
+        assert!(matches!(error, QuantError::Fold { layer: 9, .. }), "{error:?}");
+
+        // Non-finite weights in the last Dense (position 14).
+        let mut inf = trained_like();
+        inf.layer_mut::<U11>().weight[3][5] = f32::INFINITY;
+        let error = quant::quantize(&inf, &quant::calibrate(&trained_like(), &images(8, 6))).unwrap_err();
+        assert_eq!(error, QuantError::NonFiniteWeights { layer: 14, name: "Dense" });
     }
 }

@@ -19,7 +19,10 @@
 //! // Conversion: the int8 twin's type comes from the network's. ReLU fused.
 //! let int8 = quant::quantize(&net, &calibration)?;
 //! let _: &quant::Quantized<(quant::Dense<U4, U8>, (quant::Dense<U8, U3>,))> = &int8;
-//! assert_eq!(<quant::Quantized<_> as Int8Params>::BYTES, 8 * 4 + 8 * 4 * 4 + 3 * 8 + 3 * 4 * 4 + 4 * 4 + 4 * 6);
+//! // Its parameters: int8 weights, and per output channel an int32 bias,
+//! // multiplier and shift; a scale, zero point and clamp per layer.
+//! let per_layer = |i, o| i * o + 3 * 4 * o + 4 * 4 + 2;
+//! assert_eq!(<quant::Quantized<_> as Int8Params>::BYTES, 4 * 4 + per_layer(4, 8) + per_layer(8, 3));
 //!
 //! // Inference with integers alone; the class agrees with the f32 network.
 //! let x = vector([0.3, -0.5, 1.2, 1.0]);
@@ -45,6 +48,7 @@
 //!   quantisation; [`Int8Params`] walks its parameters for files.
 
 use core::fmt::Debug;
+use core::marker::PhantomData;
 
 use generic_array::{ArrayLength, GenericArray};
 
@@ -53,15 +57,23 @@ use crate::memory::Zeroable;
 use crate::shape::Tensor;
 
 mod channels;
+mod conv;
 pub mod convert;
 mod dense;
+mod depthwise;
 pub mod fixed;
+mod pool;
+mod residual;
 pub mod scale;
 
+pub use crate::layers::{AvgPool2d, Flatten, MaxPool2d};
 pub use channels::Channels;
+pub use conv::Conv2d;
 pub use convert::{Calibrate, QuantError, QuantizeChain};
 pub use dense::Dense;
+pub use depthwise::DepthwiseConv2d;
 pub use fixed::Requantize;
+pub use residual::{Add, Projected, Residual};
 pub use scale::{Activation, Clamp, QParams, Range, RangeError};
 
 mod sealed {
@@ -145,26 +157,36 @@ pub fn argmax(values: &[i8]) -> usize {
 
 /// The ranges a network's tensors took over calibration samples: its
 /// input's, and each layer's output's, nested like the network.
-#[derive(Clone, Debug, Default)]
-pub struct Calibration<R> {
+///
+/// `In` is the network's input type; `R` the ranges' type, nested like the
+/// network ([`Calibrate::Ranges`]). Both are inferred from
+/// [`observe`](Self::observe) or [`calibrate`].
+#[derive(Clone, Debug)]
+pub struct Calibration<In, R> {
     /// The range of the network's input.
     pub input: Range,
     /// Each layer's output range.
     pub layers: R,
     /// How many samples were observed.
     pub samples: usize,
+    of: PhantomData<fn(&In)>,
 }
 
-impl<R: Default> Calibration<R> {
+impl<In, R: Default> Default for Calibration<In, R> {
+    fn default() -> Self {
+        Calibration { input: Range::default(), layers: R::default(), samples: 0, of: PhantomData }
+    }
+}
+
+impl<In: Tensor<Scalar = f32>, R: Default> Calibration<In, R> {
     /// Nothing observed yet.
     pub fn new() -> Self {
-        Calibration { input: Range::default(), layers: R::default(), samples: 0 }
+        Self::default()
     }
 
     /// Runs `net` on one more sample, widening every range.
-    pub fn observe<In, Net>(&mut self, net: &Net, input: &In)
+    pub fn observe<Net>(&mut self, net: &Net, input: &In)
     where
-        In: Tensor<Scalar = f32>,
         Net: Calibrate<In, Ranges = R>,
     {
         self.input.observe(input.as_flat());
@@ -176,7 +198,7 @@ impl<R: Default> Calibration<R> {
 /// Runs `net` over `samples` and records the ranges its tensors take: the
 /// first step of quantisation. Use a few hundred samples like the training
 /// data (TFLite's converter uses what its `representative_dataset` gives).
-pub fn calibrate<'a, In, Net>(net: &Net, samples: impl IntoIterator<Item = &'a In>) -> Calibration<Net::Ranges>
+pub fn calibrate<'a, In, Net>(net: &Net, samples: impl IntoIterator<Item = &'a In>) -> Calibration<In, Net::Ranges>
 where
     In: Tensor<Scalar = f32> + 'a,
     Net: Calibrate<In>,
@@ -194,7 +216,10 @@ where
 /// Errors: [`QuantError`], naming the layer (an empty calibration, a NaN
 /// or a dead layer met in calibration, weights that are not finite, a batch
 /// norm that does not fold).
-pub fn quantize<In, Net>(net: &Net, calibration: &Calibration<Net::Ranges>) -> Result<Quantized<Net::Int8>, QuantError>
+pub fn quantize<In, Net>(
+    net: &Net,
+    calibration: &Calibration<In, Net::Ranges>,
+) -> Result<Quantized<Net::Int8>, QuantError>
 where
     Net: QuantizeChain<In>,
     Net::Int8: Default,
@@ -209,7 +234,7 @@ where
 /// holds a partly converted network: do not run it.
 pub fn quantize_into<In, Net>(
     net: &Net,
-    calibration: &Calibration<Net::Ranges>,
+    calibration: &Calibration<In, Net::Ranges>,
     out: &mut Quantized<Net::Int8>,
 ) -> Result<(), QuantError>
 where
