@@ -66,6 +66,22 @@ pub enum ParamsError {
         /// Its flat index, in PyTorch `state_dict` order.
         index: usize,
     },
+    /// An int8 parameter file was written for another architecture: its
+    /// signature (the layers' kinds and sizes) is not the model's.
+    WrongArchitecture {
+        /// The model's signature ([`Int8Params::SIGNATURE`](crate::quant::Int8Params::SIGNATURE)).
+        expected: u32,
+        /// The signature in the file.
+        found: u32,
+    },
+    /// An int8 parameter is outside the range its meaning allows (a shift
+    /// beyond ±31, a zero point outside int8, a scale that is not positive).
+    OutOfRange {
+        /// The value's index in the file's order of values.
+        index: usize,
+        /// What the value is ("shift", "zero point", "scale", "multiplier").
+        what: &'static str,
+    },
 }
 
 /// The name of a scalar tag in messages.
@@ -73,6 +89,7 @@ fn scalar_name(tag: u16) -> &'static str {
     match tag {
         t if t == <f32 as crate::scalar::Scalar>::TAG as u16 => "f32",
         t if t == <f64 as crate::scalar::Scalar>::TAG as u16 => "f64",
+        crate::quant::file::INT8_TAG => "int8 (a quantised network)",
         _ => "an unknown type",
     }
 }
@@ -110,6 +127,13 @@ impl fmt::Display for ParamsError {
                 write!(f, "parameter file is damaged: its CRC-32 is {computed}, the header says {expected}")
             }
             ParamsError::NonFinite { index } => write!(f, "parameter {index} is not finite (NaN or infinite)"),
+            ParamsError::WrongArchitecture { expected, found } => write!(
+                f,
+                "int8 parameter file was written for another architecture (signature {found:#010x}, the model's is {expected:#010x})"
+            ),
+            ParamsError::OutOfRange { index, what } => {
+                write!(f, "int8 parameter {index}, a {what}, is out of its range")
+            }
         }
     }
 }

@@ -112,7 +112,7 @@
 //! Loading is atomic: every check (and the scan for NaN and infinity) runs
 //! before the first parameter is written. No input panics.
 
-mod crc;
+pub(crate) mod crc;
 mod error;
 
 pub use error::ParamsError;
@@ -195,7 +195,7 @@ impl Header {
     }
 
     /// The header's bytes.
-    fn to_bytes(self) -> [u8; HEADER_LEN] {
+    pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
         let mut h = [0u8; HEADER_LEN];
         h[..4].copy_from_slice(&MAGIC);
         h[4..6].copy_from_slice(&self.version.to_le_bytes());

@@ -101,28 +101,22 @@ impl<O: ArrayLength> Channels<O> {
     /// Walks the tensors for a parameter file: bias, multipliers, shifts,
     /// input scale and zero point, output scale and zero point, clamp.
     pub(crate) fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
-        f(Values::I32(&self.bias));
-        f(Values::I32(&self.multiplier));
-        f(Values::I32(&self.shift));
-        f(Values::F32(core::slice::from_ref(&self.input.scale)));
-        f(Values::I32(core::slice::from_ref(&self.input.zero_point)));
-        f(Values::F32(core::slice::from_ref(&self.output.scale)));
-        f(Values::I32(core::slice::from_ref(&self.output.zero_point)));
-        f(Values::I8(core::slice::from_ref(&self.clamp.min)));
-        f(Values::I8(core::slice::from_ref(&self.clamp.max)));
+        f(Values::Bias(&self.bias));
+        f(Values::Multiplier(&self.multiplier));
+        f(Values::Shift(&self.shift));
+        self.input.visit(f);
+        self.output.visit(f);
+        self.clamp.visit(f);
     }
 
     /// [`visit`](Self::visit), mutably.
     pub(crate) fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
-        f(ValuesMut::I32(&mut self.bias));
-        f(ValuesMut::I32(&mut self.multiplier));
-        f(ValuesMut::I32(&mut self.shift));
-        f(ValuesMut::F32(core::slice::from_mut(&mut self.input.scale)));
-        f(ValuesMut::I32(core::slice::from_mut(&mut self.input.zero_point)));
-        f(ValuesMut::F32(core::slice::from_mut(&mut self.output.scale)));
-        f(ValuesMut::I32(core::slice::from_mut(&mut self.output.zero_point)));
-        f(ValuesMut::I8(core::slice::from_mut(&mut self.clamp.min)));
-        f(ValuesMut::I8(core::slice::from_mut(&mut self.clamp.max)));
+        f(ValuesMut::Bias(&mut self.bias));
+        f(ValuesMut::Multiplier(&mut self.multiplier));
+        f(ValuesMut::Shift(&mut self.shift));
+        self.input.visit_mut(f);
+        self.output.visit_mut(f);
+        self.clamp.visit_mut(f);
     }
 
     /// The stage of a layer whose quantisation is given outright (TFLite's

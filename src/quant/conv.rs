@@ -39,7 +39,7 @@ use crate::shape::{Tensor, Tensor3, Tensor4, Vector};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = typenum::U1, P = typenum::U0> {
     weight: Tensor4<i8, CO, CI, K, K>,
-    channels: Channels<CO>,
+    pub(crate) channels: Channels<CO>,
     /// `bias − z_in · Σ W[o]`: the input zero point folded into the bias.
     kernel_bias: Vector<i32, CO>,
     shape: PhantomData<(S, P)>,
@@ -129,7 +129,7 @@ where
             for ox in 0..ow {
                 window.gather(input, oy, ox, pad, patch.as_flat_mut());
                 for (o, w) in self.weight.iter().enumerate() {
-                    let acc = self.kernel_bias[o] + int8::dot(w.as_flat(), patch.as_flat());
+                    let acc = self.kernel_bias[o].wrapping_add(int8::dot(w.as_flat(), patch.as_flat()));
                     out[(o * oh + oy) * ow + ox] = self.channels.finish(o, acc);
                 }
             }
@@ -145,12 +145,12 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S: Unsigned, P: Unsigned>
     const SIGNATURE: u32 = signature(SIGNATURE_SEED, &[2, CI::U32, CO::U32, K::U32, S::U32, P::U32]);
 
     fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
-        f(Values::I8(self.weight.as_flat()));
+        f(Values::Weights(self.weight.as_flat()));
         self.channels.visit(f);
     }
 
     fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
-        f(ValuesMut::I8(self.weight.as_flat_mut()));
+        f(ValuesMut::Weights(self.weight.as_flat_mut()));
         self.channels.visit_mut(f);
     }
 

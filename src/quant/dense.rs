@@ -36,7 +36,7 @@ use crate::shape::{Matrix, Tensor, Vector};
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Dense<I: ArrayLength, O: ArrayLength> {
     weight: Matrix<i8, O, I>,
-    channels: Channels<O>,
+    pub(crate) channels: Channels<O>,
     /// `bias − z_in · Σᵢ W[o][i]`: the input zero point folded into the
     /// bias, so the kernel multiplies raw int8 values.
     kernel_bias: Vector<i32, O>,
@@ -93,7 +93,7 @@ impl<I: ArrayLength, O: ArrayLength> Layer<Vector<i8, I>> for Dense<I, O> {
     fn forward(&self, x: &Vector<i8, I>) -> Vector<i8, O> {
         let mut y = Vector::<i8, O>::default();
         for (o, (row, out)) in self.weight.iter().zip(y.iter_mut()).enumerate() {
-            *out = self.channels.finish(o, self.kernel_bias[o] + int8::dot(row, x));
+            *out = self.channels.finish(o, self.kernel_bias[o].wrapping_add(int8::dot(row, x)));
         }
         y
     }
@@ -104,12 +104,12 @@ impl<I: ArrayLength, O: ArrayLength> Int8Params for Dense<I, O> {
     const SIGNATURE: u32 = signature(SIGNATURE_SEED, &[1, I::U32, O::U32]);
 
     fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
-        f(Values::I8(Int8Tensor::as_flat(&self.weight)));
+        f(Values::Weights(Int8Tensor::as_flat(&self.weight)));
         self.channels.visit(f);
     }
 
     fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
-        f(ValuesMut::I8(Int8Tensor::as_flat_mut(&mut self.weight)));
+        f(ValuesMut::Weights(Int8Tensor::as_flat_mut(&mut self.weight)));
         self.channels.visit_mut(f);
     }
 

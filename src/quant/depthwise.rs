@@ -37,7 +37,7 @@ use crate::shape::{Matrix, Tensor, Tensor3, Times, TimesOf, Vector};
 /// ```
 pub struct DepthwiseConv2d<C: Times<M>, K: ArrayLength, S = U1, P = U0, M = U1> {
     weight: Vector<Matrix<i8, K, K>, TimesOf<C, M>>,
-    channels: Channels<TimesOf<C, M>>,
+    pub(crate) channels: Channels<TimesOf<C, M>>,
     shape: PhantomData<(S, P)>,
 }
 
@@ -145,7 +145,7 @@ where
                         for kx in 0..k {
                             let ix = x0 + kx as isize;
                             if ix >= 0 && ix < w {
-                                acc += kernel[ky][kx] as i32 * (row[ix as usize] as i32 - zero_point);
+                                acc = acc.wrapping_add(kernel[ky][kx] as i32 * (row[ix as usize] as i32 - zero_point));
                             }
                         }
                     }
@@ -162,12 +162,12 @@ impl<C: Times<M>, K: ArrayLength, S: Unsigned, P: Unsigned, M: Unsigned> Int8Par
     const SIGNATURE: u32 = signature(SIGNATURE_SEED, &[3, C::U32, K::U32, S::U32, P::U32, M::U32]);
 
     fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
-        f(Values::I8(self.weight.as_flat()));
+        f(Values::Weights(self.weight.as_flat()));
         self.channels.visit(f);
     }
 
     fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
-        f(ValuesMut::I8(self.weight.as_flat_mut()));
+        f(ValuesMut::Weights(self.weight.as_flat_mut()));
         self.channels.visit_mut(f);
     }
 }

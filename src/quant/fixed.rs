@@ -74,7 +74,8 @@ impl Requantize {
     /// ```
     /// use typenet::quant::Requantize;
     /// let half = Requantize::from_real(0.5);
-    /// assert_eq!([half.apply(3), half.apply(-3), half.apply(4)], [2, -2, 2]);
+    /// // ±1.5: the doubling high multiply rounds ties up, as TFLite's does.
+    /// assert_eq!([half.apply(3), half.apply(-3), half.apply(4)], [2, -1, 2]);
     /// ```
     #[inline(always)]
     pub fn apply(self, acc: i32) -> i32 {

@@ -18,18 +18,20 @@
 //!
 //! // Conversion: the int8 twin's type comes from the network's. ReLU fused.
 //! let int8 = quant::quantize(&net, &calibration)?;
-//! let _: &quant::Quantized<(quant::Dense<U4, U8>, (quant::Dense<U8, U3>,))> = &int8;
+//! type Int8Net = quant::QuantizedOf<Net, Vector<f32, U4>>;
+//! typenum::assert_type_eq!(Int8Net, quant::Quantized<(quant::Dense<U4, U8>, (quant::Dense<U8, U3>,))>);
 //! // Its parameters: int8 weights, and per output channel an int32 bias,
 //! // multiplier and shift; a scale, zero point and clamp per layer.
-//! let per_layer = |i, o| i * o + 3 * 4 * o + 4 * 4 + 2;
-//! assert_eq!(<quant::Quantized<_> as Int8Params>::BYTES, 4 * 4 + per_layer(4, 8) + per_layer(8, 3));
+//! let per_layer = |i: usize, o: usize| i * o + 3 * 4 * o + 4 * 4 + 2;
+//! assert_eq!(Int8Net::BYTES, 4 * 4 + per_layer(4, 8) + per_layer(8, 3));
 //!
-//! // Inference with integers alone; the class agrees with the f32 network.
+//! // Inference with integers alone, within a few output steps of f32.
 //! let x = vector([0.3, -0.5, 1.2, 1.0]);
 //! let y = int8.forward(&int8.quantize_input(&x));
-//! let f = net.forward(&x);
-//! let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
-//! assert_eq!(quant::argmax(&y), argmax(&f));
+//! for (q, f) in y.iter().zip(net.forward(&x)) {
+//!     assert!((int8.output.dequantize(*q) - f).abs() < 3.0 * int8.output.scale);
+//! }
+//! let class = int8.classify(&x); // argmax of the int8 logits
 //! # Ok::<(), quant::QuantError>(())
 //! ```
 //!
@@ -61,6 +63,7 @@ mod conv;
 pub mod convert;
 mod dense;
 mod depthwise;
+pub mod file;
 pub mod fixed;
 mod pool;
 mod residual;
@@ -253,6 +256,10 @@ where
     Ok(())
 }
 
+/// The int8 network `quantize` makes of the `f32` network `Net` on inputs
+/// `In`: a type, so its size is known at compile time.
+pub type QuantizedOf<Net, In> = Quantized<<Net as QuantizeChain<In>>::Int8>;
+
 /// A whole int8 network: its layers, and how its input and output map to
 /// real numbers.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -308,26 +315,85 @@ impl<Net> Quantized<Net> {
     }
 }
 
-/// One tensor of an int8 layer's parameters, as a parameter file holds it.
+/// One tensor of an int8 layer's parameters, as a parameter file holds it,
+/// with what it means (so a load checks each value's range).
 #[derive(Debug)]
 pub enum Values<'a> {
-    /// Weights.
-    I8(&'a [i8]),
-    /// Biases, multipliers, shifts, zero points.
-    I32(&'a [i32]),
-    /// Scales.
-    F32(&'a [f32]),
+    /// Int8 weights: any value.
+    Weights(&'a [i8]),
+    /// Int32 biases: any value.
+    Bias(&'a [i32]),
+    /// Requantisation multipliers: `0..=i32::MAX`.
+    Multiplier(&'a [i32]),
+    /// Requantisation shifts: `-31..=30`.
+    Shift(&'a [i32]),
+    /// Scales: finite and positive.
+    Scale(&'a [f32]),
+    /// Zero points: `-128..=127`.
+    ZeroPoint(&'a [i32]),
+    /// Clamp bounds: any int8 value.
+    Bound(&'a [i8]),
 }
 
 /// [`Values`], mutably: how a parameter file is loaded.
 #[derive(Debug)]
 pub enum ValuesMut<'a> {
-    /// Weights.
-    I8(&'a mut [i8]),
-    /// Biases, multipliers, shifts, zero points.
-    I32(&'a mut [i32]),
+    /// Int8 weights.
+    Weights(&'a mut [i8]),
+    /// Int32 biases.
+    Bias(&'a mut [i32]),
+    /// Requantisation multipliers.
+    Multiplier(&'a mut [i32]),
+    /// Requantisation shifts.
+    Shift(&'a mut [i32]),
     /// Scales.
-    F32(&'a mut [f32]),
+    Scale(&'a mut [f32]),
+    /// Zero points.
+    ZeroPoint(&'a mut [i32]),
+    /// Clamp bounds.
+    Bound(&'a mut [i8]),
+}
+
+impl QParams {
+    /// Walks the scale and the zero point for a parameter file.
+    pub(crate) fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        f(Values::Scale(core::slice::from_ref(&self.scale)));
+        f(Values::ZeroPoint(core::slice::from_ref(&self.zero_point)));
+    }
+
+    /// [`visit`](Self::visit), mutably.
+    pub(crate) fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        f(ValuesMut::Scale(core::slice::from_mut(&mut self.scale)));
+        f(ValuesMut::ZeroPoint(core::slice::from_mut(&mut self.zero_point)));
+    }
+}
+
+impl Clamp {
+    /// Walks the bounds for a parameter file.
+    pub(crate) fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        f(Values::Bound(core::slice::from_ref(&self.min)));
+        f(Values::Bound(core::slice::from_ref(&self.max)));
+    }
+
+    /// [`visit`](Self::visit), mutably.
+    pub(crate) fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        f(ValuesMut::Bound(core::slice::from_mut(&mut self.min)));
+        f(ValuesMut::Bound(core::slice::from_mut(&mut self.max)));
+    }
+}
+
+impl Requantize {
+    /// Walks the multiplier and the shift for a parameter file.
+    pub(crate) fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        f(Values::Multiplier(core::slice::from_ref(&self.multiplier)));
+        f(Values::Shift(core::slice::from_ref(&self.shift)));
+    }
+
+    /// [`visit`](Self::visit), mutably.
+    pub(crate) fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        f(ValuesMut::Multiplier(core::slice::from_mut(&mut self.multiplier)));
+        f(ValuesMut::Shift(core::slice::from_mut(&mut self.shift)));
+    }
 }
 
 /// The parameters of an int8 layer or network, walked one tensor at a time
@@ -405,17 +471,13 @@ impl<Net: Int8Params> Int8Params for Quantized<Net> {
     const BYTES: usize = 4 * 4 + Net::BYTES;
     const SIGNATURE: u32 = Net::SIGNATURE;
     fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
-        f(Values::F32(core::slice::from_ref(&self.input.scale)));
-        f(Values::I32(core::slice::from_ref(&self.input.zero_point)));
-        f(Values::F32(core::slice::from_ref(&self.output.scale)));
-        f(Values::I32(core::slice::from_ref(&self.output.zero_point)));
+        self.input.visit(f);
+        self.output.visit(f);
         self.net.visit(f);
     }
     fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
-        f(ValuesMut::F32(core::slice::from_mut(&mut self.input.scale)));
-        f(ValuesMut::I32(core::slice::from_mut(&mut self.input.zero_point)));
-        f(ValuesMut::F32(core::slice::from_mut(&mut self.output.scale)));
-        f(ValuesMut::I32(core::slice::from_mut(&mut self.output.zero_point)));
+        self.input.visit_mut(f);
+        self.output.visit_mut(f);
         self.net.visit_mut(f);
     }
     fn refresh(&mut self) {

@@ -91,27 +91,21 @@ impl Add {
 
     fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
         for q in [&self.input1, &self.input2, &self.output] {
-            f(Values::F32(core::slice::from_ref(&q.scale)));
-            f(Values::I32(core::slice::from_ref(&q.zero_point)));
+            q.visit(f);
         }
-        f(Values::I8(core::slice::from_ref(&self.clamp.min)));
-        f(Values::I8(core::slice::from_ref(&self.clamp.max)));
+        self.clamp.visit(f);
         for r in [&self.multiplier1, &self.multiplier2, &self.output_multiplier] {
-            f(Values::I32(core::slice::from_ref(&r.multiplier)));
-            f(Values::I32(core::slice::from_ref(&r.shift)));
+            r.visit(f);
         }
     }
 
     fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
         for q in [&mut self.input1, &mut self.input2, &mut self.output] {
-            f(ValuesMut::F32(core::slice::from_mut(&mut q.scale)));
-            f(ValuesMut::I32(core::slice::from_mut(&mut q.zero_point)));
+            q.visit_mut(f);
         }
-        f(ValuesMut::I8(core::slice::from_mut(&mut self.clamp.min)));
-        f(ValuesMut::I8(core::slice::from_mut(&mut self.clamp.max)));
+        self.clamp.visit_mut(f);
         for r in [&mut self.multiplier1, &mut self.multiplier2, &mut self.output_multiplier] {
-            f(ValuesMut::I32(core::slice::from_mut(&mut r.multiplier)));
-            f(ValuesMut::I32(core::slice::from_mut(&mut r.shift)));
+            r.visit_mut(f);
         }
     }
 }

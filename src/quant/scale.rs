@@ -53,7 +53,7 @@ impl QParams {
     ///
     /// ```
     /// use typenet::quant::{QParams, Range, RangeError};
-    /// let relu_output = Range { min: 0.0, max: 6.0, ..Range::default() };
+    /// let relu_output = Range { min: 0.0, max: 6.0, count: 100, non_finite: false };
     /// assert_eq!(QParams::from_range(relu_output), Ok(QParams { scale: 6.0 / 255.0, zero_point: -128 }));
     /// assert_eq!(QParams::from_range(Range::default()), Err(RangeError::Empty));
     /// ```
