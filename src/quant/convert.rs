@@ -718,16 +718,15 @@ mod tests {
         let calibration = quant::calibrate(&net, &images(64, 3));
         let int8 = quant::quantize(&net, &calibration).unwrap();
         // Conv+BN+ReLU, MaxPool, Depthwise+BN+ReLU6, Residual(Pointwise+BN+ReLU)+ReLU, Flatten, Dense.
-        let _: &quant::Quantized<(
+        type Fused = net![
             quant::Conv2d<U1, U4, U3, U1, U1>,
-            (
-                quant::MaxPool2d<U2>,
-                (
-                    quant::DepthwiseConv2d<U4, U3, U1, U1>,
-                    (quant::Residual<(quant::Conv2d<U4, U4, U1>,)>, (quant::Flatten, (quant::Dense<U64, U10>,))),
-                ),
-            ),
-        )> = &int8;
+            quant::MaxPool2d<U2>,
+            quant::DepthwiseConv2d<U4, U3, U1, U1>,
+            quant::Residual<net![quant::Conv2d<U4, U4, U1>]>,
+            quant::Flatten,
+            quant::Dense<U64, U10>
+        ];
+        typenum::assert_type_eq!(quant::QuantizedOf<Cnn, Tensor3<f32, U1, U8, U8>>, quant::Quantized<Fused>);
 
         // The int8 network tracks the f32 one: logits within a few output
         // steps, and the same class on most samples.
