@@ -14,6 +14,7 @@ mod common;
 use std::time::Instant;
 
 use typenet::prelude::*;
+use typenet::quant;
 
 type Cnn = net![
     Conv2d<U1, U8, U3, U1, U1>, // 1×8×8 → 8×8×8
@@ -60,7 +61,15 @@ fn main() {
     println!("trained in {seconds:.1} s; wrote {} and {}", log.display(), plot.display());
 
     let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
-    let test = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
-    println!("test: loss {:.4}, accuracy {:.4}", test.loss, test.accuracy);
-    println!("digits_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={}", test.accuracy, fit.epochs);
+    let metrics = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
+    println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy);
+
+    // Deploy as int8: calibrate on the training digits, convert, evaluate.
+    let int8 = quant::quantize(&model, &quant::calibrate(&model, train.iter().map(|(x, _)| x)))
+        .unwrap_or_else(|e| panic!("quantisation failed: {e}"));
+    let int8_accuracy = int8.accuracy(&test).expect("the test set is not empty");
+    println!(
+        "digits_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} int8_test_accuracy={int8_accuracy:.4}",
+        metrics.accuracy, fit.epochs
+    );
 }

@@ -4,7 +4,9 @@
 //!
 //! Writes `out/digits_mlp/log.csv` (every epoch) and
 //! `out/digits_mlp/curves.svg` (the curves), and ends with one line:
-//! `digits_mlp: test_accuracy=... val_accuracy=... epochs=...`.
+//! `digits_mlp: test_accuracy=... val_accuracy=... epochs=... int8_test_accuracy=...`
+//! (the same model deployed as int8: calibrated on the training digits,
+//! converted by [`typenet::quant`]).
 //!
 //! ```text
 //! cargo run --release --example digits_mlp
@@ -18,6 +20,7 @@
 pub mod common;
 
 use typenet::prelude::*;
+use typenet::quant;
 use typenet::train::Fit;
 
 use common::Digit;
@@ -66,7 +69,19 @@ fn main() {
     common::save_curves("digits_mlp", "", "digits, MLP 64-64-10, Adam", &progress.reports);
 
     let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
-    let test = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
-    println!("test: loss {:.4}, accuracy {:.4}", test.loss, test.accuracy);
-    println!("digits_mlp: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={}", test.accuracy, fit.epochs);
+    let metrics = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
+    println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy);
+
+    // Deploy as int8: calibrate on the training digits, convert, evaluate.
+    let calibration = quant::calibrate(&model, samples.iter().map(|(x, _)| x));
+    let int8 = quant::quantize(&model, &calibration).unwrap_or_else(|e| panic!("quantisation failed: {e}"));
+    let int8_accuracy = int8.accuracy(&test).expect("the test set is not empty");
+    println!(
+        "int8: test accuracy {int8_accuracy:.4}, {} bytes of parameters",
+        quant::file::encoded_len::<quant::QuantizedOf<Mlp, Vector<f32, U64>>>()
+    );
+    println!(
+        "digits_mlp: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} int8_test_accuracy={int8_accuracy:.4}",
+        metrics.accuracy, fit.epochs
+    );
 }

@@ -22,6 +22,7 @@ mod common;
 use std::time::Instant;
 
 use typenet::prelude::*;
+use typenet::quant;
 
 type LeNet5 = net![
     Conv2d<U1, U6, U5, U1, U2>, // 1×28×28 → 6×28×28
@@ -70,8 +71,13 @@ fn main() {
     let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
     let test = evaluate(&*model, &SoftmaxCrossEntropy, &mnist.test).expect("the test set is not empty");
     println!("trained in {seconds:.1} s; test: loss {:.4}, accuracy {:.4}", test.loss, test.accuracy);
+
+    // Deploy as int8: calibrate on the first 1,000 training digits, convert, evaluate.
+    let calibration = quant::calibrate(&*model, mnist.train.iter().take(1000).map(|(x, _)| x));
+    let int8 = quant::quantize(&*model, &calibration).unwrap_or_else(|e| panic!("quantisation failed: {e}"));
+    let int8_accuracy = int8.accuracy(&mnist.test).expect("the test set is not empty");
     println!(
-        "mnist_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} seed={seed} seconds={seconds:.1}",
+        "mnist_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} seed={seed} seconds={seconds:.1} int8_test_accuracy={int8_accuracy:.4}",
         test.accuracy, fit.epochs
     );
 }

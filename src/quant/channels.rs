@@ -83,7 +83,7 @@ impl<O: ArrayLength> Default for Channels<O> {
 
 impl<O: ArrayLength> Channels<O> {
     /// The bytes [`visit`](Self::visit) walks.
-    pub const BYTES: usize = 3 * 4 * O::USIZE + 4 * 4 + 2;
+    pub const BYTES: usize = (4 + 4 + 1) * O::USIZE + 4 * 4 + 2;
 
     /// Channel `o`'s requantisation.
     #[inline(always)]

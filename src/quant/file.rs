@@ -30,8 +30,8 @@
 //! tag [`INT8_TAG`], the payload's size in bytes, its CRC-32), then the
 //! payload: the network's [`SIGNATURE`](Int8Params::SIGNATURE) (`u32`),
 //! then every tensor [`Int8Params::visit`] walks, in that order, little
-//! endian: weights and clamp bounds one byte per value, everything else
-//! (biases, multipliers, shifts, zero points, `f32` scales) four.
+//! endian: weights, shifts and clamp bounds one byte per value, everything
+//! else (biases, multipliers, zero points, `f32` scales) four.
 //!
 //! Loading checks the header, the size, the signature, the checksum and the
 //! range of every value before it writes anything, so a refused file leaves
@@ -63,7 +63,7 @@ enum Kind {
 impl Kind {
     fn width(self) -> usize {
         match self {
-            Kind::Weight | Kind::Bound => 1,
+            Kind::Weight | Kind::Bound | Kind::Shift => 1,
             _ => 4,
         }
     }
@@ -75,7 +75,7 @@ impl Kind {
             Kind::Weight | Kind::Bias | Kind::Bound => Ok(()),
             Kind::Multiplier if int() >= 0 => Ok(()),
             Kind::Multiplier => Err("multiplier"),
-            Kind::Shift if (-31..=30).contains(&int()) => Ok(()),
+            Kind::Shift if (-31..=30).contains(&(bytes[0] as i8)) => Ok(()),
             Kind::Shift => Err("shift"),
             Kind::ZeroPoint if (-128..=127).contains(&int()) => Ok(()),
             Kind::ZeroPoint => Err("zero point"),
@@ -163,7 +163,8 @@ pub fn load<Q: Int8Params>(model: &mut Q, bytes: &[u8]) -> Result<(), ParamsErro
     };
     model.visit_mut(&mut |values| match values {
         ValuesMut::Weights(v) | ValuesMut::Bound(v) => v.iter_mut().for_each(|x| *x = take(1)[0] as i8),
-        ValuesMut::Bias(v) | ValuesMut::Multiplier(v) | ValuesMut::Shift(v) | ValuesMut::ZeroPoint(v) => {
+        ValuesMut::Shift(v) => v.iter_mut().for_each(|x| *x = take(1)[0] as i8 as i32),
+        ValuesMut::Bias(v) | ValuesMut::Multiplier(v) | ValuesMut::ZeroPoint(v) => {
             v.iter_mut().for_each(|x| *x = i32::from_le_bytes(take(4).try_into().unwrap_or_default()))
         }
         ValuesMut::Scale(v) => {
@@ -203,7 +204,10 @@ pub fn save<Q: Int8Params>(model: &Q, out: &mut [u8]) -> Result<usize, ParamsErr
         match values {
             Values::Scale(v) => v.iter().for_each(|x| one(Kind::Scale, &x.to_le_bytes())),
             Values::Multiplier(v) => v.iter().for_each(|x| one(Kind::Multiplier, &x.to_le_bytes())),
-            Values::Shift(v) => v.iter().for_each(|x| one(Kind::Shift, &x.to_le_bytes())),
+            // A shift beyond a byte is out of range too: check it whole.
+            Values::Shift(v) => {
+                v.iter().for_each(|&x| one(Kind::Shift, &[if (-31..=30).contains(&x) { x as u8 } else { 127 }]))
+            }
             Values::ZeroPoint(v) => v.iter().for_each(|x| one(Kind::ZeroPoint, &x.to_le_bytes())),
             Values::Weights(v) | Values::Bound(v) => index += v.len(),
             Values::Bias(v) => index += v.len(),
@@ -220,9 +224,8 @@ pub fn save<Q: Int8Params>(model: &Q, out: &mut [u8]) -> Result<usize, ParamsErr
     };
     model.visit(&mut |values| match values {
         Values::Weights(v) | Values::Bound(v) => v.iter().for_each(|&x| put(&[x as u8])),
-        Values::Bias(v) | Values::Multiplier(v) | Values::Shift(v) | Values::ZeroPoint(v) => {
-            v.iter().for_each(|x| put(&x.to_le_bytes()))
-        }
+        Values::Shift(v) => v.iter().for_each(|&x| put(&[x as i8 as u8])),
+        Values::Bias(v) | Values::Multiplier(v) | Values::ZeroPoint(v) => v.iter().for_each(|x| put(&x.to_le_bytes())),
         Values::Scale(v) => v.iter().for_each(|x| put(&x.to_le_bytes())),
     });
     let checksum = crc::crc32(payload);
@@ -278,8 +281,8 @@ mod tests {
         // Forge a file with the shift out of range and a matching checksum.
         int8.net.0.channels.shift[2] = 0;
         save(&int8, &mut bytes).unwrap();
-        let at = HEADER_LEN + 4 + 4 * 4 + 12 + (4 + 4 + 2) * 4;
-        bytes[at..at + 4].copy_from_slice(&40i32.to_le_bytes());
+        let at = HEADER_LEN + 4 + 4 * 4 + 12 + (4 + 4) * 4 + 2;
+        bytes[at] = 40;
         let checksum = crc::crc32(&bytes[HEADER_LEN..]);
         bytes[12..16].copy_from_slice(&checksum.to_le_bytes());
         assert!(matches!(load(&mut int8.clone(), &bytes), Err(ParamsError::OutOfRange { what: "shift", .. })));

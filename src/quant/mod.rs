@@ -21,8 +21,8 @@
 //! type Int8Net = quant::QuantizedOf<Net, Vector<f32, U4>>;
 //! typenum::assert_type_eq!(Int8Net, quant::Quantized<(quant::Dense<U4, U8>, (quant::Dense<U8, U3>,))>);
 //! // Its parameters: int8 weights, and per output channel an int32 bias,
-//! // multiplier and shift; a scale, zero point and clamp per layer.
-//! let per_layer = |i: usize, o: usize| i * o + 3 * 4 * o + 4 * 4 + 2;
+//! // multiplier and an 8-bit shift; scales, zero points and a clamp per layer.
+//! let per_layer = |i: usize, o: usize| i * o + (4 + 4 + 1) * o + 4 * 4 + 2;
 //! assert_eq!(Int8Net::BYTES, 4 * 4 + per_layer(4, 8) + per_layer(8, 3));
 //!
 //! // Inference with integers alone, within a few output steps of f32.
@@ -307,6 +307,16 @@ impl<Net> Quantized<Net> {
         Net: Layer<X::Int8, Output: Int8Tensor>,
     {
         argmax(self.forward(&self.quantize_input(x)).as_flat())
+    }
+
+    /// The fraction of `data` (`f32` inputs and their classes) that the
+    /// int8 network classifies correctly; `None` for no data.
+    pub fn accuracy<X: ToInt8Tensor<Scalar = f32>>(&self, data: &[(X, usize)]) -> Option<f64>
+    where
+        Net: Layer<X::Int8, Output: Int8Tensor>,
+    {
+        let correct = data.iter().filter(|(x, class)| self.classify(x) == *class).count();
+        (!data.is_empty()).then(|| correct as f64 / data.len() as f64)
     }
 
     /// Dequantises an int8 output into `out` (TFLite's `DEQUANTIZE`).

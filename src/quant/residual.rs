@@ -87,7 +87,7 @@ impl Add {
         y.iter_mut().zip(x).for_each(|(y, &x)| *y = self.apply(*y, x));
     }
 
-    const BYTES: usize = 3 * 8 + 2 + 3 * 8;
+    const BYTES: usize = 3 * 8 + 2 + 3 * (4 + 1);
 
     fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
         for q in [&self.input1, &self.input2, &self.output] {
