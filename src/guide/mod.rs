@@ -31,6 +31,7 @@
 //! | [11](ch11_recurrent) | recurrent networks; backpropagation through time | [`Rnn`](crate::layers::Rnn), [`Lstm`](crate::layers::Lstm), [`Gru`](crate::layers::Gru) |
 //! | [12](ch12_firmware) | running on a microcontroller; parameters in and out | [`memory`](crate::memory), [`io`](mod@crate::io) |
 //! | [13](ch13_normalisation_residual) | batch and layer normalisation, residual blocks, depthwise-separable convolutions | [`BatchNorm2d`](crate::layers::BatchNorm2d), [`Residual`](crate::layers::Residual) |
+//! | [14](ch14_quantisation) | int8 quantisation: scales, zero points, integer-only inference | [`quant`](crate::quant) |
 //!
 //! # Notation
 //!
@@ -89,3 +90,4 @@ pub mod ch10_convolutional;
 pub mod ch11_recurrent;
 pub mod ch12_firmware;
 pub mod ch13_normalisation_residual;
+pub mod ch14_quantisation;

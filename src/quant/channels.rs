@@ -144,7 +144,8 @@ pub(crate) struct WeightRows<'a, O: ArrayLength> {
     pub stage: &'a OutputStage<O>,
 }
 
-/// Quantises a layer's weights per output channel as TFLite does:
+/// Quantises a layer's weights per output channel as TFLite's converter
+/// does, to the bit:
 /// symmetric int8 in `[−127, 127]` with scale `max |w| / 127`, the bias as
 /// int32 at scale `s_in · s_w[o]`, and the requantisation multipliers.
 /// Writes the weights into `out` (`O` rows, as `rows.weights`).
@@ -171,15 +172,19 @@ pub(crate) fn quantize_weights<O: ArrayLength>(
         if !max.is_finite() || !bias.is_finite() {
             return Err(QuantError::NonFiniteWeights { layer: at, name });
         }
-        // An all-zero channel quantises to zeros at any scale; TFLite picks 1.
+        // TFLite's converter: the scale in f64 rounded to f32, then each
+        // weight times the f32 reciprocal of the scale, rounded halves away
+        // from zero. An all-zero channel quantises to zeros at any scale.
         let scale = if max > 0.0 { (max as f64 / 127.0) as f32 } else { 1.0 };
         scales[o] = scale;
+        let reciprocal = (1.0 / scale as f64) as f32;
         for (q, &w) in out[o * row..][..row].iter_mut().zip(weights) {
-            *q = (libm::roundf(folded(w) / scale) as i32).clamp(-127, 127) as i8;
+            *q = (libm::roundf(folded(w) * reciprocal) as i32).clamp(-127, 127) as i8;
         }
-        let bias_scale = input.scale as f64 * scale as f64;
-        let b = libm::round(bias as f64 / bias_scale);
-        if !(i32::MIN as f64..=i32::MAX as f64).contains(&b) {
+        // The bias at scale s_in·s_w (rounded to f32), the same way.
+        let bias_scale = (input.scale as f64 * scale as f64) as f32;
+        let b = libm::roundf(bias * (1.0 / bias_scale as f64) as f32);
+        if !(b.abs() <= i32::MAX as f32) {
             return Err(QuantError::BiasOverflow { layer: at, name, channel: o });
         }
         biases[o] = b as i32;

@@ -152,7 +152,13 @@ pub trait Calibrate<In>: Layer<In> {
 }
 
 /// Marks an `f32` layer whose calibration is the range of its output alone:
-/// every layer but chains and residual blocks.
+/// every layer with an int8 form but chains and residual blocks.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no int8 form",
+    label = "this layer cannot be quantised",
+    note = "int8 networks are made of Dense, Conv2d, DepthwiseConv2d, pooling, Flatten, Residual and Projected blocks, \
+            with BatchNorm, Relu, Relu6 and Dropout folded into the layer before them"
+)]
 pub trait ObservesOutput {}
 
 impl<In, L> Calibrate<In> for L

@@ -44,7 +44,7 @@
 //! - [`convert`]: calibration ([`Calibrate`]) and the conversion
 //!   ([`QuantizeChain`]) that folds batch norm and fuses activations.
 //! - The int8 layers: [`Dense`], [`Conv2d`], [`DepthwiseConv2d`],
-//!   [`MaxPool2d`], [`AvgPool2d`], [`GlobalAvgPool`], [`Flatten`],
+//!   [`MaxPool2d`], [`AvgPool2d`], [`GlobalAvgPool`] (TFLite's `MEAN`), [`Flatten`],
 //!   [`Residual`], [`Projected`].
 //! - [`Quantized`]: a whole int8 network with its input and output
 //!   quantisation; [`Int8Params`] walks its parameters for files.
@@ -76,6 +76,7 @@ pub use convert::{Calibrate, QuantError, QuantizeChain};
 pub use dense::Dense;
 pub use depthwise::DepthwiseConv2d;
 pub use fixed::Requantize;
+pub use pool::GlobalAvgPool;
 pub use residual::{Add, Projected, Residual};
 pub use scale::{Activation, Clamp, QParams, Range, RangeError};
 

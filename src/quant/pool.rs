@@ -23,6 +23,7 @@ use crate::layers::conv::ConvDims;
 use crate::layers::flatten::{Volume, VolumeOf};
 use crate::layers::pool::{Avg, Max, Pool2d, Pooled, Windows};
 use crate::quant::convert::{Int8Form, NoStage, ObservesOutput, OwnLayer, QuantError, ToInt8};
+use crate::quant::fixed::Requantize;
 use crate::quant::scale::{QParams, Range};
 use crate::quant::{Int8Params, Int8Tensor, SIGNATURE_SEED, Values, ValuesMut, signature};
 use crate::shape::{Tensor3, Vector};
@@ -90,6 +91,118 @@ where
         let mut y = Self::Output::default();
         y.copy_from_slice(x.as_flat());
         y
+    }
+}
+
+/// The int8 twin of [`GlobalAvgPool`](crate::layers::GlobalAvgPool):
+/// TFLite's int8 `MEAN` over the height and width, whose output has a
+/// scale and zero point of its own.
+///
+/// Each channel's sum (less the input zero point) is requantised by
+/// `s_in / (s_out · H·W)`: the division by `H·W` is folded into the
+/// fixed-point multiplier, as TFLite's reference kernel does.
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::quant::{self, QParams};
+///
+/// let q = QParams { scale: 0.5, zero_point: 0 };
+/// let gap = quant::GlobalAvgPool::from_tflite(q, q, 4);
+/// let x = tensor3([[[1i8, 2], [3, 6]], [[-4, 0], [0, 0]]]);
+/// assert_eq!(gap.forward(&x), vector([3, -1]));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct GlobalAvgPool {
+    /// The input's quantisation.
+    pub input: QParams,
+    /// The output's quantisation.
+    pub output: QParams,
+    /// The number of positions averaged, `H·W`.
+    area: i32,
+    mean: Requantize,
+}
+
+crate::zeroable!(impl[] for GlobalAvgPool { input: QParams, output: QParams, area: i32, mean: Requantize });
+
+impl GlobalAvgPool {
+    /// The mean over `area` positions from `input` to `output` quantisation,
+    /// with TFLite's multiplier: `s_in / s_out` as a fixed-point multiplier,
+    /// then divided by `area` keeping as many bits as the shift allows.
+    pub fn from_tflite(input: QParams, output: QParams, area: usize) -> Self {
+        let r = Requantize::from_real(input.scale as f64 / output.scale as f64);
+        let area = area.clamp(1, i32::MAX as usize) as i64;
+        let k = (63 - area.leading_zeros() as i32).min(32).min(31 + r.shift).max(0);
+        let multiplier = ((r.multiplier as i64) << k) / area;
+        GlobalAvgPool {
+            input,
+            output,
+            area: area as i32,
+            mean: Requantize { multiplier: multiplier as i32, shift: r.shift - k },
+        }
+    }
+}
+
+impl<C: ArrayLength, H: ArrayLength, W: ArrayLength> Layer<Tensor3<i8, C, H, W>> for GlobalAvgPool {
+    type Output = Vector<i8, C>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor3<i8, C, H, W>) -> Vector<i8, C> {
+        let offset = self.input.zero_point.wrapping_mul(self.area);
+        let mut y = Vector::<i8, C>::default();
+        for (y, plane) in y.iter_mut().zip(x.iter()) {
+            let sum = plane.as_flat().iter().fold(0i32, |s, &v| s.wrapping_add(v as i32));
+            *y = (self.mean.apply(sum.wrapping_sub(offset)).saturating_add(self.output.zero_point)).clamp(-128, 127)
+                as i8;
+        }
+        y
+    }
+}
+
+impl Int8Params for GlobalAvgPool {
+    const BYTES: usize = 2 * 8 + 4 + 5;
+    const SIGNATURE: u32 = signature(SIGNATURE_SEED, &[9]);
+
+    fn visit(&self, f: &mut impl FnMut(Values<'_>)) {
+        self.input.visit(f);
+        self.output.visit(f);
+        f(Values::Bias(core::slice::from_ref(&self.area)));
+        self.mean.visit(f);
+    }
+
+    fn visit_mut(&mut self, f: &mut impl FnMut(ValuesMut<'_>)) {
+        self.input.visit_mut(f);
+        self.output.visit_mut(f);
+        f(ValuesMut::Bias(core::slice::from_mut(&mut self.area)));
+        self.mean.visit_mut(f);
+    }
+}
+
+impl Int8Form for crate::layers::GlobalAvgPool {
+    type Role = OwnLayer;
+}
+
+impl ObservesOutput for crate::layers::GlobalAvgPool {}
+
+impl<C: ArrayLength, H: ArrayLength, W: ArrayLength> ToInt8<Tensor3<f32, C, H, W>> for crate::layers::GlobalAvgPool {
+    type Int8 = GlobalAvgPool;
+    type Stage = NoStage;
+    const NAME: &'static str = "GlobalAvgPool";
+
+    fn stage(&self) -> NoStage {
+        NoStage
+    }
+
+    fn to_int8(
+        &self,
+        _: &Range,
+        _: &NoStage,
+        input: QParams,
+        output: QParams,
+        _: usize,
+        out: &mut GlobalAvgPool,
+    ) -> Result<(), QuantError> {
+        *out = GlobalAvgPool::from_tflite(input, output, H::USIZE * W::USIZE);
+        Ok(())
     }
 }
 

@@ -46,10 +46,10 @@ pub enum RangeError {
 
 impl QParams {
     /// The scale and zero point TFLite's converter picks for a tensor
-    /// observed over `range`: the range is widened to include zero, the
-    /// scale spreads it over the 256 int8 steps, and the zero point is
-    /// rounded to an integer ("nudged") so that real zero is exact. The
-    /// arithmetic is in `f64`, as the converter's.
+    /// observed over `range`, to the bit: the range is widened to include
+    /// zero, the scale spreads it over the 256 int8 steps (in `f32`, the
+    /// converter's legacy float scale), and the zero point is rounded to an
+    /// integer so that real zero is exact.
     ///
     /// ```
     /// use typenet::quant::{QParams, Range, RangeError};
@@ -64,26 +64,16 @@ impl QParams {
         if range.count == 0 {
             return Err(RangeError::Empty);
         }
-        let (rmin, rmax) = ((range.min as f64).min(0.0), (range.max as f64).max(0.0));
-        if (rmax - rmin).abs() < f64::EPSILON {
+        let (rmin, rmax) = (range.min.min(0.0), range.max.max(0.0));
+        if rmax - rmin == 0.0 {
             return Err(RangeError::Constant);
         }
-        let (qmin, qmax) = (-128.0f64, 127.0f64);
-        let scale = (rmax - rmin) / (qmax - qmin);
-        // Solve for the zero point from whichever end adds the smaller
-        // rounding error, then round it to an integer.
-        let (from_min, from_max) = (qmin - rmin / scale, qmax - rmax / scale);
-        let error_min = qmin.abs() + (rmin / scale).abs();
-        let error_max = qmax.abs() + (rmax / scale).abs();
-        let zero_point = if error_min < error_max { from_min } else { from_max };
-        let zero_point = if zero_point < qmin {
-            qmin
-        } else if zero_point > qmax {
-            qmax
-        } else {
-            libm::round(zero_point)
-        };
-        Ok(QParams { scale: scale as f32, zero_point: zero_point as i32 })
+        // The converter's legacy float scale: the width in f32 over 255
+        // levels, then the zero point solved from the minimum in f64 and
+        // rounded in f32, halves away from zero.
+        let scale = (rmax - rmin) / 255.0;
+        let zero_point = libm::roundf((-128.0 - rmin as f64 / scale as f64) as f32).clamp(-128.0, 127.0);
+        Ok(QParams { scale, zero_point: zero_point as i32 })
     }
 
     /// TFLite's `QUANTIZE`: `round(x / scale) + zero_point` (division in
@@ -254,9 +244,9 @@ mod tests {
     #[test]
     fn ranges_away_from_zero_are_widened_to_it() {
         let q = QParams::from_range(range(2.0, 4.0)).unwrap();
-        assert_eq!((q.scale, q.zero_point), ((4.0f64 / 255.0) as f32, -128));
+        assert_eq!((q.scale, q.zero_point), (4.0 / 255.0, -128));
         let q = QParams::from_range(range(-4.0, -2.0)).unwrap();
-        assert_eq!((q.scale, q.zero_point), ((4.0f64 / 255.0) as f32, 127));
+        assert_eq!((q.scale, q.zero_point), (4.0 / 255.0, 127));
     }
 
     #[test]

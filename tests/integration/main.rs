@@ -8,6 +8,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod depthwise;
+mod int8;
 mod io;
 mod mnist;
 mod norm;
