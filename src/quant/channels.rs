@@ -184,7 +184,7 @@ pub(crate) fn quantize_weights<O: ArrayLength>(
         // The bias at scale s_in·s_w (rounded to f32), the same way.
         let bias_scale = (input.scale as f64 * scale as f64) as f32;
         let b = libm::roundf(bias * (1.0 / bias_scale as f64) as f32);
-        if !(b.abs() <= i32::MAX as f32) {
+        if b.is_nan() || b.abs() > i32::MAX as f32 {
             return Err(QuantError::BiasOverflow { layer: at, name, channel: o });
         }
         biases[o] = b as i32;
