@@ -66,6 +66,11 @@ pub fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Writes `bytes` to `path`, or stops the example saying why.
+pub fn write(path: PathBuf, bytes: &[u8]) {
+    fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
 /// A progress bar over epochs and batches with live loss and accuracy,
 /// keeping every epoch's report for the CSV log and the plot.
 pub struct Progress {

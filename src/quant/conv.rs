@@ -194,11 +194,11 @@ where
         output: QParams,
         at: usize,
         out: &mut Self::Int8,
-    ) -> Result<(), QuantError> {
+    ) -> Result<QParams, QuantError> {
         let rows = WeightRows { weights: Tensor::as_flat(&self.weight), bias: &self.bias, stage };
         quantize_weights(rows, input, output, at, "Conv2d", out.weight.as_flat_mut(), &mut out.channels)?;
         out.refresh();
-        Ok(())
+        Ok(output)
     }
 }
 

@@ -244,9 +244,10 @@ pub trait ToInt8<In>: Calibrate<In> + Int8Form<Role = OwnLayer> {
     fn stage(&self) -> Self::Stage;
 
     /// Writes the int8 layer into `out`, given the stage its folded layers
-    /// left, the quantisation of its input and of its (final) output. `at`
-    /// is the layer's position, for errors; layers inside a block count on
-    /// from it.
+    /// left, the quantisation of its input and of its (final) output, and
+    /// returns the output quantisation it produces (`output`, but for a
+    /// nested chain, whose own last layer decides). `at` is the layer's
+    /// position, for errors; layers inside a block count on from it.
     fn to_int8(
         &self,
         ranges: &Self::Ranges,
@@ -255,7 +256,7 @@ pub trait ToInt8<In>: Calibrate<In> + Int8Form<Role = OwnLayer> {
         output: QParams,
         at: usize,
         out: &mut Self::Int8,
-    ) -> Result<(), QuantError>;
+    ) -> Result<QParams, QuantError>;
 
     /// How many positions the layer takes in the count errors use: 1, and
     /// a block's body more.
@@ -431,8 +432,7 @@ impl<In, A: ToInt8<In>> QuantizeChain<In> for (A,) {
         out: &mut Self::Int8,
     ) -> Result<QParams, QuantError> {
         let output = A::output_quantisation(input, A::output_range(&ranges.0), at)?;
-        self.0.to_int8(&ranges.0, &self.0.stage(), input, output, at, &mut out.0)?;
-        Ok(output)
+        self.0.to_int8(&ranges.0, &self.0.stage(), input, output, at, &mut out.0)
     }
 
     fn positions() -> usize {
@@ -466,6 +466,49 @@ impl<In, A: ToInt8<In>, Rest: Gather<A::Output, In, A>> QuantizeChain<In> for (A
     }
 }
 
+/// A chain inside a chain (a block written as its own `net!`, as
+/// `Separable` in the DS-CNN example) converts as the layers it holds; nothing
+/// after it folds into it.
+impl<A, Rest> Int8Form for (A, Rest) {
+    type Role = OwnLayer;
+}
+
+impl<A> Int8Form for (A,) {
+    type Role = OwnLayer;
+}
+
+macro_rules! nested_chain {
+    ($($chain:ty: $($gen:ident),*);*) => {$(
+        impl<In, $($gen),*> ToInt8<In> for $chain
+        where
+            $chain: QuantizeChain<In>,
+        {
+            type Int8 = <$chain as QuantizeChain<In>>::Int8;
+            type Stage = NoStage;
+            const NAME: &'static str = "chain";
+
+            fn stage(&self) -> NoStage {
+                NoStage
+            }
+
+            fn to_int8(&self, ranges: &Self::Ranges, _: &NoStage, input: QParams, _: QParams, at: usize, out: &mut Self::Int8) -> Result<QParams, QuantError> {
+                self.quantize_into(ranges, input, at, out)
+            }
+
+            fn positions() -> usize {
+                <$chain as QuantizeChain<In>>::positions()
+            }
+
+            /// Decided by the chain's own last layer, in `to_int8`.
+            fn output_quantisation(input: QParams, _: Range, _: usize) -> Result<QParams, QuantError> {
+                Ok(input)
+            }
+        }
+    )*};
+}
+
+nested_chain!((A, Rest): A, Rest; (A,): A);
+
 /// An own layer waiting for the folding layers after it.
 pub struct Pending<'a, In, A: ToInt8<In>> {
     layer: &'a A,
@@ -481,8 +524,7 @@ impl<In, A: ToInt8<In>> Pending<'_, In, A> {
     /// Writes the int8 layer, now that nothing more folds into it.
     fn finish(self, out: &mut A::Int8) -> Result<QParams, QuantError> {
         let output = A::output_quantisation(self.input, self.range, self.at)?;
-        self.layer.to_int8(self.ranges, &self.stage, self.input, output, self.at, out)?;
-        Ok(output)
+        self.layer.to_int8(self.ranges, &self.stage, self.input, output, self.at, out)
     }
 }
 

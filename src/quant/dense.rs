@@ -144,7 +144,7 @@ impl<I: ArrayLength, O: ArrayLength> ToInt8<Vector<f32, I>> for DenseF32<I, O, f
         output: QParams,
         at: usize,
         out: &mut Dense<I, O>,
-    ) -> Result<(), QuantError> {
+    ) -> Result<QParams, QuantError> {
         let rows = WeightRows { weights: self.weight.as_flat(), bias: &self.bias, stage };
         quantize_weights(
             rows,
@@ -156,7 +156,7 @@ impl<I: ArrayLength, O: ArrayLength> ToInt8<Vector<f32, I>> for DenseF32<I, O, f
             &mut out.channels,
         )?;
         out.refresh();
-        Ok(())
+        Ok(output)
     }
 }
 

@@ -204,9 +204,10 @@ where
         output: QParams,
         at: usize,
         out: &mut Self::Int8,
-    ) -> Result<(), QuantError> {
+    ) -> Result<QParams, QuantError> {
         let rows = WeightRows { weights: Tensor::as_flat(&self.weight), bias: &self.bias, stage };
-        quantize_weights(rows, input, output, at, "DepthwiseConv2d", out.weight.as_flat_mut(), &mut out.channels)
+        quantize_weights(rows, input, output, at, "DepthwiseConv2d", out.weight.as_flat_mut(), &mut out.channels)?;
+        Ok(output)
     }
 }
 

@@ -200,9 +200,9 @@ impl<C: ArrayLength, H: ArrayLength, W: ArrayLength> ToInt8<Tensor3<f32, C, H, W
         output: QParams,
         _: usize,
         out: &mut GlobalAvgPool,
-    ) -> Result<(), QuantError> {
+    ) -> Result<QParams, QuantError> {
         *out = GlobalAvgPool::from_tflite(input, output, H::USIZE * W::USIZE);
-        Ok(())
+        Ok(output)
     }
 }
 
@@ -250,9 +250,9 @@ macro_rules! own_twin {
                 NoStage
             }
 
-            fn to_int8(&self, _: &Range, _: &NoStage, _: QParams, _: QParams, _: usize, out: &mut Self) -> Result<(), QuantError> {
+            fn to_int8(&self, _: &Range, _: &NoStage, _: QParams, output: QParams, _: usize, out: &mut Self) -> Result<QParams, QuantError> {
                 *out = Self::default();
-                Ok(())
+                Ok(output)
             }
 
             fn output_quantisation(input: QParams, _: Range, _: usize) -> Result<QParams, QuantError> {

@@ -298,10 +298,10 @@ where
         output: QParams,
         at: usize,
         out: &mut Self::Int8,
-    ) -> Result<(), QuantError> {
+    ) -> Result<QParams, QuantError> {
         let body = self.body.quantize_into(&ranges.0, input, at + 1, &mut out.body)?;
         out.add = Add::new(body, input, output, Clamp::of(stage.activation, output));
-        Ok(())
+        Ok(output)
     }
 
     fn positions() -> usize {
@@ -331,11 +331,11 @@ where
         output: QParams,
         at: usize,
         out: &mut Self::Int8,
-    ) -> Result<(), QuantError> {
+    ) -> Result<QParams, QuantError> {
         let body = self.body.quantize_into(&ranges.0, input, at + 1, &mut out.body)?;
         let shortcut = self.shortcut.quantize_into(&ranges.1, input, at + 1 + Body::positions(), &mut out.shortcut)?;
         out.add = Add::new(body, shortcut, output, Clamp::of(stage.activation, output));
-        Ok(())
+        Ok(output)
     }
 
     fn positions() -> usize {
