@@ -2,7 +2,8 @@
 //! MLP training at batch 1 and 32, W3 784-128-10 MLP training at batch 32
 //! and 64, W4 the small digits CNN at batch 32, W5 single-sample inference,
 //! W6 the DS-CNN on MNIST at batch 32 (SGD and Adam). Single thread, f32,
-//! plain SGD unless stated.
+//! plain SGD unless stated. Q1: int8 inference at batch 1 (digits CNN,
+//! DS-CNN).
 //! And L1, layers alone: the depthwise-separable convolutions at DS-CNN's
 //! sizes, forward and backward over a block of 32 samples.
 //!
@@ -322,6 +323,57 @@ fn w6_dscnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.finish();
 }
 
+/// The digits CNN of `examples/digits_cnn.rs`, for Q1.
+type DigitsCnn =
+    net![Conv2d<U1, U8, U3, U1, U1>, Relu, MaxPool2d<U2>, Conv2d<U8, U16, U3>, Relu, Flatten, Dense<U64, U10>];
+
+/// The multiply-adds of one inference: digits CNN (72·64 + 1,152·4 + 640)
+/// and DS-CNN (conv 56,448, the
+/// four separable blocks 257,152 + 114,464 + 228,928 + 228,928, dense 640).
+const Q1_DIGITS_CNN_MACS: u64 = 9_856;
+const Q1_DSCNN_MACS: u64 = 886_560;
+
+/// Q1: int8 inference at batch 1 (one sample), the digits CNN and the
+/// DS-CNN, converted by `typenet::quant` from randomly initialised
+/// networks calibrated on 64 samples; beside them the `f32` forward pass of
+/// the same networks. Throughput in multiply-adds, so "elem/s" reads as
+/// MAC/s. The peer: `tools/bench/int8_litert.py` (LiteRT with XNNPACK, one
+/// thread, the same architectures).
+fn q1_int8<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    use typenet::quant;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut group = c.benchmark_group("Q1_int8");
+
+    let mut cnn = DigitsCnn::default();
+    cnn.init_with(Init::HeUniform, &mut rng);
+    let images: Vec<Tensor3<f32, U1, U8, U8>> = (0..64)
+        .map(|_| {
+            let mut x = Tensor3::<f32, U1, U8, U8>::default();
+            x.as_flat_mut().iter_mut().for_each(|v| *v = rng.random_range(0.0..1.0));
+            x
+        })
+        .collect();
+    let int8 = quant::quantize(&cnn, &quant::calibrate(&cnn, &images)).expect("the digits CNN quantises");
+    let x = int8.quantize_input(&images[0]);
+    group.throughput(Throughput::Elements(Q1_DIGITS_CNN_MACS));
+    group.bench_function("digits_cnn_int8", |b| b.iter(|| int8.forward(black_box(&x))));
+    group.bench_function("digits_cnn_f32", |b| b.iter(|| cnn.forward(black_box(&images[0]))));
+
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist10k");
+    let (images, labels) = (format!("{dir}/mnist10k-images.idx3-ubyte"), format!("{dir}/mnist10k-labels.idx1-ubyte"));
+    let digits = typenet::data::load_idx::<U28, U28, f32>(&images, &labels, 10).expect("data/mnist10k");
+    let mut dscnn = default_box::<DsCnn>();
+    dscnn.init_with(Init::PyTorch, &mut rng);
+    let calibration = quant::calibrate(&*dscnn, digits.iter().take(64).map(|(x, _)| x));
+    let mut int8 = default_box::<quant::QuantizedOf<DsCnn, Tensor3<f32, U1, U28, U28>>>();
+    quant::quantize_into(&*dscnn, &calibration, &mut int8).expect("the DS-CNN quantises");
+    let x = int8.quantize_input(&digits[0].0);
+    group.throughput(Throughput::Elements(Q1_DSCNN_MACS));
+    group.bench_function("dscnn_int8", |b| b.iter(|| int8.forward(black_box(&x))));
+    group.bench_function("dscnn_f32", |b| b.iter(|| dscnn.forward(black_box(&digits[0].0))));
+    group.finish();
+}
+
 fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
     w1_xor(&mut c);
     w2_digits(&mut c);
@@ -330,6 +382,7 @@ fn run<M: Measurement + 'static>(mut c: Criterion<M>) {
     w5_infer(&mut c);
     l1_separable(&mut c);
     w6_dscnn(&mut c);
+    q1_int8(&mut c);
 }
 
 fn main() {

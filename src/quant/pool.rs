@@ -124,6 +124,12 @@ pub struct GlobalAvgPool {
 
 crate::zeroable!(impl[] for GlobalAvgPool { input: QParams, output: QParams, area: i32, mean: Requantize });
 
+impl crate::memory::DefaultInPlace for GlobalAvgPool {
+    fn zeroed_to_default(&mut self) {
+        *self = GlobalAvgPool::default();
+    }
+}
+
 impl GlobalAvgPool {
     /// The mean over `area` positions from `input` to `output` quantisation,
     /// with TFLite's multiplier: `s_in / s_out` as a fixed-point multiplier,

@@ -126,6 +126,7 @@ crate::zeroable!(impl[Body: crate::memory::Zeroable] for Residual<Body> { body: 
 impl<Body: crate::memory::DefaultInPlace> crate::memory::DefaultInPlace for Residual<Body> {
     fn zeroed_to_default(&mut self) {
         self.body.zeroed_to_default();
+        self.add = Add::default();
     }
 }
 
@@ -164,6 +165,7 @@ impl<Body: crate::memory::DefaultInPlace, Shortcut: crate::memory::DefaultInPlac
     fn zeroed_to_default(&mut self) {
         self.body.zeroed_to_default();
         self.shortcut.zeroed_to_default();
+        self.add = Add::default();
     }
 }
 
