@@ -4,6 +4,6 @@ use typenet::quant;
 fn main() {
     // Before the pooling, it folds into the convolution.
     let net = <net![Conv2d<U1, U4, U3>, BatchNorm2d<U4>, MaxPool2d<U2>, Flatten, Dense<U16, U2>]>::default();
-    let x = Tensor3::<f32, U1, U10, U10>::default();
+    let x = Tensor3::<f32, U1, U6, U6>::default();
     let _ = quant::quantize(&net, &quant::calibrate(&net, [&x]));
 }
