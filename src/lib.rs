@@ -92,6 +92,13 @@ pub mod guide;
 pub mod init;
 pub mod io;
 mod kernel;
+/// The int8 matrix-vector kernels, reachable for the firmware example's
+/// check that the Cortex-M DSP leaf equals the portable loop bit for bit
+/// on the device. Not part of the API.
+#[doc(hidden)]
+pub mod __int8_kernels {
+    pub use crate::kernel::int8::{KERNEL, matvec, matvec_portable};
+}
 pub mod layer;
 pub mod layers;
 pub mod loss;

@@ -1,9 +1,45 @@
-//! The int8 kernels: integer dot products and the im2col gather the int8
-//! convolutions run on, written once for any target (no `unsafe`).
+//! The int8 kernels: integer dot products, the matrix-vector product the
+//! int8 `Dense` and `Conv2d` run on, and the im2col gather of the
+//! convolutions, written once for any target (no `unsafe`), and the seam
+//! that picks an instruction set's leaf for the matrix-vector product:
+//! `arm_dsp.rs` (`SMLAD`) on Armv7E-M (Cortex-M4, M7: `cfg(typenet_arm_dsp)`,
+//! which `build.rs` sets), the portable loop everywhere else.
 //!
 //! Accumulators are `i32`, as TFLite's: a dot product of `n` int8 pairs
 //! stays exact while `n · 128² < 2³¹` (131,071 terms), far beyond any layer
-//! here.
+//! here. Every kernel adds modulo 2³², so a leaf that sums in another order
+//! gives the same bits.
+
+/// The kernel [`matvec`] runs in this build: `"arm-dsp"` or `"portable"`.
+#[cfg(typenet_arm_dsp)]
+pub const KERNEL: &str = "arm-dsp";
+/// The kernel [`matvec`] runs in this build: `"arm-dsp"` or `"portable"`.
+#[cfg(not(typenet_arm_dsp))]
+pub const KERNEL: &str = "portable";
+
+/// `acc[o] += Σᵢ w[o·n + i] · x[i]` (wrapping) for each row `o`, where
+/// `n = x.len()` and `w` holds the rows one after another (`[out][in]`):
+/// the rows are `acc.len()`, or as many whole rows as `w` holds if fewer.
+/// Runs this build's leaf ([`KERNEL`]), the same bits as
+/// [`matvec_portable`].
+#[inline]
+pub fn matvec(w: &[i8], x: &[i8], acc: &mut [i32]) {
+    #[cfg(typenet_arm_dsp)]
+    super::arm_dsp::matvec(w, x, acc);
+    #[cfg(not(typenet_arm_dsp))]
+    matvec_portable(w, x, acc);
+}
+
+/// [`matvec`] with the portable [`dot`] per row, on any target.
+#[inline]
+pub fn matvec_portable(w: &[i8], x: &[i8], acc: &mut [i32]) {
+    if x.is_empty() {
+        return;
+    }
+    for (row, sum) in w.chunks_exact(x.len()).zip(acc) {
+        *sum = sum.wrapping_add(dot(row, x));
+    }
+}
 
 /// `Σ a[i]·b[i]` over the common length, exact in `i32`.
 #[inline]
@@ -90,6 +126,38 @@ mod tests {
         let c: std::vec::Vec<i8> = (0..37).map(|i| if i % 2 == 0 { 127 } else { -128 }).collect();
         assert_eq!(dot(&a, &c), (0..37).map(|i| -128 * c[i] as i32).sum::<i32>());
         assert_eq!(sum(&c), (0..37).map(|i| c[i] as i32).sum::<i32>());
+    }
+
+    /// What `matvec` must give: each row's sum from the definition.
+    fn matvec_reference(w: &[i8], x: &[i8], acc: &[i32]) -> std::vec::Vec<i32> {
+        let n = x.len();
+        acc.iter()
+            .enumerate()
+            .map(|(o, &a)| a.wrapping_add((0..n).map(|i| w[o * n + i] as i32 * x[i] as i32).sum::<i32>()))
+            .collect()
+    }
+
+    #[test]
+    fn matvec_sums_each_row_at_awkward_lengths() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(16);
+        for n in (0..=67).chain([255, 256, 257, 300, 513]) {
+            for rows in 1..=5 {
+                let w: std::vec::Vec<i8> = (0..rows * n).map(|_| rng.random()).collect();
+                let x: std::vec::Vec<i8> = (0..n).map(|_| rng.random()).collect();
+                let start: std::vec::Vec<i32> = (0..rows).map(|_| rng.random()).collect();
+                let want = matvec_reference(&w, &x, &start);
+                let (mut got, mut portable) = (start.clone(), start.clone());
+                matvec(&w, &x, &mut got);
+                matvec_portable(&w, &x, &mut portable);
+                assert_eq!(got, want, "n={n} rows={rows}");
+                assert_eq!(portable, want, "n={n} rows={rows}");
+            }
+        }
+        // Fewer whole rows in `w` than sums: the extra sums stay as they were.
+        let mut acc = [1, 2, 3];
+        matvec(&[1, 1, 1, 1, 9], &[2, 3], &mut acc);
+        assert_eq!(acc, [6, 7, 3]);
     }
 
     #[test]

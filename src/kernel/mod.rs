@@ -24,6 +24,9 @@
 //! - `x86.rs`: the x86-64 leaf (with `std`): the AVX2 and AVX-512 lanes,
 //!   every `#[target_feature]` entry point (dense, conv, pointwise,
 //!   depthwise), and all the SIMD `unsafe`.
+//! - `int8.rs`: the int8 kernels (portable) and their seam; `arm_dsp.rs`,
+//!   its Armv7E-M leaf (`SMLAD` in `asm!`, Cortex-M4 and M7), compiled
+//!   where `build.rs` sets `cfg(typenet_arm_dsp)`.
 //!
 //! Dependencies run one way: the seam → the algorithms → the lanes. A
 //! leaf instantiates the algorithms with its own lanes; no algorithm names
@@ -50,6 +53,8 @@
 
 use generic_array::ArrayLength;
 
+#[cfg(typenet_arm_dsp)]
+mod arm_dsp;
 mod conv;
 mod dense;
 mod depthwise;

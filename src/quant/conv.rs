@@ -128,8 +128,9 @@ where
         for oy in 0..oh {
             for ox in 0..ow {
                 window.gather(input, oy, ox, pad, patch.as_flat_mut());
-                for (o, w) in self.weight.iter().enumerate() {
-                    let acc = self.kernel_bias[o].wrapping_add(int8::dot(w.as_flat(), patch.as_flat()));
+                let mut acc = self.kernel_bias.clone();
+                int8::matvec(self.weight.as_flat(), patch.as_flat(), &mut acc);
+                for (o, &acc) in acc.iter().enumerate() {
                     out[(o * oh + oy) * ow + ox] = self.channels.finish(o, acc);
                 }
             }
