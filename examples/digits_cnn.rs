@@ -68,13 +68,7 @@ fn main() {
     let int8 = quant::quantize(&model, &quant::calibrate(&model, train.iter().map(|(x, _)| x)))
         .unwrap_or_else(|e| panic!("quantisation failed: {e}"));
     let int8_accuracy = int8.accuracy(&test).expect("the test set is not empty");
-    // Both as files: the f32 parameters, and the int8 network firmware embeds.
-    let mut bytes = vec![0; typenet::io::encoded_len::<Cnn, f32>()];
-    typenet::io::save(&model, &mut bytes).expect("the parameters are finite");
-    common::write(dir.join("model_f32.tnet"), &bytes);
-    let mut bytes = vec![0; quant::file::encoded_len::<quant::QuantizedOf<Cnn, Tensor3<f32, U1, U8, U8>>>()];
-    quant::file::save(&int8, &mut bytes).expect("the int8 network is valid");
-    common::write(dir.join("model_int8.tnet"), &bytes);
+    common::save_models("digits_cnn", &model, &int8);
     println!(
         "digits_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} int8_test_accuracy={int8_accuracy:.4}",
         metrics.accuracy, fit.epochs

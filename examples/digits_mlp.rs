@@ -80,14 +80,7 @@ fn main() {
         "int8: test accuracy {int8_accuracy:.4}, {} bytes of parameters",
         quant::file::encoded_len::<quant::QuantizedOf<Mlp, Vector<f32, U64>>>()
     );
-    // Both as files: the f32 parameters, and the int8 network firmware embeds.
-    let dir = common::out_dir("digits_mlp");
-    let mut bytes = vec![0; typenet::io::encoded_len::<Mlp, f32>()];
-    typenet::io::save(&model, &mut bytes).expect("the parameters are finite");
-    common::write(dir.join("model_f32.tnet"), &bytes);
-    let mut bytes = vec![0; quant::file::encoded_len::<quant::QuantizedOf<Mlp, Vector<f32, U64>>>()];
-    quant::file::save(&int8, &mut bytes).expect("the int8 network is valid");
-    common::write(dir.join("model_int8.tnet"), &bytes);
+    common::save_models("digits_mlp", &model, &int8);
     println!(
         "digits_mlp: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} int8_test_accuracy={int8_accuracy:.4}",
         metrics.accuracy, fit.epochs

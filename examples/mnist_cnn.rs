@@ -76,14 +76,7 @@ fn main() {
     let calibration = quant::calibrate(&*model, mnist.train.iter().take(1000).map(|(x, _)| x));
     let int8 = quant::quantize(&*model, &calibration).unwrap_or_else(|e| panic!("quantisation failed: {e}"));
     let int8_accuracy = int8.accuracy(&mnist.test).expect("the test set is not empty");
-    // Both as files: the f32 parameters, and the int8 network firmware embeds.
-    let dir = common::out_dir("mnist_cnn");
-    let mut bytes = vec![0; typenet::io::encoded_len::<LeNet5, f32>()];
-    typenet::io::save(&*model, &mut bytes).expect("the parameters are finite");
-    common::write(dir.join("model_f32.tnet"), &bytes);
-    let mut bytes = vec![0; quant::file::encoded_len::<quant::QuantizedOf<LeNet5, Tensor3<f32, U1, U28, U28>>>()];
-    quant::file::save(&int8, &mut bytes).expect("the int8 network is valid");
-    common::write(dir.join("model_int8.tnet"), &bytes);
+    common::save_models("mnist_cnn", &*model, &int8);
     println!(
         "mnist_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} seed={seed} seconds={seconds:.1} int8_test_accuracy={int8_accuracy:.4}",
         test.accuracy, fit.epochs

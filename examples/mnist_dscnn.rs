@@ -85,14 +85,7 @@ fn main() {
     let int8 = quant::quantize(&*model, &calibration).unwrap_or_else(|e| panic!("quantisation failed: {e}"));
     let int8_accuracy = int8.accuracy(&mnist.test).expect("the test set is not empty");
 
-    // Both as files: the f32 parameters, and the int8 network firmware embeds.
-    let dir = common::out_dir("mnist_dscnn");
-    let mut bytes = vec![0; typenet::io::encoded_len::<DsCnn, f32>()];
-    typenet::io::save(&*model, &mut bytes).expect("the parameters are finite");
-    common::write(dir.join("model_f32.tnet"), &bytes);
-    let mut bytes = vec![0; quant::file::encoded_len::<quant::QuantizedOf<DsCnn, Tensor3<f32, U1, U28, U28>>>()];
-    quant::file::save(&int8, &mut bytes).expect("the int8 network is valid");
-    common::write(dir.join("model_int8.tnet"), &bytes);
+    common::save_models("mnist_dscnn", &*model, &int8);
     println!(
         "mnist_dscnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} seed={seed} seconds={seconds:.1} int8_test_accuracy={int8_accuracy:.4}",
         test.accuracy, fit.epochs

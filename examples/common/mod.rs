@@ -66,9 +66,23 @@ pub fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Writes `bytes` to `path`, or stops the example saying why.
-pub fn write(path: PathBuf, bytes: &[u8]) {
-    fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+/// Writes a trained model's parameter files into `out/<name>/`:
+/// `model_f32.tnet` (`typenet::io`) and `model_int8.tnet`, its int8 twin
+/// (`typenet::quant::file`), what firmware embeds and
+/// `tools/quant/compare_tflite.py` reads.
+pub fn save_models<Net, Int8>(name: &str, model: &Net, int8: &Int8)
+where
+    Net: Params<f32>,
+    Int8: typenet::quant::Int8Params,
+{
+    let dir = out_dir(name);
+    let mut bytes = vec![0; typenet::io::encoded_len::<Net, f32>()];
+    typenet::io::save(model, &mut bytes).expect("the parameters are finite");
+    let write = |path: PathBuf, bytes: &[u8]| fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    write(dir.join("model_f32.tnet"), &bytes);
+    let mut bytes = vec![0; typenet::quant::file::encoded_len::<Int8>()];
+    typenet::quant::file::save(int8, &mut bytes).expect("the int8 network is valid");
+    write(dir.join("model_int8.tnet"), &bytes);
 }
 
 /// A progress bar over epochs and batches with live loss and accuracy,

@@ -23,7 +23,7 @@
 mod fixtures;
 
 use typenet::prelude::*;
-use typenet::quant::{self, Activation, Calibrate, Clamp, Int8Tensor, QParams, Range};
+use typenet::quant::{self, Activation, Calibrate, Clamp, Int8Of, Int8Tensor, QParams, Range};
 
 /// A tensor holding `values`.
 fn load<X: Tensor<Scalar = f32>>(values: &[f32]) -> X {
@@ -103,16 +103,19 @@ fn assert_close(q: QParams, scale: f32, zero_point: i32, what: &str) {
     assert!((q.scale - scale).abs() <= 2.0 * f32::EPSILON * scale, "{what} scale {} vs TFLite's {scale}", q.scale);
 }
 
-macro_rules! dense_case {
-    ($case:ident, $i:ty, $o:ty, $act:ty) => {
+/// A layer with weights: the int8 layer from TFLite's parameters against
+/// TFLite's outputs (`$outputs`), and typenet's conversion of the `f32`
+/// layer (then `$act`) against TFLite's converter.
+macro_rules! weighted_case {
+    ($case:ident, $int8:ty, $f32:ty, $input:ty, $act:ty, $outputs:ident) => {
         mod $case {
             use super::fixtures::$case as fx;
             use super::*;
 
-            fn tflite_layer() -> quant::Dense<$i, $o> {
+            fn tflite_layer() -> $int8 {
                 let q = |s, z| QParams { scale: s, zero_point: z };
                 let clamp = Clamp { min: fx::ACTIVATION_MIN as i8, max: fx::ACTIVATION_MAX as i8 };
-                let layer = quant::Dense::from_tflite(
+                let layer = <$int8>::from_tflite(
                     load_i8(&fx::WEIGHT),
                     &fx::WEIGHT_SCALES,
                     &fx::BIAS,
@@ -129,23 +132,22 @@ macro_rules! dense_case {
                 let layer = tflite_layer();
                 assert_eq!(layer.channels().multiplier.as_slice(), &fx::OUTPUT_MULTIPLIER);
                 assert_eq!(layer.channels().shift.as_slice(), &fx::OUTPUT_SHIFT);
-                for (x, want) in fx::INPUTS.iter().zip(&fx::OUTPUTS_MBQM) {
-                    assert_eq!(layer.forward(&load_i8(x)).as_slice(), want);
+                for (x, want) in fx::INPUTS.iter().zip(&fx::$outputs) {
+                    assert_eq!(layer.forward(&load_i8::<Int8Of<$input>>(x)).as_flat(), want);
                 }
             }
 
             #[test]
             fn conversion_matches_the_converter() {
-                let mut net = <net![Dense<$i, $o>, $act]>::default();
-                net.0 = Dense::new(load(&fx::FLOAT_WEIGHT), load(&fx::FLOAT_BIAS));
-                let samples: Vec<Vector<f32, $i>> = fx::CALIBRATION.iter().map(|x| load(x)).collect();
+                let mut net = <net![$f32, $act]>::default();
+                net.0 = <$f32>::new(load(&fx::FLOAT_WEIGHT), load(&fx::FLOAT_BIAS));
+                let samples: Vec<$input> = fx::CALIBRATION.iter().map(|x| load(x)).collect();
                 let [own, tflite] = calibrations(&net, &samples, fx::INPUT_RANGE, fx::OUTPUT_RANGE);
 
                 let int8 = quant::quantize(&net, &tflite).unwrap();
-                let layer = &int8.net.0;
                 assert_eq!((int8.input.scale, int8.input.zero_point), (fx::INPUT_SCALE, fx::INPUT_ZERO_POINT));
                 assert_eq!((int8.output.scale, int8.output.zero_point), (fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT));
-                assert_eq!(layer, &tflite_layer(), "weights, biases, multipliers, clamp");
+                assert_eq!(&int8.net.0, &tflite_layer(), "weights, biases, multipliers, clamp");
 
                 let int8 = quant::quantize(&net, &own).unwrap();
                 assert_close(int8.input, fx::INPUT_SCALE, fx::INPUT_ZERO_POINT, "input");
@@ -155,10 +157,25 @@ macro_rules! dense_case {
     };
 }
 
-dense_case!(dense_16_8, U16, U8, Identity);
-dense_case!(dense_16_8_relu, U16, U8, Relu);
-dense_case!(dense_20_6_relu6, U20, U6, Relu6);
-dense_case!(dense_64_10, U64, U10, Identity);
+// FULLY_CONNECTED against the fixed-point outputs (see the module docs).
+weighted_case!(dense_16_8, quant::Dense<U16, U8>, Dense<U16, U8>, Vector<f32, U16>, Identity, OUTPUTS_MBQM);
+weighted_case!(dense_16_8_relu, quant::Dense<U16, U8>, Dense<U16, U8>, Vector<f32, U16>, Relu, OUTPUTS_MBQM);
+weighted_case!(dense_20_6_relu6, quant::Dense<U20, U6>, Dense<U20, U6>, Vector<f32, U20>, Relu6, OUTPUTS_MBQM);
+weighted_case!(dense_64_10, quant::Dense<U64, U10>, Dense<U64, U10>, Vector<f32, U64>, Identity, OUTPUTS_MBQM);
+
+type Image<C, H, W> = Tensor3<f32, C, H, W>;
+weighted_case!(conv2d_k3_s1_p1, quant::Conv2d<U3, U4, U3, U1, U1>, Conv2d<U3, U4, U3, U1, U1>, Image<U3, U7, U7>, Relu, OUTPUTS);
+weighted_case!(conv2d_k3_s2_p1, quant::Conv2d<U3, U4, U3, U2, U1>, Conv2d<U3, U4, U3, U2, U1>, Image<U3, U8, U8>, Identity, OUTPUTS);
+weighted_case!(conv2d_k5_s1_p0, quant::Conv2d<U3, U4, U5, U1, U0>, Conv2d<U3, U4, U5, U1, U0>, Image<U3, U9, U9>, Relu6, OUTPUTS);
+weighted_case!(conv2d_k1_s1, quant::Conv2d<U6, U5, U1, U1, U0>, Conv2d<U6, U5, U1, U1, U0>, Image<U6, U5, U5>, Relu, OUTPUTS);
+weighted_case!(conv2d_k1_s2, quant::Conv2d<U6, U5, U1, U2, U0>, Conv2d<U6, U5, U1, U2, U0>, Image<U6, U6, U6>, Identity, OUTPUTS);
+weighted_case!(conv2d_k3_s2_p0, quant::Conv2d<U3, U4, U3, U2, U0>, Conv2d<U3, U4, U3, U2, U0>, Image<U3, U9, U9>, Relu, OUTPUTS);
+
+type Depthwise8<C, M, K, S, P> = quant::DepthwiseConv2d<C, K, S, P, M>;
+type DepthwiseF32<C, M, K, S, P> = DepthwiseConv2d<C, K, S, P, M>;
+weighted_case!(depthwise_k3_s1_p1, Depthwise8<U4, U1, U3, U1, U1>, DepthwiseF32<U4, U1, U3, U1, U1>, Image<U4, U7, U7>, Relu, OUTPUTS);
+weighted_case!(depthwise_k3_s2_p1, Depthwise8<U3, U1, U3, U2, U1>, DepthwiseF32<U3, U1, U3, U2, U1>, Image<U3, U8, U8>, Relu6, OUTPUTS);
+weighted_case!(depthwise_k3_s1_p0_m2, Depthwise8<U2, U2, U3, U1, U0>, DepthwiseF32<U2, U2, U3, U1, U0>, Image<U2, U6, U6>, Identity, OUTPUTS);
 
 /// LiteRT's desktop reference `FULLY_CONNECTED` rounds in `f64`; the
 /// fixed-point multiplier (TFLite Micro's, typenet's) differs from it on
@@ -174,123 +191,6 @@ fn desktop_reference_dense_differs_from_the_fixed_point_one_once() {
     let (s, o) = differing[0];
     assert_eq!((fx::OUTPUTS[s][o] as i32 - fx::OUTPUTS_MBQM[s][o] as i32).abs(), 1);
 }
-
-macro_rules! conv_case {
-    ($case:ident, $ci:ty, $co:ty, $k:ty, $s:ty, $p:ty, $h:ty, $w:ty, $act:ty) => {
-        mod $case {
-            use super::fixtures::$case as fx;
-            use super::*;
-
-            type Int8Conv = quant::Conv2d<$ci, $co, $k, $s, $p>;
-
-            fn tflite_layer() -> Int8Conv {
-                let q = |s, z| QParams { scale: s, zero_point: z };
-                let clamp = Clamp { min: fx::ACTIVATION_MIN as i8, max: fx::ACTIVATION_MAX as i8 };
-                let layer = Int8Conv::from_tflite(
-                    load_i8(&fx::WEIGHT),
-                    &fx::WEIGHT_SCALES,
-                    &fx::BIAS,
-                    q(fx::INPUT_SCALE, fx::INPUT_ZERO_POINT),
-                    q(fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT),
-                    clamp,
-                );
-                assert_eq!(Clamp::of(activation(fx::ACTIVATION), layer.channels().output), clamp);
-                layer
-            }
-
-            #[test]
-            fn kernel_is_bit_exact() {
-                let layer = tflite_layer();
-                assert_eq!(layer.channels().multiplier.as_slice(), &fx::OUTPUT_MULTIPLIER);
-                assert_eq!(layer.channels().shift.as_slice(), &fx::OUTPUT_SHIFT);
-                for (x, want) in fx::INPUTS.iter().zip(&fx::OUTPUTS) {
-                    let y = layer.forward(&load_i8::<Tensor3<i8, $ci, $h, $w>>(x));
-                    assert_eq!(y.as_flat(), want);
-                }
-            }
-
-            #[test]
-            fn conversion_matches_the_converter() {
-                let mut net = <net![Conv2d<$ci, $co, $k, $s, $p>, $act]>::default();
-                net.0 = Conv2d::new(load(&fx::FLOAT_WEIGHT), load(&fx::FLOAT_BIAS));
-                let samples: Vec<Tensor3<f32, $ci, $h, $w>> = fx::CALIBRATION.iter().map(|x| load(x)).collect();
-                let [own, tflite] = calibrations(&net, &samples, fx::INPUT_RANGE, fx::OUTPUT_RANGE);
-
-                let int8 = quant::quantize(&net, &tflite).unwrap();
-                assert_eq!((int8.input.scale, int8.input.zero_point), (fx::INPUT_SCALE, fx::INPUT_ZERO_POINT));
-                assert_eq!((int8.output.scale, int8.output.zero_point), (fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT));
-                assert_eq!(&int8.net.0, &tflite_layer(), "weights, biases, multipliers, clamp");
-
-                let int8 = quant::quantize(&net, &own).unwrap();
-                assert_close(int8.input, fx::INPUT_SCALE, fx::INPUT_ZERO_POINT, "input");
-                assert_close(int8.output, fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT, "output");
-            }
-        }
-    };
-}
-
-conv_case!(conv2d_k3_s1_p1, U3, U4, U3, U1, U1, U7, U7, Relu);
-conv_case!(conv2d_k3_s2_p1, U3, U4, U3, U2, U1, U8, U8, Identity);
-conv_case!(conv2d_k5_s1_p0, U3, U4, U5, U1, U0, U9, U9, Relu6);
-conv_case!(conv2d_k1_s1, U6, U5, U1, U1, U0, U5, U5, Relu);
-conv_case!(conv2d_k1_s2, U6, U5, U1, U2, U0, U6, U6, Identity);
-conv_case!(conv2d_k3_s2_p0, U3, U4, U3, U2, U0, U9, U9, Relu);
-
-macro_rules! depthwise_case {
-    ($case:ident, $c:ty, $m:ty, $k:ty, $s:ty, $p:ty, $h:ty, $w:ty, $act:ty) => {
-        mod $case {
-            use super::fixtures::$case as fx;
-            use super::*;
-
-            type Int8Depthwise = quant::DepthwiseConv2d<$c, $k, $s, $p, $m>;
-
-            fn tflite_layer() -> Int8Depthwise {
-                let q = |s, z| QParams { scale: s, zero_point: z };
-                let clamp = Clamp { min: fx::ACTIVATION_MIN as i8, max: fx::ACTIVATION_MAX as i8 };
-                let layer = Int8Depthwise::from_tflite(
-                    load_i8(&fx::WEIGHT),
-                    &fx::WEIGHT_SCALES,
-                    &fx::BIAS,
-                    q(fx::INPUT_SCALE, fx::INPUT_ZERO_POINT),
-                    q(fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT),
-                    clamp,
-                );
-                assert_eq!(Clamp::of(activation(fx::ACTIVATION), layer.channels().output), clamp);
-                layer
-            }
-
-            #[test]
-            fn kernel_is_bit_exact() {
-                let layer = tflite_layer();
-                assert_eq!(layer.channels().multiplier.as_slice(), &fx::OUTPUT_MULTIPLIER);
-                assert_eq!(layer.channels().shift.as_slice(), &fx::OUTPUT_SHIFT);
-                for (x, want) in fx::INPUTS.iter().zip(&fx::OUTPUTS) {
-                    let y = layer.forward(&load_i8::<Tensor3<i8, $c, $h, $w>>(x));
-                    assert_eq!(y.as_flat(), want);
-                }
-            }
-
-            #[test]
-            fn conversion_matches_the_converter() {
-                let mut net = <net![DepthwiseConv2d<$c, $k, $s, $p, $m>, $act]>::default();
-                net.0 = DepthwiseConv2d::new(load(&fx::FLOAT_WEIGHT), load(&fx::FLOAT_BIAS));
-                let samples: Vec<Tensor3<f32, $c, $h, $w>> = fx::CALIBRATION.iter().map(|x| load(x)).collect();
-                let [own, tflite] = calibrations(&net, &samples, fx::INPUT_RANGE, fx::OUTPUT_RANGE);
-
-                let int8 = quant::quantize(&net, &tflite).unwrap();
-                assert_eq!((int8.output.scale, int8.output.zero_point), (fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT));
-                assert_eq!(&int8.net.0, &tflite_layer(), "weights, biases, multipliers, clamp");
-
-                let int8 = quant::quantize(&net, &own).unwrap();
-                assert_close(int8.output, fx::OUTPUT_SCALE, fx::OUTPUT_ZERO_POINT, "output");
-            }
-        }
-    };
-}
-
-depthwise_case!(depthwise_k3_s1_p1, U4, U1, U3, U1, U1, U7, U7, Relu);
-depthwise_case!(depthwise_k3_s2_p1, U3, U1, U3, U2, U1, U8, U8, Relu6);
-depthwise_case!(depthwise_k3_s1_p0_m2, U2, U2, U3, U1, U0, U6, U6, Identity);
 
 macro_rules! pool_case {
     ($case:ident, $pool:ty, $c:ty, $h:ty, $w:ty) => {
