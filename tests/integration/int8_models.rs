@@ -269,8 +269,12 @@ fn a_file_for_another_architecture_is_refused() {
 #[test]
 fn the_digits_calibration_set_is_the_examples_training_split() {
     let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv")).unwrap();
-    let mut rows: Vec<(usize, usize)> =
-        csv.lines().skip(1).enumerate().map(|(i, line)| (i, line.split(',').next().unwrap().parse().unwrap())).collect();
+    let mut rows: Vec<(usize, usize)> = csv
+        .lines()
+        .skip(1)
+        .enumerate()
+        .map(|(i, line)| (i, line.split(',').next().unwrap().parse().unwrap()))
+        .collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(2026);
     let split = typenet::data::stratified_split::<_, U10, _>(&mut rows, 0.6, 0.2, &mut rng).unwrap();
     let train: Vec<usize> = split.train.iter().map(|&(i, _)| i).collect();

@@ -808,8 +808,10 @@ def check_op(g, op, problems):
 
 
 class Walk:
-    def __init__(self, g):
+    def __init__(self, g, bad=()):
         self.g = g
+        self.bad = set(bad)  # operators check_op refused: walked past, not converted
+        self.stop = -1  # the model's last int8 tensor
         self.problems = []
         self.visited = set()
         self.flattened = {}  # a RESHAPE's output -> the (C, H, W) it flattened
@@ -819,6 +821,11 @@ class Walk:
 
     def consumers(self, t):
         return self.g.consumers.get(t, [])
+
+    def joins(self, op):
+        """Whether `op` takes two activations: where the branches of a fork meet."""
+        data = [t for t in op.inputs if t >= 0 and not self.g.is_const(t)]
+        return op.name == "ADD" or len(data) > 1
 
     def chain(self, t, shape, stop):
         """Layers from tensor `t` (typenet shape `shape`) until `stop` or a join.
@@ -831,7 +838,7 @@ class Walk:
             if not cons:
                 self.problems.append(f"tensor {t} ({self.g.name(t)}) leads nowhere: the graph is not one chain")
                 return layers, t, shape, None
-            if len(cons) == 1 and cons[0].name == "ADD":
+            if len(cons) == 1 and self.joins(cons[0]):
                 return layers, t, shape, cons[0]
             if len(cons) == 2:
                 block, t, shape = self.fork(t, shape, cons)
@@ -862,13 +869,14 @@ class Walk:
             layers, end, end_shape, join = self.branch(op, shape)
             branches.append((layers, end, end_shape, join))
         joins = {b[3].index if b[3] is not None else None for b in branches}
-        if None in joins or len(joins) != 1:
+        add_op = branches[0][3]
+        if None in joins or len(joins) != 1 or add_op.name != "ADD":
+            where = f"join at {add_op.label()}" if add_op is not None and len(joins) == 1 else "do not join"
             self.problems.append(
                 f"tensor {t} ({self.g.name(t)}) forks into {', '.join(c.label() for c in cons)}, "
-                "which do not join at one ADD"
+                f"which {where}: typenet's blocks join at an ADD"
             )
             return None, None, shape
-        add_op = branches[0][3]
         if add_op.index in self.visited:
             self.problems.append(f"{add_op.label()}: joins more than one fork")
             return None, None, shape
@@ -900,7 +908,7 @@ class Walk:
         layers = [] if layer is None else (layer if isinstance(layer, list) else [layer])
         if t is None:
             return layers, None, shape, None
-        more, t, shape, join = self.chain(t, shape, stop=-1)
+        more, t, shape, join = self.chain(t, shape, stop=self.stop)
         return layers + more, t, shape, join
 
     def step(self, op, shape):
@@ -912,19 +920,23 @@ class Walk:
         self.visited.add(op.index)
         out = op.outputs[0] if op.outputs else None
         name = op.name
+        if op.index in self.bad:
+            return None, out, self.shape_after(out, shape)
         if name == "PAD":
             cons = self.consumers(out)
             if len(cons) != 1 or cons[0].name not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 self.problem(op, "PAD is only supported right before a CONV_2D or DEPTHWISE_CONV_2D, which it feeds alone")
                 return None, out, self.shape_after(out, shape)
-            pads = g.const(op.inputs[1]).reshape(-1, 2).tolist() if g.is_const(op.inputs[1]) else [[0, 0]] * 4
+            pads = g.const(op.inputs[1]).reshape(-1, 2).tolist()
             conv = cons[0]
             self.visited.add(conv.index)
+            if conv.index in self.bad:
+                return None, conv.outputs[0], self.shape_after(conv.outputs[0], shape)
             return self.conv(conv, shape, pads[1], pads[2], pad_op=op)
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             return self.conv(op, shape, [0, 0], [0, 0])
-        if name not in SUPPORTED or name in ("QUANTIZE", "DEQUANTIZE"):
-            # Reported by check_op; go on past it to find more.
+        if name in ("QUANTIZE", "DEQUANTIZE"):
+            self.problem(op, f"{name} inside the graph (only the model's input and output may be float)")
             return None, out, self.shape_after(out, shape)
         if name == "FULLY_CONNECTED":
             layers = []
@@ -1057,8 +1069,12 @@ def recognise(g, groups=()):
     if len(g.inputs) != 1 or len(g.outputs) != 1:
         problems.append(f"the model has {len(g.inputs)} inputs and {len(g.outputs)} outputs (typenet's have one each)")
         raise Unsupported(problems)
+    bad = set()
     for op in g.ops:
+        before = len(problems)
         check_op(g, op, problems)
+        if len(problems) > before:
+            bad.add(op.index)
     start, stop = g.inputs[0], g.outputs[0]
     cons = g.consumers.get(start, [])
     if len(cons) == 1 and cons[0].name == "QUANTIZE":
@@ -1080,21 +1096,27 @@ def recognise(g, groups=()):
         raise Unsupported(problems)
     if s[0] != 1:
         problems.append(f"the model's input has batch size {s[0]}")
-    walk = Walk(g)
+    walk = Walk(g, bad)
     for op in g.ops:
         if op.name in ("QUANTIZE", "DEQUANTIZE"):
             walk.visited.add(op.index)
+    walk.stop = stop
     layers, end, _, join = walk.chain(start, shape, stop)
     if join is not None:
-        walk.problem(join, "ADD that does not join the two branches of a fork")
+        walk.problem(join, "joins what is not the two branches of a fork")
     problems.extend(walk.problems)
     for op in g.ops:
         if op.index not in walk.visited and not any(p.startswith(op.label()) for p in problems):
-            problems.append(f"{op.label()}: not on the chain from the model's input to its output")
+            problems.append(f"{op.label()}: not reached on the chain from the model's input, past the problems above")
     if not layers and not problems:
         problems.append("the model has no layer")
     if problems:
-        raise Unsupported(problems)
+        # Each operator's problems together, in the model's order; the graph's own last.
+        def key(p):
+            head = p.split(" ", 2)
+            return int(head[1]) if head[0] == "operator" else len(g.ops)
+
+        raise Unsupported(sorted(problems, key=key))
     try:
         layers = nest(layers, groups)
     except ValueError as e:
