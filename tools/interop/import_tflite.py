@@ -547,6 +547,11 @@ class Op:
     def label(self):
         return f"operator {self.index} ({self.name})"
 
+    def source(self):
+        """The label, with the PAD folded into it if any."""
+        folded = getattr(self, "folded", None)
+        return self.label() + (f" after {folded.label()}" if folded is not None else "")
+
 
 class Graph:
     def __init__(self, data):
@@ -812,6 +817,7 @@ class Walk:
         self.g = g
         self.bad = set(bad)  # operators check_op refused: walked past, not converted
         self.stop = -1  # the model's last int8 tensor
+        self.notes = []  # what the file holds differently from TFLite, for the user
         self.problems = []
         self.visited = set()
         self.flattened = {}  # a RESHAPE's output -> the (C, H, W) it flattened
@@ -1001,6 +1007,11 @@ class Walk:
     def channels(self, op, out_channels):
         g = self.g
         scales, _, _ = g.quant(op.inputs[1])
+        if len(scales) == 1 and op.name == "FULLY_CONNECTED" and out_channels > 1:
+            self.notes.append(
+                f"{op.label()}: weights quantised per tensor; TFLite's kernels derive this layer's multiplier "
+                "from the f32 product s_in·s_w, typenet from the f64 product, so an output can differ by one step"
+            )
         scales = list(scales) * out_channels if len(scales) == 1 else list(scales)
         if len(op.inputs) > 2 and op.inputs[2] >= 0 and g.is_const(op.inputs[2]):
             bias = g.const(op.inputs[2]).reshape(-1).astype(np.int64)
@@ -1036,6 +1047,8 @@ class Walk:
                 f"{typenet_out[0]}×{typenet_out[1]} (for stride 2 build ZeroPadding2D(P) + padding='valid')"
             )
         w = g.const(op.inputs[1]).astype(np.int64)
+        if pad_op is not None:
+            op.folded = pad_op
         if op.name == "CONV_2D":
             co = w_shape[0]
             weight = w.transpose(0, 3, 1, 2)  # [O][KH][KW][I] -> [O][I][KH][KW]
@@ -1121,7 +1134,9 @@ def recognise(g, groups=()):
         layers = nest(layers, groups)
     except ValueError as e:
         raise Unsupported([str(e)]) from e
-    return Model(g.qparams(start), g.qparams(stop), Chain(layers), shape)
+    model = Model(g.qparams(start), g.qparams(stop), Chain(layers), shape)
+    model.notes = walk.notes
+    return model
 
 
 # ---------------------------------------------------------------------------
@@ -1154,7 +1169,7 @@ def describe(model):
                     f"{a.activation}, clamp {list(a.clamp)}"
                 )
                 continue
-            text = f"{tag}{pad}{layer.int8_type():<44} {layer.op.label()}"
+            text = f"{tag}{pad}{layer.int8_type():<44} {layer.op.source()}"
             ch = getattr(layer, "channels", None)
             if ch is not None:
                 text += f": in {ch.input} -> out {ch.output}, {ch.activation}, clamp {list(ch.clamp)}"
@@ -1178,6 +1193,8 @@ def import_file(tflite_path, out_path, groups=(), print_architecture=False, out=
             print(line, file=out)
     with open(out_path, "wb") as f:
         f.write(data)
+    for note in model.notes:
+        print(f"import_tflite: note: {note}", file=sys.stderr)
     print(f"wrote {out_path}: {len(data)} bytes, signature {model.signature():#010x}", file=out)
     print(f"int8 type:  quant::QuantizedOf<Net, {model.input_type()}> = {model.int8_type()}", file=out)
     print(f"f32 Net:    {model.f32_type()}", file=out)
