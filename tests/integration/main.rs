@@ -9,6 +9,7 @@ mod conv;
 mod custom_layer;
 mod depthwise;
 mod int8;
+mod int8_models;
 mod io;
 mod mnist;
 mod norm;
