@@ -34,6 +34,7 @@
 //! as `i32::wrapping_add` does, so the sums are the portable ones bit for
 //! bit whatever the order of the terms.
 
+#[cfg(typenet_arm_dsp)]
 use core::arch::asm;
 use core::mem::MaybeUninit;
 
@@ -50,54 +51,96 @@ const CHUNK: usize = 256;
 #[inline]
 pub(crate) fn matvec(w: &[i8], x: &[i8], acc: &mut [i32]) {
     let n = x.len();
-    if n == 0 {
-        return;
+    if n < 8 {
+        // No group of eight: the portable loop.
+        return int8::matvec_portable(w, x, acc);
     }
     let rows = acc.len().min(w.len() / n);
+    if rows == 0 {
+        return;
+    }
     let acc = &mut acc[..rows];
+    // Inputs in whole groups of eight, and with the last group's tail
+    // padded by zeros.
     let main = n - n % 8;
+    let padded = n.next_multiple_of(8);
+    // The rows that take the padded groups: their last group reads up to
+    // seven weights of the next row, which meet zero inputs. The last
+    // block (one row or two) has no next row: it takes the whole groups,
+    // and its tail goes through the portable `dot`.
+    let last = match (n == main, rows % 2) {
+        (true, r) => r,
+        (false, 1) => 1,
+        (false, _) => 2.min(rows),
+    };
+    let padded_rows = rows - last;
     let mut buffer = [MaybeUninit::<u32>::uninit(); CHUNK / 2];
     let mut start = 0;
-    while start < main {
-        let len = (main - start).min(CHUNK);
-        let widened = widen(&x[start..start + len], &mut buffer);
+    while start < padded {
+        let len = (padded - start).min(CHUNK);
+        let values = (n - start).min(len);
+        let widened = widen(&x[start..start + values], len, &mut buffer);
         let w = &w[start..];
-        let pairs = rows / 2;
-        if pairs > 0 {
-            rows2(w, n, len, pairs, widened, &mut acc[..2 * pairs]);
+        if padded_rows > 0 {
+            rows2(w, n, len, padded_rows / 2, widened, &mut acc[..padded_rows]);
         }
-        if rows % 2 == 1 {
-            // The odd last row runs as both rows of a block of its own.
-            let o = rows - 1;
-            let mut pair = [acc[o]; 2];
-            rows2(&w[o * n..], 0, len, 1, widened, &mut pair);
-            acc[o] = pair[0];
+        let whole = len.min(main.saturating_sub(start));
+        if last > 0 && whole > 0 {
+            let (w, widened, first) = (&w[padded_rows * n..], &widened[..whole / 2], padded_rows);
+            if last == 2 {
+                rows2(w, n, whole, 1, widened, &mut acc[first..]);
+            } else if last == 1 {
+                // One row runs as both rows of a block.
+                let mut pair = [acc[first]; 2];
+                rows2(w, 0, whole, 1, widened, &mut pair);
+                acc[first] = pair[0];
+            }
         }
         start += len;
     }
     if main < n {
         let tail = &x[main..];
-        for (o, sum) in acc.iter_mut().enumerate() {
+        for (o, sum) in acc.iter_mut().enumerate().skip(padded_rows) {
             *sum = sum.wrapping_add(int8::dot(&w[o * n + main..][..n - main], tail));
         }
     }
 }
 
-/// Sign-extends `x` (a non-zero multiple of four values, at most
-/// [`CHUNK`]) into the start of `buffer`, two words per four values:
-/// `(x0, x2)` and `(x1, x3)` as halfword pairs; returns the words written.
+/// Sign-extends `x` (at most `len` values, `len` a non-zero multiple of
+/// eight and at most [`CHUNK`]) into the start of `buffer` as `len / 2`
+/// words, zeros after `x`: two words per four values, `(x0, x2)` and
+/// `(x1, x3)` as halfword pairs. Returns the words.
 #[inline(always)]
-fn widen<'a>(x: &[i8], buffer: &'a mut [MaybeUninit<u32>; CHUNK / 2]) -> &'a [u32] {
-    let len = x.len();
-    assert!(len > 0 && len.is_multiple_of(4) && len <= CHUNK);
-    let words = len / 2;
-    let out = buffer.as_mut_ptr().cast::<u32>();
-    // SAFETY: `x` holds `len` bytes, read a word at a time (`LDR`, which
-    // any alignment allows on Armv7-M); `buffer` has room for the
-    // `len / 2 ≤ CHUNK / 2` words written (`STRD`, word-aligned as a `u32`
-    // array is). The loop stops when `x` reaches its end, a whole number
-    // of words on. Armv7E-M instructions (`cfg(typenet_arm_dsp)`); flags
-    // change, the stack does not.
+fn widen<'a>(x: &[i8], len: usize, buffer: &'a mut [MaybeUninit<u32>; CHUNK / 2]) -> &'a [u32] {
+    assert!(len > 0 && len.is_multiple_of(8) && len <= CHUNK && x.len() <= len);
+    let quads = x.len() / 4;
+    if quads > 0 {
+        widen_words(&x[..4 * quads], &mut buffer[..2 * quads]);
+    }
+    // The last one to three values, then zeros.
+    let rest = &x[4 * quads..];
+    let at = |i: usize| rest.get(i).map_or(0, |&v| v as i16 as u16 as u32);
+    let mut words = [at(0) | at(2) << 16, at(1) | at(3) << 16].into_iter();
+    for word in &mut buffer[2 * quads..len / 2] {
+        word.write(words.next().unwrap_or(0));
+    }
+    // SAFETY: the first `2 · quads` words were written by `widen_words`,
+    // the rest up to `len / 2` by the loop above.
+    unsafe { core::slice::from_raw_parts(buffer.as_ptr().cast::<u32>(), len / 2) }
+}
+
+/// Writes `out[2k]`, `out[2k + 1]` = the words `(x0, x2)`, `(x1, x3)` of
+/// each four values of `x` (a non-zero multiple of four, `out` half as
+/// long).
+#[cfg(typenet_arm_dsp)]
+#[inline(always)]
+fn widen_words(x: &[i8], out: &mut [MaybeUninit<u32>]) {
+    assert!(!x.is_empty() && x.len().is_multiple_of(4) && out.len() == x.len() / 2);
+    // SAFETY: checked above: reads `x` a word at a time (`LDR`, which any
+    // alignment allows on Armv7-M) and writes every word of `out` (`STRD`,
+    // word-aligned as `u32`s are); the loop stops when `x` reaches `end`,
+    // a whole number of words on. Armv7E-M instructions
+    // (`cfg(typenet_arm_dsp)`); flags change, the stack does not.
     unsafe {
         asm!(
             "2:",
@@ -108,16 +151,14 @@ fn widen<'a>(x: &[i8], buffer: &'a mut [MaybeUninit<u32>; CHUNK / 2]) -> &'a [u3
             "cmp {x}, {end}",
             "bne 2b",
             x = inout(reg) x.as_ptr() => _,
-            end = in(reg) x.as_ptr().add(len),
-            out = inout(reg) out => _,
+            end = in(reg) x.as_ptr().add(x.len()),
+            out = inout(reg) out.as_mut_ptr() => _,
             t = out(reg) _,
             even = out(reg) _,
             odd = out(reg) _,
             options(nostack),
         );
     }
-    // SAFETY: the loop above initialised the first `words` words.
-    unsafe { core::slice::from_raw_parts(out, words) }
 }
 
 /// One row's eight multiply-adds: weights from `{w}` (advanced by 8),
@@ -168,9 +209,10 @@ macro_rules! row8 {
 /// state (the input's start, the sums' pointer, the blocks left, the step
 /// to the next block, the entry) in a 24-byte frame on the stack, as the
 /// inner loop holds every register `asm!` may have.
+#[cfg(typenet_arm_dsp)]
 #[inline(always)]
 fn rows2(w: &[i8], n: usize, len: usize, pairs: usize, widened: &[u32], acc: &mut [i32]) {
-    assert!(len > 0 && len.is_multiple_of(8) && widened.len() == len / 2 && pairs > 0 && acc.len() == 2 * pairs);
+    assert!(len > 0 && len.is_multiple_of(8) && widened.len() >= len / 2 && pairs > 0 && acc.len() >= 2 * pairs);
     assert!(w.len() >= (2 * pairs - 1) * n + len);
     let x = widened.as_ptr();
     // An odd number of groups of eight enters the unrolled body in the
@@ -237,5 +279,92 @@ fn rows2(w: &[i8], n: usize, len: usize, pairs: usize, widened: &[u32], acc: &mu
             out("r4") _,
             out("r5") _,
         );
+    }
+}
+
+/// `SXTB16` of `word` (`ror` 0 or 8): bytes 0 and 2 (or 1 and 3) as two
+/// sign-extended halfwords. The host tests' model of the instruction.
+#[cfg(not(typenet_arm_dsp))]
+fn sxtb16(word: u32, ror: u32) -> u32 {
+    let word = word.rotate_right(ror);
+    (word as i8 as i16 as u16 as u32) | ((((word >> 16) as i8) as i16 as u16 as u32) << 16)
+}
+
+/// `SMLAD`: `acc` plus the products of the halfwords of `a` and `b`,
+/// modulo 2³². The host tests' model of the instruction.
+#[cfg(not(typenet_arm_dsp))]
+fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    let (a0, a1, b0, b1) = (a as i16 as i32, (a >> 16) as i16 as i32, b as i16 as i32, (b >> 16) as i16 as i32);
+    acc.wrapping_add(a0 * b0).wrapping_add(a1 * b1)
+}
+
+/// The host tests' model of the `asm!` in `widen_words`, with the same
+/// contract.
+#[cfg(not(typenet_arm_dsp))]
+fn widen_words(x: &[i8], out: &mut [MaybeUninit<u32>]) {
+    assert!(!x.is_empty() && x.len().is_multiple_of(4) && out.len() == x.len() / 2);
+    for (bytes, pair) in x.chunks_exact(4).zip(out.chunks_exact_mut(2)) {
+        let word = u32::from_le_bytes([bytes[0] as u8, bytes[1] as u8, bytes[2] as u8, bytes[3] as u8]);
+        pair[0].write(sxtb16(word, 0));
+        pair[1].write(sxtb16(word, 8));
+    }
+}
+
+/// The host tests' model of the `asm!` in `rows2`, with the same contract;
+/// it reads the rows through slices, so a block planned past the end of
+/// `w` panics in the tests.
+#[cfg(not(typenet_arm_dsp))]
+fn rows2(w: &[i8], n: usize, len: usize, pairs: usize, widened: &[u32], acc: &mut [i32]) {
+    assert!(len > 0 && len.is_multiple_of(8) && widened.len() >= len / 2 && pairs > 0 && acc.len() >= 2 * pairs);
+    assert!(w.len() >= (2 * pairs - 1) * n + len);
+    for k in 0..pairs {
+        for j in 0..2 {
+            let row = &w[(2 * k + j) * n..][..len];
+            let mut sum = acc[2 * k + j];
+            for (bytes, words) in row.chunks_exact(4).zip(widened.chunks_exact(2)) {
+                let word = u32::from_le_bytes([bytes[0] as u8, bytes[1] as u8, bytes[2] as u8, bytes[3] as u8]);
+                sum = smlad(sxtb16(word, 0), words[0], sum);
+                sum = smlad(sxtb16(word, 8), words[1], sum);
+            }
+            acc[2 * k + j] = sum;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+
+    /// The leaf's planning (passes of [`CHUNK`](super::CHUNK) inputs, the
+    /// blocks of two rows, the zero-padded last group read on into the next
+    /// row, the last block's portable tail) with the instructions modelled
+    /// on the host, against the portable loop. On the device the firmware
+    /// example runs the same comparison with the real instructions.
+    #[test]
+    fn planned_blocks_equal_the_portable_loop() {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(16);
+        for n in (0..=67).chain([150, 255, 256, 257, 263, 300, 512, 519]) {
+            for rows in 0..=6 {
+                for extra in [0, 3] {
+                    // `extra` weights past the last row: never read.
+                    let w: std::vec::Vec<i8> = (0..rows * n + extra).map(|_| rng.random()).collect();
+                    let x: std::vec::Vec<i8> = (0..n).map(|_| rng.random()).collect();
+                    let start: std::vec::Vec<i32> = (0..rows + 1).map(|_| rng.random()).collect();
+                    let (mut leaf, mut portable) = (start.clone(), start.clone());
+                    super::matvec(&w, &x, &mut leaf[..rows]);
+                    crate::kernel::int8::matvec_portable(&w, &x, &mut portable[..rows]);
+                    assert_eq!(leaf, portable, "n={n} rows={rows}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_models_are_the_instructions() {
+        // SXTB16 of 0x80_7f_01_ff: bytes ff, 01, 7f, 80.
+        assert_eq!(super::sxtb16(0x807f_01ff, 0), 0x007f_ffff);
+        assert_eq!(super::sxtb16(0x807f_01ff, 8), 0xff80_0001);
+        // SMLAD wraps: (−32768)² · 2 + (−1) overflows to i32::MAX.
+        assert_eq!(super::smlad(0x8000_8000, 0x8000_8000, -1), i32::MAX);
     }
 }

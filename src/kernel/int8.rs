@@ -82,8 +82,10 @@ pub(crate) struct Window {
 impl Window {
     /// Gathers the `[C][K][K]` patch under output position `(oy, ox)` into
     /// `patch`, with `pad` where the window leaves the input (the input's
-    /// zero point: real zero).
-    #[inline]
+    /// zero point: real zero). Inlined into each layer, whose geometry is
+    /// constant there: a row of `K` values is then copied in a few loads
+    /// and stores, not by a call to `memcpy`.
+    #[inline(always)]
     pub(crate) fn gather(&self, input: &[i8], oy: usize, ox: usize, pad: i8, patch: &mut [i8]) {
         let k = self.kernel;
         let (y0, x0) =

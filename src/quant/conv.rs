@@ -124,11 +124,12 @@ where
         let (oh, ow) = (ConvOut::<H, K, S, P>::USIZE, ConvOut::<W, K, S, P>::USIZE);
         let pad = self.channels.input.zero_point.clamp(-128, 127) as i8;
         let mut patch = Tensor3::<i8, CI, K, K>::default();
+        let mut acc = Vector::<i32, CO>::default();
         let (input, out) = (x.as_flat(), y.as_flat_mut());
         for oy in 0..oh {
             for ox in 0..ow {
                 window.gather(input, oy, ox, pad, patch.as_flat_mut());
-                let mut acc = self.kernel_bias.clone();
+                acc.copy_from_slice(&self.kernel_bias);
                 int8::matvec(self.weight.as_flat(), patch.as_flat(), &mut acc);
                 for (o, &acc) in acc.iter().enumerate() {
                     out[(o * oh + oy) * ow + ox] = self.channels.finish(o, acc);
