@@ -30,6 +30,25 @@ pub fn matvec(w: &[i8], x: &[i8], acc: &mut [i32]) {
     matvec_portable(w, x, acc);
 }
 
+/// [`matvec`] for two inputs of one length against the same rows: `x0`
+/// into `acc0`, `x1` into `acc1` (a convolution's two output positions).
+/// Runs this build's leaf ([`KERNEL`]; the Cortex-M4 one loads and widens
+/// each weight once for both), the same bits as [`matvec2_portable`].
+#[inline]
+pub fn matvec2(w: &[i8], x0: &[i8], x1: &[i8], acc0: &mut [i32], acc1: &mut [i32]) {
+    #[cfg(typenet_arm_dsp)]
+    super::arm_dsp::matvec2(w, x0, x1, acc0, acc1);
+    #[cfg(not(typenet_arm_dsp))]
+    matvec2_portable(w, x0, x1, acc0, acc1);
+}
+
+/// [`matvec2`] as two [`matvec_portable`], on any target.
+#[inline]
+pub fn matvec2_portable(w: &[i8], x0: &[i8], x1: &[i8], acc0: &mut [i32], acc1: &mut [i32]) {
+    matvec_portable(w, x0, acc0);
+    matvec_portable(w, x1, acc1);
+}
+
 /// [`matvec`] in plain Rust, on any target: two rows per pass over the
 /// input (a Cortex-M0 loads each input value once for both).
 #[inline]
@@ -107,33 +126,38 @@ impl Window {
     /// Gathers the `[C][K][K]` patch under output position `(oy, ox)` into
     /// `patch`, with `pad` where the window leaves the input (the input's
     /// zero point: real zero). Inlined into each layer, whose geometry is
-    /// constant there: a row of `K` values is then copied in a few loads
-    /// and stores, not by a call to `memcpy`.
+    /// constant there: a window inside the input is then `C·K` copies of
+    /// `K` values, a few loads and stores each.
     #[inline(always)]
     pub(crate) fn gather(&self, input: &[i8], oy: usize, ox: usize, pad: i8, patch: &mut [i8]) {
-        let k = self.kernel;
+        let (k, width) = (self.kernel, self.width);
         let (y0, x0) =
             ((oy * self.stride) as isize - self.padding as isize, (ox * self.stride) as isize - self.padding as isize);
-        let inside_rows = |y: isize| y >= 0 && (y as usize) < self.height;
-        let full_row = x0 >= 0 && x0 as usize + k <= self.width;
-        for c in 0..self.channels {
-            let plane = &input[c * self.height * self.width..][..self.height * self.width];
-            for ky in 0..k {
-                let dst = &mut patch[(c * k + ky) * k..][..k];
-                let y = y0 + ky as isize;
-                if !inside_rows(y) {
-                    dst.fill(pad);
-                } else if full_row {
-                    dst.copy_from_slice(&plane[y as usize * self.width + x0 as usize..][..k]);
-                } else {
-                    for (kx, d) in dst.iter_mut().enumerate() {
-                        let x = x0 + kx as isize;
-                        *d = if x >= 0 && (x as usize) < self.width {
-                            plane[y as usize * self.width + x as usize]
-                        } else {
-                            pad
-                        };
-                    }
+        // The window's rows and columns inside the input: `lo..hi`.
+        let inside = |start: isize, size: usize| {
+            ((-start).clamp(0, k as isize) as usize, (size as isize - start).clamp(0, k as isize) as usize)
+        };
+        let ((rows_lo, rows_hi), (cols_lo, cols_hi)) = (inside(y0, self.height), inside(x0, width));
+        let plane_len = self.height * width;
+        if (rows_lo, rows_hi, cols_lo, cols_hi) == (0, k, 0, k) {
+            let at = y0 as usize * width + x0 as usize;
+            for (plane, dst) in input.chunks_exact(plane_len).zip(patch.chunks_exact_mut(k * k)).take(self.channels) {
+                for (row, dst) in dst.chunks_exact_mut(k).enumerate() {
+                    dst.copy_from_slice(&plane[at + row * width..][..k]);
+                }
+            }
+            return;
+        }
+        patch[..self.channels * k * k].fill(pad);
+        if rows_lo >= rows_hi || cols_lo >= cols_hi {
+            return;
+        }
+        let cols = cols_hi - cols_lo;
+        for (plane, dst) in input.chunks_exact(plane_len).zip(patch.chunks_exact_mut(k * k)).take(self.channels) {
+            for row in rows_lo..rows_hi {
+                let from = (y0 + row as isize) as usize * width + (x0 + cols_lo as isize) as usize;
+                for (d, &v) in dst[row * k + cols_lo..][..cols].iter_mut().zip(&plane[from..][..cols]) {
+                    *d = v;
                 }
             }
         }
@@ -184,6 +208,42 @@ mod tests {
         let mut acc = [1, 2, 3];
         matvec(&[1, 1, 1, 1, 9], &[2, 3], &mut acc);
         assert_eq!(acc, [6, 7, 3]);
+    }
+
+    #[test]
+    fn gather_is_the_window_at_every_geometry() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(3);
+        for (channels, height, width) in [(1, 5, 5), (2, 4, 7), (3, 1, 6), (2, 8, 3)] {
+            let input: std::vec::Vec<i8> = (0..channels * height * width).map(|_| rng.random()).collect();
+            for kernel in 1..=5 {
+                for stride in 1..=3 {
+                    for padding in 0..=2 {
+                        let w = Window { channels, height, width, kernel, stride, padding };
+                        let out = |size: usize| (size + 2 * padding).checked_sub(kernel).map(|d| d / stride + 1);
+                        let (Some(oh), Some(ow)) = (out(height), out(width)) else { continue };
+                        let mut patch = std::vec![0i8; channels * kernel * kernel];
+                        for oy in 0..oh {
+                            for ox in 0..ow {
+                                w.gather(&input, oy, ox, -99, &mut patch);
+                                for (i, &got) in patch.iter().enumerate() {
+                                    let (c, ky, kx) = (i / (kernel * kernel), i / kernel % kernel, i % kernel);
+                                    let y = (oy * stride + ky) as isize - padding as isize;
+                                    let x = (ox * stride + kx) as isize - padding as isize;
+                                    let want = if (0..height as isize).contains(&y) && (0..width as isize).contains(&x)
+                                    {
+                                        input[(c * height + y as usize) * width + x as usize]
+                                    } else {
+                                        -99
+                                    };
+                                    assert_eq!(got, want, "{w:?} at ({oy}, {ox}), patch index {i}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
