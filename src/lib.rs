@@ -97,7 +97,7 @@ mod kernel;
 /// on the device. Not part of the API.
 #[doc(hidden)]
 pub mod __int8_kernels {
-    pub use crate::kernel::int8::{KERNEL, matvec, matvec_portable};
+    pub use crate::kernel::int8::{KERNEL, matvec, matvec_portable, matvec2, matvec2_portable};
 }
 pub mod layer;
 pub mod layers;

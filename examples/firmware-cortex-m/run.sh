@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds the firmware, runs it in QEMU on an emulated Cortex-M4, checks what
-# it prints, and reports the flash, RAM and stack it takes.
+# it prints, and reports the flash, RAM and stack it takes: f32 training and
+# inference, int8 inference (the Cortex-M4F build with the DSP kernels, the
+# Cortex-M0 build with the portable ones), and the int8 kernels' on-device
+# check against the portable loops with convolution layers' instruction
+# counts.
 #
 #   bash examples/firmware-cortex-m/run.sh
 #
@@ -41,7 +45,7 @@ qemu-system-arm --version | head -n 1
 
 say "build (release: opt-level s, LTO)"
 cargo build --release --target "$M4"
-cargo build --release --target "$M0" --bin digits
+cargo build --release --target "$M0" --bin digits --bin int8 --bin kernels
 
 # Runs an ELF in QEMU; its output goes to the terminal and to $2.
 run() {
@@ -77,6 +81,25 @@ say "run: inference only, Cortex-M0 build ($M0), on the emulated M4 (Armv6-M is 
 run "target/$M0/release/digits" "$out/digits-m0.log"
 expect "$out/digits-m0.log" '^digits: result=pass correct=[0-9]+/360 same_as_host=360/360 '
 
+core_of() { case $1 in "$M4") echo cortex-m4f ;; "$M0") echo cortex-m0 ;; esac; }
+kernel_of() { case $1 in "$M4") echo arm-dsp ;; "$M0") echo portable ;; esac; }
+
+for target in "$M4" "$M0"; do
+    core=$(core_of "$target") kernel=$(kernel_of "$target")
+    say "run: int8 kernels on the $core build ($target): $kernel against the portable loops, convolution layers"
+    run "target/$target/release/kernels" "$out/kernels-$core.log"
+    expect "$out/kernels-$core.log" "^kernels: core=$core kernel=$kernel check=pass cases=[0-9]+ mismatches=0 "
+    expect "$out/kernels-$core.log" "^kernels: conv .* same_as_reference=([0-9]+)/\\1\$"
+    if grep -E '^kernels: conv ' "$out/kernels-$core.log" | grep -Ev 'same_as_reference=([0-9]+)/\1$' >/dev/null; then
+        die "$out/kernels-$core.log: a convolution differs from the reference"
+    fi
+    expect "$out/kernels-$core.log" "^kernels: core=$core result=pass kernel=$kernel "
+
+    say "run: int8 digits inference on the $core build ($target)"
+    run "target/$target/release/int8" "$out/int8-$core.log"
+    expect "$out/int8-$core.log" "^int8: core=$core result=pass correct=[0-9]+/360 same_as_host=360/360 inference_instructions=[0-9]+ macs=4736 params_bytes=$(stat -c %s data/digits_mlp_int8.tnet) stack_bytes=[0-9]+$"
+done
+
 # `size -A` lines: section, size, address.
 section() { awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print 0 }' "$1"; }
 stack_of() { grep -Eo 'stack_bytes=[0-9]+' "$1" | tail -n 1 | cut -d= -f2; }
@@ -99,7 +122,14 @@ printf '%-34s %7s %7s %7s %7s  %7s %7s %7s %7s\n' binary flash vectors .text .ro
 report "firmware, Cortex-M4F (train+infer)" "target/$M4/release/firmware-cortex-m" "$out/firmware.log"
 report "digits, Cortex-M4F (infer)" "target/$M4/release/digits" "$out/digits-m4.log"
 report "digits, Cortex-M0 (infer)" "target/$M0/release/digits" "$out/digits-m0.log"
-echo "(.rodata holds the embedded data: the digits parameters, $(stat -c %s data/digits_mlp.tnet) bytes," \
-    "and the test digits, $(stat -c %s data/digits_test.bin) bytes; stack is the painted stack's high-water mark)"
+report "int8 digits, Cortex-M4F (infer)" "target/$M4/release/int8" "$out/int8-cortex-m4f.log"
+report "int8 digits, Cortex-M0 (infer)" "target/$M0/release/int8" "$out/int8-cortex-m0.log"
+echo "(.rodata holds the embedded data: the digits parameters, $(stat -c %s data/digits_mlp.tnet) bytes" \
+    "(int8: $(stat -c %s data/digits_mlp_int8.tnet) bytes), and the test digits, $(stat -c %s data/digits_test.bin) bytes" \
+    "(and the host's int8 classes, $(stat -c %s data/digits_test_int8.bin) bytes); stack is the painted stack's high-water mark)"
+
+say "int8 and its kernels, per core"
+cat "$out/kernels-cortex-m4f.log" "$out/kernels-cortex-m0.log" "$out/int8-cortex-m4f.log" "$out/int8-cortex-m0.log" |
+    grep -E '^(int8|kernels): (core=|conv )'
 
 say "firmware: passed"

@@ -122,18 +122,32 @@ where
             padding: P::USIZE,
         };
         let (oh, ow) = (ConvOut::<H, K, S, P>::USIZE, ConvOut::<W, K, S, P>::USIZE);
+        let positions = oh * ow;
         let pad = self.channels.input.zero_point.clamp(-128, 127) as i8;
-        let mut patch = Tensor3::<i8, CI, K, K>::default();
-        let (input, out) = (x.as_flat(), y.as_flat_mut());
-        for oy in 0..oh {
-            for ox in 0..ow {
-                window.gather(input, oy, ox, pad, patch.as_flat_mut());
-                let mut acc = self.kernel_bias.clone();
-                int8::matvec(self.weight.as_flat(), patch.as_flat(), &mut acc);
-                for (o, &acc) in acc.iter().enumerate() {
-                    out[(o * oh + oy) * ow + ox] = self.channels.finish(o, acc);
+        let (mut patch, mut next_patch) = (Tensor3::<i8, CI, K, K>::default(), Tensor3::<i8, CI, K, K>::default());
+        let (mut acc, mut next_acc) = (Vector::<i32, CO>::default(), Vector::<i32, CO>::default());
+        let (input, out, w) = (x.as_flat(), y.as_flat_mut(), self.weight.as_flat());
+        // Output positions two at a time (row-major, `p` and `p + 1`): the
+        // kernel takes both windows against the same weights (the
+        // Cortex-M4 leaf loads and widens each weight once for both).
+        let mut p = 0;
+        while p < positions {
+            window.gather(input, p / ow, p % ow, pad, patch.as_flat_mut());
+            acc.copy_from_slice(&self.kernel_bias);
+            if p + 1 < positions {
+                window.gather(input, (p + 1) / ow, (p + 1) % ow, pad, next_patch.as_flat_mut());
+                next_acc.copy_from_slice(&self.kernel_bias);
+                int8::matvec2(w, patch.as_flat(), next_patch.as_flat(), &mut acc, &mut next_acc);
+                for (o, &sum) in next_acc.iter().enumerate() {
+                    out[o * positions + p + 1] = self.channels.finish(o, sum);
                 }
+            } else {
+                int8::matvec(w, patch.as_flat(), &mut acc);
             }
+            for (o, &sum) in acc.iter().enumerate() {
+                out[o * positions + p] = self.channels.finish(o, sum);
+            }
+            p += 2;
         }
         y
     }

@@ -93,7 +93,8 @@ impl<I: ArrayLength, O: ArrayLength> Layer<Vector<i8, I>> for Dense<I, O> {
     fn forward(&self, x: &Vector<i8, I>) -> Vector<i8, O> {
         // The sums start at the folded bias; the kernel adds `W·x` to all
         // rows in one call (the Cortex-M4 leaf reads `x` once per two rows).
-        let mut acc = self.kernel_bias.clone();
+        let mut acc = Vector::<i32, O>::default();
+        acc.copy_from_slice(&self.kernel_bias);
         int8::matvec(Int8Tensor::as_flat(&self.weight), x, &mut acc);
         let mut y = Vector::<i8, O>::default();
         for (o, (out, &acc)) in y.iter_mut().zip(acc.iter()).enumerate() {

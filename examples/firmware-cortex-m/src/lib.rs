@@ -1,8 +1,8 @@
-//! What both firmware binaries share: the digits classifier trained on the
-//! host with its held-out test digits, an instruction counter, the stack's
-//! high-water mark, and a way to print decimals without `core`'s float
-//! formatting (printing one `f64` with `{:.4}` adds 11 KB of flash, twice
-//! what the library's code takes here).
+//! What the firmware binaries share: the digits classifier trained on the
+//! host, its int8 twin, the held-out test digits with the host's classes,
+//! an instruction counter, the stack's high-water mark, and a way to print
+//! decimals without `core`'s float formatting (printing one `f64` with
+//! `{:.4}` adds 11 KB of flash, twice what the library's code takes here).
 
 #![no_std]
 
@@ -16,6 +16,7 @@ use cortex_m_semihosting::hprintln;
 use typenet::io;
 use typenet::loss::argmax;
 use typenet::prelude::*;
+use typenet::quant::{self, file as int8_file};
 
 /// The digits classifier of the main crate's `digits_mlp` example:
 /// 64 pixels → 64 hidden units with ReLU → 10 logits.
@@ -43,18 +44,23 @@ pub struct TestDigit {
     pub label: u8,
     /// The class the model predicted on the host.
     pub host: u8,
+    /// The class the int8 model predicted on the host.
+    pub host_int8: u8,
 }
 
 /// The held-out test digits, in the order the host wrote them.
 pub fn test_digits() -> impl Iterator<Item = TestDigit> {
-    TEST.chunks_exact(RECORD).filter_map(|record| {
+    TEST.chunks_exact(RECORD).zip(INT8_CLASSES).filter_map(|(record, &host_int8)| {
         let (pixels, rest) = record.split_first_chunk::<64>()?;
-        Some(TestDigit { pixels, label: rest[0], host: rest[1] })
+        Some(TestDigit { pixels, label: rest[0], host: rest[1], host_int8 })
     })
 }
 
 /// The number of test digits.
 pub const TEST_LEN: usize = TEST.len() / RECORD;
+
+/// The class the host's int8 model gave each test digit, in order.
+const INT8_CLASSES: &[u8; TEST_LEN] = include_bytes!("../data/digits_test_int8.bin");
 
 /// The network's input for `pixels`: each divided by 16, as on the host.
 pub fn input(pixels: &[u8; 64]) -> Vector<f32, U64> {
@@ -124,6 +130,83 @@ pub fn load_digits<'a>(program: &str, slot: &'a mut MaybeUninit<Mlp>) -> &'a mut
         fail(program, "the embedded digits parameters do not load");
     }
     model
+}
+
+/// The int8 twin of [`Mlp`] that `export_digits_model` converted with
+/// `typenet::quant::quantize` (calibrated on the training digits, the ReLU
+/// fused into the first layer's clamp): two int8 `Dense`.
+pub type Int8Mlp = quant::QuantizedOf<Mlp, Vector<f32, U64>>;
+
+/// Its parameter file (`typenet::quant::file`), typed with the model's
+/// size: a file for another model does not compile.
+pub const INT8_PARAMS: &[u8; int8_file::encoded_len::<Int8Mlp>()] = include_bytes!("../data/digits_mlp_int8.tnet");
+
+/// Multiply-adds of one inference of the digits MLP: 64·64 + 64·10.
+pub const DIGITS_MACS: usize = 64 * 64 + 64 * 10;
+
+/// Builds the int8 digits model in `slot` and loads [`INT8_PARAMS`] into
+/// it with `typenet::quant::file::load` (header, checksum, architecture
+/// signature and every value's range checked first); ends `program` if
+/// they are refused.
+pub fn load_int8_digits<'a>(program: &str, slot: &'a mut MaybeUninit<Int8Mlp>) -> &'a mut Int8Mlp {
+    let model = typenet::memory::default_in(slot);
+    if let Err(e) = int8_file::load(model, INT8_PARAMS) {
+        hprintln!("{}: the int8 digits parameters are refused: {}", program, e);
+        fail(program, "the embedded int8 digits parameters do not load");
+    }
+    model
+}
+
+/// The int8 input of every pixel value 0..=16: `quantize(p / 16)` with
+/// the model's input quantisation, what `Quantized::quantize_input` gives
+/// the `f32` input [`input`] builds (the same `f32` division and rounding,
+/// once per value instead of once per pixel).
+pub fn int8_pixel_table(model: &Int8Mlp) -> [i8; 17] {
+    core::array::from_fn(|p| model.input.quantize(p as f32 / 16.0))
+}
+
+/// The class the int8 model gives `pixels` (each 0 to 16, as
+/// `export_digits_model` checks), through `table` from
+/// [`int8_pixel_table`]: quantised input, int8 forward, argmax of the int8
+/// logits.
+pub fn predict_int8(model: &Int8Mlp, table: &[i8; 17], pixels: &[u8; 64]) -> usize {
+    let mut x = Vector::<i8, U64>::default();
+    for (x, &p) in x.iter_mut().zip(pixels) {
+        *x = table[usize::from(p.min(16))];
+    }
+    quant::argmax(&model.forward(&x))
+}
+
+/// Runs the int8 model on every test digit, checking each class against
+/// the host's int8 class.
+pub fn score_int8(model: &Int8Mlp, table: &[i8; 17]) -> Score {
+    let mut score = Score::default();
+    for digit in test_digits() {
+        let class = predict_int8(model, table, digit.pixels);
+        score.correct += usize::from(class == usize::from(digit.label));
+        score.same_as_host += usize::from(class == usize::from(digit.host_int8));
+        score.total += 1;
+    }
+    score
+}
+
+/// The core this binary is built for, from its target (`build.rs`):
+/// `cortex-m4f` for `thumbv7em-none-eabihf`, `cortex-m0` for
+/// `thumbv6m-none-eabi`.
+pub const CORE: &str = env!("FIRMWARE_CORE");
+
+/// `numerator / denominator` to three decimals, by integer arithmetic.
+pub struct Ratio(pub u64, pub u64);
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ratio(n, d) = *self;
+        if d == 0 {
+            return f.write_str("NaN");
+        }
+        let milli = (n * 1000 + d / 2) / d;
+        write!(f, "{}.{:03}", milli / 1000, milli % 1000)
+    }
 }
 
 /// Ends QEMU with a success or failure status.
