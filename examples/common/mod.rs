@@ -78,7 +78,9 @@ where
     let dir = out_dir(name);
     let mut bytes = vec![0; typenet::io::encoded_len::<Net, f32>()];
     typenet::io::save(model, &mut bytes).expect("the parameters are finite");
-    let write = |path: PathBuf, bytes: &[u8]| fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    let write = |path: PathBuf, bytes: &[u8]| {
+        fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()))
+    };
     write(dir.join("model_f32.tnet"), &bytes);
     let mut bytes = vec![0; typenet::quant::file::encoded_len::<Int8>()];
     typenet::quant::file::save(int8, &mut bytes).expect("the int8 network is valid");

@@ -287,14 +287,13 @@ impl Kernels for f32 {
     /// (microcontrollers: few registers, no scratch).
     #[inline]
     fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) {
-        if pointwise::applies(G::DIMS) {
-            if Best::pointwise_forward::<G>(w, bias, xs, ys) {
-                return;
-            }
-            #[cfg(target_arch = "x86_64")]
-            if pointwise::forward::<G, _, 4, 2>(Portable::NEW, w, bias, xs, ys) {
-                return;
-            }
+        let pointwise = pointwise::applies(G::DIMS);
+        if pointwise && Best::pointwise_forward::<G>(w, bias, xs, ys) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if pointwise && pointwise::forward::<G, _, 4, 2>(Portable::NEW, w, bias, xs, ys) {
+            return;
         }
         if Best::conv_forward::<G>(w, bias, xs, ys) {
             return;
@@ -315,14 +314,13 @@ impl Kernels for f32 {
         dxs: Option<&mut [&mut [f32]]>,
     ) {
         let mut dxs = dxs;
-        if pointwise::applies(G::DIMS) {
-            if Best::pointwise_backward::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) {
-                return;
-            }
-            #[cfg(target_arch = "x86_64")]
-            if pointwise::backward::<G, _, 4, 2, 2, 4>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
-                return;
-            }
+        let pointwise = pointwise::applies(G::DIMS);
+        if pointwise && Best::pointwise_backward::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if pointwise && pointwise::backward::<G, _, 4, 2, 2, 4>(Portable::NEW, w, xs, dys, gw, gb, dxs.as_deref_mut()) {
+            return;
         }
         if Best::conv_backward::<G>(w, xs, dys, gw, gb, dxs.as_deref_mut()) {
             return;

@@ -82,7 +82,7 @@ impl<O: ArrayLength> Default for Channels<O> {
 }
 
 impl<O: ArrayLength> Channels<O> {
-    /// The bytes [`visit`](Self::visit) walks.
+    /// The bytes this stage takes in a parameter file (`quant::file`).
     pub const BYTES: usize = (4 + 4 + 1) * O::USIZE + 4 * 4 + 2;
 
     /// Channel `o`'s requantisation.

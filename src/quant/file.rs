@@ -19,7 +19,8 @@
 //! assert_eq!(loaded, int8);
 //!
 //! // A file for another architecture of the same size is refused.
-//! type Other = quant::QuantizedOf<net![Dense<U3, U4>, Relu, Dense<U4, U2>, Relu], Vector<f32, U3>>;
+//! type Other = quant::QuantizedOf<net![Dense<U14, U4>], Vector<f32, U14>>;
+//! assert_eq!(file::encoded_len::<Other>(), bytes.len());
 //! assert!(matches!(file::load(&mut Other::default(), &bytes), Err(typenet::ParamsError::WrongArchitecture { .. })));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -217,10 +217,11 @@ impl Clamp {
         }
     }
 
-    /// `v` clamped into the bounds, as int8.
+    /// `v` clamped into the bounds, as int8. Bounds the wrong way round
+    /// (from a crafted file) give `max`, never a panic.
     #[inline(always)]
     pub fn apply(self, v: i32) -> i8 {
-        v.clamp(self.min as i32, self.max as i32) as i8
+        v.max(self.min as i32).min(self.max as i32) as i8
     }
 }
 
