@@ -799,10 +799,12 @@ mod tests {
     #[test]
     fn int8_networks_build_in_place() {
         type Int8Cnn = quant::QuantizedOf<Cnn, Tensor3<f32, U1, U8, U8>>;
-        assert!(*crate::memory::default_box::<Int8Cnn>() == Int8Cnn::default());
+        let mut slot = core::mem::MaybeUninit::<Int8Cnn>::uninit();
+        assert!(*crate::memory::default_in(&mut slot) == Int8Cnn::default());
         type Projecting = net![Projected<net![Conv2d<U1, U2, U3, U2, U1>, Relu], net![Pointwise<U1, U2, U2>]>, GlobalAvgPool, Dense<U2, U2>];
         type Int8Projecting = quant::QuantizedOf<Projecting, Tensor3<f32, U1, U4, U4>>;
-        assert!(*crate::memory::default_box::<Int8Projecting>() == Int8Projecting::default());
+        let mut slot = core::mem::MaybeUninit::<Int8Projecting>::uninit();
+        assert!(*crate::memory::default_in(&mut slot) == Int8Projecting::default());
     }
 
     #[test]
