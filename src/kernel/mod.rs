@@ -66,6 +66,8 @@ mod phases;
 mod pointwise;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86_int8;
 
 pub(crate) use conv::{ConvShape, Dims};
 pub(crate) use dispatch::with_best_isa;

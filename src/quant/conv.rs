@@ -123,6 +123,12 @@ where
         };
         let (oh, ow) = (ConvOut::<H, K, S, P>::USIZE, ConvOut::<W, K, S, P>::USIZE);
         let pad = self.channels.input.zero_point.clamp(-128, 127) as i8;
+        // The whole layer in the instruction set's leaf where there is one
+        // (a matrix product over packed columns), the same bits as below.
+        let stage = stage(&self.channels, &self.kernel_bias);
+        if int8::conv(&window, self.weight.as_flat(), &stage, x.as_flat(), pad, y.as_flat_mut()) {
+            return y;
+        }
         let mut patch = Tensor3::<i8, CI, K, K>::default();
         let (input, out) = (x.as_flat(), y.as_flat_mut());
         for oy in 0..oh {
@@ -136,6 +142,20 @@ where
             }
         }
         y
+    }
+}
+
+/// The output stage of `channels` as the kernels take it, the sums
+/// starting from `bias`.
+#[inline(always)]
+pub(super) fn stage<'a, O: ArrayLength>(channels: &'a Channels<O>, bias: &'a [i32]) -> int8::Stage<'a> {
+    int8::Stage {
+        bias,
+        multiplier: &channels.multiplier,
+        shift: &channels.shift,
+        zero_point: channels.output.zero_point,
+        min: channels.clamp.min,
+        max: channels.clamp.max,
     }
 }
 
