@@ -88,9 +88,9 @@ pub(crate) fn variants() -> std::vec::Vec<Variant> {
     all
 }
 
-/// The scratch the kernels pack into: on the stack, two sizes so that a
-/// small layer does not zero a large one.
-const SMALL: usize = 4096;
+/// The most scratch the kernels pack into, on the stack (each takes the
+/// least of a few sizes it fits, so that a small layer does not zero a
+/// large one).
 const LARGE: usize = 32768;
 
 /// One channel's requantisation, as the vector form applies it.
@@ -150,6 +150,10 @@ trait I8Lanes: Copy {
     fn narrow(self, v: Self::V) -> [i8; 16];
     /// The lanes as an array (first `L`).
     fn lanes(self, v: Self::V) -> [i32; 16];
+    /// Writes the first `out.len() ≤ L` lanes (each in range) as `i8`.
+    fn store(self, v: Self::V, out: &mut [i8]);
+    /// `dst.copy_from_slice(src)` for at most 16 bytes, without a call.
+    fn copy16(self, src: &[i8], dst: &mut [i8]);
 }
 
 /// Sixteen `i32` lanes in a `zmm` register. A value exists only where the
@@ -240,6 +244,21 @@ impl<const VNNI: bool> I8Lanes for Zmm<VNNI> {
         unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), v) };
         out
     }
+    #[inline(always)]
+    fn store(self, v: __m512i, out: &mut [i8]) {
+        let n = out.len().min(16);
+        // SAFETY: `self` proves AVX-512 F; the mask writes the first `n ≤ out.len()` bytes only.
+        unsafe { _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().cast(), ((1u32 << n) - 1) as u16, v) }
+    }
+    #[inline(always)]
+    fn copy16(self, src: &[i8], dst: &mut [i8]) {
+        let n = dst.len().min(16);
+        let src = &src[..n];
+        let mask = ((1u32 << n) - 1) as u16;
+        // SAFETY: `self` proves AVX-512 BW and VL; the masked load reads the first `n` bytes of
+        // `src` only, the masked store writes the first `n` bytes of `dst` only.
+        unsafe { _mm_mask_storeu_epi8(dst.as_mut_ptr().cast(), mask, _mm_maskz_loadu_epi8(mask, src.as_ptr().cast())) }
+    }
 }
 
 impl<const VNNI: bool> I8Lanes for Ymm<VNNI> {
@@ -322,6 +341,30 @@ impl<const VNNI: bool> I8Lanes for Ymm<VNNI> {
         unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
         out
     }
+    #[inline(always)]
+    fn store(self, v: __m256i, out: &mut [i8]) {
+        let bytes = self.narrow(v);
+        if out.len() >= 8 {
+            // SAFETY: `self` proves AVX2; `&mut out[..8]` checked that 8 bytes are there.
+            unsafe { _mm_storel_epi64(out[..8].as_mut_ptr().cast(), _mm_loadl_epi64(bytes.as_ptr().cast())) }
+        } else {
+            for (d, &b) in out.iter_mut().zip(&bytes) {
+                *d = b;
+            }
+        }
+    }
+    #[inline(always)]
+    fn copy16(self, src: &[i8], dst: &mut [i8]) {
+        let n = dst.len();
+        if n == 16 {
+            // SAFETY: `self` proves AVX2; `&src[..16]` and `&mut dst[..16]` checked the bytes.
+            unsafe { _mm_storeu_si128(dst[..16].as_mut_ptr().cast(), _mm_loadu_si128(src[..16].as_ptr().cast())) }
+        } else {
+            for (d, &b) in dst.iter_mut().zip(&src[..n]) {
+                *d = b;
+            }
+        }
+    }
 }
 
 /// Requantises one register of channel `o` and writes its first `n` lanes.
@@ -329,7 +372,7 @@ impl<const VNNI: bool> I8Lanes for Ymm<VNNI> {
 fn finish<L: I8Lanes>(s: L, acc: L::V, q: Option<Rq>, stage: &Stage<'_>, o: usize, out: &mut [i8]) {
     let n = out.len();
     match q {
-        Some(q) => out.copy_from_slice(&s.narrow(s.requantize(acc, &q))[..n]),
+        Some(q) => s.store(s.requantize(acc, &q), out),
         None => {
             let lanes = s.lanes(acc);
             for (y, &a) in out.iter_mut().zip(&lanes[..n]) {
@@ -468,19 +511,29 @@ fn block<L: I8Lanes, const R: usize, const NV: usize>(
     out: &mut [i8],
 ) {
     let groups = k_rows.div_ceil(4);
-    let row = |r: usize| &w[(o0 + r) * k_rows..][..k_rows];
-    // The packed bytes are x + 128: take 128·Σw back out of the bias.
-    let mut acc: [[L::V; NV]; R] = core::array::from_fn(|r| {
-        let sum: i32 = row(r).iter().map(|&v| v as i32).sum();
-        [s.splat(stage.bias[o0 + r].wrapping_sub(sum.wrapping_mul(128))); NV]
-    });
+    // No closures or iterator adaptors around the intrinsics here: those
+    // would be compiled without the features, and call them.
+    let mut rows: [&[i8]; R] = [&[]; R];
+    let mut acc = [[s.splat(0); NV]; R];
+    for r in 0..R {
+        rows[r] = &w[(o0 + r) * k_rows..][..k_rows];
+        let mut sum = 0i32;
+        for &v in rows[r] {
+            sum += v as i32;
+        }
+        // The packed bytes are x + 128: take 128·Σw back out of the bias.
+        acc[r] = [s.splat(stage.bias[o0 + r].wrapping_sub(sum.wrapping_mul(128))); NV];
+    }
     for g in 0..groups {
         let column = &packed[g * width * 4..][..width * 4];
-        let xs: [L::V; NV] = core::array::from_fn(|v| s.load(&column[(v0 + v) * L::L * 4..]));
-        for (r, acc) in acc.iter_mut().enumerate() {
-            let wq = quad(row(r), g);
-            for (a, &x) in acc.iter_mut().zip(&xs) {
-                *a = s.dot4(*a, x, wq);
+        let mut xs = [s.splat(0); NV];
+        for v in 0..NV {
+            xs[v] = s.load(&column[(v0 + v) * L::L * 4..]);
+        }
+        for r in 0..R {
+            let wq = quad(rows[r], g);
+            for v in 0..NV {
+                acc[r][v] = s.dot4(acc[r][v], xs[v], wq);
             }
         }
     }
@@ -575,8 +628,10 @@ macro_rules! conv_entry {
             let s = unsafe { <$lanes>::new_unchecked() };
             let whole = conv_scratch(window, <$lanes as I8Lanes>::L)
                 * (window.out_height() * window.out_width()).div_ceil(<$lanes as I8Lanes>::L);
-            if whole <= SMALL {
-                conv_in::<_, $nv, SMALL>(s, window, w, stage, input, pad, out)
+            if whole <= 2048 {
+                conv_in::<_, $nv, 2048>(s, window, w, stage, input, pad, out)
+            } else if whole <= 8192 {
+                conv_in::<_, $nv, 8192>(s, window, w, stage, input, pad, out)
             } else {
                 conv_in::<_, $nv, LARGE>(s, window, w, stage, input, pad, out)
             }
@@ -679,6 +734,9 @@ fn tap(window: &Window, ph: &Phases, ky: usize, kx: usize) -> usize {
     ((ky % s) * s + kx % s) * ph.plane + ky / s * ph.pitch + kx / s
 }
 
+/// The most taps a depthwise kernel may have here (`K ≤ 7`).
+const MAX_TAPS: usize = 49;
+
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn depthwise_in<L: I8Lanes, const N: usize>(
@@ -695,7 +753,16 @@ fn depthwise_in<L: I8Lanes, const N: usize>(
     let (k, st, p) = (window.kernel, window.stride, window.padding);
     let (oh, ow) = (window.out_height(), window.out_width());
     let plane_in = window.height * window.width;
+    let taps = k * k;
+    let mut offsets = [0usize; MAX_TAPS];
+    for ky in 0..k {
+        for kx in 0..k {
+            offsets[ky * k + kx] = tap(window, &ph, ky, kx);
+        }
+    }
+    let offsets = &offsets[..taps];
     let mut planes = [0i8; N];
+    // The flattened outputs of one channel.
     let mut flat = [0i8; N];
     for c in 0..window.channels {
         // The channel's phase planes, the padding (and what lies past the
@@ -703,42 +770,59 @@ fn depthwise_in<L: I8Lanes, const N: usize>(
         let buf = &mut planes[..ph.bytes];
         buf.fill(pad);
         let src = &input[c * plane_in..][..plane_in];
-        for (y, row) in src.chunks_exact(window.width).enumerate() {
+        for y in 0..window.height {
+            let row = &src[y * window.width..][..window.width];
             let py = y + p;
             if st == 1 {
-                buf[py * ph.pitch + p..][..window.width].copy_from_slice(row);
+                let dst = &mut buf[py * ph.pitch + p..][..window.width];
+                for x in (0..window.width).step_by(16) {
+                    let n = (window.width - x).min(16);
+                    s.copy16(&row[x..x + n], &mut dst[x..x + n]);
+                }
             } else {
-                for (x, &v) in row.iter().enumerate() {
-                    let px = x + p;
-                    buf[((py % st) * st + px % st) * ph.plane + py / st * ph.pitch + px / st] = v;
+                // Column phase by column phase: consecutive bytes of a plane
+                // row from every `st`-th input column (no divisions inside).
+                let base = (py % st) * st * ph.plane + py / st * ph.pitch;
+                for a in 0..st {
+                    let x0 = (a + st - p % st) % st;
+                    let dst = &mut buf[base + a * ph.plane + (x0 + p) / st..];
+                    for (d, &v) in dst.iter_mut().zip(row.iter().skip(x0).step_by(st)) {
+                        *d = v;
+                    }
                 }
             }
         }
         let buf = &planes[..ph.bytes];
         for o in c * multiplier..(c + 1) * multiplier {
-            let taps = &w[o * k * k..][..k * k];
-            let sum: i32 = taps.iter().map(|&v| v as i32).sum();
+            let weights = &w[o * taps..][..taps];
+            let mut sum = 0i32;
+            for &v in weights {
+                sum += v as i32;
+            }
             let bias = stage.bias[o].wrapping_sub((pad as i32).wrapping_mul(sum));
             let q = rq(stage, o);
             for v in 0..ph.registers {
+                let base = v * L::L;
                 let mut acc = s.splat(bias);
-                for ky in 0..k {
-                    for kx in 0..k {
-                        let x = s.widen(&buf[tap(window, &ph, ky, kx) + v * L::L..]);
-                        acc = s.mul_add(acc, x, taps[ky * k + kx] as i32);
-                    }
+                for t in 0..taps {
+                    acc = s.mul_add(acc, s.widen(&buf[offsets[t] + base..]), weights[t] as i32);
                 }
-                finish(s, acc, q, stage, o, &mut flat[v * L::L..][..L::L]);
+                finish(s, acc, q, stage, o, &mut flat[base..][..L::L]);
             }
             let plane_out = &mut out[o * oh * ow..][..oh * ow];
-            for (oy, row) in plane_out.chunks_exact_mut(ow).enumerate() {
-                row.copy_from_slice(&flat[oy * ph.pitch..][..ow]);
+            for oy in 0..oh {
+                let (src, dst) = (&flat[oy * ph.pitch..][..ow], &mut plane_out[oy * ow..][..ow]);
+                for x in (0..ow).step_by(16) {
+                    let n = (ow - x).min(16);
+                    s.copy16(&src[x..x + n], &mut dst[x..x + n]);
+                }
             }
         }
     }
 }
 
-/// The scratch a depthwise layer needs: the planes, and the flattened output.
+/// The most scratch a depthwise layer may need: the planes, and the
+/// flattened output, each.
 const DEPTHWISE_SCRATCH: usize = 8192;
 
 macro_rules! depthwise_entry {
@@ -755,7 +839,11 @@ macro_rules! depthwise_entry {
         ) {
             // SAFETY: this function runs only where the CPU has the features.
             let s = unsafe { <$lanes>::new_unchecked() };
-            depthwise_in::<_, DEPTHWISE_SCRATCH>(s, window, multiplier, w, stage, pad, input, out)
+            if phases(window, <$lanes as I8Lanes>::L).bytes <= 1024 {
+                depthwise_in::<_, 1024>(s, window, multiplier, w, stage, pad, input, out)
+            } else {
+                depthwise_in::<_, DEPTHWISE_SCRATCH>(s, window, multiplier, w, stage, pad, input, out)
+            }
         }
     };
 }
@@ -798,7 +886,7 @@ pub(crate) fn depthwise_with(
     let wide = matches!(v, Variant::Avx512Vnni | Variant::Avx512);
     let ph = phases(window, if wide { 16 } else { 8 });
     let (oh, ow) = (window.out_height(), window.out_width());
-    if ph.bytes > DEPTHWISE_SCRATCH || oh * ow == 0 || window.kernel == 0 {
+    if ph.bytes > DEPTHWISE_SCRATCH || oh * ow == 0 || window.kernel == 0 || window.kernel * window.kernel > MAX_TAPS {
         return false;
     }
     // SAFETY: `variant` (or the caller, for `depthwise_with`) found the features of `v`.
