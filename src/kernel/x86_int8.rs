@@ -785,9 +785,15 @@ fn depthwise_in<L: I8Lanes, const N: usize>(
                 let base = (py % st) * st * ph.plane + py / st * ph.pitch;
                 for a in 0..st {
                     let x0 = (a + st - p % st) % st;
-                    let dst = &mut buf[base + a * ph.plane + (x0 + p) / st..];
-                    for (d, &v) in dst.iter_mut().zip(row.iter().skip(x0).step_by(st)) {
-                        *d = v;
+                    if x0 >= window.width {
+                        continue;
+                    }
+                    let count = (window.width - x0).div_ceil(st);
+                    let dst = &mut buf[base + a * ph.plane + (x0 + p) / st..][..count];
+                    let mut x = x0;
+                    for d in dst {
+                        *d = row[x];
+                        x += st;
                     }
                 }
             }
@@ -801,13 +807,14 @@ fn depthwise_in<L: I8Lanes, const N: usize>(
             }
             let bias = stage.bias[o].wrapping_sub((pad as i32).wrapping_mul(sum));
             let q = rq(stage, o);
-            for v in 0..ph.registers {
-                let base = v * L::L;
-                let mut acc = s.splat(bias);
-                for t in 0..taps {
-                    acc = s.mul_add(acc, s.widen(&buf[offsets[t] + base..]), weights[t] as i32);
-                }
-                finish(s, acc, q, stage, o, &mut flat[base..][..L::L]);
+            let mut v = 0;
+            while v + 4 <= ph.registers {
+                depthwise_block::<L, 4>(s, buf, offsets, weights, bias, v, q, stage, o, &mut flat);
+                v += 4;
+            }
+            while v < ph.registers {
+                depthwise_block::<L, 1>(s, buf, offsets, weights, bias, v, q, stage, o, &mut flat);
+                v += 1;
             }
             let plane_out = &mut out[o * oh * ow..][..oh * ow];
             for oy in 0..oh {
@@ -818,6 +825,35 @@ fn depthwise_in<L: I8Lanes, const N: usize>(
                 }
             }
         }
+    }
+}
+
+/// `RB` registers of one output channel from register `v`: each tap's
+/// weight broadcast once, its bytes one bounds check.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_block<L: I8Lanes, const RB: usize>(
+    s: L,
+    buf: &[i8],
+    offsets: &[usize],
+    weights: &[i8],
+    bias: i32,
+    v: usize,
+    q: Option<Rq>,
+    stage: &Stage<'_>,
+    o: usize,
+    flat: &mut [i8],
+) {
+    let base = v * L::L;
+    let mut acc = [s.splat(bias); RB];
+    for (&offset, &weight) in offsets.iter().zip(weights) {
+        let bytes = &buf[offset + base..][..RB * L::L];
+        for r in 0..RB {
+            acc[r] = s.mul_add(acc[r], s.widen(&bytes[r * L::L..]), weight as i32);
+        }
+    }
+    for r in 0..RB {
+        finish(s, acc[r], q, stage, o, &mut flat[base + r * L::L..][..L::L]);
     }
 }
 
