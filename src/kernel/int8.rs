@@ -3,7 +3,11 @@
 //! convolutions, written once for any target (no `unsafe`), and the seam
 //! that picks an instruction set's leaf for the matrix-vector product:
 //! `arm_dsp.rs` (`SMLAD`) on Armv7E-M (Cortex-M4, M7: `cfg(typenet_arm_dsp)`,
-//! which `build.rs` sets), the portable loop everywhere else.
+//! which `build.rs` sets), the portable loop everywhere else. On x86-64
+//! with `std`, `x86_int8.rs` also runs the whole convolutions ([`conv`],
+//! [`depthwise`]: packing, products and requantisation) in AVX2 or AVX-512
+//! (with VNNI where the CPU has it), chosen at run time as the `f32`
+//! kernels are (`TYPENET_KERNELS`), and the rows of [`matvec`].
 //!
 //! Accumulators are `i32`, as TFLite's: a dot product of `n` int8 pairs
 //! stays exact while `n · 128² < 2³¹` (131,071 terms), far beyond any layer
@@ -24,6 +28,10 @@ pub const KERNEL: &str = "portable";
 /// [`matvec_portable`].
 #[inline]
 pub fn matvec(w: &[i8], x: &[i8], acc: &mut [i32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::x86_int8::matvec(w, x, acc) {
+        return;
+    }
     #[cfg(typenet_arm_dsp)]
     super::arm_dsp::matvec(w, x, acc);
     #[cfg(not(typenet_arm_dsp))]
@@ -71,6 +79,75 @@ pub fn matvec_portable(w: &[i8], x: &[i8], acc: &mut [i32]) {
             }
             None => *sum = sum.wrapping_add(dot(row, x)),
         }
+    }
+}
+
+/// The output stage of an int8 layer as the kernels apply it, per output
+/// channel `o`: `clamp(requantise(acc) + zero_point)` with `acc` already
+/// holding `bias[o]` (what `quant::Channels::finish` does, to the bit).
+#[derive(Clone, Copy)]
+pub(crate) struct Stage<'a> {
+    /// The bias each sum starts from (for `conv`, with the input zero point
+    /// folded in; for `depthwise`, the layer's own).
+    pub bias: &'a [i32],
+    /// Requantisation multipliers.
+    pub multiplier: &'a [i32],
+    /// Requantisation shifts.
+    pub shift: &'a [i32],
+    /// The output zero point.
+    pub zero_point: i32,
+    /// The clamp's lower bound.
+    pub min: i8,
+    /// The clamp's upper bound.
+    pub max: i8,
+}
+
+impl Stage<'_> {
+    /// Channel `o`'s output for the sum `acc`.
+    #[inline(always)]
+    pub(crate) fn finish(&self, o: usize, acc: i32) -> i8 {
+        let r = crate::quant::Requantize { multiplier: self.multiplier[o], shift: self.shift[o] };
+        r.apply(acc).saturating_add(self.zero_point).clamp(self.min as i32, self.max as i32) as i8
+    }
+}
+
+/// The convolution of a `[C][H][W]` input (`window`), padded with `pad`,
+/// by weights `[O][C][K][K]`: `out[o][oy][ox] = stage.finish(o, bias[o] +
+/// Σ w[o]·patch(oy, ox))`, by this build's leaf; `false` (touching nothing)
+/// where there is none for the CPU or the shape, and the caller runs the
+/// portable loops, which give the same bits.
+#[inline]
+pub(crate) fn conv(window: &Window, w: &[i8], stage: &Stage<'_>, input: &[i8], pad: i8, out: &mut [i8]) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    return super::x86_int8::conv(window, w, stage, input, pad, out);
+    #[allow(unreachable_code)]
+    {
+        let _ = (window, w, stage, input, pad, out);
+        false
+    }
+}
+
+/// The depthwise convolution: output channel `o` filters input channel
+/// `o / multiplier` with `w[o]` (`K×K`), the padding holding `pad` (the
+/// input zero point), `out[o][oy][ox] = stage.finish(o, bias[o] + Σ w·(x −
+/// pad))`, by this build's leaf; `false` (touching nothing) where there is
+/// none.
+#[inline]
+pub(crate) fn depthwise(
+    window: &Window,
+    multiplier: usize,
+    w: &[i8],
+    stage: &Stage<'_>,
+    pad: i8,
+    input: &[i8],
+    out: &mut [i8],
+) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    return super::x86_int8::depthwise(window, multiplier, w, stage, pad, input, out);
+    #[allow(unreachable_code)]
+    {
+        let _ = (window, multiplier, w, stage, pad, input, out);
+        false
     }
 }
 
@@ -123,6 +200,18 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// The output's height.
+    #[inline(always)]
+    pub(crate) fn out_height(&self) -> usize {
+        (self.height + 2 * self.padding).saturating_sub(self.kernel) / self.stride.max(1) + 1
+    }
+
+    /// The output's width.
+    #[inline(always)]
+    pub(crate) fn out_width(&self) -> usize {
+        (self.width + 2 * self.padding).saturating_sub(self.kernel) / self.stride.max(1) + 1
+    }
+
     /// Gathers the `[C][K][K]` patch under output position `(oy, ox)` into
     /// `patch`, with `pad` where the window leaves the input (the input's
     /// zero point: real zero). Inlined into each layer, whose geometry is

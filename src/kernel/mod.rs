@@ -26,7 +26,8 @@
 //!   depthwise), and all the SIMD `unsafe`.
 //! - `int8.rs`: the int8 kernels (portable) and their seam; `arm_dsp.rs`,
 //!   its Armv7E-M leaf (`SMLAD` in `asm!`, Cortex-M4 and M7), compiled
-//!   where `build.rs` sets `cfg(typenet_arm_dsp)`.
+//!   where `build.rs` sets `cfg(typenet_arm_dsp)`; `x86_int8.rs`, its
+//!   x86-64 leaf (with `std`: AVX2 and AVX-512, VNNI where the CPU has it).
 //!
 //! Dependencies run one way: the seam → the algorithms → the lanes. A
 //! leaf instantiates the algorithms with its own lanes; no algorithm names
@@ -68,6 +69,8 @@ mod phases;
 mod pointwise;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86_int8;
 
 pub(crate) use conv::{ConvShape, Dims};
 pub(crate) use dispatch::with_best_isa;

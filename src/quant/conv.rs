@@ -124,6 +124,12 @@ where
         let (oh, ow) = (ConvOut::<H, K, S, P>::USIZE, ConvOut::<W, K, S, P>::USIZE);
         let positions = oh * ow;
         let pad = self.channels.input.zero_point.clamp(-128, 127) as i8;
+        // The whole layer in the instruction set's leaf where there is one
+        // (x86-64: a matrix product over packed columns), the same bits as below.
+        let stage = stage(&self.channels, &self.kernel_bias);
+        if int8::conv(&window, self.weight.as_flat(), &stage, x.as_flat(), pad, y.as_flat_mut()) {
+            return y;
+        }
         let (mut patch, mut next_patch) = (Tensor3::<i8, CI, K, K>::default(), Tensor3::<i8, CI, K, K>::default());
         let (mut acc, mut next_acc) = (Vector::<i32, CO>::default(), Vector::<i32, CO>::default());
         let (input, out, w) = (x.as_flat(), y.as_flat_mut(), self.weight.as_flat());
@@ -150,6 +156,20 @@ where
             p += 2;
         }
         y
+    }
+}
+
+/// The output stage of `channels` as the kernels take it, the sums
+/// starting from `bias`.
+#[inline(always)]
+pub(super) fn stage<'a, O: ArrayLength>(channels: &'a Channels<O>, bias: &'a [i32]) -> int8::Stage<'a> {
+    int8::Stage {
+        bias,
+        multiplier: &channels.multiplier,
+        shift: &channels.shift,
+        zero_point: channels.output.zero_point,
+        min: channels.clamp.min,
+        max: channels.clamp.max,
     }
 }
 
