@@ -122,6 +122,11 @@ impl<O: ArrayLength> Channels<O> {
     /// The stage of a layer whose quantisation is given outright (TFLite's
     /// parameters): weight scales per channel, int32 biases, input and
     /// output quantisation, fused activation clamp.
+    ///
+    /// # Panics
+    ///
+    /// If `weight_scales` or `bias` holds fewer values than the layer has
+    /// output channels (a programming error: the sizes are the type's).
     pub fn from_scales(weight_scales: &[f32], bias: &[i32], input: QParams, output: QParams, clamp: Clamp) -> Self {
         let mut channels = Channels { input, output, clamp, ..Channels::default() };
         for o in 0..O::USIZE {

@@ -73,6 +73,11 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S: Unsigned, P: Unsigned>
     /// The layer TFLite describes: int8 weights `[out][in][kh][kw]`, one
     /// weight scale per output channel, int32 biases, input and output
     /// quantisation, fused activation clamp.
+    ///
+    /// # Panics
+    ///
+    /// If `weight_scales` or `bias` holds fewer values than the layer has
+    /// output channels (a programming error: the sizes are the type's).
     pub fn from_tflite(
         weight: Tensor4<i8, CO, CI, K, K>,
         weight_scales: &[f32],

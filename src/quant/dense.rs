@@ -58,6 +58,11 @@ impl<I: ArrayLength, O: ArrayLength> Dense<I, O> {
     /// The layer TFLite describes: int8 weights `[out][in]`, one weight
     /// scale per output channel (repeat a per-tensor scale), int32 biases,
     /// input and output quantisation, fused activation clamp.
+    ///
+    /// # Panics
+    ///
+    /// If `weight_scales` or `bias` holds fewer values than the layer has
+    /// output channels (a programming error: the sizes are the type's).
     pub fn from_tflite(
         weight: Matrix<i8, O, I>,
         weight_scales: &[f32],

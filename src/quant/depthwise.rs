@@ -84,6 +84,11 @@ impl<C: Times<M>, K: ArrayLength, S, P, M> DepthwiseConv2d<C, K, S, P, M> {
     /// The layer TFLite describes: int8 weights `[C·M][kh][kw]`, one weight
     /// scale per output channel, int32 biases, input and output
     /// quantisation, fused activation clamp.
+    ///
+    /// # Panics
+    ///
+    /// If `weight_scales` or `bias` holds fewer values than the layer has
+    /// output channels (a programming error: the sizes are the type's).
     pub fn from_tflite(
         weight: Vector<Matrix<i8, K, K>, TimesOf<C, M>>,
         weight_scales: &[f32],
