@@ -14,6 +14,8 @@
 //! here. Every kernel adds modulo 2³², so a leaf that sums in another order
 //! gives the same bits.
 
+use typenum::Unsigned;
+
 /// The kernel [`matvec`] runs in this build: `"arm-dsp"` or `"portable"`.
 #[cfg(typenet_arm_dsp)]
 pub const KERNEL: &str = "arm-dsp";
@@ -107,7 +109,7 @@ impl Stage<'_> {
     #[inline(always)]
     pub(crate) fn finish(&self, o: usize, acc: i32) -> i8 {
         let r = crate::quant::Requantize { multiplier: self.multiplier[o], shift: self.shift[o] };
-        r.apply(acc).saturating_add(self.zero_point).clamp(self.min as i32, self.max as i32) as i8
+        r.output(acc, self.zero_point, crate::quant::Clamp { min: self.min, max: self.max })
     }
 }
 
@@ -200,6 +202,20 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// The window of a `K×K` kernel with stride `S` and padding `P` over a
+    /// `[C][H][W]` input, from the layer's type.
+    #[inline(always)]
+    pub(crate) fn of<C: Unsigned, H: Unsigned, W: Unsigned, K: Unsigned, S: Unsigned, P: Unsigned>() -> Self {
+        Window {
+            channels: C::USIZE,
+            height: H::USIZE,
+            width: W::USIZE,
+            kernel: K::USIZE,
+            stride: S::USIZE,
+            padding: P::USIZE,
+        }
+    }
+
     /// The output's height.
     #[inline(always)]
     pub(crate) fn out_height(&self) -> usize {
@@ -333,6 +349,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The kernels' output stage is the layers' (`Requantize::output`):
+    /// bounds the wrong way round, as a crafted file may hold, give the
+    /// upper one instead of a panic.
+    #[test]
+    fn stage_finishes_as_the_layers_do() {
+        let stage = Stage { bias: &[0], multiplier: &[1 << 30], shift: &[0], zero_point: 3, min: 20, max: -20 };
+        assert_eq!(stage.finish(0, 100), -20);
+        let stage = Stage { min: -5, max: 30, ..stage };
+        assert_eq!([stage.finish(0, 100), stage.finish(0, -100)], [30, -5]); // 50 + 3, −50 + 3
     }
 
     #[test]

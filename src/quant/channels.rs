@@ -8,6 +8,7 @@
 
 use generic_array::{ArrayLength, GenericArray};
 
+use crate::kernel::int8;
 use crate::quant::convert::{OutputStage, QuantError};
 use crate::quant::fixed::Requantize;
 use crate::quant::scale::{Clamp, QParams};
@@ -95,7 +96,32 @@ impl<O: ArrayLength> Channels<O> {
     /// holds the bias: requantised, offset, clamped.
     #[inline(always)]
     pub fn finish(&self, o: usize, acc: i32) -> i8 {
-        self.clamp.apply(self.requantize(o).apply(acc).saturating_add(self.output.zero_point))
+        self.requantize(o).output(acc, self.output.zero_point, self.clamp)
+    }
+
+    /// The kernel biases of a layer whose output channels' weights are the
+    /// rows of `weights`: `bias[o] − z_in · Σ weights[o]`, the input zero
+    /// point folded in so that the kernels multiply raw int8 values.
+    pub(crate) fn fold_zero_point(&self, weights: &[i8], kernel_bias: &mut [i32]) {
+        let zero_point = self.input.zero_point;
+        let row = weights.len() / O::USIZE.max(1);
+        for (o, (folded, &bias)) in kernel_bias.iter_mut().zip(&self.bias).enumerate() {
+            *folded = bias.wrapping_sub(zero_point.wrapping_mul(int8::sum(&weights[o * row..][..row])));
+        }
+    }
+
+    /// The output stage as the kernels take it, the sums starting from
+    /// `bias` (the kernel bias, or the layer's own).
+    #[inline(always)]
+    pub(crate) fn stage<'a>(&'a self, bias: &'a [i32]) -> int8::Stage<'a> {
+        int8::Stage {
+            bias,
+            multiplier: &self.multiplier,
+            shift: &self.shift,
+            zero_point: self.output.zero_point,
+            min: self.clamp.min,
+            max: self.clamp.max,
+        }
     }
 
     /// Walks the tensors for a parameter file: bias, multipliers, shifts,

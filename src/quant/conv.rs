@@ -118,20 +118,13 @@ where
     #[inline]
     fn forward(&self, x: &Tensor3<i8, CI, H, W>) -> Self::Output {
         let mut y = Self::Output::default();
-        let window = Window {
-            channels: CI::USIZE,
-            height: H::USIZE,
-            width: W::USIZE,
-            kernel: K::USIZE,
-            stride: S::USIZE,
-            padding: P::USIZE,
-        };
+        let window = Window::of::<CI, H, W, K, S, P>();
         let (oh, ow) = (ConvOut::<H, K, S, P>::USIZE, ConvOut::<W, K, S, P>::USIZE);
         let positions = oh * ow;
         let pad = self.channels.input.zero_point.clamp(-128, 127) as i8;
         // The whole layer in the instruction set's leaf where there is one
         // (x86-64: a matrix product over packed columns), the same bits as below.
-        let stage = stage(&self.channels, &self.kernel_bias);
+        let stage = self.channels.stage(&self.kernel_bias);
         if int8::conv(&window, self.weight.as_flat(), &stage, x.as_flat(), pad, y.as_flat_mut()) {
             return y;
         }
@@ -164,20 +157,6 @@ where
     }
 }
 
-/// The output stage of `channels` as the kernels take it, the sums
-/// starting from `bias`.
-#[inline(always)]
-pub(super) fn stage<'a, O: ArrayLength>(channels: &'a Channels<O>, bias: &'a [i32]) -> int8::Stage<'a> {
-    int8::Stage {
-        bias,
-        multiplier: &channels.multiplier,
-        shift: &channels.shift,
-        zero_point: channels.output.zero_point,
-        min: channels.clamp.min,
-        max: channels.clamp.max,
-    }
-}
-
 impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S: Unsigned, P: Unsigned> Int8Params
     for Conv2d<CI, CO, K, S, P>
 {
@@ -195,10 +174,7 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S: Unsigned, P: Unsigned>
     }
 
     fn refresh(&mut self) {
-        let zero_point = self.channels.input.zero_point;
-        for (o, w) in self.weight.iter().enumerate() {
-            self.kernel_bias[o] = self.channels.bias[o].wrapping_sub(zero_point.wrapping_mul(int8::sum(w.as_flat())));
-        }
+        self.channels.fold_zero_point(self.weight.as_flat(), &mut self.kernel_bias);
     }
 }
 

@@ -124,10 +124,7 @@ impl<I: ArrayLength, O: ArrayLength> Int8Params for Dense<I, O> {
     }
 
     fn refresh(&mut self) {
-        let zero_point = self.channels.input.zero_point;
-        for (o, row) in self.weight.iter().enumerate() {
-            self.kernel_bias[o] = self.channels.bias[o].wrapping_sub(zero_point.wrapping_mul(int8::sum(row)));
-        }
+        self.channels.fold_zero_point(Int8Tensor::as_flat(&self.weight), &mut self.kernel_bias);
     }
 }
 

@@ -138,15 +138,8 @@ where
         // In the instruction set's leaf where there is one (phase planes
         // padded with the zero point), the same bits as below.
         if let Ok(pad) = i8::try_from(zero_point) {
-            let window = int8::Window {
-                channels: C::USIZE,
-                height: H::USIZE,
-                width: W::USIZE,
-                kernel: K::USIZE,
-                stride: S::USIZE,
-                padding: P::USIZE,
-            };
-            let stage = super::conv::stage(&self.channels, &self.channels.bias);
+            let window = int8::Window::of::<C, H, W, K, S, P>();
+            let stage = self.channels.stage(&self.channels.bias);
             let (input, out) = (x.as_flat(), y.as_flat_mut());
             if int8::depthwise(&window, M::USIZE, self.weight.as_flat(), &stage, pad, input, out) {
                 return y;

@@ -86,6 +86,21 @@ impl Requantize {
             right,
         )
     }
+
+    /// TFLite's int8 output stage: the accumulator requantised, plus the
+    /// output zero point, clamped to the fused activation's bounds. What
+    /// every int8 layer does last, and the kernels repeat to the bit.
+    ///
+    /// ```
+    /// use typenet::quant::{Clamp, Requantize};
+    /// let half = Requantize::from_real(0.5);
+    /// assert_eq!(half.output(300, -10, Clamp::default()), 127); // 150 − 10 saturates
+    /// assert_eq!(half.output(-20, -10, Clamp { min: -10, max: 127 }), -10); // a fused ReLU's floor
+    /// ```
+    #[inline(always)]
+    pub fn output(self, acc: i32, zero_point: i32, clamp: crate::quant::Clamp) -> i8 {
+        clamp.apply(self.apply(acc).saturating_add(zero_point))
+    }
 }
 
 /// `x = mantissa · 2^exponent` with `mantissa` in `[0.5, 1)`, for finite

@@ -24,7 +24,7 @@ use crate::layers::flatten::{Volume, VolumeOf};
 use crate::layers::pool::{Avg, Max, Pool2d, Pooled, Windows};
 use crate::quant::convert::{Int8Form, NoStage, ObservesOutput, OwnLayer, QuantError, ToInt8};
 use crate::quant::fixed::Requantize;
-use crate::quant::scale::{QParams, Range};
+use crate::quant::scale::{Clamp, QParams, Range};
 use crate::quant::{Int8Params, Int8Tensor, SIGNATURE_SEED, Values, ValuesMut, signature};
 use crate::shape::{Tensor3, Vector};
 
@@ -157,8 +157,7 @@ impl<C: ArrayLength, H: ArrayLength, W: ArrayLength> Layer<Tensor3<i8, C, H, W>>
         let mut y = Vector::<i8, C>::default();
         for (y, plane) in y.iter_mut().zip(x.iter()) {
             let sum = plane.as_flat().iter().fold(0i32, |s, &v| s.wrapping_add(v as i32));
-            *y = (self.mean.apply(sum.wrapping_sub(offset)).saturating_add(self.output.zero_point)).clamp(-128, 127)
-                as i8;
+            *y = self.mean.output(sum.wrapping_sub(offset), self.output.zero_point, Clamp::default());
         }
         y
     }

@@ -77,7 +77,7 @@ impl Add {
     pub fn apply(&self, a: i8, b: i8) -> i8 {
         let a = self.multiplier1.apply((a as i32 - self.input1.zero_point) << LEFT_SHIFT);
         let b = self.multiplier2.apply((b as i32 - self.input2.zero_point) << LEFT_SHIFT);
-        self.clamp.apply(self.output_multiplier.apply(a + b).saturating_add(self.output.zero_point))
+        self.output_multiplier.output(a + b, self.output.zero_point, self.clamp)
     }
 
     /// `y[i] = apply(y[i], x[i])`: the body's output in `y`, the other
