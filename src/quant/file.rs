@@ -69,44 +69,59 @@ impl Kind {
         }
     }
 
-    /// Whether the little-endian `bytes` are a valid value of this kind.
+    /// What a value of this kind is, in errors.
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Weight => "weight",
+            Kind::Bias => "bias",
+            Kind::Multiplier => "multiplier",
+            Kind::Shift => "shift",
+            Kind::Scale => "scale",
+            Kind::ZeroPoint => "zero point",
+            Kind::Bound => "clamp bound",
+        }
+    }
+
+    /// Whether the little-endian `bytes` (the first [`width`](Self::width)
+    /// of them) are a valid value of this kind; its name if not.
     fn check(self, bytes: &[u8]) -> Result<(), &'static str> {
         let int = || i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        match self {
-            Kind::Weight | Kind::Bias | Kind::Bound => Ok(()),
-            Kind::Multiplier if int() >= 0 => Ok(()),
-            Kind::Multiplier => Err("multiplier"),
-            Kind::Shift if (-31..=30).contains(&(bytes[0] as i8)) => Ok(()),
-            Kind::Shift => Err("shift"),
-            Kind::ZeroPoint if (-128..=127).contains(&int()) => Ok(()),
-            Kind::ZeroPoint => Err("zero point"),
+        let valid = match self {
+            Kind::Weight | Kind::Bias | Kind::Bound => true,
+            Kind::Multiplier => int() >= 0,
+            Kind::Shift => (-31..=30).contains(&(bytes[0] as i8)),
+            Kind::ZeroPoint => (-128..=127).contains(&int()),
             Kind::Scale => {
                 let v = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-                if v.is_finite() && v > 0.0 { Ok(()) } else { Err("scale") }
+                v.is_finite() && v > 0.0
             }
-        }
+        };
+        if valid { Ok(()) } else { Err(self.what()) }
     }
 }
 
-/// Calls `f(kind, len)` for each tensor of `model`, in file order.
-fn walk<Q: Int8Params>(model: &Q, f: &mut impl FnMut(Kind, usize)) {
-    model.visit(&mut |values| match values {
-        Values::Weights(v) => f(Kind::Weight, v.len()),
-        Values::Bias(v) => f(Kind::Bias, v.len()),
-        Values::Multiplier(v) => f(Kind::Multiplier, v.len()),
-        Values::Shift(v) => f(Kind::Shift, v.len()),
-        Values::Scale(v) => f(Kind::Scale, v.len()),
-        Values::ZeroPoint(v) => f(Kind::ZeroPoint, v.len()),
-        Values::Bound(v) => f(Kind::Bound, v.len()),
-    });
+/// Calls `f(kind, bytes)` for each value of `values`, in file order, with
+/// its little-endian encoding (the first [`Kind::width`] bytes count), or
+/// `None` for a shift that does not fit the byte the file gives it.
+fn each_value(values: Values<'_>, f: &mut impl FnMut(Kind, Option<[u8; 4]>)) {
+    let byte = |x: i8| [x as u8, 0, 0, 0];
+    match values {
+        Values::Weights(v) => v.iter().for_each(|&x| f(Kind::Weight, Some(byte(x)))),
+        Values::Bound(v) => v.iter().for_each(|&x| f(Kind::Bound, Some(byte(x)))),
+        Values::Shift(v) => v.iter().for_each(|&x| f(Kind::Shift, i8::try_from(x).ok().map(byte))),
+        Values::Bias(v) => v.iter().for_each(|x| f(Kind::Bias, Some(x.to_le_bytes()))),
+        Values::Multiplier(v) => v.iter().for_each(|x| f(Kind::Multiplier, Some(x.to_le_bytes()))),
+        Values::ZeroPoint(v) => v.iter().for_each(|x| f(Kind::ZeroPoint, Some(x.to_le_bytes()))),
+        Values::Scale(v) => v.iter().for_each(|x| f(Kind::Scale, Some(x.to_le_bytes()))),
+    }
 }
 
 /// Checks every value of `payload` (after the signature) against the
 /// kinds `model` walks; the first out of range is the error.
 fn check_values<Q: Int8Params>(model: &Q, payload: &[u8]) -> Result<(), ParamsError> {
     let (mut at, mut index, mut error) = (0, 0, None);
-    walk(model, &mut |kind, len| {
-        for _ in 0..len {
+    model.visit(&mut |values| {
+        each_value(values, &mut |kind, _| {
             if error.is_none()
                 && let Err(what) = kind.check(&payload[at..at + kind.width()])
             {
@@ -114,7 +129,7 @@ fn check_values<Q: Int8Params>(model: &Q, payload: &[u8]) -> Result<(), ParamsEr
             }
             at += kind.width();
             index += 1;
-        }
+        })
     });
     error.map_or(Ok(()), Err)
 }
@@ -190,44 +205,27 @@ pub fn save<Q: Int8Params>(model: &Q, out: &mut [u8]) -> Result<usize, ParamsErr
         return Err(ParamsError::WrongLength { expected: len, got });
     };
     let (header, payload) = out.split_at_mut(HEADER_LEN);
-    // Check first, so a refused save writes nothing: encode each value
-    // into a scratch slot and check it there.
+    // Check first, so a refused save writes nothing; then write.
     let (mut index, mut error) = (0, None);
     model.visit(&mut |values| {
-        let mut one = |kind: Kind, bytes: &[u8]| {
-            if error.is_none()
-                && let Err(what) = kind.check(bytes)
-            {
+        each_value(values, &mut |kind, bytes| {
+            let valid = bytes.map_or(Err(kind.what()), |b| kind.check(&b));
+            if let (None, Err(what)) = (error, valid) {
                 error = Some(ParamsError::OutOfRange { index, what });
             }
             index += 1;
-        };
-        match values {
-            Values::Scale(v) => v.iter().for_each(|x| one(Kind::Scale, &x.to_le_bytes())),
-            Values::Multiplier(v) => v.iter().for_each(|x| one(Kind::Multiplier, &x.to_le_bytes())),
-            // A shift beyond a byte is out of range too: check it whole.
-            Values::Shift(v) => {
-                v.iter().for_each(|&x| one(Kind::Shift, &[if (-31..=30).contains(&x) { x as u8 } else { 127 }]))
-            }
-            Values::ZeroPoint(v) => v.iter().for_each(|x| one(Kind::ZeroPoint, &x.to_le_bytes())),
-            Values::Weights(v) | Values::Bound(v) => index += v.len(),
-            Values::Bias(v) => index += v.len(),
-        }
+        })
     });
     if let Some(error) = error {
         return Err(error);
     }
     payload[..4].copy_from_slice(&Q::SIGNATURE.to_le_bytes());
     let mut at = 4;
-    let mut put = |bytes: &[u8]| {
-        payload[at..at + bytes.len()].copy_from_slice(bytes);
-        at += bytes.len();
-    };
-    model.visit(&mut |values| match values {
-        Values::Weights(v) | Values::Bound(v) => v.iter().for_each(|&x| put(&[x as u8])),
-        Values::Shift(v) => v.iter().for_each(|&x| put(&[x as i8 as u8])),
-        Values::Bias(v) | Values::Multiplier(v) | Values::ZeroPoint(v) => v.iter().for_each(|x| put(&x.to_le_bytes())),
-        Values::Scale(v) => v.iter().for_each(|x| put(&x.to_le_bytes())),
+    model.visit(&mut |values| {
+        each_value(values, &mut |kind, bytes| {
+            payload[at..at + kind.width()].copy_from_slice(&bytes.unwrap_or_default()[..kind.width()]);
+            at += kind.width();
+        })
     });
     let checksum = crc::crc32(payload);
     header.copy_from_slice(&Header { version: VERSION, scalar: INT8_TAG, count: Q::BYTES as u32, checksum }.to_bytes());
@@ -279,6 +277,9 @@ mod tests {
         int8.net.0.channels.shift[2] = 40;
         assert_eq!(save(&int8, &mut bytes), Err(ParamsError::OutOfRange { index: 4 + 12 + 4 + 4 + 2, what: "shift" }));
         assert!(bytes.iter().all(|&b| b == 0), "a refused save writes nothing");
+        // One that does not fit the shift's byte at all (300 would wrap to 44).
+        int8.net.0.channels.shift[2] = 300;
+        assert_eq!(save(&int8, &mut bytes), Err(ParamsError::OutOfRange { index: 4 + 12 + 4 + 4 + 2, what: "shift" }));
         // Forge a file with the shift out of range and a matching checksum.
         int8.net.0.channels.shift[2] = 0;
         save(&int8, &mut bytes).unwrap();
