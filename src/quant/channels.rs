@@ -196,8 +196,8 @@ pub(crate) fn quantize_weights<O: ArrayLength>(
     let mut scales = GenericArray::<f32, O>::default();
     let mut biases = GenericArray::<i32, O>::default();
     for o in 0..O::USIZE {
-        let folded = |w: f32| rows.stage.fold(o, w, None).0;
-        let (_, bias) = rows.stage.fold(o, 0.0, Some(rows.bias[o]));
+        let folded = |w: f32| rows.stage.weight(o, w);
+        let bias = rows.stage.bias(o, rows.bias[o]);
         let weights = &rows.weights[o * row..][..row];
         let max = weights.iter().fold(0.0f32, |m, &w| m.max(folded(w).abs()));
         if !max.is_finite() || !bias.is_finite() {

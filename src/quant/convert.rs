@@ -311,10 +311,14 @@ impl<C: ArrayLength> Default for OutputStage<C> {
 }
 
 impl<C: ArrayLength> OutputStage<C> {
-    /// Channel `c`'s weights and bias after the fold, in `f32`.
-    pub(crate) fn fold(&self, c: usize, weight: f32, bias: Option<f32>) -> (f32, f32) {
-        let alpha = self.alpha[c];
-        ((weight as f64 * alpha) as f32, (bias.unwrap_or(0.0) as f64 * alpha + self.beta[c]) as f32)
+    /// A weight into channel `c` after the fold, in `f32`.
+    pub(crate) fn weight(&self, c: usize, weight: f32) -> f32 {
+        (weight as f64 * self.alpha[c]) as f32
+    }
+
+    /// Channel `c`'s bias after the fold, in `f32`.
+    pub(crate) fn bias(&self, c: usize, bias: f32) -> f32 {
+        (bias as f64 * self.alpha[c] + self.beta[c]) as f32
     }
 }
 
