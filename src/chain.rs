@@ -213,6 +213,10 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
         self.0.update_buffers(n, caches);
     }
+    #[inline]
+    fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
+        self.0.buffers_stay_finite(n, caches)
+    }
 }
 
 impl<In, A, Rest> Train<In> for (A, Rest)
@@ -257,6 +261,10 @@ where
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
         self.0.update_buffers(n, caches.map(|c| &c.head));
         self.1.update_buffers(n, caches.map(|c| &c.tail));
+    }
+    #[inline]
+    fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
+        self.0.buffers_stay_finite(n, caches.map(|c| &c.head)) && self.1.buffers_stay_finite(n, caches.map(|c| &c.tail))
     }
 }
 

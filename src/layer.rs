@@ -231,6 +231,16 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
         let _ = (n, caches);
     }
 
+    /// Whether [`update_buffers`](Train::update_buffers) with these caches
+    /// would leave every buffer finite: the trainer asks before it updates
+    /// anything, so a step whose batch statistics overflow is refused whole.
+    /// `true` for layers without buffers.
+    #[inline]
+    fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
+        let _ = (n, caches);
+        true
+    }
+
     /// The training forward of one sample: a block of one.
     #[inline]
     fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {

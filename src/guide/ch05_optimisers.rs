@@ -38,9 +38,13 @@
 //! [`Config::schedule`](crate::train::Config::schedule) takes large steps
 //! early and small ones late. [`Config::clip_norm`](crate::train::Config::clip_norm)
 //! caps the length of the gradient, a guard against the rare huge step
-//! (chapter 11 needs it). A step whose cost or gradient is not finite is
-//! refused with a [`TrainError`](crate::train::TrainError) and leaves the
-//! parameters as they were.
+//! (chapter 11 needs it). A step is all or nothing: one whose cost, gradient
+//! or update is not finite (a rate too large for the gradients, an
+//! overflow) is refused with a [`TrainError`](crate::train::TrainError) that
+//! names the epoch, the batch and, for a cost, the sample, and the
+//! parameters, batch norm's running statistics and the optimiser's state
+//! stay those of the last accepted step. Hyperparameters PyTorch refuses (a
+//! negative rate, Adam's `beta1 = 1`) are refused before the first step.
 //!
 //! What rate to start with: 0.01 to 0.1 for plain descent on standardised
 //! inputs, 1e-3 for Adam (its default in PyTorch). Chapter 9 measures it on

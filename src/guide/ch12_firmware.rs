@@ -41,8 +41,9 @@
 //!
 //! **Will it train there?** The same [`Trainer`](crate::train::Trainer)
 //! runs: samples come in, [`Trainer::step`](crate::train::Trainer::step)
-//! takes a step per batch, a non-finite cost or gradient is refused with an
-//! error and leaves the parameters as they were, and a seeded generator
+//! takes a step per batch, a step whose cost, gradient or update is not
+//! finite is refused with an error and leaves the parameters and the
+//! optimiser's state as they were, and a seeded generator
 //! makes the run repeatable. Recurrent layers read a sensor one sample at a
 //! time ([`Recurrent::step`](crate::layers::Recurrent::step)).
 //!

@@ -115,5 +115,5 @@
 //!
 //! // A batch of one sample is refused before any step: its variance says nothing.
 //! let error = trainer.step(&mut net, &SoftmaxCrossEntropy, &data[..1], 0.01, &mut rng).unwrap_err();
-//! assert_eq!(error, TrainError::SingleSampleBatch { epoch: 0, batch: 0 });
+//! assert_eq!(error, TrainError::SingleSampleBatch { at: typenet::train::Position::Step });
 //! ```

@@ -385,6 +385,18 @@ impl<C: ArrayLength, T: Scalar, A: Affinity> BatchNorm<C, T, A> {
         (self.weight.get(c).copied().unwrap_or(T::one()), self.bias.get(c).copied().unwrap_or(T::zero()))
     }
 
+    /// Channel `c`'s running mean and variance after a training step whose
+    /// block statistics are `stats`, over `m` values per channel, with the
+    /// count of batches at `batches` (this step included).
+    #[inline]
+    fn running_update<X>(&self, stats: &BatchNormCache<C, T, X>, m: usize, batches: f64, c: usize) -> (T, T) {
+        let f = self.momentum.factor(batches);
+        let unbiased = m as f64 / (m - 1) as f64;
+        let (mean, var) = (stats.mean[c].to_f64(), stats.var[c].to_f64() * unbiased);
+        let mean = T::from_f64(f * mean + (1.0 - f) * self.running_mean[c].to_f64());
+        (mean, T::from_f64(f * var + (1.0 - f) * self.running_var[c].to_f64()))
+    }
+
     /// Evaluation mode as `y = α·x + β` for channel `c`, in `f64`:
     /// `α = weight / √(running_var + eps)`, `β = bias − running_mean · α`.
     #[inline(always)]
@@ -670,14 +682,25 @@ where
             return;
         }
         self.num_batches_tracked = self.num_batches_tracked + T::one();
-        let f = self.momentum.factor(self.num_batches_tracked.to_f64());
-        let unbiased = m as f64 / (m - 1) as f64;
-        let stats = caches[0];
+        let batches = self.num_batches_tracked.to_f64();
         for c in 0..C::USIZE {
-            let (mean, var) = (stats.mean[c].to_f64(), stats.var[c].to_f64() * unbiased);
-            self.running_mean[c] = T::from_f64(f * mean + (1.0 - f) * self.running_mean[c].to_f64());
-            self.running_var[c] = T::from_f64(f * var + (1.0 - f) * self.running_var[c].to_f64());
+            (self.running_mean[c], self.running_var[c]) = self.running_update(caches[0], m, batches, c);
         }
+    }
+
+    /// The same arithmetic as [`update_buffers`](Train::update_buffers),
+    /// written nowhere.
+    #[inline]
+    fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
+        let m = n.min(B) * X::PLANE;
+        if m < 2 {
+            return true;
+        }
+        let batches = (self.num_batches_tracked + T::one()).to_f64();
+        (0..C::USIZE).all(|c| {
+            let (mean, var) = self.running_update(caches[0], m, batches, c);
+            mean.is_finite() && var.is_finite()
+        })
     }
 }
 

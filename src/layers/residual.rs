@@ -436,6 +436,11 @@ where
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Body::Cache; B]) {
         self.body.update_buffers(n, caches);
     }
+
+    #[inline]
+    fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Body::Cache; B]) -> bool {
+        self.body.buffers_stay_finite(n, caches)
+    }
 }
 
 /// The cache of a [`Projected`] block for one sample: both branches'
@@ -548,6 +553,12 @@ where
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
         self.body.update_buffers(n, caches.map(|c| &c.body));
         self.shortcut.update_buffers(n, caches.map(|c| &c.shortcut));
+    }
+
+    #[inline]
+    fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
+        self.body.buffers_stay_finite(n, caches.map(|c| &c.body))
+            && self.shortcut.buffers_stay_finite(n, caches.map(|c| &c.shortcut))
     }
 }
 

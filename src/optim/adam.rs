@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Optimizer, c, decayed, powi};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply, c, decayed, powi, rate};
 use crate::scalar::Scalar;
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
@@ -60,6 +60,15 @@ impl Optimizer for Adam {
         self.lr
     }
 
+    fn validate(&self) -> Result<(), OptimError> {
+        Range::NonNegative.check("Adam", "lr", self.lr)?;
+        Range::UnitOpen.check("Adam", "beta1", self.beta1)?;
+        Range::UnitOpen.check("Adam", "beta2", self.beta2)?;
+        Range::NonNegative.check("Adam", "eps", self.eps)?;
+        Range::NonNegative.check("Adam", "weight_decay", self.weight_decay)?;
+        Range::NonNegative.check("Adam", "l2", self.l2)
+    }
+
     #[inline]
     fn step<T: Scalar, P: Params<T>>(
         &self,
@@ -67,23 +76,56 @@ impl Optimizer for Adam {
         grads: &mut P::Grads,
         state: &mut AdamState<P::Grads>,
         lr: f64,
-    ) {
-        state.t = state.t.saturating_add(1);
-        let t = u64::from(state.t);
+    ) -> Result<(), OptimError> {
+        self.validate()?;
+        rate::<T>("Adam", lr)?;
+        // The step count moves on only when the update is written.
+        let t = u64::from(state.t.saturating_add(1));
         let correction1 = 1.0 - powi(self.beta1, t);
         let sqrt_correction2 = libm::sqrt(1.0 - powi(self.beta2, t));
-        let step_size = T::from_f64(lr / correction1);
-        let (beta1, beta2, eps) = (c::<T>(self.beta1), c::<T>(self.beta2), c::<T>(self.eps));
-        let shrink = T::one() - T::from_f64(lr * self.weight_decay);
-        let (l2, sqrt_c2) = (c::<T>(self.l2), T::from_f64(sqrt_correction2));
+        let update = AdamUpdate {
+            step_size: T::from_f64(lr / correction1),
+            beta1: c::<T>(self.beta1),
+            beta2: c::<T>(self.beta2),
+            eps: c::<T>(self.eps),
+            shrink: T::one() - T::from_f64(lr * self.weight_decay),
+            l2: c::<T>(self.l2),
+            sqrt_correction2: T::from_f64(sqrt_correction2),
+        };
+        apply(&update, params, grads, state)?;
+        state.t = state.t.saturating_add(1);
+        Ok(())
+    }
+}
+
+/// [`Adam`]'s constants for one step.
+struct AdamUpdate<T> {
+    step_size: T,
+    beta1: T,
+    beta2: T,
+    eps: T,
+    shrink: T,
+    l2: T,
+    sqrt_correction2: T,
+}
+
+impl<T: Scalar, P: Params<T>> Update<T, P> for AdamUpdate<T> {
+    type State = AdamState<P::Grads>;
+
+    /// The moments only: the step count moves on after the write.
+    #[inline(always)]
+    fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>) {
+        let AdamUpdate { step_size, beta1, beta2, eps, shrink, l2, sqrt_correction2 } = *self;
         let one = T::one();
         params.zip_mut([grads, &mut state.m, &mut state.v], &mut |p, [g, m, v]| {
             for (((p, &g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
                 let g = decayed(g, *p, l2);
-                *p = *p * shrink;
-                *m = beta1 * *m + (one - beta1) * g;
-                *v = beta2 * *v + (one - beta2) * g * g;
-                *p = *p - step_size * *m / (v.sqrt() / sqrt_c2 + eps);
+                let first = beta1 * *m + (one - beta1) * g;
+                let second = beta2 * *v + (one - beta2) * g * g;
+                let new_p = *p * shrink - step_size * first / (second.sqrt() / sqrt_correction2 + eps);
+                commit.put(m, first);
+                commit.put(v, second);
+                commit.put(p, new_p);
             }
         });
     }

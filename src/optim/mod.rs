@@ -19,10 +19,35 @@
 //! let mut grads = Dense::new(matrix([[0.5]]), vector([-1.0]));
 //! let adam = Adam::new(0.1);
 //! let mut state = Default::default();
-//! adam.step(&mut dense, &mut grads, &mut state, adam.learning_rate());
+//! adam.step(&mut dense, &mut grads, &mut state, adam.learning_rate())?;
 //! // Adam's first step moves each parameter by lr against its gradient's sign.
 //! assert!((dense.weight[0][0] - 0.9).abs() < 1e-7); // up to ε = 1e-8
 //! assert!((dense.bias[0] - 0.1).abs() < 1e-7);
+//! # Ok::<(), typenet::optim::OptimError>(())
+//! ```
+//!
+//! # An update is all or nothing
+//!
+//! [`Optimizer::step`] first checks its hyperparameters and the learning
+//! rate against the ranges PyTorch accepts, then computes every new value
+//! (parameters and state) without writing it, and writes them only when
+//! all are finite. Otherwise it returns an [`OptimError`] and the
+//! parameters and the state are exactly as they were:
+//!
+//! ```
+//! use typenet::optim::OptimError;
+//! use typenet::prelude::*;
+//!
+//! let mut dense = Dense::<U1, U1>::new(matrix([[1.0]]), vector([0.0]));
+//! let mut grads = Dense::new(matrix([[1e30]]), vector([0.0]));
+//! let mut state = Default::default();
+//! let sgd = Sgd::new(1e10); // 1e10 · 1e30 overflows f32
+//! assert_eq!(sgd.step(&mut dense, &mut grads, &mut state, sgd.lr), Err(OptimError::NonFiniteUpdate));
+//! assert_eq!(dense.weight[0][0], 1.0);
+//!
+//! let adam = Adam { beta1: 1.0, ..Adam::new(0.1) }; // PyTorch: "Invalid beta parameter at index 0"
+//! let err = adam.step(&mut dense, &mut grads, &mut Default::default(), adam.lr).unwrap_err();
+//! assert_eq!(err.to_string(), "Adam's beta1 is 1, it must be at least 0 and below 1");
 //! ```
 
 mod adam;
@@ -34,6 +59,8 @@ pub use adam::{Adam, AdamState};
 pub use rmsprop::{RmsProp, RmsPropState};
 pub use schedule::Schedule;
 pub use sgd::{Momentum, MomentumState, Sgd};
+
+use core::fmt;
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
@@ -47,14 +74,172 @@ pub trait Optimizer {
     /// The base learning rate (a [`Schedule`] scales it per epoch).
     fn learning_rate(&self) -> f64;
 
-    /// One update of `params` with `grads` at learning rate `lr`.
+    /// Checks the hyperparameters against the ranges PyTorch accepts (and
+    /// that each is finite).
+    fn validate(&self) -> Result<(), OptimError>;
+
+    /// One update of `params` with `grads` at learning rate `lr`, all or
+    /// nothing: after an `Err`, `params` and `state` are as they were.
+    ///
+    /// Errors: [`OptimError::Invalid`] for a hyperparameter or a rate out
+    /// of range ([`validate`](Self::validate), then `lr`: finite, at least
+    /// 0, and finite in `T`), [`OptimError::NonFiniteUpdate`] when a new
+    /// parameter or state value would be NaN or infinite. `grads` is only
+    /// read.
     fn step<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut Self::State<P::Grads>,
         lr: f64,
-    );
+    ) -> Result<(), OptimError>;
+}
+
+/// Why an optimiser refused to update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum OptimError {
+    /// A hyperparameter (or the learning rate) is outside its range.
+    Invalid {
+        /// Whose: `"Adam"`, `"Sgd"`, `"Config"`, ….
+        owner: &'static str,
+        /// Which: `"beta1"`, `"lr"`, ….
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The range it must be in, in words.
+        range: Range,
+    },
+    /// The update would make a parameter or a value of the optimiser's
+    /// state NaN or infinite (a learning rate too large for the gradients,
+    /// `eps = 0` where a gradient is 0, an overflow); nothing was written.
+    NonFiniteUpdate,
+}
+
+/// The range a hyperparameter must be in (and finite).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Range {
+    /// `x ≥ 0`.
+    NonNegative,
+    /// `x > 0`.
+    Positive,
+    /// `0 ≤ x < 1`.
+    UnitOpen,
+    /// Finite in the model's scalar (an `f64` rate beyond `f32::MAX`).
+    FiniteInScalar,
+}
+
+impl Range {
+    /// Whether `x` is in the range (and finite).
+    pub fn contains(self, x: f64) -> bool {
+        x.is_finite()
+            && match self {
+                Range::NonNegative | Range::FiniteInScalar => x >= 0.0,
+                Range::Positive => x > 0.0,
+                Range::UnitOpen => (0.0..1.0).contains(&x),
+            }
+    }
+
+    /// `Ok` if `value` is in the range, else [`OptimError::Invalid`] naming
+    /// `owner` and `name`.
+    pub fn check(self, owner: &'static str, name: &'static str, value: f64) -> Result<(), OptimError> {
+        if self.contains(value) { Ok(()) } else { Err(OptimError::Invalid { owner, name, value, range: self }) }
+    }
+}
+
+impl fmt::Display for OptimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            OptimError::Invalid { owner, name, value, range } => {
+                let rule = match range {
+                    Range::NonNegative => "it must be finite and at least 0",
+                    Range::Positive => "it must be finite and above 0",
+                    Range::UnitOpen => "it must be at least 0 and below 1",
+                    Range::FiniteInScalar => "it must be finite in the model's scalar type",
+                };
+                write!(f, "{owner}'s {name} is {value}, {rule}")
+            }
+            OptimError::NonFiniteUpdate => write!(
+                f,
+                "the update would make a parameter or the optimiser's state NaN or infinite \
+                 (is the learning rate too large?); nothing was written"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for OptimError {}
+
+/// The learning rate `lr` checked (finite, at least 0, finite in `T`) and
+/// in `T`.
+fn rate<T: Scalar>(owner: &'static str, lr: f64) -> Result<T, OptimError> {
+    Range::NonNegative.check(owner, "lr", lr)?;
+    let in_t = T::from_f64(lr);
+    if !in_t.is_finite() {
+        return Err(OptimError::Invalid { owner, name: "lr", value: lr, range: Range::FiniteInScalar });
+    }
+    Ok(in_t)
+}
+
+/// Where an update's new values go. Each optimiser walks its update once
+/// with [`AllFinite`], which only looks at the new values, and once more
+/// with [`Write`] when they are all finite: the walk is written once and
+/// monomorphised twice.
+trait Commit<T> {
+    /// Takes `value` as the new content of `slot`.
+    fn put(&mut self, slot: &mut T, value: T);
+}
+
+/// Checks that every new value is finite, writing nothing.
+struct AllFinite(bool);
+
+impl<T: Scalar> Commit<T> for AllFinite {
+    #[inline(always)]
+    fn put(&mut self, _: &mut T, value: T) {
+        // `&=`, not `&&`: branch-free, so the walk still vectorises.
+        self.0 &= value.is_finite();
+    }
+}
+
+/// Writes every new value.
+struct Write;
+
+impl<T> Commit<T> for Write {
+    #[inline(always)]
+    fn put(&mut self, slot: &mut T, value: T) {
+        *slot = value;
+    }
+}
+
+/// An optimiser's update of every element, with its constants in `T`
+/// (one struct per optimiser, built once per step). The update is written
+/// once, as [`walk`](Update::walk), and runs twice through [`apply`].
+trait Update<T: Scalar, P: Params<T>> {
+    /// The optimiser's state for `P` (`()` for plain SGD).
+    type State;
+
+    /// Computes each new parameter and state value and hands it to
+    /// `commit`, which checks it or writes it.
+    fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>);
+}
+
+/// Checks every new value of `update`, then writes them all if they are
+/// all finite; else nothing is written.
+#[inline(always)]
+fn apply<T: Scalar, P: Params<T>, U: Update<T, P>>(
+    update: &U,
+    params: &mut P,
+    grads: &mut P::Grads,
+    state: &mut U::State,
+) -> Result<(), OptimError> {
+    let mut finite = AllFinite(true);
+    update.walk(params, grads, state, &mut finite);
+    if !finite.0 {
+        return Err(OptimError::NonFiniteUpdate);
+    }
+    update.walk(params, grads, state, &mut Write);
+    Ok(())
 }
 
 /// `g + wd·p`: PyTorch's coupled weight decay (an L2 penalty of `wd/2·p²`).

@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Optimizer, c, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply, c, decayed, rate};
 use crate::scalar::Scalar;
 
 /// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps, weight_decay)`
@@ -44,6 +44,13 @@ impl Optimizer for RmsProp {
         self.lr
     }
 
+    fn validate(&self) -> Result<(), OptimError> {
+        Range::NonNegative.check("RmsProp", "lr", self.lr)?;
+        Range::NonNegative.check("RmsProp", "alpha", self.alpha)?;
+        Range::NonNegative.check("RmsProp", "eps", self.eps)?;
+        Range::NonNegative.check("RmsProp", "weight_decay", self.weight_decay)
+    }
+
     #[inline]
     fn step<T: Scalar, P: Params<T>>(
         &self,
@@ -51,13 +58,39 @@ impl Optimizer for RmsProp {
         grads: &mut P::Grads,
         state: &mut RmsPropState<P::Grads>,
         lr: f64,
-    ) {
-        let (lr, alpha, eps, wd) = (c::<T>(lr), c::<T>(self.alpha), c::<T>(self.eps), c::<T>(self.weight_decay));
+    ) -> Result<(), OptimError> {
+        self.validate()?;
+        let update = RmsPropUpdate {
+            lr: rate::<T>("RmsProp", lr)?,
+            alpha: c::<T>(self.alpha),
+            eps: c::<T>(self.eps),
+            weight_decay: c::<T>(self.weight_decay),
+        };
+        apply(&update, params, grads, state)
+    }
+}
+
+/// [`RmsProp`]'s constants for one step.
+struct RmsPropUpdate<T> {
+    lr: T,
+    alpha: T,
+    eps: T,
+    weight_decay: T,
+}
+
+impl<T: Scalar, P: Params<T>> Update<T, P> for RmsPropUpdate<T> {
+    type State = RmsPropState<P::Grads>;
+
+    #[inline(always)]
+    fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>) {
+        let (lr, alpha, eps, wd) = (self.lr, self.alpha, self.eps, self.weight_decay);
         params.zip_mut([grads, &mut state.square_avg], &mut |p, [g, s]| {
             for ((p, &g), s) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
                 let g = decayed(g, *p, wd);
-                *s = alpha * *s + (T::one() - alpha) * g * g;
-                *p = *p - lr * g / (s.sqrt() + eps);
+                let square_avg = alpha * *s + (T::one() - alpha) * g * g;
+                let new_p = *p - lr * g / (square_avg.sqrt() + eps);
+                commit.put(s, square_avg);
+                commit.put(p, new_p);
             }
         });
     }

@@ -38,6 +38,25 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Checks the schedule's numbers: each `gamma` and `min_lr` finite and
+    /// at least 0 (a negative factor would make every other rate negative).
+    ///
+    /// ```
+    /// use typenet::optim::Schedule;
+    /// assert!(Schedule::Exponential { gamma: 0.95 }.validate().is_ok());
+    /// assert!(Schedule::Exponential { gamma: -0.95 }.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), super::OptimError> {
+        use super::Range::NonNegative;
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::Step { gamma, .. } | Schedule::Exponential { gamma } => {
+                NonNegative.check("Schedule", "gamma", gamma)
+            }
+            Schedule::Cosine { min_lr, .. } => NonNegative.check("Schedule", "min_lr", min_lr),
+        }
+    }
+
     /// The learning rate at `epoch` for base rate `base`.
     pub fn lr(&self, base: f64, epoch: usize) -> f64 {
         let rate = match *self {

@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Optimizer, c, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply, c, decayed, rate};
 use crate::scalar::Scalar;
 
 /// Plain gradient descent, `p ← p − lr·(g + wd·p)`. PyTorch's
@@ -12,8 +12,12 @@ use crate::scalar::Scalar;
 /// use typenet::prelude::*;
 /// let mut d = Dense::<U1, U1, f64>::new(matrix([[1.0]]), vector([1.0]));
 /// let mut g = Dense::new(matrix([[2.0]]), vector([-2.0]));
-/// Sgd::new(0.25).step(&mut d, &mut g, &mut (), 0.25);
+/// Sgd::new(0.25).step(&mut d, &mut g, &mut (), 0.25)?;
 /// assert_eq!((d.weight[0][0], d.bias[0]), (0.5, 1.5));
+///
+/// // PyTorch refuses a negative rate ("Invalid learning rate"), and so does this.
+/// assert!(Sgd::new(0.25).step(&mut d, &mut g, &mut (), -0.25).is_err());
+/// # Ok::<(), typenet::optim::OptimError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sgd {
@@ -37,22 +41,50 @@ impl Optimizer for Sgd {
         self.lr
     }
 
+    fn validate(&self) -> Result<(), OptimError> {
+        Range::NonNegative.check("Sgd", "lr", self.lr)?;
+        Range::NonNegative.check("Sgd", "weight_decay", self.weight_decay)
+    }
+
     #[inline(always)]
-    fn step<T: Scalar, P: Params<T>>(&self, params: &mut P, grads: &mut P::Grads, _: &mut (), lr: f64) {
-        let (lr, wd) = (c::<T>(lr), c::<T>(self.weight_decay));
-        if self.weight_decay == 0.0 {
+    fn step<T: Scalar, P: Params<T>>(
+        &self,
+        params: &mut P,
+        grads: &mut P::Grads,
+        state: &mut (),
+        lr: f64,
+    ) -> Result<(), OptimError> {
+        self.validate()?;
+        let update = SgdUpdate { lr: rate::<T>("Sgd", lr)?, weight_decay: c::<T>(self.weight_decay) };
+        apply(&update, params, grads, state)
+    }
+}
+
+/// [`Sgd`]'s constants for one step.
+struct SgdUpdate<T> {
+    lr: T,
+    weight_decay: T,
+}
+
+impl<T: Scalar, P: Params<T>> Update<T, P> for SgdUpdate<T> {
+    type State = ();
+
+    #[inline(always)]
+    fn walk(&self, params: &mut P, grads: &mut P::Grads, _: &mut (), commit: &mut impl Commit<T>) {
+        let (lr, wd) = (self.lr, self.weight_decay);
+        if wd == T::zero() {
             // The same values without the decay term's multiply and add
             // (`g + 0·p` is `g` for every finite `p`).
             params.zip_mut([grads], &mut |p, [g]| {
                 for (p, &g) in p.iter_mut().zip(g.iter()) {
-                    *p = *p - lr * g;
+                    commit.put(p, *p - lr * g);
                 }
             });
             return;
         }
         params.zip_mut([grads], &mut |p, [g]| {
             for (p, &g) in p.iter_mut().zip(g.iter()) {
-                *p = *p - lr * decayed(g, *p, wd);
+                commit.put(p, *p - lr * decayed(g, *p, wd));
             }
         });
     }
@@ -103,6 +135,14 @@ impl Optimizer for Momentum {
         self.lr
     }
 
+    fn validate(&self) -> Result<(), OptimError> {
+        Range::NonNegative.check("Momentum", "lr", self.lr)?;
+        Range::NonNegative.check("Momentum", "weight_decay", self.weight_decay)?;
+        // PyTorch: "Nesterov momentum requires a momentum and zero dampening".
+        let momentum = if self.nesterov { Range::Positive } else { Range::NonNegative };
+        momentum.check("Momentum", "momentum", self.momentum)
+    }
+
     #[inline]
     fn step<T: Scalar, P: Params<T>>(
         &self,
@@ -110,15 +150,40 @@ impl Optimizer for Momentum {
         grads: &mut P::Grads,
         state: &mut MomentumState<P::Grads>,
         lr: f64,
-    ) {
-        let (lr, mu, wd) = (c::<T>(lr), c::<T>(self.momentum), c::<T>(self.weight_decay));
-        let nesterov = self.nesterov;
+    ) -> Result<(), OptimError> {
+        self.validate()?;
+        let update = MomentumUpdate {
+            lr: rate::<T>("Momentum", lr)?,
+            momentum: c::<T>(self.momentum),
+            weight_decay: c::<T>(self.weight_decay),
+            nesterov: self.nesterov,
+        };
+        apply(&update, params, grads, state)
+    }
+}
+
+/// [`Momentum`]'s constants for one step.
+struct MomentumUpdate<T> {
+    lr: T,
+    momentum: T,
+    weight_decay: T,
+    nesterov: bool,
+}
+
+impl<T: Scalar, P: Params<T>> Update<T, P> for MomentumUpdate<T> {
+    type State = MomentumState<P::Grads>;
+
+    #[inline(always)]
+    fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>) {
+        let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
         params.zip_mut([grads, &mut state.velocity], &mut |p, [g, v]| {
             for ((p, &g), v) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
                 let g = decayed(g, *p, wd);
-                *v = mu * *v + g;
-                let update = if nesterov { g + mu * *v } else { *v };
-                *p = *p - lr * update;
+                let velocity = mu * *v + g;
+                let update = if nesterov { g + mu * velocity } else { velocity };
+                let new_p = *p - lr * update;
+                commit.put(v, velocity);
+                commit.put(p, new_p);
             }
         });
     }

@@ -37,7 +37,8 @@
 //! From [`Trainer::fit`] down to the matrix products and back, in order.
 //! Private items are named with their file.
 //!
-//! 1. [`Trainer::fit`] checks every target once, then for each epoch takes
+//! 1. [`Trainer::fit`] checks the settings ([`Config::validate`], the
+//!    optimiser's [`Optimizer::validate`]) and every target once, then for each epoch takes
 //!    the learning rate from [`Config::schedule`], trains the epoch, runs
 //!    [`evaluate`] on the validation set and asks the [`Monitor`] whether to
 //!    go on.
@@ -93,14 +94,22 @@
 //!     (`add_penalty` in `src/train/regularize.rs`, whose value is
 //!     [`penalty`]'s), takes the global norm with [`grad_norm`] or rescales
 //!     with [`clip_grad_norm`], and refuses a step whose norm is not finite
-//!     with [`TrainError::NonFiniteGradient`]; until here the parameters
-//!     have not been touched.
+//!     with [`TrainError::NonFiniteGradient`]; then it asks
+//!     [`Train::buffers_stay_finite`] whether batch norm's running
+//!     statistics would stay finite. Until here the parameters have not been
+//!     touched.
 //! 12. The optimiser's [`Optimizer::step`] updates the parameters at the
 //!     epoch's rate, walking parameters, gradients and its own state in
-//!     lockstep with [`Params::zip_mut`]; then [`Train::update_buffers`]
-//!     folds the batch statistics the caches hold into batch norm's running
-//!     statistics (nothing for other layers), and the step returns its
-//!     [`StepResult`].
+//!     lockstep with [`Params::zip_mut`] twice: once computing every new
+//!     value and checking that all are finite, once writing them (a rate
+//!     too large, an overflow: [`TrainError::NonFiniteUpdate`], nothing
+//!     written). Then [`Train::update_buffers`] folds the batch statistics
+//!     the caches hold into batch norm's running statistics (nothing for
+//!     other layers), and the step returns its [`StepResult`].
+//!
+//! So a step is all or nothing: after any [`TrainError`] the parameters,
+//! the buffers and the optimiser's state are those of the last accepted
+//! step.
 //!
 //! What lives where: the model is borrowed, the data is only read, and the
 //! rest is the trainer's, each part a size known at compile time: the
@@ -126,7 +135,7 @@ mod regularize;
 mod report;
 mod trainer;
 
-pub use error::TrainError;
+pub use error::{Position, TrainError};
 pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
 pub use report::{BatchReport, EpochReport, Fit, Metrics, Monitor, OnEpoch, StepResult, evaluate, on_epoch};

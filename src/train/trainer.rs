@@ -7,13 +7,13 @@ use rand::Rng;
 use super::on_epoch;
 use super::regularize;
 use super::{
-    BatchReport, EpochReport, Fit, Metrics, Monitor, Permutation, StepResult, TrainError, clip_grad_norm, evaluate,
-    grad_norm,
+    BatchReport, EpochReport, Fit, Metrics, Monitor, Permutation, Position, StepResult, TrainError, clip_grad_norm,
+    evaluate, grad_norm,
 };
 use crate::layer::Train;
 use crate::loss::Loss;
 use crate::memory::zero_in_place;
-use crate::optim::{Optimizer, Schedule};
+use crate::optim::{OptimError, Optimizer, Range, Schedule};
 use crate::scalar::Scalar;
 use crate::shape::{ScalarOf, Tensor};
 
@@ -41,6 +41,28 @@ pub struct Config {
     /// `batch_size` (PyTorch's `DataLoader(drop_last=True)`): for networks
     /// with batch norm, whose mini-batches need at least 2 samples.
     pub drop_last: bool,
+}
+
+impl Config {
+    /// Checks the settings that have a range: `l1` and `l2` finite and at
+    /// least 0, `clip_norm` finite and above 0, the schedule's
+    /// ([`Schedule::validate`]). The batch size is checked by the trainer
+    /// ([`TrainError::ZeroBatchSize`]).
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// assert!(Config::default().validate().is_ok());
+    /// let err = Config { l2: -1e-4, ..Config::default() }.validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "Config's l2 is -0.0001, it must be finite and at least 0");
+    /// ```
+    pub fn validate(&self) -> Result<(), OptimError> {
+        Range::NonNegative.check("Config", "l1", self.l1)?;
+        Range::NonNegative.check("Config", "l2", self.l2)?;
+        if let Some(max) = self.clip_norm {
+            Range::Positive.check("Config", "clip_norm", max)?;
+        }
+        self.schedule.validate()
+    }
 }
 
 impl Default for Config {
@@ -180,6 +202,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
+        self.check_settings(Position::Start)?;
         check_data(loss, train, false)?;
         if !val.is_empty() {
             check_data(loss, val, true)?;
@@ -187,7 +210,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         let mut fit = Fit::default();
         for epoch in 1..=epochs {
             let lr = self.config.schedule.lr(self.optimizer.learning_rate(), epoch - 1);
-            let train_metrics = self.train_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
+            let train_metrics = self.run_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
             let val_metrics = evaluate(model, loss, val);
             fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
             fit.epochs = epoch;
@@ -202,7 +225,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
     /// One pass over `train` in mini-batches at learning rate `lr` (in a
     /// random order drawn from `rng` when `config.shuffle`), telling `monitor` of each
     /// batch. Returns the loss and accuracy averaged over the samples as
-    /// they were trained.
+    /// they were trained. The settings and every target are checked first.
     #[allow(clippy::too_many_arguments)]
     pub fn train_epoch<Y, L, R>(
         &mut self,
@@ -218,21 +241,38 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
+        self.check_settings(Position::Start)?;
+        check_data(loss, train, false)?;
+        self.run_epoch(model, loss, train, epoch, lr, rng, monitor)
+    }
+
+    /// [`train_epoch`](Self::train_epoch) on checked settings and data.
+    #[allow(clippy::too_many_arguments)]
+    fn run_epoch<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        train: &[(X, Y)],
+        epoch: usize,
+        lr: f64,
+        rng: &mut R,
+        monitor: &mut impl Monitor,
+    ) -> Result<Metrics, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
         let batch_size = self.config.batch_size;
-        if batch_size == 0 {
-            return Err(TrainError::ZeroBatchSize);
-        }
-        if train.is_empty() {
-            return Err(TrainError::EmptyData);
-        }
         let batches = if self.config.drop_last { train.len() / batch_size } else { train.len().div_ceil(batch_size) };
         if batches == 0 {
             return Err(TrainError::EmptyData);
         }
         if M::COUPLES_SAMPLES {
             let last = train.len() - (batches - 1) * batch_size;
-            Self::check_coupled_batch(batch_size.min(train.len())).map_err(|e| e.at(epoch, 0))?;
-            Self::check_coupled_batch(last.min(batch_size)).map_err(|e| e.at(epoch, batches - 1))?;
+            let (first, last_batch) =
+                (Position::Batch { epoch, batch: 0 }, Position::Batch { epoch, batch: batches - 1 });
+            Self::check_coupled_batch(batch_size.min(train.len())).map_err(|e| e.at(first))?;
+            Self::check_coupled_batch(last.min(batch_size)).map_err(|e| e.at(last_batch))?;
         }
         let order =
             if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
@@ -242,7 +282,14 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             let first = batch * batch_size;
             let samples = batch_size.min(train.len() - first);
             let sample = |i: usize| &train[order.get(first + i)];
-            let step = self.step_any(model, loss, samples, sample, lr, rng).map_err(|e| e.at(epoch, batch))?;
+            let at = Position::Batch { epoch, batch };
+            let step = self.step_any(model, loss, samples, sample, lr, rng).map_err(|e| match e {
+                // The sample's index in `train`, not in the batch.
+                TrainError::NonFiniteLoss { sample, .. } => {
+                    TrainError::NonFiniteLoss { at, sample: order.get(first + sample) }
+                }
+                e => e.at(at),
+            })?;
             total_loss += step.loss * samples as f64;
             correct += step.correct;
             trained += samples;
@@ -254,8 +301,27 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
     /// One gradient step on `batch`: forward, cost, backward for each
     /// sample, gradients averaged, penalties added, clipped, checked, the
     /// optimiser's update at rate `lr`, and the model's buffers (batch
-    /// norm's running statistics) updated. A step whose loss or gradients
-    /// are not finite is refused and leaves `model` unchanged.
+    /// norm's running statistics) updated.
+    ///
+    /// The settings and the batch's targets are checked first. A step whose
+    /// loss, gradients or update would not be finite is refused, and then
+    /// the model (parameters and buffers) and the optimiser's state are as
+    /// they were.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// use typenet::train::{Position, TrainError};
+    ///
+    /// let mut model = <net![Dense<U1, U1>]>::default();
+    /// model.0.weight[0][0] = 1.0;
+    /// // A feature of 1e19: the loss (1e38) and the gradient (2e38) are
+    /// // finite in f32, the update at rate 100 (2e40) is not.
+    /// let data = [(vector([1e19f32]), vector([0.0f32]))];
+    /// let mut trainer = Trainer::new(Sgd::new(100.0), Config { batch_size: 1, ..Config::default() });
+    /// let err = trainer.step(&mut model, &Mse, &data, 100.0, &mut NoRng).unwrap_err();
+    /// assert_eq!(err, TrainError::NonFiniteUpdate { at: Position::Step });
+    /// assert_eq!(model.0.weight[0][0], 1.0);
+    /// ```
     pub fn step<Y, L, R>(
         &mut self,
         model: &mut M,
@@ -268,13 +334,22 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
-        if batch.is_empty() {
-            return Err(TrainError::EmptyData);
-        }
+        self.check_settings(Position::Step)?;
+        check_data(loss, batch, false)?;
         if M::COUPLES_SAMPLES {
             Self::check_coupled_batch(batch.len())?;
         }
         self.step_any(model, loss, batch.len(), |i| &batch[i], lr, rng)
+    }
+
+    /// The batch size, the [`Config`] and the optimiser's hyperparameters,
+    /// checked as training starts (`at`).
+    fn check_settings(&self, at: Position) -> Result<(), TrainError> {
+        if self.config.batch_size == 0 {
+            return Err(TrainError::ZeroBatchSize);
+        }
+        let settings = self.config.validate().and_then(|()| self.optimizer.validate());
+        settings.map_err(|error| TrainError::Hyperparameter { at, error })
     }
 
     /// A network with coupled samples runs a mini-batch of `len` as one
@@ -284,12 +359,14 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             return Err(TrainError::BatchLargerThanBlock { batch_size: len, block: B });
         }
         if len < 2 {
-            return Err(TrainError::SingleSampleBatch { epoch: 0, batch: 0 });
+            return Err(TrainError::SingleSampleBatch { at: Position::Step });
         }
         Ok(())
     }
 
-    /// [`step`](Self::step) on the `len ≥ 1` samples `sample(0..len)`.
+    /// [`step`](Self::step) on the `len ≥ 1` samples `sample(0..len)`;
+    /// its errors are placed at [`Position::Step`] and a sample is named
+    /// by its index in the batch.
     #[inline]
     fn step_any<'a, Y: 'a, L, R>(
         &mut self,
@@ -341,7 +418,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             let out = model.forward_train(x, &mut self.caches[0], rng);
             let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
             if !sample_loss.is_finite() {
-                return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+                return Err(TrainError::NonFiniteLoss { at: Position::Step, sample: 0 });
             }
             total += sample_loss;
             correct += loss.is_correct(&out, y) as usize;
@@ -355,10 +432,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             let inputs = samples.map(|(x, _)| x);
             model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
             let targets = self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(samples).take(n);
-            for ((out, dy), (_, y)) in targets {
+            for (b, ((out, dy), (_, y))) in targets.enumerate() {
                 let sample_loss = loss.loss_grad(out, y, dy).to_f64();
                 if !sample_loss.is_finite() {
-                    return Err(TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+                    return Err(TrainError::NonFiniteLoss { at: Position::Step, sample: first + b });
                 }
                 total += sample_loss;
                 correct += loss.is_correct(out, y) as usize;
@@ -377,11 +454,17 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             None => grad_norm(&self.grads),
         };
         if !norm.is_finite() {
-            return Err(TrainError::NonFiniteGradient { epoch: 0, batch: 0 });
+            return Err(TrainError::NonFiniteGradient { at: Position::Step });
         }
-        self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
         // A network with buffers couples its samples, so its mini-batch was
-        // one block: the caches hold the statistics of the whole batch.
+        // one block: the caches hold the statistics of the whole batch. The
+        // buffers are checked before anything is written, the parameters
+        // and the optimiser's state by the optimiser itself, all or nothing.
+        if !model.buffers_stay_finite(last_block, self.caches.each_ref()) {
+            return Err(TrainError::NonFiniteUpdate { at: Position::Step });
+        }
+        let update = self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
+        update.map_err(|error| TrainError::from_optimizer(error, Position::Step))?;
         model.update_buffers(last_block, self.caches.each_ref());
         Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
     }

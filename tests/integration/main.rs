@@ -17,5 +17,6 @@ mod optim;
 mod parity;
 mod recurrent;
 mod recurrent_cells;
+mod refusals;
 mod stack;
 mod train;

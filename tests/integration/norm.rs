@@ -17,7 +17,7 @@ use typenet::check::randomize;
 use typenet::io::{self, ParamsError};
 use typenet::layers::batch_norm::{Affine, Affinity, FoldError, NotAffine, RunningAverage};
 use typenet::prelude::*;
-use typenet::train::{BatchReport, EpochReport};
+use typenet::train::{BatchReport, EpochReport, Position};
 
 use crate::parity::{load, tolerance};
 
@@ -325,12 +325,12 @@ fn the_trainer_refuses_a_batch_of_one() {
     let mut trainer = Trainer::new(Sgd::new(0.1), config);
 
     let err = trainer.step(&mut net, &Mse, &data[..1], 0.1, &mut NoRng).unwrap_err();
-    assert_eq!(err, TrainError::SingleSampleBatch { epoch: 0, batch: 0 });
+    assert_eq!(err, TrainError::SingleSampleBatch { at: Position::Step });
     assert!(net == before);
 
     // 9 samples in batches of 4: the third batch of the first epoch has one.
     let err = trainer.fit(&mut net, &Mse, &data, &[], 2, &mut NoRng, ()).unwrap_err();
-    assert_eq!(err, TrainError::SingleSampleBatch { epoch: 1, batch: 2 });
+    assert_eq!(err, TrainError::SingleSampleBatch { at: Position::Batch { epoch: 1, batch: 2 } });
     assert!(net == before, "refused before the first step");
     assert!(err.to_string().contains("drop_last"), "{err}");
 
@@ -376,11 +376,12 @@ fn a_refused_step_leaves_the_running_statistics_unchanged() {
     let mut trainer = Trainer::new(Sgd::new(0.1), Config::default());
     trainer.step(&mut net, &Mse, &data, 0.1, &mut NoRng).unwrap();
     let before = net.clone();
-    data[2].1[0] = f64::INFINITY;
+    let good = data[2].0[0];
+    data[2].0[0] = f64::INFINITY;
     let err = trainer.step(&mut net, &Mse, &data, 0.1, &mut NoRng).unwrap_err();
-    assert_eq!(err, TrainError::NonFiniteLoss { epoch: 0, batch: 0 });
+    assert!(matches!(err, TrainError::NonFiniteLoss { at: Position::Step, .. }), "{err:?}");
     assert!(net == before, "the step changed the model");
-    data[2].1[0] = 0.5;
+    data[2].0[0] = good;
     trainer.step(&mut net, &Mse, &data, 0.1, &mut NoRng).unwrap();
     let (bn, old) = (net.layer::<U1>(), before.layer::<U1>());
     assert_eq!(bn.num_batches_tracked, 2.0);

@@ -38,7 +38,7 @@ fn assert_matches<O: Optimizer + core::fmt::Debug>(optimizer: O, expected: &[[f6
     let mut state = Default::default();
     for (step, grads) in fixtures::GRADS.iter().enumerate() {
         let mut g = from_flat(grads);
-        optimizer.step(&mut params, &mut g, &mut state, optimizer.learning_rate());
+        optimizer.step(&mut params, &mut g, &mut state, optimizer.learning_rate()).unwrap();
         for (k, (a, b)) in flat(&params).iter().zip(expected[step]).enumerate() {
             assert!((a - b).abs() < 1e-13, "{optimizer:?} step {step} param {k}: {a} vs {b}");
         }
