@@ -2,7 +2,9 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply, c, decayed, powi, rate};
+use crate::optim::{
+    Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, checked_rate, decayed, powi,
+};
 use crate::scalar::Scalar;
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
@@ -78,7 +80,7 @@ impl Optimizer for Adam {
         lr: f64,
     ) -> Result<(), OptimError> {
         self.validate()?;
-        rate::<T>("Adam", lr)?;
+        checked_rate::<T>("Adam", lr)?;
         // The step count moves on only when the update is written.
         let t = u64::from(state.t.saturating_add(1));
         let correction1 = 1.0 - powi(self.beta1, t);
@@ -92,7 +94,7 @@ impl Optimizer for Adam {
             l2: c::<T>(self.l2),
             sqrt_correction2: T::from_f64(sqrt_correction2),
         };
-        apply(&update, params, grads, state)?;
+        apply_all_or_nothing(&update, params, grads, state)?;
         state.t = state.t.saturating_add(1);
         Ok(())
     }

@@ -85,7 +85,8 @@ pub trait Optimizer {
     /// of range ([`validate`](Self::validate), then `lr`: finite, at least
     /// 0, and finite in `T`), [`OptimError::NonFiniteUpdate`] when a new
     /// parameter or state value would be NaN or infinite. `grads` is only
-    /// read.
+    /// read. An optimiser of one's own gets this from
+    /// [`checked_rate`] and [`apply_all_or_nothing`] (see [`Update`]).
     fn step<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
@@ -172,8 +173,16 @@ impl fmt::Display for OptimError {
 impl std::error::Error for OptimError {}
 
 /// The learning rate `lr` checked (finite, at least 0, finite in `T`) and
-/// in `T`.
-fn rate<T: Scalar>(owner: &'static str, lr: f64) -> Result<T, OptimError> {
+/// in `T`, for `owner`'s messages: what every optimiser's
+/// [`step`](Optimizer::step) does first.
+///
+/// ```
+/// use typenet::optim::{OptimError, Range, checked_rate};
+/// assert_eq!(checked_rate::<f32>("Sgd", 0.5), Ok(0.5f32));
+/// assert!(matches!(checked_rate::<f32>("Sgd", 1e39), Err(OptimError::Invalid { range: Range::FiniteInScalar, .. })));
+/// assert_eq!(checked_rate::<f64>("Sgd", 1e39), Ok(1e39));
+/// ```
+pub fn checked_rate<T: Scalar>(owner: &'static str, lr: f64) -> Result<T, OptimError> {
     Range::NonNegative.check(owner, "lr", lr)?;
     let in_t = T::from_f64(lr);
     if !in_t.is_finite() {
@@ -182,11 +191,11 @@ fn rate<T: Scalar>(owner: &'static str, lr: f64) -> Result<T, OptimError> {
     Ok(in_t)
 }
 
-/// Where an update's new values go. Each optimiser walks its update once
-/// with [`AllFinite`], which only looks at the new values, and once more
-/// with [`Write`] when they are all finite: the walk is written once and
-/// monomorphised twice.
-trait Commit<T> {
+/// Where an update's new values go. [`apply_all_or_nothing`] walks an
+/// [`Update`] once with a commit that only looks at the new values, and
+/// once more with one that writes them when they are all finite: the walk
+/// is written once and monomorphised twice.
+pub trait Commit<T> {
     /// Takes `value` as the new content of `slot`.
     fn put(&mut self, slot: &mut T, value: T);
 }
@@ -214,8 +223,70 @@ impl<T> Commit<T> for Write {
 
 /// An optimiser's update of every element, with its constants in `T`
 /// (one struct per optimiser, built once per step). The update is written
-/// once, as [`walk`](Update::walk), and runs twice through [`apply`].
-trait Update<T: Scalar, P: Params<T>> {
+/// once, as [`walk`](Update::walk), and runs twice through
+/// [`apply_all_or_nothing`]: the built-in optimisers are written this way,
+/// and so can a user's.
+///
+/// ```
+/// use typenet::memory::Zeroable;
+/// use typenet::optim::{Commit, OptimError, Range, Update, apply_all_or_nothing, checked_rate};
+/// use typenet::prelude::*;
+/// use typenet::Scalar;
+///
+/// /// signSGD: `p ← p − lr·sign(g)`.
+/// struct SignSgd {
+///     lr: f64,
+/// }
+///
+/// /// Its constants for one step.
+/// struct SignStep<T> {
+///     lr: T,
+/// }
+///
+/// impl<T: Scalar, P: Params<T>> Update<T, P> for SignStep<T> {
+///     type State = ();
+///     fn walk(&self, params: &mut P, grads: &mut P::Grads, _: &mut (), commit: &mut impl Commit<T>) {
+///         params.zip_mut([grads], &mut |p, [g]| {
+///             for (p, &g) in p.iter_mut().zip(g.iter()) {
+///                 commit.put(p, *p - self.lr * g.signum());
+///             }
+///         });
+///     }
+/// }
+///
+/// impl Optimizer for SignSgd {
+///     type State<G: Zeroable + Default> = ();
+///     fn learning_rate(&self) -> f64 {
+///         self.lr
+///     }
+///     fn validate(&self) -> Result<(), OptimError> {
+///         Range::NonNegative.check("SignSgd", "lr", self.lr)
+///     }
+///     fn step<T: Scalar, P: Params<T>>(
+///         &self,
+///         params: &mut P,
+///         grads: &mut P::Grads,
+///         state: &mut (),
+///         lr: f64,
+///     ) -> Result<(), OptimError> {
+///         self.validate()?;
+///         let update = SignStep { lr: checked_rate::<T>("SignSgd", lr)? };
+///         apply_all_or_nothing(&update, params, grads, state)
+///     }
+/// }
+///
+/// let mut dense = Dense::<U2, U1>::new(matrix([[1.0, 1.0]]), vector([0.0]));
+/// let mut grads = Dense::new(matrix([[3.0, -0.5]]), vector([0.0]));
+/// SignSgd { lr: 0.25 }.step(&mut dense, &mut grads, &mut (), 0.25)?;
+/// assert_eq!(dense.weight[0], vector([0.75, 1.25]));
+///
+/// // A NaN gradient for the bias: no value is written, the weights' neither.
+/// grads.bias[0] = f32::NAN;
+/// assert_eq!(SignSgd { lr: 0.25 }.step(&mut dense, &mut grads, &mut (), 0.25), Err(OptimError::NonFiniteUpdate));
+/// assert_eq!(dense.weight[0], vector([0.75, 1.25]));
+/// # Ok::<(), OptimError>(())
+/// ```
+pub trait Update<T: Scalar, P: Params<T>> {
     /// The optimiser's state for `P` (`()` for plain SGD).
     type State;
 
@@ -225,9 +296,11 @@ trait Update<T: Scalar, P: Params<T>> {
 }
 
 /// Checks every new value of `update`, then writes them all if they are
-/// all finite; else nothing is written.
+/// all finite; else nothing is written and the error is
+/// [`OptimError::NonFiniteUpdate`]. See [`Update`] for an optimiser built on
+/// it.
 #[inline(always)]
-fn apply<T: Scalar, P: Params<T>, U: Update<T, P>>(
+pub fn apply_all_or_nothing<T: Scalar, P: Params<T>, U: Update<T, P>>(
     update: &U,
     params: &mut P,
     grads: &mut P::Grads,

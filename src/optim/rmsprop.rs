@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply, c, decayed, rate};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, checked_rate, decayed};
 use crate::scalar::Scalar;
 
 /// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps, weight_decay)`
@@ -61,12 +61,12 @@ impl Optimizer for RmsProp {
     ) -> Result<(), OptimError> {
         self.validate()?;
         let update = RmsPropUpdate {
-            lr: rate::<T>("RmsProp", lr)?,
+            lr: checked_rate::<T>("RmsProp", lr)?,
             alpha: c::<T>(self.alpha),
             eps: c::<T>(self.eps),
             weight_decay: c::<T>(self.weight_decay),
         };
-        apply(&update, params, grads, state)
+        apply_all_or_nothing(&update, params, grads, state)
     }
 }
 

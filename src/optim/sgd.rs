@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply, c, decayed, rate};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, checked_rate, decayed};
 use crate::scalar::Scalar;
 
 /// Plain gradient descent, `p ← p − lr·(g + wd·p)`. PyTorch's
@@ -55,8 +55,8 @@ impl Optimizer for Sgd {
         lr: f64,
     ) -> Result<(), OptimError> {
         self.validate()?;
-        let update = SgdUpdate { lr: rate::<T>("Sgd", lr)?, weight_decay: c::<T>(self.weight_decay) };
-        apply(&update, params, grads, state)
+        let update = SgdUpdate { lr: checked_rate::<T>("Sgd", lr)?, weight_decay: c::<T>(self.weight_decay) };
+        apply_all_or_nothing(&update, params, grads, state)
     }
 }
 
@@ -153,12 +153,12 @@ impl Optimizer for Momentum {
     ) -> Result<(), OptimError> {
         self.validate()?;
         let update = MomentumUpdate {
-            lr: rate::<T>("Momentum", lr)?,
+            lr: checked_rate::<T>("Momentum", lr)?,
             momentum: c::<T>(self.momentum),
             weight_decay: c::<T>(self.weight_decay),
             nesterov: self.nesterov,
         };
-        apply(&update, params, grads, state)
+        apply_all_or_nothing(&update, params, grads, state)
     }
 }
 
