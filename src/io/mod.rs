@@ -277,11 +277,12 @@ impl Header {
 ///
 /// The checks, in order: magic, length of the header, version (2, or 1),
 /// scalar; in a version 2 file the architecture signature, record by
-/// record (on a difference, the checksum first: a damaged file is
-/// [`ParamsError::ChecksumMismatch`], an intact one from another
-/// architecture [`ParamsError::WrongTensor`]); then the parameter count, the
-/// total length, the checksum, and every value finite. The first that
-/// fails is the error.
+/// record; then the parameter count, the total length, the checksum, and
+/// every value finite. The first that fails is the error, except that a
+/// signature that differs is reported as [`ParamsError::WrongTensor`] only
+/// for an intact file: one cut short (shorter or longer than its own header
+/// says, and than the model's file) is [`ParamsError::WrongLength`], one
+/// whose checksum fails [`ParamsError::ChecksumMismatch`].
 ///
 /// ```
 /// use typenet::io::{self, ParamsError};
@@ -326,10 +327,18 @@ fn verified_values<P: Params<T>, T: Scalar>(bytes: &[u8]) -> Result<&[u8], Param
     if header.version == VERSION {
         let words = (header.signature_len as usize).saturating_mul(4);
         let end = HEADER_LEN.saturating_add(words).min(bytes.len() / 4 * 4);
-        signature::check::<P, T>(bytes.get(HEADER_LEN..end).unwrap_or_default()).or_else(|mismatch| {
+        if let Err(mismatch) = signature::check::<P, T>(bytes.get(HEADER_LEN..end).unwrap_or_default()) {
+            // Another architecture, unless the file is cut short or damaged.
+            let declared = words
+                .checked_add(HEADER_LEN)
+                .zip((header.count as usize).checked_mul(T::BYTES))
+                .and_then(|(signed, values)| signed.checked_add(values));
+            if declared != Some(bytes.len()) && bytes.len() != expected {
+                return Err(ParamsError::WrongLength { expected, got: bytes.len() });
+            }
             checksum()?;
-            Err(mismatch)
-        })?;
+            return Err(mismatch);
+        }
         values_at = HEADER_LEN + 4 * P::SIGNATURE_LEN;
     }
     if header.count as usize != P::COUNT + P::BUFFER_COUNT {
@@ -518,6 +527,9 @@ mod tests {
         }
         assert_eq!(verify::<Net, f64>(&good[..15]), Err(ParamsError::WrongLength { expected: 164, got: 15 }));
         assert_eq!(verify::<Net, f64>(&good[..19]), Err(ParamsError::WrongLength { expected: 164, got: 19 }));
+        // Cut inside the signature or just after it.
+        assert_eq!(verify::<Net, f64>(&good[..30]), Err(ParamsError::WrongLength { expected: 164, got: 30 }));
+        assert_eq!(verify::<Net, f64>(&good[..VALUES]), Err(ParamsError::WrongLength { expected: 164, got: 76 }));
         assert_eq!(verify::<Net, f64>(&good[..163]), Err(ParamsError::WrongLength { expected: 164, got: 163 }));
         assert_eq!(verify::<Net, f64>(&good[..2]), Err(ParamsError::WrongLength { expected: 164, got: 2 }));
         assert_eq!(verify::<Net, f64>(&good), Ok(()));
