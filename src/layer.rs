@@ -326,7 +326,10 @@ impl rand::TryRng for NoRng {
 /// [`Initialize`](crate::init::Initialize) draws their first values); then,
 /// after a `;`, the fixed fields (hyperparameters, markers), each with its
 /// default. The list must name every field of the struct, with its type:
-/// the build fails otherwise. A layer whose parameters are tensors of `T`
+/// the build fails otherwise. The tensors' names are their names in a
+/// parameter file's architecture signature
+/// ([`Params::visit_signature`]): name them as PyTorch's `state_dict` does
+/// (`weight`, `bias`, `running_mean`, …) for files that go to PyTorch. A layer whose parameters are tensors of `T`
 /// writes `Params<T>`; a parameterless layer writes `Params` and gets
 /// `Params<T>` for every `T`, `Grads = ()` and an `Initialize` that draws
 /// nothing.

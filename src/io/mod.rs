@@ -632,7 +632,11 @@ mod tests {
             ),
             (ParamsError::NonFinite { index: 7 }, "parameter 7 is not finite (NaN or infinite)"),
             (
-                ParamsError::WrongTensor { index: 0, file: tensor("weight", &[2, 3]), model: tensor("weight", &[4, 1]) },
+                ParamsError::WrongTensor {
+                    index: 0,
+                    file: tensor("weight", &[2, 3]),
+                    model: tensor("weight", &[4, 1]),
+                },
                 "tensor 0 (weight) is 2×3 in the file, 4×1 in the model: it was saved from another architecture",
             ),
             (

@@ -204,7 +204,10 @@ mod tests {
         );
         // Two words past the last record: a scalar tensor with role 0.
         let extra = TensorSignature { role: 0, dims: Dims::SCALAR };
-        assert_eq!(check::<Net, f32>(&bytes), Err(ParamsError::WrongTensor { index: 2, file: Some(extra), model: None }));
+        assert_eq!(
+            check::<Net, f32>(&bytes),
+            Err(ParamsError::WrongTensor { index: 2, file: Some(extra), model: None })
+        );
         // One word past it: not a record at all.
         assert_eq!(
             check::<Net, f32>(&bytes[..32]),

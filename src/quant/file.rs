@@ -232,7 +232,8 @@ pub fn save<Q: Int8Params>(model: &Q, out: &mut [u8]) -> Result<usize, ParamsErr
         })
     });
     let checksum = crc::crc32(payload);
-    let header_value = Header { version: VERSION, scalar: INT8_TAG, count: Q::BYTES as u32, checksum, signature_len: 0 };
+    let header_value =
+        Header { version: VERSION, scalar: INT8_TAG, count: Q::BYTES as u32, checksum, signature_len: 0 };
     header.copy_from_slice(&header_value.to_bytes()[..HEADER_LEN]);
     Ok(len)
 }

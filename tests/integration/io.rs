@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use typenet::check::randomize;
 use typenet::io::{self, ParamsError, TensorSignature};
 use typenet::layers::batch_norm::NotAffine;
-use typenet::shape::Dims;
 use typenet::prelude::*;
+use typenet::shape::Dims;
 
 type Mlp<T> = net![Dense<U4, U8, T>, Tanh, Dense<U8, U3, T>];
 
