@@ -163,7 +163,7 @@ impl Dims {
 
     /// Dimensions from their rank and the sizes given (a file's record):
     /// sizes past `rank`, or past [`Dims::MAX_RANK`], are dropped.
-    pub fn new(rank: u32, sizes: impl IntoIterator<Item = u32>) -> Dims {
+    pub(crate) fn new(rank: u32, sizes: impl IntoIterator<Item = u32>) -> Dims {
         let mut dims = Dims { rank, sizes: [0; Dims::MAX_RANK] };
         let kept = (rank as usize).min(Dims::MAX_RANK);
         dims.sizes[..kept].iter_mut().zip(sizes).for_each(|(slot, size)| *slot = size);

@@ -671,7 +671,8 @@ mod tests {
 
     #[test]
     fn the_error_stays_small() {
-        // Returned by every load, on a microcontroller's stack too.
-        assert!(size_of::<ParamsError>() <= 96, "{}", size_of::<ParamsError>());
+        // Returned by every load, on a microcontroller's stack too: two
+        // tensor records of up to Dims::MAX_RANK sizes and an index.
+        assert!(size_of::<ParamsError>() <= 80, "{}", size_of::<ParamsError>());
     }
 }

@@ -163,25 +163,32 @@ def _mismatch(file_words, expected):
     differs from ``expected`` (``[(role, shape), ...]``), or None."""
     found, cut_short = _records(file_words)
     model = [(role_of(role), tuple(shape)) for role, shape in expected]
-    suffix = ": it was saved from another architecture"
-    for index in range(max(len(found), len(model)) + cut_short):
+    for index, m in enumerate(model):
         f = found[index] if index < len(found) else None
-        m = model[index] if index < len(model) else None
-        if f == m:
-            continue
-        if f is not None and m is not None and f[0] == m[0]:
-            return f"tensor {index} ({_role_text(m[0])}) is {_shape_text(f[1])} in the file, {_shape_text(m[1])} in the model" + suffix
-        if f is not None and m is not None:
-            return (
-                f"tensor {index} is {_role_text(f[0])} {_shape_text(f[1])} in the file, "
-                f"{_role_text(m[0])} {_shape_text(m[1])} in the model" + suffix
-            )
-        if m is not None:
-            return f"tensor {index} ({_role_text(m[0])}, {_shape_text(m[1])}) is in the model, not in the file" + suffix
-        if f is not None:
-            return f"tensor {index} ({_role_text(f[0])}, {_shape_text(f[1])}) is in the file, not in the model" + suffix
-        return f"tensor {index} is cut short in the file's architecture signature"
+        if f != m:
+            return _tensor_message(index, f, m)
+    if len(found) > len(model):
+        return _tensor_message(len(model), found[len(model)], None)
+    if cut_short:
+        return _tensor_message(len(model), None, None)
     return None
+
+
+def _tensor_message(index, f, m):
+    """The crate's message for tensor ``index``, ``(role, shape)`` or None in the file and in the model."""
+    suffix = ": it was saved from another architecture"
+    if f is not None and m is not None and f[0] == m[0]:
+        return f"tensor {index} ({_role_text(m[0])}) is {_shape_text(f[1])} in the file, {_shape_text(m[1])} in the model" + suffix
+    if f is not None and m is not None:
+        return (
+            f"tensor {index} is {_role_text(f[0])} {_shape_text(f[1])} in the file, "
+            f"{_role_text(m[0])} {_shape_text(m[1])} in the model" + suffix
+        )
+    if m is not None:
+        return f"tensor {index} ({_role_text(m[0])}, {_shape_text(m[1])}) is in the model, not in the file" + suffix
+    if f is not None:
+        return f"tensor {index} ({_role_text(f[0])}, {_shape_text(f[1])}) is in the file, not in the model" + suffix
+    return f"tensor {index} is cut short in the file's architecture signature"
 
 
 def _header(data):
