@@ -165,8 +165,15 @@ impl Dims {
     /// sizes past `rank`, or past [`Dims::MAX_RANK`], are dropped.
     pub(crate) fn new(rank: u32, sizes: impl IntoIterator<Item = u32>) -> Dims {
         let mut dims = Dims { rank, sizes: [0; Dims::MAX_RANK] };
-        let kept = (rank as usize).min(Dims::MAX_RANK);
-        dims.sizes[..kept].iter_mut().zip(sizes).for_each(|(slot, size)| *slot = size);
+        let mut sizes = sizes.into_iter();
+        // A fixed number of slots, each filled while the rank lasts: a loop
+        // the compiler unrolls (a copy of `rank` words it would make a
+        // `memcpy` call, 730 bytes of flash on a Cortex-M4).
+        for (i, slot) in dims.sizes.iter_mut().enumerate() {
+            if i < rank as usize {
+                *slot = sizes.next().unwrap_or(0);
+            }
+        }
         dims
     }
 

@@ -162,37 +162,33 @@ impl fmt::Display for ParamsError {
             }
             ParamsError::NonFinite { index } => write!(f, "parameter {index} is not finite (NaN or infinite)"),
             ParamsError::WrongTensor { index, file, model } => {
+                write!(f, "tensor {index}")?;
                 match (file, model) {
                     (Some(file), Some(model)) if file.role == model.role => write!(
                         f,
-                        "tensor {index} ({}) is {} in the file, {} in the model",
+                        " ({}) is {} in the file, {} in the model",
                         Role(model.role),
                         Shape(file.dims),
                         Shape(model.dims)
                     )?,
                     (Some(file), Some(model)) => write!(
                         f,
-                        "tensor {index} is {} {} in the file, {} {} in the model",
+                        " is {} {} in the file, {} {} in the model",
                         Role(file.role),
                         Shape(file.dims),
                         Role(model.role),
                         Shape(model.dims)
                     )?,
-                    (None, Some(model)) => write!(
-                        f,
-                        "tensor {index} ({}, {}) is in the model, not in the file",
-                        Role(model.role),
-                        Shape(model.dims)
-                    )?,
-                    (Some(file), None) => write!(
-                        f,
-                        "tensor {index} ({}, {}) is in the file, not in the model",
-                        Role(file.role),
-                        Shape(file.dims)
-                    )?,
-                    (None, None) => {
-                        return write!(f, "tensor {index} is cut short in the file's architecture signature");
+                    (Some(tensor), None) | (None, Some(tensor)) => {
+                        let (here, not_there) = if file.is_some() { ("file", "model") } else { ("model", "file") };
+                        write!(
+                            f,
+                            " ({}, {}) is in the {here}, not in the {not_there}",
+                            Role(tensor.role),
+                            Shape(tensor.dims)
+                        )?
                     }
+                    (None, None) => return f.write_str(" is cut short in the file's architecture signature"),
                 }
                 f.write_str(": it was saved from another architecture")
             }

@@ -131,24 +131,41 @@ pub(crate) fn write<P: Params<T>, T>(out: &mut [u8]) {
 /// Checks a file's signature (its bytes, whole words) against the
 /// architecture of `P`, record by record: the first tensor that differs,
 /// or that one side has and the other lacks, is the error.
+///
+/// The walk compares words and builds nothing; only a difference builds
+/// the records the error names, in [`mismatch`].
 pub(crate) fn check<P: Params<T>, T>(signature: &[u8]) -> Result<(), ParamsError> {
-    let mut file = Records { rest: signature };
-    let (mut index, mut mismatch) = (0, None);
+    let mut file = words(signature);
+    let (mut index, mut differs) = (0, false);
     P::visit_signature(&mut |name, dims| {
-        if mismatch.is_none() {
-            let model = TensorSignature::new(name, dims);
-            let found = file.next_record();
-            if found != Some(model) {
-                mismatch = Some(ParamsError::WrongTensor { index, file: found, model: Some(model) });
-            }
-            index += 1;
+        if !differs {
+            differs = file.next() != Some(role_of(name))
+                || file.next() != Some(dims.rank() as u32)
+                || dims.sizes().iter().any(|&size| file.next() != Some(size));
+            index += usize::from(!differs);
         }
     });
-    match mismatch {
-        Some(error) => Err(error),
-        None if file.rest.is_empty() => Ok(()),
-        None => Err(ParamsError::WrongTensor { index, file: file.next_record(), model: None }),
+    match differs || file.next().is_some() {
+        true => Err(mismatch::<P, T>(signature, index)),
+        false => Ok(()),
     }
+}
+
+/// The error for a signature that differs from `P`'s at tensor `index`:
+/// the file's record there and the model's.
+#[cold]
+#[inline(never)]
+fn mismatch<P: Params<T>, T>(signature: &[u8], index: usize) -> ParamsError {
+    let mut records = Records { rest: signature };
+    let file = (0..=index).map(|_| records.next_record()).last().flatten();
+    let (mut at, mut model) = (0, None);
+    P::visit_signature(&mut |name, dims| {
+        if at == index {
+            model = Some(TensorSignature::new(name, dims));
+        }
+        at += 1;
+    });
+    ParamsError::WrongTensor { index, file, model }
 }
 
 #[cfg(test)]
