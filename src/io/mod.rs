@@ -350,10 +350,12 @@ fn verified_values<P: Params<T>, T: Scalar>(bytes: &[u8]) -> Result<&[u8], Param
     }
     checksum()?;
     let values = &bytes[values_at..];
-    match values.chunks_exact(T::BYTES).position(|v| !T::read_le(v).is_finite()) {
-        Some(index) => Err(ParamsError::NonFinite { index }),
-        None => Ok(values),
+    for (index, value) in values.chunks_exact(T::BYTES).enumerate() {
+        if !T::read_le(value).is_finite() {
+            return Err(ParamsError::NonFinite { index });
+        }
     }
+    Ok(values)
 }
 
 /// Loads the parameters of `params` from `bytes`, a whole parameter file
@@ -370,13 +372,18 @@ fn verified_values<P: Params<T>, T: Scalar>(bytes: &[u8]) -> Result<&[u8], Param
 /// assert!(matches!(io::load(&mut net, b"PK\x03\x04 a zip file"), Err(ParamsError::WrongMagic { .. })));
 /// ```
 pub fn load<P: Params<T>, T: Scalar>(params: &mut P, bytes: &[u8]) -> Result<(), ParamsError> {
-    let mut values = verified_values::<P, T>(bytes)?.chunks_exact(T::BYTES).map(T::read_le);
+    let mut values = verified_values::<P, T>(bytes)?;
     let mut written = 0;
     params.visit_state_mut(&mut |tensor| {
-        for (p, v) in tensor.iter_mut().zip(&mut values) {
-            *p = v;
+        // Each tensor's bytes as a slice of their own, so the copy is one
+        // counted loop (where the file starts its values is known only at
+        // run time: version 1 or 2).
+        let (own, rest) = values.split_at_checked(tensor.len() * T::BYTES).unwrap_or((values, &[]));
+        for (p, v) in tensor.iter_mut().zip(own.chunks_exact(T::BYTES)) {
+            *p = T::read_le(v);
             written += 1;
         }
+        values = rest;
     });
     debug_assert_eq!(
         written,
