@@ -44,7 +44,7 @@ use typenum::{B1, Sub1, U0, UInt, Unsigned};
 
 use crate::layer::{Layer, Params, Train};
 use crate::memory::Zeroable;
-use crate::shape::Tensor;
+use crate::shape::{Dims, Tensor};
 
 /// Writes a network type flat: `net![A, B, C]` is `(A, (B, (C,)))`.
 ///
@@ -121,7 +121,12 @@ impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
 impl<T, A: Params<T>> Params<T> for (A,) {
     const COUNT: usize = A::COUNT;
     const BUFFER_COUNT: usize = A::BUFFER_COUNT;
+    const SIGNATURE_LEN: usize = A::SIGNATURE_LEN;
     type Grads = (A::Grads,);
+    #[inline]
+    fn visit_signature(f: &mut impl FnMut(&'static str, Dims)) {
+        A::visit_signature(f);
+    }
     #[inline(always)]
     fn visit_state(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit_state(f);
@@ -151,7 +156,13 @@ impl<T, A: Params<T>> Params<T> for (A,) {
 impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
     const COUNT: usize = A::COUNT + Rest::COUNT;
     const BUFFER_COUNT: usize = A::BUFFER_COUNT + Rest::BUFFER_COUNT;
+    const SIGNATURE_LEN: usize = A::SIGNATURE_LEN + Rest::SIGNATURE_LEN;
     type Grads = (A::Grads, Rest::Grads);
+    #[inline]
+    fn visit_signature(f: &mut impl FnMut(&'static str, Dims)) {
+        A::visit_signature(f);
+        Rest::visit_signature(f);
+    }
     #[inline(always)]
     fn visit_state(&self, f: &mut impl FnMut(&[T])) {
         self.0.visit_state(f);

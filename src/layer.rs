@@ -42,7 +42,7 @@
 use rand::Rng;
 
 use crate::memory::{DefaultInPlace, Zeroable};
-use crate::shape::Tensor;
+use crate::shape::{Dims, Tensor};
 
 /// Inference: a layer maps an input of type `In` to its output.
 ///
@@ -140,6 +140,47 @@ pub trait Params<T> {
     #[inline(always)]
     fn visit_state_mut(&mut self, f: &mut impl FnMut(&mut [T])) {
         self.visit_mut(f);
+    }
+
+    /// The number of `u32` words of the architecture signature a parameter
+    /// file records for this type ([`crate::io`]): 2 + rank per state
+    /// tensor, for the tensors [`visit_signature`](Params::visit_signature)
+    /// gives.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// // Dense: weight [O, I] (2 + 2 words), bias [O] (2 + 1).
+    /// assert_eq!(<net![Dense<U3, U2>, Relu, Dense<U2, U1>] as Params<f32>>::SIGNATURE_LEN, 2 * (4 + 3));
+    /// ```
+    const SIGNATURE_LEN: usize = if Self::COUNT + Self::BUFFER_COUNT == 0 { 0 } else { 3 };
+
+    /// Calls `f(name, dims)` for each state tensor, in the order of
+    /// [`visit_state`](Params::visit_state), with no value at hand: the
+    /// tensor's name as PyTorch names it in a `state_dict` (`"weight"`,
+    /// `"running_var"`, `"weight_ih"`, the field's name for a layer written
+    /// with [`params!`](crate::params)) and its shape. This is the
+    /// architecture a parameter file is checked against.
+    ///
+    /// The default, for a `Params` written by hand, is one tensor named
+    /// `"state"` holding all [`COUNT`](Params::COUNT) +
+    /// [`BUFFER_COUNT`](Params::BUFFER_COUNT) values, or none when there are
+    /// none; [`params!`](crate::params) and the chains give each tensor.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// let mut tensors = Vec::new();
+    /// <net![Conv2d<U1, U4, U3>, Relu, BatchNorm2d<U4>]>::visit_signature(&mut |name, dims| {
+    ///     tensors.push((name, dims.sizes().to_vec()))
+    /// });
+    /// assert_eq!(tensors[0], ("weight", vec![4, 1, 3, 3]));
+    /// assert_eq!(tensors[1], ("bias", vec![4]));
+    /// assert_eq!(tensors[6], ("num_batches_tracked", vec![])); // a scalar, as in PyTorch
+    /// ```
+    #[inline]
+    fn visit_signature(f: &mut impl FnMut(&'static str, Dims)) {
+        if Self::COUNT + Self::BUFFER_COUNT > 0 {
+            f("state", Dims::SCALAR.prepend(Self::COUNT + Self::BUFFER_COUNT));
+        }
     }
 }
 
@@ -295,7 +336,10 @@ impl rand::TryRng for NoRng {
 /// [`Initialize`](crate::init::Initialize) draws their first values); then,
 /// after a `;`, the fixed fields (hyperparameters, markers), each with its
 /// default. The list must name every field of the struct, with its type:
-/// the build fails otherwise. A layer whose parameters are tensors of `T`
+/// the build fails otherwise. The tensors' names are their names in a
+/// parameter file's architecture signature
+/// ([`Params::visit_signature`]): name them as PyTorch's `state_dict` does
+/// (`weight`, `bias`, `running_mean`, …) for files that go to PyTorch. A layer whose parameters are tensors of `T`
 /// writes `Params<T>`; a parameterless layer writes `Params` and gets
 /// `Params<T>` for every `T`, `Grads = ()` and an `Initialize` that draws
 /// nothing.
@@ -418,6 +462,17 @@ macro_rules! params {
             fn visit_state_mut(&mut self, f: &mut impl FnMut(&mut [$t])) {
                 $crate::layer::Params::<$t>::visit_mut(self, f);
                 $(f($crate::shape::Tensor::as_flat_mut(&mut self.$b));)*
+            }
+
+            const SIGNATURE_LEN: usize = 0
+                $(+ 2 + <$pty as $crate::shape::Tensor>::DIMS.rank())*
+                $(+ 2 + <$bty as $crate::shape::Tensor>::DIMS.rank())*;
+
+            #[inline]
+            fn visit_signature(f: &mut impl FnMut(&'static str, $crate::shape::Dims)) {
+                let _ = &f;
+                $(f(stringify!($p), <$pty as $crate::shape::Tensor>::DIMS);)*
+                $(f(stringify!($b), <$bty as $crate::shape::Tensor>::DIMS);)*
             }
         }
     };

@@ -61,6 +61,17 @@ pub trait Tensor: Clone + Default + Debug + crate::memory::Zeroable + sealed::Se
     type Scalar: Scalar;
     /// The number of scalars.
     const LEN: usize;
+    /// The sizes of its dimensions, outermost first: what a parameter file's
+    /// architecture signature records ([`crate::io`]). A scalar has rank 0.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// use typenet::shape::Dims;
+    /// assert_eq!(<Matrix<f32, U2, U3> as Tensor>::DIMS.sizes(), &[2, 3]);
+    /// assert_eq!(<Tensor4<f64, U8, U1, U3, U3> as Tensor>::DIMS.sizes(), &[8, 1, 3, 3]);
+    /// assert_eq!(<f32 as Tensor>::DIMS, Dims::SCALAR);
+    /// ```
+    const DIMS: Dims;
     /// The scalars in row-major order.
     fn as_flat(&self) -> &[Self::Scalar];
     /// The scalars in row-major order, mutably.
@@ -70,6 +81,7 @@ pub trait Tensor: Clone + Default + Debug + crate::memory::Zeroable + sealed::Se
 impl Tensor for f32 {
     type Scalar = f32;
     const LEN: usize = 1;
+    const DIMS: Dims = Dims::SCALAR;
     #[inline]
     fn as_flat(&self) -> &[f32] {
         core::slice::from_ref(self)
@@ -83,6 +95,7 @@ impl Tensor for f32 {
 impl Tensor for f64 {
     type Scalar = f64;
     const LEN: usize = 1;
+    const DIMS: Dims = Dims::SCALAR;
     #[inline]
     fn as_flat(&self) -> &[f64] {
         core::slice::from_ref(self)
@@ -96,6 +109,7 @@ impl Tensor for f64 {
 impl<X: Tensor, N: ArrayLength> Tensor for GenericArray<X, N> {
     type Scalar = X::Scalar;
     const LEN: usize = N::USIZE * X::LEN;
+    const DIMS: Dims = X::DIMS.prepend(N::USIZE);
     #[inline]
     fn as_flat(&self) -> &[X::Scalar] {
         crate::memory::flat(self)
@@ -103,6 +117,81 @@ impl<X: Tensor, N: ArrayLength> Tensor for GenericArray<X, N> {
     #[inline]
     fn as_flat_mut(&mut self) -> &mut [X::Scalar] {
         crate::memory::flat_mut(self)
+    }
+}
+
+/// The sizes of a tensor's dimensions, outermost first (PyTorch's
+/// `tensor.shape`): [`Tensor::DIMS`]. Up to [`Dims::MAX_RANK`] dimensions;
+/// a scalar has none.
+///
+/// ```
+/// use typenet::shape::Dims;
+/// let dims = Dims::SCALAR.prepend(3).prepend(2);
+/// assert_eq!((dims.rank(), dims.sizes(), dims.count()), (2, &[2, 3][..], 6));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dims {
+    /// The number of dimensions (may exceed [`Dims::MAX_RANK`] for a shape
+    /// read from a file, whose sizes are then cut to the first ones).
+    rank: u32,
+    /// The sizes; those past `rank` are 0.
+    sizes: [u32; Dims::MAX_RANK],
+}
+
+impl Dims {
+    /// The most dimensions a tensor type may have.
+    pub const MAX_RANK: usize = 6;
+
+    /// The shape of a scalar: rank 0.
+    pub const SCALAR: Dims = Dims { rank: 0, sizes: [0; Dims::MAX_RANK] };
+
+    /// These dimensions with `n` in front: the shape of `n` tensors of this
+    /// shape. A `const fn`; a rank beyond [`Dims::MAX_RANK`] or a size
+    /// beyond `u32::MAX` fails the build where it is evaluated.
+    pub const fn prepend(self, n: usize) -> Dims {
+        assert!((self.rank as usize) < Dims::MAX_RANK, "a tensor type has more than Dims::MAX_RANK (6) dimensions");
+        assert!(n <= u32::MAX as usize, "a tensor dimension exceeds u32::MAX");
+        let mut sizes = [0; Dims::MAX_RANK];
+        sizes[0] = n as u32;
+        let mut i = 0;
+        while i < self.rank as usize {
+            sizes[i + 1] = self.sizes[i];
+            i += 1;
+        }
+        Dims { rank: self.rank + 1, sizes }
+    }
+
+    /// Dimensions from their rank and the sizes given (a file's record):
+    /// sizes past `rank`, or past [`Dims::MAX_RANK`], are dropped.
+    pub(crate) fn new(rank: u32, sizes: impl IntoIterator<Item = u32>) -> Dims {
+        let mut dims = Dims { rank, sizes: [0; Dims::MAX_RANK] };
+        let mut sizes = sizes.into_iter();
+        // A fixed number of slots, each filled while the rank lasts: a loop
+        // the compiler unrolls (a copy of `rank` words it would make a
+        // `memcpy` call, 730 bytes of flash on a Cortex-M4).
+        for (i, slot) in dims.sizes.iter_mut().enumerate() {
+            if i < rank as usize {
+                *slot = sizes.next().unwrap_or(0);
+            }
+        }
+        dims
+    }
+
+    /// The number of dimensions.
+    pub const fn rank(&self) -> usize {
+        self.rank as usize
+    }
+
+    /// The sizes, outermost first (the first [`Dims::MAX_RANK`] if the rank
+    /// is larger).
+    pub fn sizes(&self) -> &[u32] {
+        &self.sizes[..self.rank().min(Dims::MAX_RANK)]
+    }
+
+    /// The number of scalars: the product of the sizes (1 for a scalar),
+    /// saturating at `usize::MAX`.
+    pub fn count(&self) -> usize {
+        self.sizes().iter().fold(1usize, |n, &s| n.saturating_mul(s as usize))
     }
 }
 

@@ -31,8 +31,9 @@
 //! PyTorch's `state_dict` of the equivalent `nn.Sequential` (`Dense` weight
 //! `[out][in]` then bias; convolution and recurrent weights in PyTorch's
 //! order). [`io::save`](crate::io::save) writes them as bytes behind a
-//! checked header, [`io::load`](crate::io::load) checks everything (magic,
-//! version, scalar type, count, CRC-32, finite values) before it writes a
+//! checked header and the model's architecture, [`io::load`](crate::io::load)
+//! checks everything (magic, version, scalar type, each tensor's role and
+//! shape, count, CRC-32, finite values) before it writes a
 //! single parameter, and [`io::encoded_len`](crate::io::encoded_len) is the
 //! exact size as a constant, so `include_bytes!` of a file of the wrong
 //! size does not compile. `tools/interop/export_torch.py` and

@@ -2,6 +2,9 @@
 
 use core::fmt;
 
+use super::signature::{TensorSignature, role_name};
+use crate::shape::Dims;
+
 /// Why bytes could not be loaded as (or a model could not be saved to) a
 /// parameter file. Every check runs before anything is written, so after an
 /// error the model, or the output buffer, is as it was.
@@ -12,15 +15,16 @@ use core::fmt;
 ///
 /// let mut net = <net![Dense<U2, U2>, Relu]>::default();
 /// let err = io::load(&mut net, b"TNET").unwrap_err();
-/// assert_eq!(err, ParamsError::WrongLength { expected: 40, got: 4 });
-/// assert_eq!(err.to_string(), "parameter data is 4 bytes long, expected 40 bytes");
+/// assert_eq!(err, ParamsError::WrongLength { expected: 72, got: 4 });
+/// assert_eq!(err.to_string(), "parameter data is 4 bytes long, expected 72 bytes");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ParamsError {
     /// The data (or the output buffer) has the wrong size for this model.
     WrongLength {
-        /// The size this model's file has: [`encoded_len`](super::encoded_len).
+        /// The size this model's file has: [`encoded_len`](super::encoded_len)
+        /// (16 + 4 or 8 × the count for a version 1 file).
         expected: usize,
         /// The size given.
         got: usize,
@@ -46,7 +50,8 @@ pub enum ParamsError {
         found: u16,
     },
     /// The file holds another number of parameters than the model: it was
-    /// saved from a different architecture.
+    /// saved from a different architecture (or, for a version 2 file whose
+    /// tensors are the model's, its header is damaged).
     WrongCount {
         /// The model's parameter count ([`Params::COUNT`](crate::Params::COUNT)).
         expected: usize,
@@ -65,6 +70,35 @@ pub enum ParamsError {
     NonFinite {
         /// Its flat index, in PyTorch `state_dict` order.
         index: usize,
+    },
+    /// A version 2 parameter file was saved from another architecture: its
+    /// signature differs from the model's at tensor `index` (in
+    /// [`Params::visit_state`](crate::Params::visit_state) order), in the
+    /// tensor's role (its name), its shape, or its presence.
+    ///
+    /// ```
+    /// use typenet::io::{self, ParamsError};
+    /// use typenet::prelude::*;
+    ///
+    /// let mut file = [0u8; io::encoded_len::<Dense<U3, U2>, f32>()];
+    /// io::save(&Dense::<U3, U2>::default(), &mut file)?;
+    /// let mut other = Dense::<U1, U4>::default(); // also 8 parameters
+    /// let err = io::load(&mut other, &file).unwrap_err();
+    /// assert!(matches!(err, ParamsError::WrongTensor { index: 0, .. }));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "tensor 0 (weight) is 2×3 in the file, 4×1 in the model: it was saved from another architecture"
+    /// );
+    /// # Ok::<(), ParamsError>(())
+    /// ```
+    WrongTensor {
+        /// The tensor's position among the state tensors, from 0.
+        index: usize,
+        /// The file's record there; `None` when the file's signature has
+        /// ended (or its last record is cut short).
+        file: Option<TensorSignature>,
+        /// The model's; `None` when the model has no more tensors.
+        model: Option<TensorSignature>,
     },
     /// An int8 parameter file was written for another architecture: its
     /// signature (the layers' kinds and sizes) is not the model's.
@@ -110,7 +144,7 @@ impl fmt::Display for ParamsError {
             ParamsError::UnsupportedVersion { found, supported } => {
                 write!(
                     f,
-                    "parameter file format version {found} is not supported (this crate reads version {supported})"
+                    "parameter file format version {found} is not supported (the newest this crate reads is {supported})"
                 )
             }
             ParamsError::WrongScalar { expected, found } => write!(
@@ -127,6 +161,37 @@ impl fmt::Display for ParamsError {
                 write!(f, "parameter file is damaged: its CRC-32 is {computed}, the header says {expected}")
             }
             ParamsError::NonFinite { index } => write!(f, "parameter {index} is not finite (NaN or infinite)"),
+            ParamsError::WrongTensor { index, file, model } => {
+                write!(f, "tensor {index}")?;
+                match (file, model) {
+                    (Some(file), Some(model)) if file.role == model.role => write!(
+                        f,
+                        " ({}) is {} in the file, {} in the model",
+                        Role(model.role),
+                        Shape(file.dims),
+                        Shape(model.dims)
+                    )?,
+                    (Some(file), Some(model)) => write!(
+                        f,
+                        " is {} {} in the file, {} {} in the model",
+                        Role(file.role),
+                        Shape(file.dims),
+                        Role(model.role),
+                        Shape(model.dims)
+                    )?,
+                    (Some(tensor), None) | (None, Some(tensor)) => {
+                        let (here, not_there) = if file.is_some() { ("file", "model") } else { ("model", "file") };
+                        write!(
+                            f,
+                            " ({}, {}) is in the {here}, not in the {not_there}",
+                            Role(tensor.role),
+                            Shape(tensor.dims)
+                        )?
+                    }
+                    (None, None) => return f.write_str(" is cut short in the file's architecture signature"),
+                }
+                f.write_str(": it was saved from another architecture")
+            }
             ParamsError::WrongArchitecture { expected, found } => write!(
                 f,
                 "int8 parameter file was written for another architecture (signature {found:#010x}, the model's is {expected:#010x})"
@@ -135,6 +200,37 @@ impl fmt::Display for ParamsError {
                 write!(f, "int8 parameter {index}, a {what}, is out of its range")
             }
         }
+    }
+}
+
+/// A role word in messages: its name when it is one of PyTorch's, else
+/// the hash.
+struct Role(u32);
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match role_name(self.0) {
+            Some(name) => f.write_str(name),
+            None => write!(f, "field {:#010x}", self.0),
+        }
+    }
+}
+
+/// A shape in messages: `2×3`, `4`, `a scalar`.
+struct Shape(Dims);
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sizes = self.0.sizes();
+        let Some((first, rest)) = sizes.split_first() else {
+            return f.write_str("a scalar");
+        };
+        write!(f, "{first}")?;
+        rest.iter().try_for_each(|size| write!(f, "×{size}"))?;
+        if self.0.rank() > sizes.len() {
+            write!(f, "×… (rank {})", self.0.rank())?;
+        }
+        Ok(())
     }
 }
 

@@ -67,7 +67,7 @@ use rand::Rng;
 use crate::init::{Init, Initialize};
 use crate::layer::{Layer, Params, Train};
 use crate::memory::{DefaultInPlace, Zeroable};
-use crate::shape::Tensor;
+use crate::shape::{Dims, Tensor};
 
 /// A residual block: `y = x + body(x)`, PyTorch's
 /// `x + body(x)` in a module's `forward`.
@@ -278,7 +278,12 @@ where
 impl<T, Body: Params<T>> Params<T> for Residual<Body> {
     const COUNT: usize = Body::COUNT;
     const BUFFER_COUNT: usize = Body::BUFFER_COUNT;
+    const SIGNATURE_LEN: usize = Body::SIGNATURE_LEN;
     type Grads = Residual<Body::Grads>;
+    #[inline]
+    fn visit_signature(f: &mut impl FnMut(&'static str, Dims)) {
+        Body::visit_signature(f);
+    }
     #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[T])) {
         self.body.visit(f);
@@ -310,7 +315,14 @@ impl<T, Body: Params<T>> Params<T> for Residual<Body> {
 impl<T, Body: Params<T>, Shortcut: Params<T>> Params<T> for Projected<Body, Shortcut> {
     const COUNT: usize = Body::COUNT + Shortcut::COUNT;
     const BUFFER_COUNT: usize = Body::BUFFER_COUNT + Shortcut::BUFFER_COUNT;
+    const SIGNATURE_LEN: usize = Body::SIGNATURE_LEN + Shortcut::SIGNATURE_LEN;
     type Grads = Projected<Body::Grads, Shortcut::Grads>;
+    /// The body's tensors, then the shortcut's, as in the `state_dict`.
+    #[inline]
+    fn visit_signature(f: &mut impl FnMut(&'static str, Dims)) {
+        Body::visit_signature(f);
+        Shortcut::visit_signature(f);
+    }
     /// The body's parameters, then the shortcut's: `module.parameters()`
     /// of a module that registers `body` and then `shortcut`.
     #[inline(always)]

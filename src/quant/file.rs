@@ -38,11 +38,15 @@
 //! range of every value before it writes anything, so a refused file leaves
 //! the network as it was, and a loaded one cannot make a kernel panic.
 
-use crate::io::{HEADER_LEN, Header, ParamsError, VERSION, crc};
+use crate::io::{HEADER_LEN_V1 as HEADER_LEN, Header, ParamsError, crc};
 use crate::quant::{Int8Params, Values, ValuesMut};
 
 /// The scalar tag of an int8 network's parameter file.
 pub const INT8_TAG: u16 = 3;
+
+/// The format version of int8 files: 1, the header of [`crate::io`]'s
+/// version 1 (their architecture signature is the hash that follows it).
+const VERSION: u16 = 1;
 
 /// The exact size in bytes of the parameter file of the int8 network `Q`.
 pub const fn encoded_len<Q: Int8Params>() -> usize {
@@ -228,7 +232,9 @@ pub fn save<Q: Int8Params>(model: &Q, out: &mut [u8]) -> Result<usize, ParamsErr
         })
     });
     let checksum = crc::crc32(payload);
-    header.copy_from_slice(&Header { version: VERSION, scalar: INT8_TAG, count: Q::BYTES as u32, checksum }.to_bytes());
+    let header_value =
+        Header { version: VERSION, scalar: INT8_TAG, count: Q::BYTES as u32, checksum, signature_len: 0 };
+    header.copy_from_slice(&header_value.to_bytes()[..HEADER_LEN]);
     Ok(len)
 }
 

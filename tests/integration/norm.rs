@@ -393,7 +393,9 @@ fn a_refused_step_leaves_the_running_statistics_unchanged() {
 #[test]
 fn a_parameter_file_carries_the_buffers() {
     type Net = net![Conv2d<U1, U2, U3>, BatchNorm2d<U2>, Relu, Flatten, Dense<U8, U2>, BatchNorm1d<U2, f32, NotAffine>];
-    assert_eq!(io::encoded_len::<Net, f32>(), 16 + ((18 + 2) + (2 + 2) + (16 + 2)) * 4 + (5 + 5) * 4);
+    // The header, the signature (per tensor: role, rank, sizes), the parameters, the buffers.
+    let signature = (6 + 3) + (3 + 3 + 3 + 3 + 2) + (4 + 3) + (3 + 3 + 2);
+    assert_eq!(io::encoded_len::<Net, f32>(), 20 + 4 * signature + ((18 + 2) + (2 + 2) + (16 + 2)) * 4 + (5 + 5) * 4);
     let mut net = Net::default();
     net.init(&mut Xoshiro256PlusPlus::seed_from_u64(4));
     randomize(&mut net, &mut Xoshiro256PlusPlus::seed_from_u64(5));
@@ -440,7 +442,8 @@ fn non_finite_running_statistics_in_a_file_are_refused() {
     // Values: Dense 6 + 3, weight 3, bias 3, running_mean 3, running_var 3, count 1.
     for (index, bad) in [(9 + 9 + 1, f64::NAN), (9 + 6 + 2, f64::INFINITY), (9 + 12, f64::NEG_INFINITY)] {
         let mut damaged = file.clone();
-        damaged[16 + index * 8..16 + (index + 1) * 8].copy_from_slice(&bad.to_le_bytes());
+        let values = 20 + 4 * <Net as Params<f64>>::SIGNATURE_LEN;
+        damaged[values + index * 8..values + (index + 1) * 8].copy_from_slice(&bad.to_le_bytes());
         let crc = crc32(&damaged[16..]);
         damaged[12..16].copy_from_slice(&crc.to_le_bytes());
         let mut copy = Net::default();

@@ -4,8 +4,10 @@ Walks ``state_dict()`` in order, which is the order typenet's
 ``Params::visit_state`` gives for the equivalent network (Linear,
 Conv1d/Conv2d, RNN/LSTM/GRU, BatchNorm1d/BatchNorm2d with their running
 statistics and ``num_batches_tracked``, an int64 written as a number;
-activations, pooling and Flatten have no parameters), and writes
-``typenet_io.encode`` of it.
+activations, pooling and Flatten have no parameters), and writes a format
+version 2 file: the architecture signature (each tensor's role and shape,
+``typenet_io.signature``), which typenet checks against the model it loads
+into, then the values.
 
 Run with a Python that has this folder's requirements.txt installed
 (see README.md beside this file):

@@ -1,8 +1,10 @@
 """Import a typenet parameter file into a PyTorch nn.Sequential.
 
-Reads the file (checking magic, version, scalar, count, length, checksum and
-finite values, as the crate does), fills the parameters of the given
-architecture in ``state_dict()`` order, and optionally saves the state_dict
+Reads the file (checking magic, version, scalar, the architecture signature
+of a version 2 file against ``--arch``, count, length, checksum and finite
+values, as the crate does; a version 1 file has no signature, and a note
+says so), fills the parameters of the given architecture in
+``state_dict()`` order, and optionally saves the state_dict
 and prints the model's outputs. The model computes in the file's scalar type
 (f64 files give a ``.double()`` model).
 
@@ -52,6 +54,11 @@ def main(argv=None):
     typenet_io.load_module(model, data)
     count = sum(t.numel() for t in model.state_dict().values())
     print(f"read {args.path}: {count} parameters, {dtype}")
+    if typenet_io.file_signature(data) is None:
+        print(
+            f"note: {args.path} is a version 1 file, with no architecture to check: only its count matched",
+            file=sys.stderr,
+        )
     if args.out:
         torch.save(model.state_dict(), args.out)
         print(f"wrote {args.out}")

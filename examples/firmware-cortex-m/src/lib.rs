@@ -121,7 +121,7 @@ pub fn score(model: &Mlp) -> Score {
 
 /// Builds the digits model in `slot` (a `static`: 19 KB stay off the
 /// stack) and loads [`PARAMS`] into it with `typenet::io::load`, which
-/// checks header, checksum and values first; ends `program` if they are
+/// checks header, architecture, checksum and values first; ends `program` if they are
 /// refused.
 pub fn load_digits<'a>(program: &str, slot: &'a mut MaybeUninit<Mlp>) -> &'a mut Mlp {
     let model = typenet::memory::default_in(slot);
