@@ -34,6 +34,8 @@ pub trait Scalar:
 
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn from_f64(x: f64) -> Self;
+    /// Converts from `f32` exactly.
+    fn from_f32(x: f32) -> Self;
     /// Converts to `f64` exactly.
     fn to_f64(self) -> f64;
     /// The error function, `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt` (from `libm`).
@@ -54,6 +56,10 @@ impl Scalar for f32 {
     #[inline]
     fn from_f64(x: f64) -> Self {
         x as f32
+    }
+    #[inline]
+    fn from_f32(x: f32) -> Self {
+        x
     }
     #[inline]
     fn to_f64(self) -> f64 {
@@ -83,6 +89,10 @@ impl Scalar for f64 {
     #[inline]
     fn from_f64(x: f64) -> Self {
         x
+    }
+    #[inline]
+    fn from_f32(x: f32) -> Self {
+        x as f64
     }
     #[inline]
     fn to_f64(self) -> f64 {

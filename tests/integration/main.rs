@@ -8,6 +8,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod depthwise;
+mod hyper;
 mod int8;
 mod int8_models;
 mod io;
