@@ -285,7 +285,17 @@ impl<T: Scalar> FromOutput<T> for Tanh {
 }
 
 /// Rectified linear unit, `max(0, x)`; derivative 1 for `x > 0`, else 0
-/// (0 at 0, as PyTorch's `nn.ReLU`).
+/// (0 at 0). PyTorch's `nn.ReLU`, to the bit: a NaN stays NaN (so a NaN
+/// input shows in the loss) and −0 stays −0, and the derivative at NaN is
+/// 1, as PyTorch's backward (`threshold_backward`) takes it.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// let y = Relu.forward(&vector([-1.0f32, 2.0, f32::NAN]));
+/// assert_eq!(y[..2], [0.0, 2.0]);
+/// assert!(y[2].is_nan());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Relu;
 
@@ -327,14 +337,17 @@ impl<X: Tensor> Train<X> for Relu {
 impl<T: Scalar> Elementwise<T> for Relu {
     type Derivative = Input;
 
+    /// `x < 0 ? 0 : x`: one `max` instruction with zero as its first
+    /// operand (x86's `maxps(0, x)` returns `x` when either is NaN), as
+    /// fast as the `x > 0 ? x : 0` that mapped NaN to 0.
     fn value(&self, x: T) -> T {
-        if x > T::zero() { x } else { T::zero() }
+        if x < T::zero() { T::zero() } else { x }
     }
 }
 
 impl<T: Scalar> FromInput<T> for Relu {
     fn derivative(&self, x: T) -> T {
-        if x > T::zero() { T::one() } else { T::zero() }
+        if x <= T::zero() { T::zero() } else { T::one() }
     }
 }
 
@@ -1184,6 +1197,22 @@ mod tests {
         assert_gradients(Identity);
         assert_gradients(Softmax);
         assert_gradients(LogSoftmax);
+    }
+
+    /// PyTorch's `nn.ReLU` bit for bit where `max(0, x)` is ambiguous:
+    /// NaN stays NaN, −0 stays −0; its backward passes the gradient at NaN
+    /// (`threshold_backward` zeroes where `y ≤ 0`).
+    #[test]
+    fn relu_keeps_nan_and_negative_zero() {
+        let x = vector([f32::NAN, -0.0, 0.0, -1.5, 2.0]);
+        let y = Relu.forward(&x);
+        assert!(y[0].is_nan(), "{y:?}");
+        assert_eq!(
+            y[1..].iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>(),
+            [(-0.0f32).to_bits(), 0, 0, 2.0f32.to_bits()]
+        );
+        let at = [f64::NAN, -0.0, 0.0, -1.5, 2.0];
+        assert_eq!(at.map(|x| Relu.derivative(x)), [1.0, 0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]

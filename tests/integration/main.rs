@@ -13,6 +13,7 @@ mod int8;
 mod int8_models;
 mod io;
 mod mnist;
+mod nan;
 mod norm;
 mod optim;
 mod parity;
