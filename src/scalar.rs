@@ -1,6 +1,7 @@
 //! The scalar types a network computes in: `f32` (the default) and `f64`.
 
 use core::fmt::{Debug, Display};
+use core::str::FromStr;
 use num_traits::Float;
 
 use crate::kernel::Kernels;
@@ -23,7 +24,7 @@ use crate::kernel::Kernels;
 // the API (heapless's `Storage` does the same).
 #[allow(private_bounds)]
 pub trait Scalar:
-    Float + Default + Debug + Display + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + Kernels
+    Float + Default + Debug + Display + FromStr + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + Kernels
 {
     /// Size in bytes of one value in the parameter format.
     const BYTES: usize;
