@@ -9,6 +9,7 @@ mod conv;
 mod custom_layer;
 mod depthwise;
 mod hyper;
+mod in_place;
 mod int8;
 mod int8_models;
 mod io;
