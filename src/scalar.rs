@@ -1,6 +1,7 @@
 //! The scalar types a network computes in: `f32` (the default) and `f64`.
 
 use core::fmt::{Debug, Display};
+use core::str::FromStr;
 use num_traits::Float;
 
 use crate::kernel::Kernels;
@@ -23,7 +24,7 @@ use crate::kernel::Kernels;
 // the API (heapless's `Storage` does the same).
 #[allow(private_bounds)]
 pub trait Scalar:
-    Float + Default + Debug + Display + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + Kernels
+    Float + Default + Debug + Display + FromStr + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + Kernels
 {
     /// Size in bytes of one value in the parameter format.
     const BYTES: usize;
@@ -34,6 +35,8 @@ pub trait Scalar:
 
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn from_f64(x: f64) -> Self;
+    /// Converts from `f32` exactly.
+    fn from_f32(x: f32) -> Self;
     /// Converts to `f64` exactly.
     fn to_f64(self) -> f64;
     /// The error function, `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt` (from `libm`).
@@ -54,6 +57,10 @@ impl Scalar for f32 {
     #[inline]
     fn from_f64(x: f64) -> Self {
         x as f32
+    }
+    #[inline]
+    fn from_f32(x: f32) -> Self {
+        x
     }
     #[inline]
     fn to_f64(self) -> f64 {
@@ -83,6 +90,10 @@ impl Scalar for f64 {
     #[inline]
     fn from_f64(x: f64) -> Self {
         x
+    }
+    #[inline]
+    fn from_f32(x: f32) -> Self {
+        x as f64
     }
     #[inline]
     fn to_f64(self) -> f64 {

@@ -7,6 +7,7 @@ use std::vec::Vec;
 use generic_array::ArrayLength;
 use typenum::U1;
 
+use crate::data::ShownPath;
 use crate::scalar::Scalar;
 use crate::shape::{Tensor, Tensor3};
 
@@ -100,42 +101,42 @@ pub enum IdxError {
 impl fmt::Display for IdxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IdxError::Io { file, error } => write!(f, "{}: {error}", file.display()),
+            IdxError::Io { file, error } => write!(f, "{}: {error}", ShownPath(file)),
             IdxError::BadMagic { file, expected, found } => {
                 write!(
                     f,
                     "{}: not an IDX file of this kind: magic number {found:#x}, expected {expected:#x}",
-                    file.display()
+                    ShownPath(file)
                 )
             }
             IdxError::ImageSize { file, expected, found } => write!(
                 f,
                 "{}: images are {}×{}, the image type is {}×{}",
-                file.display(),
+                ShownPath(file),
                 found.0,
                 found.1,
                 expected.0,
                 expected.1
             ),
             IdxError::Truncated { file, expected, found } => {
-                write!(f, "{}: truncated: the header implies {expected} bytes, the file has {found}", file.display())
+                write!(f, "{}: truncated: the header implies {expected} bytes, the file has {found}", ShownPath(file))
             }
             IdxError::TrailingBytes { file, expected, found } => {
-                write!(f, "{}: the header implies {expected} bytes, the file has {found}", file.display())
+                write!(f, "{}: the header implies {expected} bytes, the file has {found}", ShownPath(file))
             }
             IdxError::CountMismatch { images_file, images, labels_file, labels } => write!(
                 f,
                 "{} holds {labels} labels but {} holds {images} images",
-                labels_file.display(),
-                images_file.display()
+                ShownPath(labels_file),
+                ShownPath(images_file)
             ),
             IdxError::BadLabel { file, index, label, classes } => write!(
                 f,
                 "{}: label {index} is {label}, not a class from 0 to {}",
-                file.display(),
+                ShownPath(file),
                 classes.saturating_sub(1)
             ),
-            IdxError::Empty { file } => write!(f, "{}: no images", file.display()),
+            IdxError::Empty { file } => write!(f, "{}: no images", ShownPath(file)),
         }
     }
 }
@@ -317,6 +318,10 @@ mod tests {
     #[test]
     fn hostile_files_give_errors_that_name_them() {
         let (images, labels) = files(2, 2, 3, &[2, 0]);
+
+        // An empty path is named as such, not printed as nothing.
+        let e = load_idx::<U2, U3, f32>("", "lab", 3).unwrap_err();
+        assert!(e.to_string().starts_with("(empty path): "), "{e}");
 
         // Each file checked for the other's magic number, and garbage.
         let e = decode_2x3(&labels, &labels).unwrap_err();

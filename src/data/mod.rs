@@ -32,7 +32,7 @@ mod csv;
 mod idx;
 
 #[cfg(feature = "std")]
-pub use self::csv::{CsvError, load_csv, read_csv};
+pub use self::csv::{CsvError, Field, load_csv, read_csv};
 #[cfg(feature = "std")]
 pub use self::idx::{IdxError, LabelledImage, load_idx};
 
@@ -45,6 +45,18 @@ use rand::{Rng, RngExt};
 
 use crate::scalar::Scalar;
 use crate::shape::Tensor;
+
+/// A path as a loading error names it: `(empty path)` for an empty one,
+/// which `Path::display` prints as nothing.
+#[cfg(feature = "std")]
+struct ShownPath<'a>(&'a std::path::Path);
+
+#[cfg(feature = "std")]
+impl fmt::Display for ShownPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.as_os_str().is_empty() { write!(f, "(empty path)") } else { write!(f, "{}", self.0.display()) }
+    }
+}
 
 /// A sample of a classification data set: features and a class index.
 pub type Labelled<T, N> = (crate::shape::Vector<T, N>, usize);

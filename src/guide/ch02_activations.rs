@@ -34,7 +34,11 @@
 //!
 //! Each activation is a layer with no parameters that takes any tensor
 //! shape; its training cache is its output, which is all the derivative
-//! needs (`σ′ = σ(1 − σ)`, `tanh′ = 1 − tanh²`).
+//! needs (`σ′ = σ(1 − σ)`, `tanh′ = 1 − tanh²`). The two with a
+//! hyperparameter keep it in the network's scalar, `f32` unless named: an
+//! `f64` network writes `LeakyRelu<f64>` and `Elu<f64>` (and
+//! `Dropout<f64>`, `Huber<f64>`), so its 0.01 is the `f64` 0.01 and it
+//! matches PyTorch's `float64` to the last bits.
 //!
 //! # What the experiment found
 //!

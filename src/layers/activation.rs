@@ -28,34 +28,36 @@ use crate::memory::Zeroable;
 use crate::scalar::Scalar;
 use crate::shape::{Tensor, Vector};
 
-/// An element-wise function, and how its derivative is computed: from the
-/// input alone ([`FromInput`]) or from the output it keeps ([`FromOutput`]).
-/// Each activation implements this, and its `Layer` and `Train` impls call
-/// the shared functions below.
-trait Elementwise: Sized {
+/// An element-wise function in scalar `T`, and how its derivative is
+/// computed: from the input alone ([`FromInput`]) or from the output it
+/// keeps ([`FromOutput`]). Each activation implements this, for every
+/// scalar or (with a hyperparameter, stored in its scalar) for its own, and
+/// its `Layer` and `Train` impls call the shared functions below.
+trait Elementwise<T: Scalar>: Sized {
     /// [`Input`] or [`Output`]: what the backward pass reads.
-    type Derivative: Derivative<Self>;
-    fn value<T: Scalar>(&self, x: T) -> T;
+    type Derivative: Derivative<Self, T>;
+    fn value(&self, x: T) -> T;
 }
 
 /// A derivative computed from the input alone: the layer keeps nothing for
 /// the backward pass (its input is there already).
-trait FromInput: Elementwise {
-    fn derivative<T: Scalar>(&self, x: T) -> T;
+trait FromInput<T: Scalar>: Elementwise<T> {
+    fn derivative(&self, x: T) -> T;
 }
 
 /// A derivative cheaper from the output `y = value(x)` (sigmoid, tanh,
 /// ELU): the layer keeps its output for the backward pass.
-trait FromOutput: Elementwise {
-    fn derivative<T: Scalar>(&self, x: T, y: T) -> T;
+trait FromOutput<T: Scalar>: Elementwise<T> {
+    fn derivative(&self, x: T, y: T) -> T;
 }
 
-/// How an element-wise layer `A` trains: what it caches per sample, how it
-/// fills the cache in the forward pass, and how it turns `dy` into `dx`.
-trait Derivative<A> {
-    type Cache<X: Tensor>: Default + Zeroable;
-    fn forward<X: Tensor>(a: &A, x: &X, cache: &mut Self::Cache<X>, y: &mut X);
-    fn backward<X: Tensor>(a: &A, x: &X, cache: &Self::Cache<X>, dy: &X, dx: &mut X);
+/// How an element-wise layer `A` trains on tensors of `T`: what it caches
+/// per sample, how it fills the cache in the forward pass, and how it turns
+/// `dy` into `dx`.
+trait Derivative<A, T: Scalar> {
+    type Cache<X: Tensor<Scalar = T>>: Default + Zeroable;
+    fn forward<X: Tensor<Scalar = T>>(a: &A, x: &X, cache: &mut Self::Cache<X>, y: &mut X);
+    fn backward<X: Tensor<Scalar = T>>(a: &A, x: &X, cache: &Self::Cache<X>, dy: &X, dx: &mut X);
 }
 
 /// The derivative from the input: nothing cached.
@@ -64,30 +66,30 @@ enum Input {}
 /// The derivative from the output: the output cached.
 enum Output {}
 
-impl<A: FromInput> Derivative<A> for Input {
-    type Cache<X: Tensor> = ();
+impl<T: Scalar, A: FromInput<T>> Derivative<A, T> for Input {
+    type Cache<X: Tensor<Scalar = T>> = ();
 
     #[inline(always)]
-    fn forward<X: Tensor>(a: &A, x: &X, _: &mut (), y: &mut X) {
+    fn forward<X: Tensor<Scalar = T>>(a: &A, x: &X, _: &mut (), y: &mut X) {
         for (y, &x) in y.as_flat_mut().iter_mut().zip(x.as_flat()) {
             *y = a.value(x);
         }
     }
 
     #[inline(always)]
-    fn backward<X: Tensor>(a: &A, x: &X, _: &(), dy: &X, dx: &mut X) {
+    fn backward<X: Tensor<Scalar = T>>(a: &A, x: &X, _: &(), dy: &X, dx: &mut X) {
         for ((d, &xi), &di) in dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(dy.as_flat()) {
             *d = di * a.derivative(xi);
         }
     }
 }
 
-impl<A: FromOutput> Derivative<A> for Output {
-    type Cache<X: Tensor> = X;
+impl<T: Scalar, A: FromOutput<T>> Derivative<A, T> for Output {
+    type Cache<X: Tensor<Scalar = T>> = X;
 
     /// Writes each value into the cache and the output at once.
     #[inline(always)]
-    fn forward<X: Tensor>(a: &A, x: &X, cache: &mut X, y: &mut X) {
+    fn forward<X: Tensor<Scalar = T>>(a: &A, x: &X, cache: &mut X, y: &mut X) {
         for ((c, y), &x) in cache.as_flat_mut().iter_mut().zip(y.as_flat_mut()).zip(x.as_flat()) {
             *c = a.value(x);
             *y = *c;
@@ -95,7 +97,7 @@ impl<A: FromOutput> Derivative<A> for Output {
     }
 
     #[inline(always)]
-    fn backward<X: Tensor>(a: &A, x: &X, y: &X, dy: &X, dx: &mut X) {
+    fn backward<X: Tensor<Scalar = T>>(a: &A, x: &X, y: &X, dy: &X, dx: &mut X) {
         let values = dx.as_flat_mut().iter_mut().zip(x.as_flat()).zip(y.as_flat()).zip(dy.as_flat());
         for (((d, &xi), &yi), &di) in values {
             *d = di * a.derivative(xi, yi);
@@ -111,7 +113,7 @@ impl<A: FromOutput> Derivative<A> for Output {
 /// chain instead of the layer at fault, and inference over `Train<_>` would
 /// overflow.
 #[inline]
-fn apply<A: Elementwise, X: Tensor>(activation: &A, x: &X) -> X {
+fn apply<A: Elementwise<X::Scalar>, X: Tensor>(activation: &A, x: &X) -> X {
     let mut y = x.clone();
     for v in y.as_flat_mut() {
         *v = activation.value(*v);
@@ -123,7 +125,7 @@ fn apply<A: Elementwise, X: Tensor>(activation: &A, x: &X) -> X {
 /// samples of a block: each output written in place, and into the cache
 /// when the derivative reads it.
 #[inline(always)]
-fn forward_block<A: Elementwise, X: Tensor, const B: usize>(
+fn forward_block<A: Elementwise<X::Scalar>, X: Tensor, const B: usize>(
     activation: &A,
     n: usize,
     inputs: [&X; B],
@@ -138,7 +140,7 @@ fn forward_block<A: Elementwise, X: Tensor, const B: usize>(
 /// The backward pass of an element-wise layer over the first `n` samples
 /// of a block: each input gradient written in place, when asked for.
 #[inline(always)]
-fn backward_block<A: Elementwise, X: Tensor, const B: usize>(
+fn backward_block<A: Elementwise<X::Scalar>, X: Tensor, const B: usize>(
     activation: &A,
     n: usize,
     inputs: [&X; B],
@@ -155,7 +157,8 @@ fn backward_block<A: Elementwise, X: Tensor, const B: usize>(
 
 /// What element-wise layer `A` caches per sample of `X`: nothing, or its
 /// output.
-type CacheOf<A, X> = <<A as Elementwise>::Derivative as Derivative<A>>::Cache<X>;
+type CacheOf<A, X> =
+    <<A as Elementwise<<X as Tensor>::Scalar>>::Derivative as Derivative<A, <X as Tensor>::Scalar>>::Cache<X>;
 
 #[inline]
 fn c<T: Scalar>(x: f64) -> T {
@@ -214,16 +217,16 @@ impl<X: Tensor> Train<X> for Sigmoid {
     }
 }
 
-impl Elementwise for Sigmoid {
+impl<T: Scalar> Elementwise<T> for Sigmoid {
     type Derivative = Output;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         logistic(x)
     }
 }
 
-impl FromOutput for Sigmoid {
-    fn derivative<T: Scalar>(&self, _: T, y: T) -> T {
+impl<T: Scalar> FromOutput<T> for Sigmoid {
+    fn derivative(&self, _: T, y: T) -> T {
         y * (T::one() - y)
     }
 }
@@ -267,22 +270,32 @@ impl<X: Tensor> Train<X> for Tanh {
     }
 }
 
-impl Elementwise for Tanh {
+impl<T: Scalar> Elementwise<T> for Tanh {
     type Derivative = Output;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         x.tanh()
     }
 }
 
-impl FromOutput for Tanh {
-    fn derivative<T: Scalar>(&self, _: T, y: T) -> T {
+impl<T: Scalar> FromOutput<T> for Tanh {
+    fn derivative(&self, _: T, y: T) -> T {
         T::one() - y * y
     }
 }
 
 /// Rectified linear unit, `max(0, x)`; derivative 1 for `x > 0`, else 0
-/// (0 at 0, as PyTorch's `nn.ReLU`).
+/// (0 at 0). PyTorch's `nn.ReLU`, to the bit: a NaN stays NaN (so a NaN
+/// input shows in the loss) and −0 stays −0, and the derivative at NaN is
+/// 1, as PyTorch's backward (`threshold_backward`) takes it.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// let y = Relu.forward(&vector([-1.0f32, 2.0, f32::NAN]));
+/// assert_eq!(y[..2], [0.0, 2.0]);
+/// assert!(y[2].is_nan());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Relu;
 
@@ -321,36 +334,52 @@ impl<X: Tensor> Train<X> for Relu {
     }
 }
 
-impl Elementwise for Relu {
+impl<T: Scalar> Elementwise<T> for Relu {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
-        if x > T::zero() { x } else { T::zero() }
+    /// `x < 0 ? 0 : x`: one `max` instruction with zero as its first
+    /// operand (x86's `maxps(0, x)` returns `x` when either is NaN), as
+    /// fast as the `x > 0 ? x : 0` that mapped NaN to 0.
+    fn value(&self, x: T) -> T {
+        if x < T::zero() { T::zero() } else { x }
     }
 }
 
-impl FromInput for Relu {
-    fn derivative<T: Scalar>(&self, x: T) -> T {
-        if x > T::zero() { T::one() } else { T::zero() }
+impl<T: Scalar> FromInput<T> for Relu {
+    fn derivative(&self, x: T) -> T {
+        if x <= T::zero() { T::zero() } else { T::one() }
     }
 }
 
 /// Leaky ReLU, `x` for `x > 0`, else `slope·x`. PyTorch's
 /// `nn.LeakyReLU(negative_slope)`; the default slope is PyTorch's, 0.01.
+///
+/// `T` is the network's scalar (`f32` unless given): the slope is stored
+/// in it, so an `f64` network, which writes `LeakyRelu<f64>`, computes with
+/// the `f64` 0.01 as PyTorch's `float64` does, and an `f32` one with the
+/// `f32` 0.01, with no conversion in either.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// assert_eq!(LeakyRelu::default().forward(&vector([-1.0f32]))[0], -0.01);
+/// assert_eq!(LeakyRelu::<f64>::default().forward(&vector([-1.0f64]))[0], -0.01);
+/// type Net = net![Dense<U2, U3, f64>, LeakyRelu<f64>, Dense<U3, U1, f64>];
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LeakyRelu {
+pub struct LeakyRelu<T: Scalar = f32> {
     /// The slope for negative inputs.
-    pub slope: f32,
+    pub slope: T,
 }
 
-impl LeakyRelu {
+impl<T: Scalar> LeakyRelu<T> {
     /// Leaky ReLU with the given negative slope.
-    pub const fn new(slope: f32) -> Self {
+    pub const fn new(slope: T) -> Self {
         LeakyRelu { slope }
     }
 }
 
-impl<X: Tensor> Layer<X> for LeakyRelu {
+impl<T: Scalar, X: Tensor<Scalar = T>> Layer<X> for LeakyRelu<T> {
     type Output = X;
     #[inline]
     fn forward(&self, x: &X) -> X {
@@ -358,7 +387,7 @@ impl<X: Tensor> Layer<X> for LeakyRelu {
     }
 }
 
-impl<X: Tensor> Train<X> for LeakyRelu {
+impl<T: Scalar, X: Tensor<Scalar = T>> Train<X> for LeakyRelu<T> {
     type Cache = ();
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
@@ -385,38 +414,47 @@ impl<X: Tensor> Train<X> for LeakyRelu {
     }
 }
 
-impl Elementwise for LeakyRelu {
+impl<T: Scalar> Elementwise<T> for LeakyRelu<T> {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
-        if x > T::zero() { x } else { x * c(self.slope as f64) }
+    fn value(&self, x: T) -> T {
+        if x > T::zero() { x } else { x * self.slope }
     }
 }
 
-impl FromInput for LeakyRelu {
-    fn derivative<T: Scalar>(&self, x: T) -> T {
-        if x > T::zero() { T::one() } else { c(self.slope as f64) }
+impl<T: Scalar> FromInput<T> for LeakyRelu<T> {
+    fn derivative(&self, x: T) -> T {
+        if x > T::zero() { T::one() } else { self.slope }
     }
 }
 
 /// Exponential linear unit, `x` for `x > 0`, else `α(eˣ − 1)`; derivative
 /// `y + α` for `x ≤ 0`. PyTorch's `nn.ELU(alpha)`; the default α is 1.
 ///
-/// `eˣ − 1` is computed with `exp_m1`, exact near 0.
+/// `eˣ − 1` is computed with `exp_m1`, exact near 0. `T` is the network's
+/// scalar, in which α is stored, as [`LeakyRelu`]'s slope: an `f64`
+/// network writes `Elu<f64>`.
+///
+/// ```
+/// use typenet::prelude::*;
+///
+/// let y = Elu::new(0.7f64).forward(&vector([-1.0, 2.0]));
+/// assert_eq!(y.as_slice(), &[0.7 * (-1.0f64).exp_m1(), 2.0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Elu {
+pub struct Elu<T: Scalar = f32> {
     /// The scale of the negative part.
-    pub alpha: f32,
+    pub alpha: T,
 }
 
-impl Elu {
+impl<T: Scalar> Elu<T> {
     /// ELU with the given α.
-    pub const fn new(alpha: f32) -> Self {
+    pub const fn new(alpha: T) -> Self {
         Elu { alpha }
     }
 }
 
-impl<X: Tensor> Layer<X> for Elu {
+impl<T: Scalar, X: Tensor<Scalar = T>> Layer<X> for Elu<T> {
     type Output = X;
     #[inline]
     fn forward(&self, x: &X) -> X {
@@ -424,7 +462,7 @@ impl<X: Tensor> Layer<X> for Elu {
     }
 }
 
-impl<X: Tensor> Train<X> for Elu {
+impl<T: Scalar, X: Tensor<Scalar = T>> Train<X> for Elu<T> {
     type Cache = X;
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
@@ -451,17 +489,17 @@ impl<X: Tensor> Train<X> for Elu {
     }
 }
 
-impl Elementwise for Elu {
+impl<T: Scalar> Elementwise<T> for Elu<T> {
     type Derivative = Output;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
-        if x > T::zero() { x } else { c::<T>(self.alpha as f64) * x.exp_m1() }
+    fn value(&self, x: T) -> T {
+        if x > T::zero() { x } else { self.alpha * x.exp_m1() }
     }
 }
 
-impl FromOutput for Elu {
-    fn derivative<T: Scalar>(&self, x: T, y: T) -> T {
-        if x > T::zero() { T::one() } else { y + c(self.alpha as f64) }
+impl<T: Scalar> FromOutput<T> for Elu<T> {
+    fn derivative(&self, x: T, y: T) -> T {
+        if x > T::zero() { T::one() } else { y + self.alpha }
     }
 }
 
@@ -508,16 +546,16 @@ impl<X: Tensor> Train<X> for Gelu {
     }
 }
 
-impl Elementwise for Gelu {
+impl<T: Scalar> Elementwise<T> for Gelu {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         x * normal_cdf(x)
     }
 }
 
-impl FromInput for Gelu {
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+impl<T: Scalar> FromInput<T> for Gelu {
+    fn derivative(&self, x: T) -> T {
         let pdf = (-(x * x) * c(0.5)).exp() * c(0.398_942_280_401_432_7); // 1/√(2π)
         normal_cdf(x) + x * pdf
     }
@@ -575,17 +613,17 @@ impl<X: Tensor> Train<X> for GeluTanh {
     }
 }
 
-impl Elementwise for GeluTanh {
+impl<T: Scalar> Elementwise<T> for GeluTanh {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
         c::<T>(0.5) * x * (T::one() + u.tanh())
     }
 }
 
-impl FromInput for GeluTanh {
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+impl<T: Scalar> FromInput<T> for GeluTanh {
+    fn derivative(&self, x: T) -> T {
         let u = c::<T>(SQRT_2_OVER_PI) * (x + c::<T>(GELU_CUBIC) * x * x * x);
         let t = u.tanh();
         let du = c::<T>(SQRT_2_OVER_PI) * (T::one() + c::<T>(3.0 * GELU_CUBIC) * x * x);
@@ -633,16 +671,16 @@ impl<X: Tensor> Train<X> for Silu {
     }
 }
 
-impl Elementwise for Silu {
+impl<T: Scalar> Elementwise<T> for Silu {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         x * logistic(x)
     }
 }
 
-impl FromInput for Silu {
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+impl<T: Scalar> FromInput<T> for Silu {
+    fn derivative(&self, x: T) -> T {
         let s = logistic(x);
         s * (T::one() + x * (T::one() - s))
     }
@@ -691,16 +729,16 @@ impl<X: Tensor> Train<X> for Softplus {
     }
 }
 
-impl Elementwise for Softplus {
+impl<T: Scalar> Elementwise<T> for Softplus {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         x.max(T::zero()) + (-x.abs()).exp().ln_1p()
     }
 }
 
-impl FromInput for Softplus {
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+impl<T: Scalar> FromInput<T> for Softplus {
+    fn derivative(&self, x: T) -> T {
         logistic(x)
     }
 }
@@ -767,18 +805,18 @@ fn relu6<T: Scalar>(x: T) -> T {
     }
 }
 
-impl Elementwise for Relu6 {
+impl<T: Scalar> Elementwise<T> for Relu6 {
     type Derivative = Input;
 
     #[inline(always)]
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         relu6(x)
     }
 }
 
-impl FromInput for Relu6 {
+impl<T: Scalar> FromInput<T> for Relu6 {
     #[inline(always)]
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+    fn derivative(&self, x: T) -> T {
         if x > T::zero() && x < c(6.0) { T::one() } else { T::zero() }
     }
 }
@@ -841,18 +879,18 @@ impl<X: Tensor> Train<X> for HardSigmoid {
     }
 }
 
-impl Elementwise for HardSigmoid {
+impl<T: Scalar> Elementwise<T> for HardSigmoid {
     type Derivative = Input;
 
     #[inline(always)]
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         relu6(x + c(3.0)) / c(6.0)
     }
 }
 
-impl FromInput for HardSigmoid {
+impl<T: Scalar> FromInput<T> for HardSigmoid {
     #[inline(always)]
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+    fn derivative(&self, x: T) -> T {
         if x > c(-3.0) && x < c(3.0) { c(HARD_SIGMOID_SLOPE) } else { T::zero() }
     }
 }
@@ -906,22 +944,22 @@ impl<X: Tensor> Train<X> for HardSwish {
     }
 }
 
-impl Elementwise for HardSwish {
+impl<T: Scalar> Elementwise<T> for HardSwish {
     type Derivative = Input;
 
     /// `x · relu6(x + 3) / 6`, in PyTorch's order of operations.
     #[inline(always)]
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         x * relu6(x + c(3.0)) / c(6.0)
     }
 }
 
-impl FromInput for HardSwish {
+impl<T: Scalar> FromInput<T> for HardSwish {
     /// The middle branch is computed for every `x` and the kinks picked
     /// by selects, so a loop of these vectorises (with branches it ran 4×
     /// slower).
     #[inline(always)]
-    fn derivative<T: Scalar>(&self, x: T) -> T {
+    fn derivative(&self, x: T) -> T {
         let middle = x / c(3.0) + c(0.5);
         let below_3 = if x < c(3.0) { middle } else { T::one() };
         if x > c(-3.0) { below_3 } else { T::zero() }
@@ -967,25 +1005,25 @@ impl<X: Tensor> Train<X> for Identity {
     }
 }
 
-impl Elementwise for Identity {
+impl<T: Scalar> Elementwise<T> for Identity {
     type Derivative = Input;
 
-    fn value<T: Scalar>(&self, x: T) -> T {
+    fn value(&self, x: T) -> T {
         x
     }
 }
 
-impl FromInput for Identity {
-    fn derivative<T: Scalar>(&self, _: T) -> T {
+impl<T: Scalar> FromInput<T> for Identity {
+    fn derivative(&self, _: T) -> T {
         T::one()
     }
 }
 
 crate::params!(impl[] Params for Sigmoid {});
 crate::params!(impl[] Params for Tanh {});
-crate::params!(impl[] Params for Elu { alpha: f32 = 1.0 });
+crate::params!(impl[T: Scalar] Params for Elu<T> { alpha: T = T::one() });
 crate::params!(impl[] Params for Relu {});
-crate::params!(impl[] Params for LeakyRelu { slope: f32 = 0.01 });
+crate::params!(impl[T: Scalar] Params for LeakyRelu<T> { slope: T = T::from_f64(0.01) });
 crate::params!(impl[] Params for Gelu {});
 crate::params!(impl[] Params for GeluTanh {});
 crate::params!(impl[] Params for Silu {});
@@ -1161,6 +1199,22 @@ mod tests {
         assert_gradients(LogSoftmax);
     }
 
+    /// PyTorch's `nn.ReLU` bit for bit where `max(0, x)` is ambiguous:
+    /// NaN stays NaN, −0 stays −0; its backward passes the gradient at NaN
+    /// (`threshold_backward` zeroes where `y ≤ 0`).
+    #[test]
+    fn relu_keeps_nan_and_negative_zero() {
+        let x = vector([f32::NAN, -0.0, 0.0, -1.5, 2.0]);
+        let y = Relu.forward(&x);
+        assert!(y[0].is_nan(), "{y:?}");
+        assert_eq!(
+            y[1..].iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>(),
+            [(-0.0f32).to_bits(), 0, 0, 2.0f32.to_bits()]
+        );
+        let at = [f64::NAN, -0.0, 0.0, -1.5, 2.0];
+        assert_eq!(at.map(|x| Relu.derivative(x)), [1.0, 0.0, 0.0, 0.0, 1.0]);
+    }
+
     #[test]
     fn element_wise_activations_take_any_shape() {
         let x: Tensor3<f32, U2, U2, U2> = tensor3([[[-1.0, 1.0], [2.0, -2.0]], [[0.5, -0.5], [3.0, 0.0]]]);
@@ -1183,7 +1237,7 @@ mod tests {
         close(GeluTanh.value(1.0), 0.841_191_990_608_276_8);
         close(Silu.value(2.0), 1.761_594_155_955_764_9);
         close(Softplus.value(1.0), 1.313_261_687_518_222_8);
-        close(LeakyRelu::default().value(-2.0), -0.019_999_999_552_965_164); // slope stored as f32 0.01
+        close(LeakyRelu::default().value(-2.0), -0.02); // the f64 slope 0.01, as PyTorch's float64
     }
 
     #[test]
@@ -1288,7 +1342,7 @@ mod tests {
         blocks_agree_with_samples::<Relu>();
         blocks_agree_with_samples::<Gelu>();
         blocks_agree_with_samples::<Sigmoid>();
-        blocks_agree_with_samples::<Elu>();
+        blocks_agree_with_samples::<Elu<f64>>();
         blocks_agree_with_samples::<HardSwish>();
     }
 }

@@ -1,6 +1,5 @@
 //! `Dropout`: randomly zeroes inputs during training.
 
-use num_traits::Zero;
 use rand::{Rng, RngExt};
 
 use crate::layer::{Layer, Train};
@@ -11,10 +10,14 @@ use crate::shape::Tensor;
 /// `rate` and the survivors are scaled by `1/(1 − rate)`, so inference needs
 /// no rescaling and is the identity. PyTorch's `nn.Dropout(p=rate)`.
 ///
-/// Takes any tensor. The mask is drawn from the `rng` handed to
-/// `forward_train`, so a seeded run draws the same masks every time; the
-/// cache holds the mask's scale factors (0 or `1/(1 − rate)`), which the
-/// backward pass multiplies into the gradient.
+/// Takes any tensor of `T`, the network's scalar (`f32` unless given), in
+/// which the rate is stored and the scale computed: an `f64` network writes
+/// `Dropout<f64>` and keeps PyTorch's `float64` scale (`1/0.7`, not the
+/// `f32` one). The mask is drawn from the `rng` handed to `forward_train`
+/// (one `f32` uniform draw per element, whatever `T`), so a seeded run
+/// draws the same masks every time; the cache holds the mask's scale
+/// factors (0 or `1/(1 − rate)`), which the backward pass multiplies into
+/// the gradient. A rate below 0 (or NaN) acts as 0, one above 1 as 1.
 ///
 /// ```
 /// use typenet::prelude::*;
@@ -29,29 +32,35 @@ use crate::shape::Tensor;
 /// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Dropout {
-    /// The probability of zeroing an element, in [0, 1].
-    pub rate: f32,
+pub struct Dropout<T: Scalar = f32> {
+    /// The probability of zeroing an element, in [0, 1] (a value outside
+    /// acts as the nearest end, NaN as 0).
+    pub rate: T,
 }
 
-impl Dropout {
-    /// Dropout zeroing each element with probability `rate` (clamped to
-    /// [0, 1]).
-    pub const fn new(rate: f32) -> Self {
-        Dropout { rate: rate.clamp(0.0, 1.0) }
+impl<T: Scalar> Dropout<T> {
+    /// Dropout zeroing each element with probability `rate`.
+    pub const fn new(rate: T) -> Self {
+        Dropout { rate }
+    }
+
+    /// The rate in [0, 1]: below 0 or NaN gives 0, above 1 gives 1.
+    #[inline]
+    fn probability(&self) -> T {
+        if self.rate > T::zero() { self.rate.min(T::one()) } else { T::zero() }
     }
 }
 
-crate::params!(impl[] Params for Dropout { rate: f32 = 0.5 });
+crate::params!(impl[T: Scalar] Params for Dropout<T> { rate: T = T::from_f64(0.5) });
 
-impl<X: Tensor> Layer<X> for Dropout {
+impl<T: Scalar, X: Tensor<Scalar = T>> Layer<X> for Dropout<T> {
     type Output = X;
     fn forward(&self, x: &X) -> X {
         x.clone()
     }
 }
 
-impl<X: Tensor> Train<X> for Dropout {
+impl<T: Scalar, X: Tensor<Scalar = T>> Train<X> for Dropout<T> {
     type Cache = X;
 
     /// Draws each sample's mask into its cache, in order, and applies it.
@@ -63,10 +72,11 @@ impl<X: Tensor> Train<X> for Dropout {
         outputs: [&mut X; B],
         rng: &mut R,
     ) {
-        let keep = X::Scalar::from_f64(if self.rate < 1.0 { 1.0 / (1.0 - self.rate as f64) } else { 0.0 });
+        let rate = self.probability();
+        let keep = if rate < T::one() { T::one() / (T::one() - rate) } else { T::zero() };
         for ((x, mask), y) in inputs.into_iter().zip(masks).zip(outputs).take(n) {
             for m in mask.as_flat_mut() {
-                *m = if rng.random::<f32>() < self.rate { X::Scalar::zero() } else { keep };
+                *m = if T::from_f32(rng.random::<f32>()) < rate { T::zero() } else { keep };
             }
             for ((y, &x), &m) in y.as_flat_mut().iter_mut().zip(x.as_flat()).zip(mask.as_flat()) {
                 *y = x * m;
@@ -126,6 +136,36 @@ mod tests {
         let mut mask = Default::default();
         assert_eq!(Dropout::new(0.0).forward_train(&x, &mut mask, &mut rng), x);
         assert_eq!(Dropout::new(1.0).forward_train(&x, &mut mask, &mut rng).as_slice(), &[0.0; 3]);
-        assert_eq!(Dropout::new(7.0).rate, 1.0);
+        // Outside [0, 1]: the nearest end; NaN: no dropout.
+        assert_eq!(Dropout::new(7.0).forward_train(&x, &mut mask, &mut rng).as_slice(), &[0.0; 3]);
+        assert_eq!(Dropout::new(-2.0).forward_train(&x, &mut mask, &mut rng), x);
+        assert_eq!(Dropout::new(f32::NAN).forward_train(&x, &mut mask, &mut rng), x);
+    }
+
+    /// The scale is computed in the layer's scalar: `1/0.7` in `f64`, not
+    /// the `f32` 1.4285714528998554 (the issue's case).
+    #[test]
+    fn an_f64_dropout_keeps_the_f64_scale() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+        let x: Vector<f64, U64> = GenericArray::from_array([1.0; 64]);
+        let mut mask = Default::default();
+        let y = Dropout::new(0.3).forward_train(&x, &mut mask, &mut rng);
+        assert!(y.contains(&0.0));
+        assert!(y.iter().all(|&v| v == 0.0 || v == 1.0 / 0.7), "{y:?}");
+    }
+
+    /// An `f32` dropout draws the masks it drew before the scalar became a
+    /// parameter: the seeded runs of `f32` models are unchanged.
+    #[test]
+    fn f32_masks_are_the_draws_against_the_f32_rate() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+        let x: Vector<f32, U64> = GenericArray::from_array([1.0; 64]);
+        let mut mask = Default::default();
+        let y = Dropout::new(0.3f32).forward_train(&x, &mut mask, &mut rng);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+        for v in y {
+            let kept = rng.random::<f32>() >= 0.3f32;
+            assert_eq!(v, if kept { (1.0 / (1.0 - 0.3f32 as f64)) as f32 } else { 0.0 });
+        }
     }
 }

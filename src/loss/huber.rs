@@ -1,7 +1,5 @@
 //! Huber loss.
 
-use num_traits::{Float, Zero};
-
 use crate::loss::mse::n;
 use crate::loss::{Loss, TargetError, check_values, same_decision};
 use crate::scalar::Scalar;
@@ -12,48 +10,62 @@ use crate::shape::Tensor;
 /// the elements; `dL/dy = d/N` or `δ·sign(d)/N`. PyTorch's
 /// `nn.HuberLoss(delta)`; the default δ is 1.
 ///
+/// `T` is the scalar of the outputs it compares (`f32` unless given), in
+/// which δ is stored: `Huber::<f64>::new(0.3)` computes with the `f64` 0.3,
+/// as PyTorch's `float64` does. A NaN difference gives a NaN loss and a NaN
+/// gradient.
+///
 /// ```
 /// use typenet::prelude::*;
 /// let huber = Huber::default();
 /// assert_eq!(huber.loss(&vector([0.5f32]), &vector([0.0])), 0.125);
 /// assert_eq!(huber.loss(&vector([3.0f32]), &vector([0.0])), 2.5);
+/// assert_eq!(Huber::<f64>::new(0.3).loss(&vector([1.0]), &vector([0.0])), 0.3 * (1.0 - 0.15));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Huber {
+pub struct Huber<T: Scalar = f32> {
     /// Where the loss turns from quadratic to linear.
-    pub delta: f32,
+    pub delta: T,
 }
 
-impl Huber {
+impl<T: Scalar> Huber<T> {
     /// Huber loss with the given δ.
-    pub const fn new(delta: f32) -> Self {
+    pub const fn new(delta: T) -> Self {
         Huber { delta }
     }
 }
 
-impl Default for Huber {
+impl<T: Scalar> Default for Huber<T> {
     fn default() -> Self {
-        Huber::new(1.0)
+        Huber::new(T::one())
     }
 }
 
-impl<Y: Tensor> Loss<Y, Y> for Huber {
-    fn loss(&self, y: &Y, t: &Y) -> Y::Scalar {
-        let delta = Y::Scalar::from_f64(self.delta as f64);
-        let half = Y::Scalar::from_f64(0.5);
-        let sum = y.as_flat().iter().zip(t.as_flat()).fold(Y::Scalar::zero(), |s, (&y, &t)| {
+impl<T: Scalar, Y: Tensor<Scalar = T>> Loss<Y, Y> for Huber<T> {
+    fn loss(&self, y: &Y, t: &Y) -> T {
+        let delta = self.delta;
+        let half = T::from_f64(0.5);
+        let sum = y.as_flat().iter().zip(t.as_flat()).fold(T::zero(), |s, (&y, &t)| {
             let d = (y - t).abs();
             s + if d <= delta { half * d * d } else { delta * (d - half * delta) }
         });
         sum / n::<Y>()
     }
 
-    fn loss_grad(&self, y: &Y, t: &Y, grad: &mut Y) -> Y::Scalar {
-        let delta = Y::Scalar::from_f64(self.delta as f64);
+    fn loss_grad(&self, y: &Y, t: &Y, grad: &mut Y) -> T {
+        let delta = self.delta;
         let n = n::<Y>();
         for ((g, &y), &t) in grad.as_flat_mut().iter_mut().zip(y.as_flat()).zip(t.as_flat()) {
             let d = y - t;
-            *g = d.max(-delta).min(delta) / n;
+            // Compared rather than `max`/`min`, which would turn a NaN into ±δ.
+            let clipped = if d < -delta {
+                -delta
+            } else if d > delta {
+                delta
+            } else {
+                d
+            };
+            *g = clipped / n;
         }
         self.loss(y, t)
     }
@@ -76,5 +88,14 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences_on_both_branches() {
         assert_grad(&Huber::new(0.8), vector([0.3, -1.2, 2.0, 0.0]), &vector([1.0, 0.0, 2.5, -0.5]));
+    }
+
+    /// A NaN output gives a NaN gradient, as in PyTorch, not a clipped ±δ.
+    #[test]
+    fn a_nan_difference_stays_nan() {
+        let mut grad = vector([0.0f32; 2]);
+        let loss = Huber::default().loss_grad(&vector([f32::NAN, 3.0]), &vector([0.0, 0.0]), &mut grad);
+        assert!(loss.is_nan() && grad[0].is_nan(), "{loss} {grad:?}");
+        assert_eq!(grad[1], 0.5);
     }
 }

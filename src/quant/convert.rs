@@ -832,10 +832,15 @@ mod tests {
         assert_eq!(error, QuantError::ConstantActivation { layer: 0, name: "Conv2d" });
 
         // A batch norm with a negative variance, inside the residual body:
-        // the block is layer 7, its body's layers 8, 9, 10.
+        // the block is layer 7, its body's layers 8, 9, 10. (Calibrated on
+        // the sound network: the bad one's activations are NaN, which its
+        // ReLU keeps, and calibration refuses them first.)
         let mut bad = trained_like();
         bad.layer_mut::<U7>().body.1.0.running_var[1] = -3.0;
-        let error = quant::quantize(&bad, &quant::calibrate(&bad, &images(8, 6))).unwrap_err();
+        let calibration = quant::calibrate(&bad, &images(8, 6));
+        let error = quant::quantize(&bad, &calibration).unwrap_err();
+        assert_eq!(error, QuantError::NonFiniteActivation { layer: 7, name: "Residual" });
+        let error = quant::quantize(&bad, &quant::calibrate(&trained_like(), &images(8, 6))).unwrap_err();
         assert!(matches!(error, QuantError::Fold { layer: 9, .. }), "{error:?}");
 
         // Non-finite weights in the last Dense (position 14).

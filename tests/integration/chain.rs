@@ -20,8 +20,8 @@ fn five_layer_chain_passes_the_gradient_check() {
 #[test]
 fn every_activation_in_one_chain_passes_the_gradient_check() {
     type All = net![
-        Dense<U3, U6, f64>, Sigmoid, Dense<U6, U6, f64>, Relu, Dense<U6, U6, f64>, LeakyRelu,
-        Dense<U6, U6, f64>, Elu, Dense<U6, U6, f64>, GeluTanh, Dense<U6, U6, f64>, Silu,
+        Dense<U3, U6, f64>, Sigmoid, Dense<U6, U6, f64>, Relu, Dense<U6, U6, f64>, LeakyRelu<f64>,
+        Dense<U6, U6, f64>, Elu<f64>, Dense<U6, U6, f64>, GeluTanh, Dense<U6, U6, f64>, Silu,
         Dense<U6, U6, f64>, Softplus, Identity, Dense<U6, U4, f64>, LogSoftmax
     ];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
