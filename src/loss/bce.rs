@@ -26,14 +26,22 @@ use crate::shape::Tensor;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Bce;
 
+/// `ln x`, at least `floor` (PyTorch clamps BCE's logarithms at −100), with
+/// NaN kept: `max` would turn a NaN probability into the floor and a NaN
+/// input into a finite loss.
+#[inline]
+fn floored_ln<T: Scalar>(x: T, floor: T) -> T {
+    let ln = x.ln();
+    if ln < floor { floor } else { ln }
+}
+
 impl<Y: Tensor> Loss<Y, Y> for Bce {
     fn loss(&self, p: &Y, t: &Y) -> Y::Scalar {
         let floor = Y::Scalar::from_f64(-100.0);
         let one = Y::Scalar::one();
-        let sum =
-            p.as_flat().iter().zip(t.as_flat()).fold(Y::Scalar::zero(), |s, (&p, &t)| {
-                s - (t * p.ln().max(floor) + (one - t) * (one - p).ln().max(floor))
-            });
+        let sum = p.as_flat().iter().zip(t.as_flat()).fold(Y::Scalar::zero(), |s, (&p, &t)| {
+            s - (t * floored_ln(p, floor) + (one - t) * floored_ln(one - p, floor))
+        });
         sum / n::<Y>()
     }
 

@@ -41,3 +41,16 @@ fn relu_keeps_nan_in_f64_and_in_training() {
     assert!(y[0].is_nan() && y[1..] == [0.0, 0.5], "{y:?}");
     assert_eq!(Relu.backward(&x, &mut cache, &vector([1.0; 3]), &mut ()).as_slice(), &[1.0, 0.0, 1.0]);
 }
+
+/// Binary cross-entropy clamps its logarithms at −100 as PyTorch does, but a
+/// NaN probability stays NaN rather than becoming the floor's finite 100.
+#[test]
+fn bce_keeps_a_nan_probability() {
+    type Net = net![Dense<U2, U1>, Sigmoid];
+    let mut net = Net::default();
+    net.init(&mut Xoshiro256PlusPlus::seed_from_u64(3));
+    let data = [(vector([f32::NAN, 1.0]), vector([1.0f32]))];
+    assert!(evaluate(&net, &Bce, &data).unwrap().loss.is_nan());
+    // The floor still holds for a probability of exactly 0.
+    assert_eq!(Bce.loss(&vector([0.0f32]), &vector([1.0])), 100.0);
+}
