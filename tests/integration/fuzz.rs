@@ -1,0 +1,112 @@
+//! The fuzz targets' contracts (`fuzz/src/lib.rs`, included here) as
+//! property tests with a modest number of cases, so `cargo test` holds the
+//! loaders to them too: `io::load` in `f32` and `f64` on a network with
+//! batch norm buffers, `data::read_csv` in `f32` and `f64`, and
+//! `quant::file::load` into a small int8 network. `.ci/run` runs the same
+//! contracts under cargo-fuzz for a fixed time.
+
+#[path = "../../fuzz/src/lib.rs"]
+mod contracts;
+
+use std::sync::OnceLock;
+
+use contracts::{Int8Net, Mode};
+use proptest::prelude::*;
+use typenet::io::ParamsError;
+
+/// A fuzz input for a file loader: a mode byte, then bytes that are mostly
+/// zero (in an overlay: the valid file, with a few bytes changed), or
+/// arbitrary bytes.
+fn loader_input() -> impl Strategy<Value = Vec<u8>> {
+    let sparse = (0usize..400, proptest::collection::vec((any::<prop::sample::Index>(), 1u8..), 0..4)).prop_map(
+        |(len, flips)| {
+            let mut rest = vec![0u8; len];
+            for (at, mask) in flips.iter().filter(|_| len > 0) {
+                rest[at.index(len)] ^= mask;
+            }
+            rest
+        },
+    );
+    let rest = prop_oneof![3 => sparse, 1 => proptest::collection::vec(any::<u8>(), 0..400)];
+    (any::<u8>(), rest).prop_map(|(mode, rest)| [&[mode][..], &rest].concat())
+}
+
+/// A CSV field: numbers written in the ways files write them (and beyond
+/// either scalar's range), the texts of non-finite values, labels, and
+/// damage (empty, quotes, spaces, bytes that are not UTF-8).
+fn csv_field() -> impl Strategy<Value = Vec<u8>> {
+    let number = prop_oneof![
+        any::<f64>().prop_map(|v| format!("{v}")),
+        any::<f64>().prop_map(|v| format!("{v:e}")),
+        (-50i32..50, -400i32..400).prop_map(|(m, e)| format!("{m}e{e}")),
+        (0usize..6).prop_map(|c| c.to_string()),
+        proptest::sample::select(vec![
+            "inf", "-inf", "NaN", "infinity", "1e39", "-3.5e38", "1e-46", "0x10", "+1", " 2 "
+        ])
+        .prop_map(String::from),
+    ];
+    prop_oneof![
+        8 => number.prop_map(String::into_bytes),
+        1 => proptest::sample::select(vec![&b""[..], b"\"1\"", b"\"", b"a,b", b"\xff", b"\0", b"1\r\n2"]).prop_map(|b| b.to_vec()),
+        1 => proptest::collection::vec(any::<u8>(), 0..6),
+    ]
+}
+
+/// CSV text: a header, then rows of one label and three features (now and
+/// then more or fewer fields).
+fn csv_text() -> impl Strategy<Value = Vec<u8>> {
+    let row =
+        prop_oneof![9 => proptest::collection::vec(csv_field(), 4), 1 => proptest::collection::vec(csv_field(), 0..7)];
+    proptest::collection::vec(row, 0..5).prop_map(|rows| {
+        let mut text = b"label,a,b,c\n".to_vec();
+        for row in rows {
+            text.extend(row.join(&b","[..]));
+            text.push(b'\n');
+        }
+        text
+    })
+}
+
+fn int8_start() -> &'static Int8Net {
+    static START: OnceLock<Int8Net> = OnceLock::new();
+    START.get_or_init(contracts::int8_start)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn parameter_files_keep_the_load_contract(input in loader_input()) {
+        let _ = contracts::params_case(&input);
+    }
+
+    #[test]
+    fn csv_text_keeps_the_read_contract(text in csv_text()) {
+        let _ = contracts::csv_case(&text);
+    }
+
+    #[test]
+    fn int8_files_keep_the_load_contract(input in loader_input()) {
+        let _ = contracts::int8_case(int8_start(), &input);
+    }
+}
+
+/// The modes reach every outcome: a valid file loads (an overlay of
+/// zeros), a changed value under a repaired checksum loads, and each kind
+/// of damage is refused for what it is.
+#[test]
+fn the_modes_reach_past_the_checksum() {
+    let overlay = |mode: u8, rest: &[u8]| [&[Mode::OVERLAY | mode][..], rest].concat();
+    assert_eq!(contracts::params_case(&overlay(0, &[])), [Ok(()), Ok(())]);
+    let mut changed = vec![0u8; 40];
+    changed[39] = 0x01;
+    assert_eq!(contracts::params_case(&overlay(Mode::REPAIR, &changed)), [Ok(()), Ok(())]);
+    assert!(matches!(contracts::params_case(&overlay(0, &changed))[0], Err(ParamsError::ChecksumMismatch { .. })));
+    assert!(matches!(contracts::params_case(&overlay(Mode::CUT, &[0; 20]))[1], Err(ParamsError::WrongLength { .. })));
+    assert!(matches!(contracts::params_case(b"\0PK\x03\x04")[0], Err(ParamsError::WrongMagic { .. })));
+
+    let start = int8_start();
+    assert_eq!(contracts::int8_case(start, &overlay(0, &[])), Ok(()));
+    assert!(matches!(contracts::int8_case(start, &overlay(0, &changed)), Err(ParamsError::ChecksumMismatch { .. })));
+    assert_eq!(contracts::csv_case(b"label,a,b,c\n2,1,-0.5,3e-7\n"), [Ok(1), Ok(1)]);
+}
