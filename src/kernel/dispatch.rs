@@ -198,3 +198,54 @@ pub(crate) type Best = NoLeaf;
 pub(crate) fn with_best_isa<R>(f: impl FnOnce() -> R) -> R {
     Best::run(f)
 }
+
+/// Whether a test may run the variants of instruction set `needed`: this
+/// CPU has it and `TYPENET_KERNELS` allows it. If not, says so on stderr
+/// ([`report_skipped`]), so that a run on a CPU without it (or with
+/// `TYPENET_KERNELS=avx2`) shows what it did not check.
+#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+pub(crate) fn test_may_run(needed: Isa, what: &str) -> bool {
+    let rank = |isa| match isa {
+        Isa::Portable => 0,
+        Isa::Avx2 => 1,
+        Isa::Avx512 => 2,
+    };
+    let may = rank(isa()) >= rank(needed);
+    if !may {
+        let name = match needed {
+            Isa::Portable => "nothing",
+            Isa::Avx2 => "AVX2 and FMA",
+            Isa::Avx512 => "AVX-512",
+        };
+        report_skipped(what, name, cpu_has(needed));
+    }
+    may
+}
+
+/// Whether this CPU has instruction set `isa`, whatever `TYPENET_KERNELS` says.
+#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+pub(crate) fn cpu_has(isa: Isa) -> bool {
+    use std::is_x86_feature_detected as has;
+    match isa {
+        Isa::Portable => true,
+        Isa::Avx2 => has!("avx2") && has!("fma"),
+        Isa::Avx512 => {
+            cpu_has(Isa::Avx2) && has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq")
+        }
+    }
+}
+
+/// Says on stderr that the running test left out `what` for want of
+/// `needs`: one line starting `skipped (`, with the reason (`cpu_has`
+/// false: the CPU lacks it; true: `TYPENET_KERNELS` ruled it out) and the
+/// test's name. `cargo test -- --nocapture` prints the lines; `.ci/run`
+/// counts them.
+#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+pub(crate) fn report_skipped(what: &str, needs: &str, cpu_has: bool) {
+    let test = std::thread::current().name().map_or_else(|| "a test".into(), std::string::String::from);
+    let why = match std::env::var("TYPENET_KERNELS") {
+        Ok(kernels) if cpu_has => std::format!("TYPENET_KERNELS={kernels}"),
+        _ => "this CPU lacks it".into(),
+    };
+    std::eprintln!("skipped (needs {needs}; {why}): {test}: {what}");
+}

@@ -857,6 +857,7 @@ mod tests {
     use super::*;
     use crate::kernel::Kernels;
     use crate::kernel::dense::tests::{matches_the_reference, products};
+    use crate::kernel::dispatch::test_may_run;
     use crate::prelude::*;
     use std::vec::Vec;
 
@@ -889,25 +890,25 @@ mod tests {
     /// Every variant this CPU has against the `f64` reference of `dense.rs`.
     #[test]
     fn avx2_and_avx512_match_the_reference() {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features, as just detected.
+        if test_may_run(Isa::Avx2, "the AVX2 variants") {
+            // SAFETY: `test_may_run` found the features on this CPU.
             matches_the_reference(&OnAvx2(unsafe { Avx2::new_unchecked() }));
         }
-        if isa() == Isa::Avx512 {
-            // SAFETY: `isa()` detected the features.
+        if test_may_run(Isa::Avx512, "the AVX-512 variants") {
+            // SAFETY: `test_may_run` found the features on this CPU.
             matches_the_reference(&OnAvx512(unsafe { Avx512::new_unchecked() }));
         }
     }
 
     #[test]
     fn sum_squares_avx2_matches_a_plain_sum() {
-        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+        if !test_may_run(Isa::Avx2, "all of it") {
             return;
         }
         for len in [5, 37, 100, 1000] {
             let v: Vec<f32> = (0..len).map(|i| i as f32 * 0.5 - 3.0).collect();
             let plain: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
-            // SAFETY: the CPU has the features, as just detected.
+            // SAFETY: `test_may_run` found the features on this CPU.
             assert!((unsafe { sum_squares_avx2(&v) } - plain).abs() < 1e-9 * plain, "{len}");
         }
     }
@@ -916,7 +917,7 @@ mod tests {
     /// every length it takes, extreme logits and a `NaN`.
     #[test]
     fn softmax_xent_variants_agree() {
-        if isa() != Isa::Avx512 {
+        if !test_may_run(Isa::Avx512, "all of it") {
             return;
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
@@ -951,6 +952,7 @@ mod tests {
     mod depthwise_variants {
         use super::super::*;
         use crate::kernel::depthwise::tests::*;
+        use crate::kernel::dispatch::test_may_run;
         use std::vec::Vec;
 
         fn avx2<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
@@ -974,7 +976,7 @@ mod tests {
                 b,
                 xs,
                 dys,
-                // SAFETY: the test runs this only where `isa()` found AVX-512.
+                // SAFETY: the test runs this only where `test_may_run` found AVX-512.
                 |w, b, xs, ys| unsafe { depthwise_forward_avx512::<G>(w, b, xs, ys) },
                 // SAFETY: as above.
                 |w, xs, dys, gw, gb, dxs| unsafe { depthwise_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
@@ -983,10 +985,10 @@ mod tests {
 
         #[test]
         fn avx2_and_avx512_agree_with_the_definition() {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if test_may_run(Isa::Avx2, "the AVX2 variants") {
                 each_shape!(avx2, F32_TOLERANCE, "avx2");
             }
-            if isa() == Isa::Avx512 {
+            if test_may_run(Isa::Avx512, "the AVX-512 variants") {
                 each_shape!(avx512, F32_TOLERANCE, "avx512");
             }
         }
@@ -1000,6 +1002,7 @@ mod tests {
         use super::super::*;
         use crate::kernel::conv::tests::*;
         use crate::kernel::depthwise::tests::{F32_TOLERANCE, run};
+        use crate::kernel::dispatch::test_may_run;
         use std::vec::Vec;
 
         fn avx2<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
@@ -1023,7 +1026,7 @@ mod tests {
                 b,
                 xs,
                 dys,
-                // SAFETY: the test runs this only where `isa()` found AVX-512.
+                // SAFETY: the test runs this only where `test_may_run` found AVX-512.
                 |w, b, xs, ys| unsafe { conv_forward_avx512::<G>(w, b, xs, ys) },
                 // SAFETY: as above.
                 |w, xs, dys, gw, gb, dxs| unsafe { conv_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
@@ -1032,13 +1035,13 @@ mod tests {
 
         #[test]
         fn avx2_and_avx512_agree_with_the_definition() {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if test_may_run(Isa::Avx2, "the AVX2 variants") {
                 each_shape!(avx2, F32_TOLERANCE, "avx2");
                 agrees::<Res28>(31, 3, &avx2::<Res28>, F32_TOLERANCE, "avx2");
                 agrees::<Res28S2>(32, 3, &avx2::<Res28S2>, F32_TOLERANCE, "avx2");
                 agrees::<Res14S2>(33, 9, &avx2::<Res14S2>, F32_TOLERANCE, "avx2");
             }
-            if isa() == Isa::Avx512 {
+            if test_may_run(Isa::Avx512, "the AVX-512 variants") {
                 each_shape!(avx512, F32_TOLERANCE, "avx512");
                 agrees::<Res28>(31, 3, &avx512::<Res28>, F32_TOLERANCE, "avx512");
                 agrees::<Res28S2>(32, 3, &avx512::<Res28S2>, F32_TOLERANCE, "avx512");
@@ -1052,6 +1055,7 @@ mod tests {
     mod pointwise_variants {
         use super::super::*;
         use crate::kernel::depthwise::tests::{F32_TOLERANCE, run};
+        use crate::kernel::dispatch::test_may_run;
         use crate::kernel::pointwise::tests::*;
         use std::vec::Vec;
 
@@ -1076,7 +1080,7 @@ mod tests {
                 b,
                 xs,
                 dys,
-                // SAFETY: the test runs this only where `isa()` found AVX-512.
+                // SAFETY: the test runs this only where `test_may_run` found AVX-512.
                 |w, b, xs, ys| unsafe { pointwise_forward_avx512::<G>(w, b, xs, ys) },
                 // SAFETY: as above.
                 |w, xs, dys, gw, gb, dxs| unsafe { pointwise_backward_avx512::<G>(w, xs, dys, gw, gb, dxs) },
@@ -1085,10 +1089,10 @@ mod tests {
 
         #[test]
         fn avx2_and_avx512_agree_with_the_general_convolution() {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if test_may_run(Isa::Avx2, "the AVX2 variants") {
                 each_shape!(avx2, F32_TOLERANCE, "avx2");
             }
-            if isa() == Isa::Avx512 {
+            if test_may_run(Isa::Avx512, "the AVX-512 variants") {
                 each_shape!(avx512, F32_TOLERANCE, "avx512");
             }
         }
@@ -1113,12 +1117,12 @@ mod tests {
             assert_eq!(back, values, "{name} interleave");
         }
         check(crate::kernel::lanes::Portable::<f32>::NEW, "portable");
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features, as just detected.
+        if test_may_run(Isa::Avx2, "the AVX2 variants") {
+            // SAFETY: `test_may_run` found the features on this CPU.
             check(unsafe { Avx2::new_unchecked() }, "avx2");
         }
-        if isa() == Isa::Avx512 {
-            // SAFETY: `isa()` detected the features.
+        if test_may_run(Isa::Avx512, "the AVX-512 variants") {
+            // SAFETY: `test_may_run` found the features on this CPU.
             check(unsafe { Avx512::new_unchecked() }, "avx512");
         }
     }
@@ -1127,8 +1131,8 @@ mod tests {
     #[test]
     fn partial_loads_and_stores_stop_at_n() {
         let src: Vec<f32> = (1..=16).map(|v| v as f32).collect();
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features, as just detected.
+        if test_may_run(Isa::Avx2, "the AVX2 variants") {
+            // SAFETY: `test_may_run` found the features on this CPU.
             let s = unsafe { Avx2::new_unchecked() };
             for n in 0..8 {
                 let mut out = [-1.0f32; 9];
@@ -1141,8 +1145,8 @@ mod tests {
                 assert!(out[n..].iter().all(|&v| v == -1.0), "avx2 store {n}: {out:?}");
             }
         }
-        if isa() == Isa::Avx512 {
-            // SAFETY: `isa()` detected the features.
+        if test_may_run(Isa::Avx512, "the AVX-512 variants") {
+            // SAFETY: `test_may_run` found the features on this CPU.
             let s = unsafe { Avx512::new_unchecked() };
             for n in 0..16 {
                 let mut out = [-1.0f32; 17];
