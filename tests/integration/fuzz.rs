@@ -4,6 +4,7 @@
 //! batch norm buffers, `data::read_csv` in `f32` and `f64`, and
 //! `quant::file::load` into a small int8 network. `.ci/run` runs the same
 //! contracts under cargo-fuzz for a fixed time.
+#![cfg(feature = "std")]
 
 #[path = "../../fuzz/src/lib.rs"]
 mod contracts;

@@ -14,6 +14,7 @@ mod in_place;
 mod int8;
 mod int8_models;
 mod io;
+mod memory;
 mod mnist;
 mod nan;
 mod norm;
