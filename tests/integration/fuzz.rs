@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use contracts::{Int8Net, Mode};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use typenet::io::ParamsError;
 
 /// A fuzz input for a file loader: a mode byte, then bytes that are mostly
@@ -32,32 +33,39 @@ fn loader_input() -> impl Strategy<Value = Vec<u8>> {
     (any::<u8>(), rest).prop_map(|(mode, rest)| [&[mode][..], &rest].concat())
 }
 
-/// A CSV field: numbers written in the ways files write them (and beyond
-/// either scalar's range), the texts of non-finite values, labels, and
-/// damage (empty, quotes, spaces, bytes that are not UTF-8).
-fn csv_field() -> impl Strategy<Value = Vec<u8>> {
-    let number = prop_oneof![
+/// A CSV number: as files write them, beyond either scalar's range, and
+/// the texts of non-finite values.
+fn csv_number() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
         any::<f64>().prop_map(|v| format!("{v}")),
         any::<f64>().prop_map(|v| format!("{v:e}")),
         (-50i32..50, -400i32..400).prop_map(|(m, e)| format!("{m}e{e}")),
-        (0usize..6).prop_map(|c| c.to_string()),
         proptest::sample::select(vec![
             "inf", "-inf", "NaN", "infinity", "1e39", "-3.5e38", "1e-46", "0x10", "+1", " 2 "
         ])
         .prop_map(String::from),
-    ];
+    ]
+    .prop_map(String::into_bytes)
+}
+
+/// A damaged CSV field: empty, quoted, spaced, not UTF-8, or any bytes.
+fn csv_damage() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        8 => number.prop_map(String::into_bytes),
-        1 => proptest::sample::select(vec![&b""[..], b"\"1\"", b"\"", b"a,b", b"\xff", b"\0", b"1\r\n2"]).prop_map(|b| b.to_vec()),
-        1 => proptest::collection::vec(any::<u8>(), 0..6),
+        proptest::sample::select(vec![&b""[..], b"\"1\"", b"\"", b"a,b", b"\xff", b"\0", b"1\r\n2", b"-1", b"3"])
+            .prop_map(|b| b.to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..6),
     ]
 }
 
-/// CSV text: a header, then rows of one label and three features (now and
-/// then more or fewer fields).
+/// CSV text: a header, then rows of a label (mostly a class) and three
+/// features (mostly numbers), now and then damaged or of another length.
 fn csv_text() -> impl Strategy<Value = Vec<u8>> {
-    let row =
-        prop_oneof![9 => proptest::collection::vec(csv_field(), 4), 1 => proptest::collection::vec(csv_field(), 0..7)];
+    let label = prop_oneof![6 => (0..contracts::CLASSES).prop_map(|c| c.to_string().into_bytes()), 1 => csv_damage()];
+    let feature = prop_oneof![6 => csv_number(), 1 => csv_damage()];
+    let row = prop_oneof![
+        9 => (label, proptest::collection::vec(feature.clone(), 3)).prop_map(|(l, f)| [vec![l], f].concat()),
+        1 => proptest::collection::vec(feature, 0..7),
+    ];
     proptest::collection::vec(row, 0..5).prop_map(|rows| {
         let mut text = b"label,a,b,c\n".to_vec();
         for row in rows {
@@ -74,7 +82,8 @@ fn int8_start() -> &'static Int8Net {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // Seeded: the same cases every run, so a failure is the code's, not the draw's.
+    #![proptest_config(ProptestConfig { cases: 512, rng_seed: RngSeed::Fixed(20), ..ProptestConfig::default() })]
 
     #[test]
     fn parameter_files_keep_the_load_contract(input in loader_input()) {
