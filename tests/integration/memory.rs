@@ -3,7 +3,8 @@
 //! `new_in` and `boxed`), and the flat views of tensors (`Tensor::as_flat`,
 //! the kernels' views of blocks, int8 tensors). Small, so that `.ci/run`
 //! runs them under Miri (with `TYPENET_KERNELS=portable`: no intrinsics),
-//! which checks every access they make.
+//! which checks every access they make. (That the values built are the
+//! defaults, every hyperparameter included, is `in_place.rs`'s subject.)
 
 use core::mem::MaybeUninit;
 
@@ -37,8 +38,6 @@ fn built_in_place_a_model_is_its_default() {
     let mut slot = MaybeUninit::<Net>::uninit();
     let net = memory::default_in(&mut slot);
     assert!(*net == Net::default());
-    assert_eq!(net.layer::<U1>().running_var.as_slice(), &[1.0, 1.0]);
-    assert_eq!((net.layer::<U2>().slope, net.layer::<U6>().alpha, net.layer::<U7>().rate), (0.01, 1.0, 0.5));
 
     net.init(&mut Xoshiro256PlusPlus::seed_from_u64(1));
     net.layer_mut::<U1>().running_var[0] = 4.0;
