@@ -2,9 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{
-    Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, checked_rate, decayed, powi,
-};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, decayed, powi};
 use crate::scalar::Scalar;
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
@@ -56,6 +54,8 @@ pub struct AdamState<G> {
 crate::zeroable!(impl[G: Zeroable] for AdamState<G> { m: G, v: G, t: u32 });
 
 impl Optimizer for Adam {
+    const NAME: &'static str = "Adam";
+
     type State<G: Zeroable + Default> = AdamState<G>;
 
     fn learning_rate(&self) -> f64 {
@@ -63,24 +63,23 @@ impl Optimizer for Adam {
     }
 
     fn validate(&self) -> Result<(), OptimError> {
-        Range::NonNegative.check("Adam", "lr", self.lr)?;
-        Range::UnitOpen.check("Adam", "beta1", self.beta1)?;
-        Range::UnitOpen.check("Adam", "beta2", self.beta2)?;
-        Range::NonNegative.check("Adam", "eps", self.eps)?;
-        Range::NonNegative.check("Adam", "weight_decay", self.weight_decay)?;
-        Range::NonNegative.check("Adam", "l2", self.l2)
+        Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
+        Range::UnitOpen.check(Self::NAME, "beta1", self.beta1)?;
+        Range::UnitOpen.check(Self::NAME, "beta2", self.beta2)?;
+        Range::NonNegative.check(Self::NAME, "eps", self.eps)?;
+        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)?;
+        Range::NonNegative.check(Self::NAME, "l2", self.l2)
     }
 
     #[inline]
-    fn step<T: Scalar, P: Params<T>>(
+    fn update<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut AdamState<P::Grads>,
         lr: f64,
     ) -> Result<(), OptimError> {
-        self.validate()?;
-        checked_rate::<T>("Adam", lr)?;
+        c::<T>(lr);
         // The step count moves on only when the update is written.
         let t = u64::from(state.t.saturating_add(1));
         let correction1 = 1.0 - powi(self.beta1, t);

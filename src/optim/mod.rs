@@ -71,6 +71,9 @@ pub trait Optimizer {
     /// The state kept between steps for gradients of type `G`.
     type State<G: Zeroable + Default>: Zeroable + Default;
 
+    /// The optimiser's name in messages (`"Adam"`).
+    const NAME: &'static str;
+
     /// The base learning rate (a [`Schedule`] scales it per epoch).
     fn learning_rate(&self) -> f64;
 
@@ -83,11 +86,29 @@ pub trait Optimizer {
     ///
     /// Errors: [`OptimError::Invalid`] for a hyperparameter or a rate out
     /// of range ([`validate`](Self::validate), then `lr`: finite, at least
-    /// 0, and finite in `T`), [`OptimError::NonFiniteUpdate`] when a new
-    /// parameter or state value would be NaN or infinite. `grads` is only
-    /// read. An optimiser of one's own gets this from
-    /// [`checked_rate`] and [`apply_all_or_nothing`] (see [`Update`]).
+    /// 0, and finite in `T`, see [`checked_rate`]), then whatever
+    /// [`update`](Self::update) refuses. `grads` is only read. The
+    /// [`Trainer`](crate::train::Trainer) checks the settings once as it
+    /// starts and the rate once per epoch, then calls `update` per step.
+    #[inline]
     fn step<T: Scalar, P: Params<T>>(
+        &self,
+        params: &mut P,
+        grads: &mut P::Grads,
+        state: &mut Self::State<P::Grads>,
+        lr: f64,
+    ) -> Result<(), OptimError> {
+        self.validate()?;
+        checked_rate::<T>(Self::NAME, lr)?;
+        self.update(params, grads, state, lr)
+    }
+
+    /// The update of [`step`](Self::step) on hyperparameters and a rate
+    /// already checked: [`OptimError::NonFiniteUpdate`] when a new parameter
+    /// or state value would be NaN or infinite, and then nothing is
+    /// written. An optimiser of one's own gets this from
+    /// [`apply_all_or_nothing`] (see [`Update`]).
+    fn update<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
@@ -132,6 +153,7 @@ pub enum Range {
 
 impl Range {
     /// Whether `x` is in the range (and finite).
+    #[inline]
     pub fn contains(self, x: f64) -> bool {
         x.is_finite()
             && match self {
@@ -143,6 +165,7 @@ impl Range {
 
     /// `Ok` if `value` is in the range, else [`OptimError::Invalid`] naming
     /// `owner` and `name`.
+    #[inline]
     pub fn check(self, owner: &'static str, name: &'static str, value: f64) -> Result<(), OptimError> {
         if self.contains(value) { Ok(()) } else { Err(OptimError::Invalid { owner, name, value, range: self }) }
     }
@@ -182,6 +205,7 @@ impl std::error::Error for OptimError {}
 /// assert!(matches!(checked_rate::<f32>("Sgd", 1e39), Err(OptimError::Invalid { range: Range::FiniteInScalar, .. })));
 /// assert_eq!(checked_rate::<f64>("Sgd", 1e39), Ok(1e39));
 /// ```
+#[inline]
 pub fn checked_rate<T: Scalar>(owner: &'static str, lr: f64) -> Result<T, OptimError> {
     Range::NonNegative.check(owner, "lr", lr)?;
     let in_t = T::from_f64(lr);
@@ -229,7 +253,7 @@ impl<T> Commit<T> for Write {
 ///
 /// ```
 /// use typenet::memory::Zeroable;
-/// use typenet::optim::{Commit, OptimError, Range, Update, apply_all_or_nothing, checked_rate};
+/// use typenet::optim::{Commit, OptimError, Range, Update, apply_all_or_nothing};
 /// use typenet::prelude::*;
 /// use typenet::Scalar;
 ///
@@ -255,23 +279,22 @@ impl<T> Commit<T> for Write {
 /// }
 ///
 /// impl Optimizer for SignSgd {
+///     const NAME: &'static str = "SignSgd";
 ///     type State<G: Zeroable + Default> = ();
 ///     fn learning_rate(&self) -> f64 {
 ///         self.lr
 ///     }
 ///     fn validate(&self) -> Result<(), OptimError> {
-///         Range::NonNegative.check("SignSgd", "lr", self.lr)
+///         Range::NonNegative.check(Self::NAME, "lr", self.lr)
 ///     }
-///     fn step<T: Scalar, P: Params<T>>(
+///     fn update<T: Scalar, P: Params<T>>(
 ///         &self,
 ///         params: &mut P,
 ///         grads: &mut P::Grads,
 ///         state: &mut (),
 ///         lr: f64,
 ///     ) -> Result<(), OptimError> {
-///         self.validate()?;
-///         let update = SignStep { lr: checked_rate::<T>("SignSgd", lr)? };
-///         apply_all_or_nothing(&update, params, grads, state)
+///         apply_all_or_nothing(&SignStep { lr: T::from_f64(lr) }, params, grads, state)
 ///     }
 /// }
 ///

@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, checked_rate, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, decayed};
 use crate::scalar::Scalar;
 
 /// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps, weight_decay)`
@@ -38,6 +38,8 @@ pub struct RmsPropState<G> {
 crate::zeroable!(impl[G: Zeroable] for RmsPropState<G> { square_avg: G });
 
 impl Optimizer for RmsProp {
+    const NAME: &'static str = "RmsProp";
+
     type State<G: Zeroable + Default> = RmsPropState<G>;
 
     fn learning_rate(&self) -> f64 {
@@ -45,23 +47,22 @@ impl Optimizer for RmsProp {
     }
 
     fn validate(&self) -> Result<(), OptimError> {
-        Range::NonNegative.check("RmsProp", "lr", self.lr)?;
-        Range::NonNegative.check("RmsProp", "alpha", self.alpha)?;
-        Range::NonNegative.check("RmsProp", "eps", self.eps)?;
-        Range::NonNegative.check("RmsProp", "weight_decay", self.weight_decay)
+        Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
+        Range::NonNegative.check(Self::NAME, "alpha", self.alpha)?;
+        Range::NonNegative.check(Self::NAME, "eps", self.eps)?;
+        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)
     }
 
     #[inline]
-    fn step<T: Scalar, P: Params<T>>(
+    fn update<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut RmsPropState<P::Grads>,
         lr: f64,
     ) -> Result<(), OptimError> {
-        self.validate()?;
         let update = RmsPropUpdate {
-            lr: checked_rate::<T>("RmsProp", lr)?,
+            lr: c::<T>(lr),
             alpha: c::<T>(self.alpha),
             eps: c::<T>(self.eps),
             weight_decay: c::<T>(self.weight_decay),

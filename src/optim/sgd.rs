@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, checked_rate, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, decayed};
 use crate::scalar::Scalar;
 
 /// Plain gradient descent, `p ← p − lr·(g + wd·p)`. PyTorch's
@@ -35,6 +35,8 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
+    const NAME: &'static str = "Sgd";
+
     type State<G: Zeroable + Default> = ();
 
     fn learning_rate(&self) -> f64 {
@@ -42,20 +44,19 @@ impl Optimizer for Sgd {
     }
 
     fn validate(&self) -> Result<(), OptimError> {
-        Range::NonNegative.check("Sgd", "lr", self.lr)?;
-        Range::NonNegative.check("Sgd", "weight_decay", self.weight_decay)
+        Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
+        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)
     }
 
     #[inline(always)]
-    fn step<T: Scalar, P: Params<T>>(
+    fn update<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut (),
         lr: f64,
     ) -> Result<(), OptimError> {
-        self.validate()?;
-        let update = SgdUpdate { lr: checked_rate::<T>("Sgd", lr)?, weight_decay: c::<T>(self.weight_decay) };
+        let update = SgdUpdate { lr: c::<T>(lr), weight_decay: c::<T>(self.weight_decay) };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }
@@ -129,6 +130,8 @@ pub struct MomentumState<G> {
 crate::zeroable!(impl[G: Zeroable] for MomentumState<G> { velocity: G });
 
 impl Optimizer for Momentum {
+    const NAME: &'static str = "Momentum";
+
     type State<G: Zeroable + Default> = MomentumState<G>;
 
     fn learning_rate(&self) -> f64 {
@@ -136,24 +139,23 @@ impl Optimizer for Momentum {
     }
 
     fn validate(&self) -> Result<(), OptimError> {
-        Range::NonNegative.check("Momentum", "lr", self.lr)?;
-        Range::NonNegative.check("Momentum", "weight_decay", self.weight_decay)?;
+        Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
+        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)?;
         // PyTorch: "Nesterov momentum requires a momentum and zero dampening".
         let momentum = if self.nesterov { Range::Positive } else { Range::NonNegative };
-        momentum.check("Momentum", "momentum", self.momentum)
+        momentum.check(Self::NAME, "momentum", self.momentum)
     }
 
     #[inline]
-    fn step<T: Scalar, P: Params<T>>(
+    fn update<T: Scalar, P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut MomentumState<P::Grads>,
         lr: f64,
     ) -> Result<(), OptimError> {
-        self.validate()?;
         let update = MomentumUpdate {
-            lr: checked_rate::<T>("Momentum", lr)?,
+            lr: c::<T>(lr),
             momentum: c::<T>(self.momentum),
             weight_decay: c::<T>(self.weight_decay),
             nesterov: self.nesterov,

@@ -13,7 +13,7 @@ use super::{
 use crate::layer::Train;
 use crate::loss::Loss;
 use crate::memory::zero_in_place;
-use crate::optim::{OptimError, Optimizer, Range, Schedule};
+use crate::optim::{OptimError, Optimizer, Range, Schedule, checked_rate};
 use crate::scalar::Scalar;
 use crate::shape::{ScalarOf, Tensor};
 
@@ -262,6 +262,8 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
+        let rate = checked_rate::<ScalarOf<X>>(O::NAME, lr);
+        rate.map_err(|error| TrainError::Hyperparameter { at: Position::Batch { epoch, batch: 0 }, error })?;
         let batch_size = self.config.batch_size;
         let batches = if self.config.drop_last { train.len() / batch_size } else { train.len().div_ceil(batch_size) };
         if batches == 0 {
@@ -335,6 +337,8 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         R: Rng + ?Sized,
     {
         self.check_settings(Position::Step)?;
+        let rate = checked_rate::<ScalarOf<X>>(O::NAME, lr);
+        rate.map_err(|error| TrainError::Hyperparameter { at: Position::Step, error })?;
         check_data(loss, batch, false)?;
         if M::COUPLES_SAMPLES {
             Self::check_coupled_batch(batch.len())?;
@@ -460,12 +464,18 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         // one block: the caches hold the statistics of the whole batch. The
         // buffers are checked before anything is written, the parameters
         // and the optimiser's state by the optimiser itself, all or nothing.
-        if !model.buffers_stay_finite(last_block, self.caches.each_ref()) {
+        // (A model without buffers skips both walks, which map every block
+        // of caches at every level of the chain.)
+        let buffers = M::BUFFER_COUNT > 0;
+        if buffers && !model.buffers_stay_finite(last_block, self.caches.each_ref()) {
             return Err(TrainError::NonFiniteUpdate { at: Position::Step });
         }
-        let update = self.optimizer.step(model, &mut self.grads, &mut self.state, lr);
+        // Settings and rate were checked as the epoch (or the lone step) began.
+        let update = self.optimizer.update(model, &mut self.grads, &mut self.state, lr);
         update.map_err(|error| TrainError::from_optimizer(error, Position::Step))?;
-        model.update_buffers(last_block, self.caches.each_ref());
+        if buffers {
+            model.update_buffers(last_block, self.caches.each_ref());
+        }
         Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
     }
 }
