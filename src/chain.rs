@@ -269,13 +269,20 @@ where
         self.0.backward_block(n, inputs, heads, grad_mids.map(|g| &*g), &mut grads.0, grad_inputs);
     }
     #[inline]
+    /// A part without buffers is skipped before its block of caches is
+    /// mapped, so a chain without buffers does no work here at all.
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
-        self.0.update_buffers(n, caches.map(|c| &c.head));
-        self.1.update_buffers(n, caches.map(|c| &c.tail));
+        if A::BUFFER_COUNT > 0 {
+            self.0.update_buffers(n, caches.map(|c| &c.head));
+        }
+        if Rest::BUFFER_COUNT > 0 {
+            self.1.update_buffers(n, caches.map(|c| &c.tail));
+        }
     }
     #[inline]
     fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
-        self.0.buffers_stay_finite(n, caches.map(|c| &c.head)) && self.1.buffers_stay_finite(n, caches.map(|c| &c.tail))
+        (A::BUFFER_COUNT == 0 || self.0.buffers_stay_finite(n, caches.map(|c| &c.head)))
+            && (Rest::BUFFER_COUNT == 0 || self.1.buffers_stay_finite(n, caches.map(|c| &c.tail)))
     }
 }
 

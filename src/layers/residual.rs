@@ -563,14 +563,20 @@ where
 
     #[inline]
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
-        self.body.update_buffers(n, caches.map(|c| &c.body));
-        self.shortcut.update_buffers(n, caches.map(|c| &c.shortcut));
+        // As a chain does: a branch without buffers is skipped before its
+        // block of caches is mapped.
+        if Body::BUFFER_COUNT > 0 {
+            self.body.update_buffers(n, caches.map(|c| &c.body));
+        }
+        if Shortcut::BUFFER_COUNT > 0 {
+            self.shortcut.update_buffers(n, caches.map(|c| &c.shortcut));
+        }
     }
 
     #[inline]
     fn buffers_stay_finite<const B: usize>(&self, n: usize, caches: [&Self::Cache; B]) -> bool {
-        self.body.buffers_stay_finite(n, caches.map(|c| &c.body))
-            && self.shortcut.buffers_stay_finite(n, caches.map(|c| &c.shortcut))
+        (Body::BUFFER_COUNT == 0 || self.body.buffers_stay_finite(n, caches.map(|c| &c.body)))
+            && (Shortcut::BUFFER_COUNT == 0 || self.shortcut.buffers_stay_finite(n, caches.map(|c| &c.shortcut)))
     }
 }
 

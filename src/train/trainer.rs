@@ -262,8 +262,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
-        let rate = checked_rate::<ScalarOf<X>>(O::NAME, lr);
-        rate.map_err(|error| TrainError::Hyperparameter { at: Position::Batch { epoch, batch: 0 }, error })?;
+        Self::check_rate(lr, Position::Batch { epoch, batch: 0 })?;
         let batch_size = self.config.batch_size;
         let batches = if self.config.drop_last { train.len() / batch_size } else { train.len().div_ceil(batch_size) };
         if batches == 0 {
@@ -337,8 +336,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         R: Rng + ?Sized,
     {
         self.check_settings(Position::Step)?;
-        let rate = checked_rate::<ScalarOf<X>>(O::NAME, lr);
-        rate.map_err(|error| TrainError::Hyperparameter { at: Position::Step, error })?;
+        Self::check_rate(lr, Position::Step)?;
         check_data(loss, batch, false)?;
         if M::COUPLES_SAMPLES {
             Self::check_coupled_batch(batch.len())?;
@@ -354,6 +352,13 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         }
         let settings = self.config.validate().and_then(|()| self.optimizer.validate());
         settings.map_err(|error| TrainError::Hyperparameter { at, error })
+    }
+
+    /// The learning rate of an epoch (or a lone step, `at`): finite, at
+    /// least 0 and finite in the model's scalar ([`checked_rate`]).
+    fn check_rate(lr: f64, at: Position) -> Result<(), TrainError> {
+        let rate = checked_rate::<ScalarOf<X>>(O::NAME, lr);
+        rate.map(|_| ()).map_err(|error| TrainError::Hyperparameter { at, error })
     }
 
     /// A network with coupled samples runs a mini-batch of `len` as one
@@ -464,18 +469,13 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         // one block: the caches hold the statistics of the whole batch. The
         // buffers are checked before anything is written, the parameters
         // and the optimiser's state by the optimiser itself, all or nothing.
-        // (A model without buffers skips both walks, which map every block
-        // of caches at every level of the chain.)
-        let buffers = M::BUFFER_COUNT > 0;
-        if buffers && !model.buffers_stay_finite(last_block, self.caches.each_ref()) {
+        if !model.buffers_stay_finite(last_block, self.caches.each_ref()) {
             return Err(TrainError::NonFiniteUpdate { at: Position::Step });
         }
         // Settings and rate were checked as the epoch (or the lone step) began.
         let update = self.optimizer.update(model, &mut self.grads, &mut self.state, lr);
         update.map_err(|error| TrainError::from_optimizer(error, Position::Step))?;
-        if buffers {
-            model.update_buffers(last_block, self.caches.each_ref());
-        }
+        model.update_buffers(last_block, self.caches.each_ref());
         Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
     }
 }
