@@ -99,6 +99,14 @@ mod kernel;
 pub mod __int8_kernels {
     pub use crate::kernel::int8::{KERNEL, matvec, matvec_portable, matvec2, matvec2_portable};
 }
+/// The Cortex-M FPU leaf of the `f32` kernels beside the portable loops,
+/// reachable for the firmware example's check that they agree bit for bit
+/// on the device. Only on the hard-float Thumb targets. Not part of the API.
+#[cfg(typenet_arm_fpu)]
+#[doc(hidden)]
+pub mod __f32_kernels {
+    pub use crate::kernel::cortex_m::check::*;
+}
 pub mod layer;
 pub mod layers;
 pub mod loss;

@@ -440,8 +440,9 @@ fn input_grad_tile<S: Lanes, const R: usize, const M: usize, I: ArrayLength, O: 
 /// (microcontrollers): the blocked portable kernel keeps 8 to 32
 /// accumulators live, which a Cortex-M's 16 (or no) floating-point
 /// registers spill; these keep one and measured 4.7× fewer instructions per
-/// digits inference on the Cortex-M4.
-#[cfg(not(target_arch = "x86_64"))]
+/// digits inference on the Cortex-M4. (Compiled for the tests too: the
+/// Cortex-M leaf's are checked against them bit for bit.)
+#[cfg(any(not(target_arch = "x86_64"), test))]
 pub(crate) mod plain {
     use generic_array::ArrayLength;
 

@@ -178,7 +178,7 @@ pub(crate) trait Leaf {
 }
 
 /// No leaf: every call takes the portable algorithms.
-#[cfg_attr(all(feature = "std", target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(any(all(feature = "std", target_arch = "x86_64"), typenet_arm_fpu), allow(dead_code))]
 pub(crate) struct NoLeaf;
 
 impl Leaf for NoLeaf {}
@@ -186,8 +186,11 @@ impl Leaf for NoLeaf {}
 /// The leaf this build uses: one line per instruction set.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) type Best = super::x86::X86;
+/// The leaf this build uses: one line per instruction set.
+#[cfg(typenet_arm_fpu)]
+pub(crate) type Best = super::cortex_m::CortexM;
 /// The leaf this build uses: none.
-#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+#[cfg(not(any(all(feature = "std", target_arch = "x86_64"), typenet_arm_fpu)))]
 pub(crate) type Best = NoLeaf;
 
 /// Runs `f` compiled for the best instruction set the CPU has: the leaf's

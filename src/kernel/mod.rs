@@ -59,6 +59,10 @@ use generic_array::ArrayLength;
 #[cfg(any(typenet_arm_dsp, test))]
 mod arm_dsp;
 mod conv;
+// The Cortex-M FPU leaf (`f32`); on other targets its planning is tested
+// with its instructions modelled.
+#[cfg(any(typenet_arm_fpu, test))]
+pub(crate) mod cortex_m;
 mod dense;
 mod depthwise;
 mod dispatch;
@@ -136,6 +140,18 @@ pub(crate) trait Kernels: Sized {
     );
     /// `Σ v²` in `f64`.
     fn sum_squares(values: &[Self]) -> f64;
+    /// `√x`, correctly rounded: for `f32` on a Cortex-M with an FPU one
+    /// `VSQRT.F32` (`cortex_m.rs`), else `Float::sqrt`; the same bits.
+    /// For the optimisers' `√v` (Adam, RMSprop): `T::square_root(v)`.
+    // Until the optimisers call it.
+    #[allow(dead_code)]
+    #[inline(always)]
+    fn square_root(x: Self) -> Self
+    where
+        Self: num_traits::Float,
+    {
+        x.sqrt()
+    }
     /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
     fn exp_in_place(values: &mut [Self]);
     /// Softmax cross-entropy of logits `x` for `class < x.len()`: writes
@@ -383,5 +399,10 @@ impl Kernels for f32 {
     #[inline(always)]
     fn exp_in_place(values: &mut [f32]) {
         elementwise::exp_in_place_f32(values);
+    }
+    #[cfg(typenet_arm_fpu)]
+    #[inline(always)]
+    fn square_root(x: f32) -> f32 {
+        cortex_m::sqrt(x)
     }
 }
