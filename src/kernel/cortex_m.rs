@@ -28,9 +28,10 @@
 //! 2. Each output is summed in the portable loops' order, from the same
 //!    start, and `VMLA.F32` is not fused: it rounds the product, then the
 //!    sum, as the portable `acc + w * x` does (`VFMA.F32` would round once).
-//!    So every result equals the portable loops' bit for bit, NaNs and
-//!    signed zeros included; the tests and the firmware check say so with
-//!    `to_bits`. Rows, columns and inputs past the last whole tile are
+//!    So every result equals the portable loops' bit for bit, infinities,
+//!    signed zeros and subnormals included, and NaN where they give NaN
+//!    (Rust leaves a NaN's sign and payload unspecified); the tests and the
+//!    firmware check compare `to_bits`. Rows, columns and inputs past the last whole tile are
 //!    summed in Rust in the same order.
 //! 3. Every `asm!` block clobbers the `s` registers it uses, so the
 //!    compiler saves the callee-saved ones (`s16`–`s31`) around it; its
@@ -46,6 +47,7 @@ use core::arch::asm;
 
 use generic_array::ArrayLength;
 
+use super::conv::{ConvShape, Dims, inside};
 use super::dispatch::Leaf;
 use crate::shape::{Matrix, Tensor, Vector};
 
@@ -82,6 +84,21 @@ impl Leaf for CortexM {
     ) -> bool {
         dense_input_grads(w, dys, dxs);
         true
+    }
+    #[inline(always)]
+    fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        conv_forward(G::DIMS, w, bias, xs, ys)
+    }
+    #[inline(always)]
+    fn conv_backward<G: ConvShape>(
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        conv_backward(G::DIMS, w, xs, dys, gw, gb, dxs)
     }
 }
 
@@ -124,6 +141,7 @@ pub(crate) fn sqrt(x: f32) -> f32 {
 pub mod check {
     use generic_array::ArrayLength;
 
+    use crate::kernel::conv::{self, Dims};
     use crate::kernel::dense::plain;
     use crate::shape::{Matrix, Vector};
 
@@ -185,6 +203,60 @@ pub mod check {
     /// `VSQRT.F32`.
     pub fn sqrt(x: f32) -> f32 {
         super::sqrt(x)
+    }
+
+    /// A square-kernel convolution's sizes from `[c_in, c_out, h, w, k,
+    /// stride, padding]`.
+    fn dims([c_in, c_out, h, w, k, s, p]: [usize; 7]) -> Dims {
+        let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+        Dims { c_in, c_out, h, w, kh: k, kw: k, sh: s, sw: s, ph: p, pw: p, oh, ow }
+    }
+
+    /// The leaf's convolution forward over a block (`false`: declined,
+    /// nothing written). `shape` is `[c_in, c_out, h, w, k, stride,
+    /// padding]`.
+    pub fn conv_forward(shape: [usize; 7], w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+        super::conv_forward(dims(shape), w, bias, xs, ys)
+    }
+    /// The portable runs form's convolution forward over a block.
+    pub fn conv_forward_portable(shape: [usize; 7], w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) {
+        for (x, y) in xs.iter().zip(ys.iter_mut()) {
+            conv::forward_runs(dims(shape), w, bias, x, y);
+        }
+    }
+    /// The leaf's convolution backward over a block (`false`: declined,
+    /// nothing written).
+    pub fn conv_backward(
+        shape: [usize; 7],
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) -> bool {
+        super::conv_backward(dims(shape), w, xs, dys, gw, gb, dxs)
+    }
+    /// The portable runs form's convolution backward over a block.
+    pub fn conv_backward_portable(
+        shape: [usize; 7],
+        w: &[f32],
+        xs: &[&[f32]],
+        dys: &[&[f32]],
+        gw: &mut [f32],
+        gb: &mut [f32],
+        dxs: Option<&mut [&mut [f32]]>,
+    ) {
+        let d = dims(shape);
+        match dxs {
+            None => xs.iter().zip(dys).for_each(|(x, dy)| conv::backward_runs(d, w, x, dy, gw, gb, None)),
+            Some(dxs) => {
+                for ((x, dy), dx) in xs.iter().zip(dys).zip(dxs.iter_mut()) {
+                    dx.fill(0.0);
+                    conv::backward_runs(d, w, x, dy, gw, gb, Some(dx));
+                }
+            }
+        }
     }
 }
 
@@ -556,14 +628,1018 @@ fn outer16<I: ArrayLength, O: ArrayLength>(
     }
 }
 
+// ---------------------------------------------------------------------------
+// Convolution: the runs form's sums, planned into tiles.
+// ---------------------------------------------------------------------------
+
+/// `[lo, hi)` of `0..out`: the outputs `j` whose inputs `j + k − pad`
+/// (stride 1) lie in `0..len` for every `k < taps` (the interior, where a
+/// tile needs no test), with `lo ≤ hi`.
+#[inline(always)]
+fn interior(pad: usize, taps: usize, len: usize, out: usize) -> (usize, usize) {
+    let lo = pad.min(out);
+    let hi = (len + pad + 1).saturating_sub(taps).min(out);
+    (lo, hi.max(lo))
+}
+
+/// The kernel rows `[ky0, ky1)` output row `oy` meets inside the image.
+#[inline(always)]
+fn kernel_rows(d: Dims, oy: usize) -> (usize, usize) {
+    let top = oy * d.sh;
+    let ky0 = d.ph.saturating_sub(top).min(d.kh);
+    let ky1 = (d.h + d.ph).saturating_sub(top).min(d.kh);
+    (ky0, ky1.max(ky0))
+}
+
+/// The kernel rows `[ky0, ky1)` through which input row `iy` reaches an
+/// output row (stride 1): `oy = iy + ph − ky` in `0..oh`.
+#[inline(always)]
+fn kernel_rows_back(d: Dims, iy: usize) -> (usize, usize) {
+    let ky0 = (iy + d.ph + 1).saturating_sub(d.oh).min(d.kh);
+    let ky1 = (iy + d.ph + 1).min(d.kh);
+    (ky0, ky1.max(ky0))
+}
+
+/// The convolution forward over a block, as `conv::forward_runs_block`
+/// bit for bit: per output `b + Σ w·x` over the input channels, kernel
+/// rows and kernel columns in that order, the taps in the padding skipped.
+/// Declines (`false`, touching nothing) a stride along the rows other
+/// than 1 (`VLDM` reads consecutive values). Per output channel and row:
+/// tiles of 8, then 4, output columns in registers over every tap of the
+/// interior; the first and last columns (where some taps fall in the
+/// padding) and the rest one by one in Rust.
+#[inline]
+pub(crate) fn conv_forward(d: Dims, w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
+    if d.sw != 1 {
+        return false;
+    }
+    let taps = d.c_in * d.kh * d.kw;
+    assert!(w.len() >= d.c_out * taps && bias.len() >= d.c_out);
+    let (lo, hi) = interior(d.pw, d.kw, d.w, d.ow);
+    for (x, y) in xs.iter().zip(ys.iter_mut()) {
+        assert!(x.len() >= d.c_in * d.h * d.w && y.len() >= d.c_out * d.oh * d.ow);
+        for o in 0..d.c_out {
+            let wo = &w[o * taps..][..taps];
+            for oy in 0..d.oh {
+                let (ky0, ky1) = kernel_rows(d, oy);
+                let row = &mut y[(o * d.oh + oy) * d.ow..][..d.ow];
+                // One output, where no tile goes: the kernel columns
+                // `kx0..kx1` meet the image (`ox + kx − pw` in `0..w`).
+                let one = |ox: usize| {
+                    let (kx0, kx1) = (d.pw.saturating_sub(ox), (d.w + d.pw).saturating_sub(ox).min(d.kw));
+                    let mut acc = bias[o];
+                    if kx0 < kx1 {
+                        let (n, ix0) = (kx1 - kx0, ox + kx0 - d.pw);
+                        for c in 0..d.c_in {
+                            for ky in ky0..ky1 {
+                                let iy = oy * d.sh + ky - d.ph;
+                                let ws = &wo[(c * d.kh + ky) * d.kw + kx0..][..n];
+                                let xs = &x[(c * d.h + iy) * d.w + ix0..][..n];
+                                for (&wv, &xv) in ws.iter().zip(xs) {
+                                    acc = acc + wv * xv;
+                                }
+                            }
+                        }
+                    }
+                    acc
+                };
+                for ox in (0..lo).chain(hi..d.ow) {
+                    row[ox] = one(ox);
+                }
+                let mut ox = lo;
+                if ky0 < ky1 {
+                    let tile = Tile {
+                        channels: d.c_in,
+                        rows: ky1 - ky0,
+                        taps: d.kw,
+                        row: d.w,
+                        plane: d.h * d.w,
+                        weights: d.kh * d.kw,
+                    };
+                    // Input row `iy0`'s column `ox − pw`, in `x[0]` (ox ≥ lo = pw).
+                    let (start, wk) = ((oy * d.sh + ky0 - d.ph) * d.w, &wo[ky0 * d.kw..]);
+                    // Tiles of 8 (or of 4 in a narrower interior), the
+                    // last one moved back to end at `hi` where the interior
+                    // is not a whole number of them: the columns it
+                    // computes again come out the same.
+                    let mut tile_at = |ox: usize, width: usize| {
+                        let (out, at) = (&mut row[ox..ox + width], start + ox - d.pw);
+                        out.fill(bias[o]);
+                        if width == 8 { tile.forward::<8>(x, at, wk, out) } else { tile.forward::<4>(x, at, wk, out) }
+                    };
+                    let width = if hi - lo >= 8 { 8 } else { 4 };
+                    if hi - lo >= width {
+                        while ox + width <= hi {
+                            tile_at(ox, width);
+                            ox += width;
+                        }
+                        if ox < hi {
+                            tile_at(hi - width, width);
+                            ox = hi;
+                        }
+                    }
+                }
+                for ox in ox..hi {
+                    row[ox] = one(ox);
+                }
+            }
+        }
+    }
+    true
+}
+
+/// The convolution backward over a block, as `conv::backward_runs_block`
+/// bit for bit: `db` plane by plane; each weight's gradient adds, sample
+/// by sample and output row by output row, the row's dot product summed
+/// from zero along the columns; each `dx` sums `w·dy` from zero over the
+/// output channels, kernel rows and kernel columns in that order. Declines
+/// (`false`, touching nothing) strides other than 1 and kernels wider than
+/// 7 columns.
+#[inline]
+pub(crate) fn conv_backward(
+    d: Dims,
+    w: &[f32],
+    xs: &[&[f32]],
+    dys: &[&[f32]],
+    gw: &mut [f32],
+    gb: &mut [f32],
+    dxs: Option<&mut [&mut [f32]]>,
+) -> bool {
+    if d.sw != 1 || d.sh != 1 || d.kw > 7 {
+        return false;
+    }
+    let taps = d.c_in * d.kh * d.kw;
+    assert!(w.len() >= d.c_out * taps && gw.len() >= d.c_out * taps && gb.len() >= d.c_out);
+    let plane = d.oh * d.ow;
+    for (x, dy) in xs.iter().zip(dys) {
+        assert!(x.len() >= d.c_in * d.h * d.w && dy.len() >= d.c_out * plane);
+        for (g, p) in gb.iter_mut().zip(dy.chunks_exact(plane)) {
+            *g = p.iter().fold(*g, |s, &v| s + v);
+        }
+        weight_grads(d, x, dy, gw);
+    }
+    if let Some(dxs) = dxs {
+        // The tiles cover the interior columns; where the edges (one at a
+        // time) are most of the row, as in a convolution without padding
+        // and a wide kernel, the runs form costs less.
+        let (lo, hi) = input_interior(d);
+        let tiles = 2 * (hi - lo) >= d.w;
+        for (dy, dx) in dys.iter().zip(dxs.iter_mut()) {
+            assert!(dx.len() >= d.c_in * d.h * d.w);
+            dx.fill(0.0);
+            if tiles {
+                input_grads(d, w, dy, dx);
+            } else {
+                input_grads_runs(d, w, dy, dx);
+            }
+        }
+    }
+    true
+}
+
+/// Input columns `[lo, hi)` whose every kernel column maps to an output
+/// column `ix + pw − kx` in `0..ow` (stride 1), with `lo ≤ hi`.
+#[inline(always)]
+fn input_interior(d: Dims) -> (usize, usize) {
+    let lo = (d.kw - 1).saturating_sub(d.pw).min(d.w);
+    (lo, d.ow.saturating_sub(d.pw).min(d.w).max(lo))
+}
+
+/// One sample's input gradient as the runs form adds it (stride 1), `dx`
+/// zero on entry: `dx += w · dy` along each output row, per output
+/// channel, input channel, kernel row and column.
+#[inline(always)]
+fn input_grads_runs(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
+    for o in 0..d.c_out {
+        for c in 0..d.c_in {
+            for ky in 0..d.kh {
+                let rows = inside(ky, d.ph, 1, d.h, d.oh);
+                for kx in 0..d.kw {
+                    let cols = inside(kx, d.pw, 1, d.w, d.ow);
+                    let a = w[((o * d.c_in + c) * d.kh + ky) * d.kw + kx];
+                    for oy in rows.clone() {
+                        let out = &mut dx[(c * d.h + oy + ky - d.ph) * d.w + cols.start + kx - d.pw..][..cols.len()];
+                        let g = &dy[(o * d.oh + oy) * d.ow + cols.start..][..cols.len()];
+                        for (v, &g) in out.iter_mut().zip(g) {
+                            *v = *v + a * g;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One sample's weight gradients (stride 1, `kw ≤ 7`): per output
+/// channel, input channel, kernel row and output row, the `kw` dot
+/// products of the row's `dy` with the input row shifted by each kernel
+/// column, in registers: the interior columns four at a time, then one at
+/// a time, the edge columns one at a time over the kernel columns that
+/// meet the image there; each added to its weight's gradient.
+#[inline(always)]
+fn weight_grads(d: Dims, x: &[f32], dy: &[f32], gw: &mut [f32]) {
+    let (lo, hi) = interior(d.pw, d.kw, d.w, d.ow);
+    for o in 0..d.c_out {
+        for c in 0..d.c_in {
+            for ky in 0..d.kh {
+                let g = &mut gw[((o * d.c_in + c) * d.kh + ky) * d.kw..][..d.kw];
+                for oy in inside(ky, d.ph, 1, d.h, d.oh) {
+                    let dy_row = &dy[(o * d.oh + oy) * d.ow..][..d.ow];
+                    let x_row = &x[(c * d.h + oy + ky - d.ph) * d.w..][..d.w];
+                    let mut acc = [0.0f32; 7];
+                    // A column at an edge: the kernel columns `kx0..kx1`
+                    // meet the image there.
+                    let edge = |acc: &mut [f32; 7], ox: usize| {
+                        let (kx0, kx1) = (d.pw.saturating_sub(ox), (d.w + d.pw).saturating_sub(ox).min(d.kw));
+                        if kx0 < kx1 {
+                            gw_columns(kx1 - kx0, &dy_row[ox..], &x_row[ox + kx0 - d.pw..], 1, &mut acc[kx0..]);
+                        }
+                    };
+                    for ox in 0..lo {
+                        edge(&mut acc, ox);
+                    }
+                    let groups = (hi - lo) / 4;
+                    if groups > 0 {
+                        gw_groups(d.kw, &dy_row[lo..], &x_row[lo - d.pw..], groups, &mut acc);
+                    }
+                    let rest = lo + 4 * groups;
+                    if rest < hi {
+                        gw_columns(d.kw, &dy_row[rest..], &x_row[rest - d.pw..], hi - rest, &mut acc);
+                    }
+                    for ox in hi..d.ow {
+                        edge(&mut acc, ox);
+                    }
+                    for (g, &a) in g.iter_mut().zip(&acc) {
+                        *g = *g + a;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One sample's input gradient (stride 1), `dx` zero on entry: per input
+/// channel and row, tiles of 8, then 4, columns in registers over every
+/// output channel and kernel tap of the interior; the edges and the rest
+/// one by one in Rust.
+#[inline(always)]
+fn input_grads(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let taps = d.c_in * d.kh * d.kw;
+    let (lo, hi) = input_interior(d);
+    for c in 0..d.c_in {
+        for iy in 0..d.h {
+            let (ky0, ky1) = kernel_rows_back(d, iy);
+            let row = &mut dx[(c * d.h + iy) * d.w..][..d.w];
+            // One input, where no tile goes: the kernel columns `kx0..kx1`
+            // reach an output column (`ix + pw − kx` in `0..ow`), walked
+            // from the highest output column down.
+            let one = |ix: usize| {
+                let (kx0, kx1) = ((ix + d.pw + 1).saturating_sub(d.ow), (ix + d.pw + 1).min(d.kw));
+                let mut acc = 0.0f32;
+                if kx0 < kx1 {
+                    let (n, ox1) = (kx1 - kx0, ix + d.pw + 1 - kx1);
+                    for o in 0..d.c_out {
+                        for ky in ky0..ky1 {
+                            let oy = iy + d.ph - ky;
+                            let ws = &w[o * taps + (c * d.kh + ky) * d.kw + kx0..][..n];
+                            let ds = &dy[(o * d.oh + oy) * d.ow + ox1..][..n];
+                            for (&wv, &dv) in ws.iter().zip(ds.iter().rev()) {
+                                acc = acc + wv * dv;
+                            }
+                        }
+                    }
+                }
+                acc
+            };
+            for ix in (0..lo).chain(hi..d.w) {
+                row[ix] = one(ix);
+            }
+            let mut ix = lo;
+            if ky0 < ky1 {
+                let tile = Tile {
+                    channels: d.c_out,
+                    rows: ky1 - ky0,
+                    taps: d.kw,
+                    row: d.ow,
+                    plane: d.oh * d.ow,
+                    weights: taps,
+                };
+                let (start, wk) = ((iy + d.ph - ky0) * d.ow + d.pw, &w[(c * d.kh + ky0) * d.kw..]);
+                // As the forward pass's tiles; a tile moved back clears
+                // the columns it adds into again.
+                let mut tile_at = |ix: usize, width: usize| {
+                    let out = &mut row[ix..ix + width];
+                    out.fill(0.0);
+                    if width == 8 {
+                        tile.backward::<8>(dy, start + ix, wk, out)
+                    } else {
+                        tile.backward::<4>(dy, start + ix, wk, out)
+                    }
+                };
+                let width = if hi - lo >= 8 { 8 } else { 4 };
+                if hi - lo >= width {
+                    while ix + width <= hi {
+                        tile_at(ix, width);
+                        ix += width;
+                    }
+                    if ix < hi {
+                        tile_at(hi - width, width);
+                        ix = hi;
+                    }
+                }
+            }
+            for ix in ix..hi {
+                row[ix] = one(ix);
+            }
+        }
+    }
+}
+
+/// A convolution tile's walk: for each of `channels` channels (`plane`
+/// values apart in the input, `weights` apart in the weights), `rows`
+/// rows (`row` values apart) of `taps` consecutive taps, one weight each
+/// (the weights of a channel's rows consecutive).
+struct Tile {
+    channels: usize,
+    rows: usize,
+    taps: usize,
+    row: usize,
+    plane: usize,
+    weights: usize,
+}
+
+impl Tile {
+    /// `acc[j] += w[c·weights + r·taps + k] · x[at + c·plane + r·row + k + j]`
+    /// for `j < N` (8 or 4), over `c`, `r`, `k` in that order.
+    #[inline(always)]
+    fn forward<const N: usize>(&self, x: &[f32], at: usize, w: &[f32], acc: &mut [f32]) {
+        let Tile { channels, rows, taps, row, plane, weights } = *self;
+        assert!(channels > 0 && rows > 0 && taps > 0 && acc.len() == N && (N == 8 || N == 4));
+        assert!(at + (channels - 1) * plane + (rows - 1) * row + taps - 1 + N <= x.len());
+        assert!((channels - 1) * weights + rows * taps <= w.len() && rows * taps <= weights);
+        #[cfg(typenet_arm_fpu)]
+        {
+            let steps = [4 * (row as isize - taps as isize), 4 * (plane as isize - (rows * row) as isize)];
+            // SAFETY: checked above: every input read, `x[at + c·plane +
+            // r·row + k + j]`, and every weight read, `w[c·weights + r·taps
+            // + k]`, lies inside its slice (the pointers step 4 bytes per
+            // tap, then `steps[0]` per row and `steps[1]` per channel, and
+            // `4·(weights − rows·taps)` per channel for the weights);
+            // `acc` is `N` `f32`s, read and written whole; every count is
+            // at least one. As `rows4`.
+            unsafe { self.forward_asm::<N>(x.as_ptr().add(at), w.as_ptr(), acc.as_mut_ptr(), steps) };
+        }
+        #[cfg(not(typenet_arm_fpu))]
+        for c in 0..channels {
+            for r in 0..rows {
+                for k in 0..taps {
+                    let wv = w[c * weights + r * taps + k];
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = *a + wv * x[at + c * plane + r * row + k + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// `acc[j] += w[c·weights + r·taps + k] · x[at + c·plane − r·row − k + j]`
+    /// for `j < N` (8 or 4), over `c`, `r`, `k` in that order: the input
+    /// gradient's correlation, rows and taps walked backwards.
+    #[inline(always)]
+    fn backward<const N: usize>(&self, x: &[f32], at: usize, w: &[f32], acc: &mut [f32]) {
+        let Tile { channels, rows, taps, row, plane, weights } = *self;
+        assert!(channels > 0 && rows > 0 && taps > 0 && acc.len() == N && (N == 8 || N == 4));
+        assert!(at >= (rows - 1) * row + taps - 1 && at + (channels - 1) * plane + N <= x.len());
+        assert!((channels - 1) * weights + rows * taps <= w.len() && rows * taps <= weights);
+        #[cfg(typenet_arm_fpu)]
+        {
+            let steps = [4 * (taps as isize - row as isize), 4 * (plane as isize + (rows * row) as isize)];
+            // SAFETY: checked above: every input read, `x[at + c·plane −
+            // r·row − k + j]`, and every weight read lie inside their
+            // slices (the input pointer steps −4 bytes per tap, then
+            // `steps[0]` per row and `steps[1]` per channel); `acc` is `N`
+            // `f32`s; every count is at least one. As `rows4`.
+            unsafe { self.backward_asm::<N>(x.as_ptr().add(at), w.as_ptr(), acc.as_mut_ptr(), steps) };
+        }
+        #[cfg(not(typenet_arm_fpu))]
+        for c in 0..channels {
+            for r in 0..rows {
+                for k in 0..taps {
+                    let wv = w[c * weights + r * taps + k];
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = *a + wv * x[at + c * plane + j - r * row - k];
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(typenet_arm_fpu)]
+impl Tile {
+    /// The walk of [`Tile::forward`] in one `asm!` block: `acc` in `s0`…,
+    /// the weight in `s8`, `N` inputs in `s9`… by one `VLDM`, `N` `VMLA`
+    /// per tap; the `acc` pointer waits in `s30` while its register
+    /// counts rows.
+    ///
+    /// # Safety
+    ///
+    /// As checked in [`Tile::forward`]: the walk stays inside the memory
+    /// behind `x` and `w`, `acc` points to `N` `f32`s, every count is at
+    /// least one.
+    #[inline(always)]
+    unsafe fn forward_asm<const N: usize>(&self, x: *const f32, w: *const f32, acc: *mut f32, steps: [isize; 2]) {
+        let wskip = 4 * (self.weights - self.rows * self.taps);
+        // SAFETY: the caller's contract; FPU instructions
+        // (`cfg(typenet_arm_fpu)`); every register written is an output,
+        // flags change, the stack does not.
+        unsafe {
+            if N == 8 {
+                asm!(
+                    "vmov s30, {ky}",
+                    "vldmia {ky}, {{s0-s7}}",
+                    "3:",
+                    "mov {ky}, {nky}",
+                    "4:",
+                    "mov {kx}, {kw}",
+                    "5:",
+                    "vldmia {w}!, {{s8}}",
+                    "vldmia {x}, {{s9-s16}}",
+                    "add {x}, {x}, #4",
+                    "vmla.f32 s0, s8, s9",
+                    "vmla.f32 s1, s8, s10",
+                    "vmla.f32 s2, s8, s11",
+                    "vmla.f32 s3, s8, s12",
+                    "vmla.f32 s4, s8, s13",
+                    "vmla.f32 s5, s8, s14",
+                    "vmla.f32 s6, s8, s15",
+                    "vmla.f32 s7, s8, s16",
+                    "subs {kx}, {kx}, #1",
+                    "bne 5b",
+                    "add {x}, {x}, {row}",
+                    "subs {ky}, {ky}, #1",
+                    "bne 4b",
+                    "add {x}, {x}, {chan}",
+                    "add {w}, {w}, {wskip}",
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    "vmov {kx}, s30",
+                    "vstmia {kx}, {{s0-s7}}",
+                    x = inout(reg) x => _, w = inout(reg) w => _, n = inout(reg) self.channels => _,
+                    ky = inout(reg) acc => _, kx = out(reg) _, nky = in(reg) self.rows, kw = in(reg) self.taps,
+                    row = in(reg) steps[0], chan = in(reg) steps[1], wskip = in(reg) wskip,
+                    out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s30") _,
+                    options(nostack),
+                );
+            } else {
+                asm!(
+                    "vmov s30, {ky}",
+                    "vldmia {ky}, {{s0-s3}}",
+                    "3:",
+                    "mov {ky}, {nky}",
+                    "4:",
+                    "mov {kx}, {kw}",
+                    "5:",
+                    "vldmia {w}!, {{s8}}",
+                    "vldmia {x}, {{s9-s12}}",
+                    "add {x}, {x}, #4",
+                    "vmla.f32 s0, s8, s9",
+                    "vmla.f32 s1, s8, s10",
+                    "vmla.f32 s2, s8, s11",
+                    "vmla.f32 s3, s8, s12",
+                    "subs {kx}, {kx}, #1",
+                    "bne 5b",
+                    "add {x}, {x}, {row}",
+                    "subs {ky}, {ky}, #1",
+                    "bne 4b",
+                    "add {x}, {x}, {chan}",
+                    "add {w}, {w}, {wskip}",
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    "vmov {kx}, s30",
+                    "vstmia {kx}, {{s0-s3}}",
+                    x = inout(reg) x => _, w = inout(reg) w => _, n = inout(reg) self.channels => _,
+                    ky = inout(reg) acc => _, kx = out(reg) _, nky = in(reg) self.rows, kw = in(reg) self.taps,
+                    row = in(reg) steps[0], chan = in(reg) steps[1], wskip = in(reg) wskip,
+                    out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s30") _,
+                    options(nostack),
+                );
+            }
+        }
+    }
+
+    /// The walk of [`Tile::backward`] in one `asm!` block, as
+    /// [`Tile::forward_asm`] with the input pointer stepping back per tap.
+    ///
+    /// # Safety
+    ///
+    /// As checked in [`Tile::backward`].
+    #[inline(always)]
+    unsafe fn backward_asm<const N: usize>(&self, x: *const f32, w: *const f32, acc: *mut f32, steps: [isize; 2]) {
+        let wskip = 4 * (self.weights - self.rows * self.taps);
+        // SAFETY: as in `forward_asm`.
+        unsafe {
+            if N == 8 {
+                asm!(
+                    "vmov s30, {ky}",
+                    "vldmia {ky}, {{s0-s7}}",
+                    "3:",
+                    "mov {ky}, {nky}",
+                    "4:",
+                    "mov {kx}, {kw}",
+                    "5:",
+                    "vldmia {w}!, {{s8}}",
+                    "vldmia {x}, {{s9-s16}}",
+                    "sub {x}, {x}, #4",
+                    "vmla.f32 s0, s8, s9",
+                    "vmla.f32 s1, s8, s10",
+                    "vmla.f32 s2, s8, s11",
+                    "vmla.f32 s3, s8, s12",
+                    "vmla.f32 s4, s8, s13",
+                    "vmla.f32 s5, s8, s14",
+                    "vmla.f32 s6, s8, s15",
+                    "vmla.f32 s7, s8, s16",
+                    "subs {kx}, {kx}, #1",
+                    "bne 5b",
+                    "add {x}, {x}, {row}",
+                    "subs {ky}, {ky}, #1",
+                    "bne 4b",
+                    "add {x}, {x}, {chan}",
+                    "add {w}, {w}, {wskip}",
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    "vmov {kx}, s30",
+                    "vstmia {kx}, {{s0-s7}}",
+                    x = inout(reg) x => _, w = inout(reg) w => _, n = inout(reg) self.channels => _,
+                    ky = inout(reg) acc => _, kx = out(reg) _, nky = in(reg) self.rows, kw = in(reg) self.taps,
+                    row = in(reg) steps[0], chan = in(reg) steps[1], wskip = in(reg) wskip,
+                    out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s30") _,
+                    options(nostack),
+                );
+            } else {
+                asm!(
+                    "vmov s30, {ky}",
+                    "vldmia {ky}, {{s0-s3}}",
+                    "3:",
+                    "mov {ky}, {nky}",
+                    "4:",
+                    "mov {kx}, {kw}",
+                    "5:",
+                    "vldmia {w}!, {{s8}}",
+                    "vldmia {x}, {{s9-s12}}",
+                    "sub {x}, {x}, #4",
+                    "vmla.f32 s0, s8, s9",
+                    "vmla.f32 s1, s8, s10",
+                    "vmla.f32 s2, s8, s11",
+                    "vmla.f32 s3, s8, s12",
+                    "subs {kx}, {kx}, #1",
+                    "bne 5b",
+                    "add {x}, {x}, {row}",
+                    "subs {ky}, {ky}, #1",
+                    "bne 4b",
+                    "add {x}, {x}, {chan}",
+                    "add {w}, {w}, {wskip}",
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    "vmov {kx}, s30",
+                    "vstmia {kx}, {{s0-s3}}",
+                    x = inout(reg) x => _, w = inout(reg) w => _, n = inout(reg) self.channels => _,
+                    ky = inout(reg) acc => _, kx = out(reg) _, nky = in(reg) self.rows, kw = in(reg) self.taps,
+                    row = in(reg) steps[0], chan = in(reg) steps[1], wskip = in(reg) wskip,
+                    out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s30") _,
+                    options(nostack),
+                );
+            }
+        }
+    }
+}
+
+/// `acc[kx] += dy[j] · x[j + kx]` for `kx < kw` (1 to 7), `j < 4·groups`,
+/// in order of `j`: the weight gradients' dot products of one row, the
+/// `kw` shifts at once, four columns per pass (`dy` loaded once for all).
+#[inline(always)]
+fn gw_groups(kw: usize, dy: &[f32], x: &[f32], groups: usize, acc: &mut [f32; 7]) {
+    assert!((1..=7).contains(&kw) && groups > 0 && dy.len() >= 4 * groups && x.len() >= 4 * groups + kw - 1);
+    #[cfg(typenet_arm_fpu)]
+    // SAFETY: checked above: pass `g` reads `dy[4g..4g + 4]` and
+    // `x[4g..4g + 3 + kw]`, inside the slices; `acc` holds at least `kw`
+    // `f32`s; `groups ≥ 1`. As `rows4`.
+    unsafe {
+        match kw {
+            1 => asm!(
+                "vldr s0, [{acc}]",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s15}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstr s0, [{acc}]",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _,
+                options(nostack),
+            ),
+            2 => asm!(
+                "vldmia {acc}, {{s0-s1}}",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s16}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s1, s9, s14",
+                "vmla.f32 s1, s10, s15",
+                "vmla.f32 s1, s11, s16",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s1}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _,
+                options(nostack),
+            ),
+            3 => asm!(
+                "vldmia {acc}, {{s0-s2}}",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s17}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s1, s9, s14",
+                "vmla.f32 s1, s10, s15",
+                "vmla.f32 s1, s11, s16",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s2, s9, s15",
+                "vmla.f32 s2, s10, s16",
+                "vmla.f32 s2, s11, s17",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s2}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _,
+                options(nostack),
+            ),
+            4 => asm!(
+                "vldmia {acc}, {{s0-s3}}",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s18}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s1, s9, s14",
+                "vmla.f32 s1, s10, s15",
+                "vmla.f32 s1, s11, s16",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s2, s9, s15",
+                "vmla.f32 s2, s10, s16",
+                "vmla.f32 s2, s11, s17",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s3, s9, s16",
+                "vmla.f32 s3, s10, s17",
+                "vmla.f32 s3, s11, s18",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s3}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _, out("s18") _,
+                options(nostack),
+            ),
+            5 => asm!(
+                "vldmia {acc}, {{s0-s4}}",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s19}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s1, s9, s14",
+                "vmla.f32 s1, s10, s15",
+                "vmla.f32 s1, s11, s16",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s2, s9, s15",
+                "vmla.f32 s2, s10, s16",
+                "vmla.f32 s2, s11, s17",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s3, s9, s16",
+                "vmla.f32 s3, s10, s17",
+                "vmla.f32 s3, s11, s18",
+                "vmla.f32 s4, s8, s16",
+                "vmla.f32 s4, s9, s17",
+                "vmla.f32 s4, s10, s18",
+                "vmla.f32 s4, s11, s19",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s4}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _, out("s18") _, out("s19") _,
+                options(nostack),
+            ),
+            6 => asm!(
+                "vldmia {acc}, {{s0-s5}}",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s20}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s1, s9, s14",
+                "vmla.f32 s1, s10, s15",
+                "vmla.f32 s1, s11, s16",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s2, s9, s15",
+                "vmla.f32 s2, s10, s16",
+                "vmla.f32 s2, s11, s17",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s3, s9, s16",
+                "vmla.f32 s3, s10, s17",
+                "vmla.f32 s3, s11, s18",
+                "vmla.f32 s4, s8, s16",
+                "vmla.f32 s4, s9, s17",
+                "vmla.f32 s4, s10, s18",
+                "vmla.f32 s4, s11, s19",
+                "vmla.f32 s5, s8, s17",
+                "vmla.f32 s5, s9, s18",
+                "vmla.f32 s5, s10, s19",
+                "vmla.f32 s5, s11, s20",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s5}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _, out("s18") _, out("s19") _, out("s20") _,
+                options(nostack),
+            ),
+            7 => asm!(
+                "vldmia {acc}, {{s0-s6}}",
+                "2:",
+                "vldmia {dy}!, {{s8-s11}}",
+                "vldmia {x}, {{s12-s21}}",
+                "add {x}, {x}, #16",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s0, s9, s13",
+                "vmla.f32 s0, s10, s14",
+                "vmla.f32 s0, s11, s15",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s1, s9, s14",
+                "vmla.f32 s1, s10, s15",
+                "vmla.f32 s1, s11, s16",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s2, s9, s15",
+                "vmla.f32 s2, s10, s16",
+                "vmla.f32 s2, s11, s17",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s3, s9, s16",
+                "vmla.f32 s3, s10, s17",
+                "vmla.f32 s3, s11, s18",
+                "vmla.f32 s4, s8, s16",
+                "vmla.f32 s4, s9, s17",
+                "vmla.f32 s4, s10, s18",
+                "vmla.f32 s4, s11, s19",
+                "vmla.f32 s5, s8, s17",
+                "vmla.f32 s5, s9, s18",
+                "vmla.f32 s5, s10, s19",
+                "vmla.f32 s5, s11, s20",
+                "vmla.f32 s6, s8, s18",
+                "vmla.f32 s6, s9, s19",
+                "vmla.f32 s6, s10, s20",
+                "vmla.f32 s6, s11, s21",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s6}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) groups => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s7") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _, out("s18") _, out("s19") _, out("s20") _, out("s21") _,
+                options(nostack),
+            ),
+            _ => unreachable!(),
+        }
+    }
+    #[cfg(not(typenet_arm_fpu))]
+    for j in 0..4 * groups {
+        for (kx, a) in acc[..kw].iter_mut().enumerate() {
+            *a = *a + dy[j] * x[j + kx];
+        }
+    }
+}
+
+/// `acc[kx] += dy[j] · x[j + kx]` for `kx < taps` (1 to 7, at most
+/// `acc.len()`), `j < columns`, in order of `j`: [`gw_groups`] one column
+/// at a time, for the columns past the last group of four and those at the
+/// edges (with `acc` and `x` moved to the first kernel column that meets
+/// the image there).
+#[inline(always)]
+fn gw_columns(taps: usize, dy: &[f32], x: &[f32], columns: usize, acc: &mut [f32]) {
+    assert!((1..=7).contains(&taps) && taps <= acc.len() && columns > 0);
+    assert!(dy.len() >= columns && x.len() >= columns + taps - 1);
+    #[cfg(typenet_arm_fpu)]
+    // SAFETY: checked above: pass `j` reads `dy[j]` and `x[j..j + taps]`,
+    // inside the slices; `acc` holds at least `taps` `f32`s; `columns ≥
+    // 1`. As `rows4`.
+    unsafe {
+        match taps {
+            1 => asm!(
+                "vldr s0, [{acc}]",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldr s12, [{x}]",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstr s0, [{acc}]",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s8") _, out("s12") _,
+                options(nostack),
+            ),
+            2 => asm!(
+                "vldmia {acc}, {{s0-s1}}",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldmia {x}, {{s12-s13}}",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s1, s8, s13",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s1}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s1") _, out("s8") _, out("s12") _, out("s13") _,
+                options(nostack),
+            ),
+            3 => asm!(
+                "vldmia {acc}, {{s0-s2}}",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldmia {x}, {{s12-s14}}",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s2, s8, s14",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s2}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s8") _, out("s12") _, out("s13") _, out("s14") _,
+                options(nostack),
+            ),
+            4 => asm!(
+                "vldmia {acc}, {{s0-s3}}",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldmia {x}, {{s12-s15}}",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s3, s8, s15",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s3}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s8") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _,
+                options(nostack),
+            ),
+            5 => asm!(
+                "vldmia {acc}, {{s0-s4}}",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldmia {x}, {{s12-s16}}",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s4, s8, s16",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s4}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s8") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _,
+                options(nostack),
+            ),
+            6 => asm!(
+                "vldmia {acc}, {{s0-s5}}",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldmia {x}, {{s12-s17}}",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s4, s8, s16",
+                "vmla.f32 s5, s8, s17",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s5}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s8") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _,
+                options(nostack),
+            ),
+            7 => asm!(
+                "vldmia {acc}, {{s0-s6}}",
+                "2:",
+                "vldmia {dy}!, {{s8}}",
+                "vldmia {x}, {{s12-s18}}",
+                "add {x}, {x}, #4",
+                "vmla.f32 s0, s8, s12",
+                "vmla.f32 s1, s8, s13",
+                "vmla.f32 s2, s8, s14",
+                "vmla.f32 s3, s8, s15",
+                "vmla.f32 s4, s8, s16",
+                "vmla.f32 s5, s8, s17",
+                "vmla.f32 s6, s8, s18",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s0-s6}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                dy = inout(reg) dy.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                n = inout(reg) columns => _,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _, out("s8") _, out("s12") _, out("s13") _, out("s14") _, out("s15") _, out("s16") _, out("s17") _, out("s18") _,
+                options(nostack),
+            ),
+            _ => unreachable!(),
+        }
+    }
+    #[cfg(not(typenet_arm_fpu))]
+    for j in 0..columns {
+        for (kx, a) in acc[..taps].iter_mut().enumerate() {
+            *a = *a + dy[j] * x[j + kx];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::Dims;
+    use crate::kernel::conv;
     use crate::kernel::dense::plain;
     use crate::prelude::*;
     use std::vec::Vec;
 
+    /// The values' bits, every NaN as one: Rust leaves a NaN's sign and
+    /// payload unspecified (the compiler may swap an addition's operands),
+    /// so only NaN-ness is compared.
     fn bits<'a>(v: impl IntoIterator<Item = &'a f32>) -> Vec<u32> {
-        v.into_iter().map(|v| v.to_bits()).collect()
+        v.into_iter().map(|v| if v.is_nan() { f32::NAN.to_bits() } else { v.to_bits() }).collect()
     }
 
     /// The leaf's three products (the tiles modelled on the host) against
@@ -615,6 +1691,112 @@ mod tests {
             dense_case::<U64, U10>(n);
             dense_case::<U64, U64>(n);
             dense_case::<U100, U19>(n);
+        }
+    }
+
+    /// A convolution's sizes: `k` the kernel's `(rows, columns)`, stride
+    /// and padding `(rows, columns)`.
+    fn dims(
+        c_in: usize,
+        c_out: usize,
+        h: usize,
+        w: usize,
+        k: (usize, usize),
+        s: (usize, usize),
+        p: (usize, usize),
+    ) -> Dims {
+        let (oh, ow) = ((h + 2 * p.0 - k.0) / s.0 + 1, (w + 2 * p.1 - k.1) / s.1 + 1);
+        Dims { c_in, c_out, h, w, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, oh, ow }
+    }
+
+    /// Uniform in ±1, or with `special` one value in four a NaN, an
+    /// infinity, a signed zero or a subnormal.
+    fn values(n: usize, special: bool, rng: &mut Xoshiro256PlusPlus) -> Vec<f32> {
+        const SPECIAL: [f32; 6] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0, 1e-40];
+        (0..n)
+            .map(|_| {
+                if special && rng.random_range(0..4) == 0 {
+                    SPECIAL[rng.random_range(0..SPECIAL.len())]
+                } else {
+                    rng.random_range(-1.0..1.0)
+                }
+            })
+            .collect()
+    }
+
+    /// The leaf's convolution, forward and backward (the tiles modelled on
+    /// the host), against the runs form on `n` samples, bit for bit; a
+    /// declined shape must leave everything untouched.
+    fn conv_case(d: Dims, n: usize, special: bool) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64((d.c_in * 7 + d.h * 5 + d.kw * 3 + n) as u64);
+        let taps = d.c_in * d.kh * d.kw;
+        let (xlen, ylen) = (d.c_in * d.h * d.w, d.c_out * d.oh * d.ow);
+        let w = values(d.c_out * taps, special, &mut rng);
+        let bias = values(d.c_out, special, &mut rng);
+        let xs: Vec<Vec<f32>> = (0..n).map(|_| values(xlen, special, &mut rng)).collect();
+        let dys: Vec<Vec<f32>> = (0..n).map(|_| values(ylen, special, &mut rng)).collect();
+        let x_refs: Vec<&[f32]> = xs.iter().map(|x| x.as_slice()).collect();
+        let dy_refs: Vec<&[f32]> = dys.iter().map(|x| x.as_slice()).collect();
+
+        let (mut leaf, mut runs) = (std::vec![std::vec![7.0f32; ylen]; n], std::vec![std::vec![7.0f32; ylen]; n]);
+        let ran = super::conv_forward(
+            d,
+            &w,
+            &bias,
+            &x_refs,
+            &mut leaf.iter_mut().map(|y| y.as_mut_slice()).collect::<Vec<_>>(),
+        );
+        if ran {
+            for (x, y) in x_refs.iter().zip(runs.iter_mut()) {
+                conv::forward_runs(d, &w, &bias, x, y);
+            }
+        }
+        assert_eq!(bits(leaf.iter().flatten()), bits(runs.iter().flatten()), "forward {d:?} n={n} special={special}");
+
+        let gw0 = values(d.c_out * taps, special, &mut rng);
+        let gb0 = values(d.c_out, special, &mut rng);
+        let (mut gw, mut gb, mut dx) = (gw0.clone(), gb0.clone(), std::vec![std::vec![7.0f32; xlen]; n]);
+        let (mut rgw, mut rgb, mut rdx) = (gw0.clone(), gb0.clone(), std::vec![std::vec![7.0f32; xlen]; n]);
+        let mut dx_refs: Vec<&mut [f32]> = dx.iter_mut().map(|v| v.as_mut_slice()).collect();
+        let ran = super::conv_backward(d, &w, &x_refs, &dy_refs, &mut gw, &mut gb, Some(&mut dx_refs));
+        if ran {
+            for ((x, dy), dx) in x_refs.iter().zip(&dy_refs).zip(rdx.iter_mut()) {
+                dx.fill(0.0);
+                conv::backward_runs(d, &w, x, dy, &mut rgw, &mut rgb, Some(dx));
+            }
+        }
+        let what = std::format!("{d:?} n={n} special={special}");
+        assert_eq!(bits(&gw), bits(&rgw), "weight grads {what}");
+        assert_eq!(bits(&gb), bits(&rgb), "bias grads {what}");
+        assert_eq!(bits(dx.iter().flatten()), bits(rdx.iter().flatten()), "input grads {what}");
+        // Without the input gradient.
+        let (mut gw2, mut gb2) = (gw0.clone(), gb0.clone());
+        if super::conv_backward(d, &w, &x_refs, &dy_refs, &mut gw2, &mut gb2, None) {
+            assert_eq!(bits(&gw2), bits(&rgw), "weight grads without dx {what}");
+        }
+    }
+
+    #[test]
+    fn conv_tiles_equal_the_runs_form_bit_for_bit() {
+        let shapes = [
+            dims(1, 2, 5, 5, (3, 3), (1, 1), (0, 0)),
+            dims(2, 3, 8, 8, (3, 3), (1, 1), (1, 1)),
+            dims(3, 2, 6, 10, (5, 5), (1, 1), (2, 2)),
+            dims(2, 2, 7, 9, (1, 1), (1, 1), (0, 0)),
+            dims(1, 2, 12, 21, (3, 3), (1, 1), (1, 1)),
+            dims(2, 1, 9, 17, (3, 5), (1, 1), (0, 2)),
+            dims(2, 3, 6, 6, (7, 7), (1, 1), (3, 3)),
+            dims(1, 1, 4, 3, (5, 5), (1, 1), (1, 1)),
+            dims(2, 2, 9, 13, (3, 3), (2, 1), (1, 1)),
+            dims(2, 2, 9, 13, (3, 3), (2, 2), (1, 1)),
+            dims(1, 2, 6, 14, (5, 8), (1, 1), (2, 2)),
+            dims(3, 4, 1, 30, (1, 5), (1, 1), (0, 2)),
+        ];
+        for d in shapes {
+            for n in [1, 3] {
+                conv_case(d, n, false);
+                conv_case(d, n, true);
+            }
         }
     }
 

@@ -104,10 +104,35 @@ mod fpu {
             check.mismatches
         );
 
+        let mut conv_check = Check::default();
+        for shape in CONV_SHAPES {
+            for batch in [1, 3] {
+                for special in [false, true] {
+                    conv_case(&mut conv_check, shape, batch, special);
+                }
+            }
+        }
+        hprintln!(
+            "{}: check core={} kernel={} conv_cases={} mismatches={} (convolution forward, weight, bias and input gradients against the portable runs form, bit for bit; {} shapes, batches 1 and 3, random and special values)",
+            PROGRAM,
+            CORE,
+            k::KERNEL,
+            conv_check.cases,
+            conv_check.mismatches,
+            CONV_SHAPES.len()
+        );
+        check.cases += conv_check.cases;
+        check.mismatches += conv_check.mismatches;
+
         dense_counts::<U64, U64>(&mut clock, 1, "64x64 batch=1");
         dense_counts::<U64, U10>(&mut clock, 1, "64x10 batch=1");
         dense_counts::<U64, U64>(&mut clock, 16, "64x64 batch=16");
         dense_counts::<U64, U10>(&mut clock, 16, "64x10 batch=16");
+
+        // The digits CNN's two convolutions and LeNet-5's second.
+        conv_counts(&mut clock, [1, 8, 8, 8, 3, 1, 1], "1x8x8 -> 8x8x8, 3x3, padding 1");
+        conv_counts(&mut clock, [8, 16, 8, 8, 3, 1, 1], "8x8x8 -> 16x8x8, 3x3, padding 1");
+        conv_counts(&mut clock, [6, 16, 14, 14, 5, 1, 0], "lenet5 conv2 6x14x14 -> 16x10x10, 5x5");
 
         let sqrt_same = sqrt(&mut clock);
         let step = digits_adam_step(&mut clock);
@@ -136,8 +161,10 @@ mod fpu {
         }
     }
 
+    /// The same bits, or both NaN (Rust leaves a NaN's sign and payload
+    /// unspecified: the compiler may swap an addition's operands).
     fn same<'a>(a: impl IntoIterator<Item = &'a f32>, b: impl IntoIterator<Item = &'a f32>) -> bool {
-        a.into_iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+        a.into_iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
     }
 
     /// The leaf against the portable loops on `batch` samples of `I → O`.
@@ -215,6 +242,121 @@ mod fpu {
         let (_, leaf) = clock.instructions(|| k::dense_input_grads(&w, dy_refs, &mut outs[..batch]));
         let (_, portable) = clock.instructions(|| k::dense_input_grads_portable(&w, dy_refs, &mut outs[..batch]));
         line("dense input_grads", name, leaf, portable, macs);
+    }
+
+    /// Convolutions checked: `[c_in, c_out, h, w, k, stride, padding]`.
+    const CONV_SHAPES: [[usize; 7]; 10] = [
+        [1, 2, 5, 5, 3, 1, 0],
+        [2, 3, 8, 8, 3, 1, 1],
+        [3, 2, 6, 10, 5, 1, 2],
+        [2, 2, 7, 9, 1, 1, 0],
+        [1, 2, 12, 21, 3, 1, 1],
+        [2, 3, 6, 6, 7, 1, 3],
+        [1, 1, 4, 3, 5, 1, 1],
+        [2, 2, 9, 13, 3, 2, 1],
+        [2, 2, 3, 30, 3, 1, 1],
+        [4, 3, 5, 11, 2, 1, 0],
+    ];
+    /// The largest input, output and weights of the convolutions here.
+    const CONV_X: usize = 1176;
+    const CONV_Y: usize = 1600;
+    const CONV_W: usize = 2400;
+
+    fn conv_sizes([c_in, c_out, h, w, k, s, p]: [usize; 7]) -> (usize, usize, usize) {
+        let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+        (c_in * h * w, c_out * oh * ow, c_out * c_in * k * k)
+    }
+
+    /// The leaf's convolution against the runs form on `batch` samples.
+    fn conv_case(check: &mut Check, shape: [usize; 7], batch: usize, special: bool) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64((shape[3] * 100 + shape[4] * 10 + batch) as u64);
+        let (xn, yn, wn) = conv_sizes(shape);
+        let cout = shape[1];
+        let mut w = [0.0f32; CONV_W];
+        let mut bias = [0.0f32; 16];
+        let mut xs = [[0.0f32; CONV_X]; 3];
+        let mut dys = [[0.0f32; CONV_Y]; 3];
+        w[..wn].iter_mut().chain(&mut bias[..cout]).for_each(|v| *v = value(&mut rng, special));
+        xs.iter_mut().flat_map(|x| &mut x[..xn]).for_each(|v| *v = value(&mut rng, special));
+        dys.iter_mut().flat_map(|d| &mut d[..yn]).for_each(|v| *v = value(&mut rng, special));
+        let (w, bias) = (&w[..wn], &bias[..cout]);
+        let x_refs: [&[f32]; 3] = core::array::from_fn(|b| &xs[b][..xn]);
+        let dy_refs: [&[f32]; 3] = core::array::from_fn(|b| &dys[b][..yn]);
+        let (x_refs, dy_refs) = (&x_refs[..batch], &dy_refs[..batch]);
+        let id = (batch, shape[0] * 100 + shape[1], shape[2] * 1000 + shape[3] * 10 + shape[4]);
+
+        let (mut leaf, mut portable) = ([[7.0f32; CONV_Y]; 3], [[7.0f32; CONV_Y]; 3]);
+        let mut outs: [&mut [f32]; 3] = leaf.each_mut().map(|y| &mut y[..yn]);
+        let ran = k::conv_forward(shape, w, bias, x_refs, &mut outs[..batch]);
+        if ran {
+            let mut outs: [&mut [f32]; 3] = portable.each_mut().map(|y| &mut y[..yn]);
+            k::conv_forward_portable(shape, w, bias, x_refs, &mut outs[..batch]);
+        }
+        check.record("conv forward", id, special, same(leaf.iter().flatten(), portable.iter().flatten()));
+
+        let mut gw = [0.0f32; CONV_W];
+        let mut gb = [0.0f32; 16];
+        gw[..wn].iter_mut().chain(&mut gb[..cout]).for_each(|v| *v = value(&mut rng, special));
+        let (mut pgw, mut pgb) = (gw, gb);
+        let (mut dx, mut pdx) = ([[7.0f32; CONV_X]; 3], [[7.0f32; CONV_X]; 3]);
+        let mut outs: [&mut [f32]; 3] = dx.each_mut().map(|v| &mut v[..xn]);
+        let ran = k::conv_backward(shape, w, x_refs, dy_refs, &mut gw[..wn], &mut gb[..cout], Some(&mut outs[..batch]));
+        if ran {
+            let mut outs: [&mut [f32]; 3] = pdx.each_mut().map(|v| &mut v[..xn]);
+            k::conv_backward_portable(
+                shape,
+                w,
+                x_refs,
+                dy_refs,
+                &mut pgw[..wn],
+                &mut pgb[..cout],
+                Some(&mut outs[..batch]),
+            );
+        }
+        check.record(
+            "conv backward",
+            id,
+            special,
+            same(&gw, &pgw) && same(&gb, &pgb) && same(dx.iter().flatten(), pdx.iter().flatten()),
+        );
+    }
+
+    /// Instructions of the convolution forward and backward (weight, bias
+    /// and input gradients), leaf and portable, one sample: one line each.
+    fn conv_counts(clock: &mut Clock, shape: [usize; 7], name: &str) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        let (xn, yn, wn) = conv_sizes(shape);
+        let cout = shape[1];
+        let (mut w, mut bias, mut x, mut dy) = ([0.0f32; CONV_W], [0.0f32; 16], [0.0f32; CONV_X], [0.0f32; CONV_Y]);
+        for v in w[..wn].iter_mut().chain(&mut bias[..cout]).chain(&mut x[..xn]).chain(&mut dy[..yn]) {
+            *v = value(&mut rng, false);
+        }
+        let (w, bias, x, dy) = (&w[..wn], &bias[..cout], &x[..xn], &dy[..yn]);
+        let macs = (yn * shape[0] * shape[4] * shape[4]) as u64;
+
+        let (mut leaf, mut portable) = ([0.0f32; CONV_Y], [0.0f32; CONV_Y]);
+        let ((), leaf_instructions) = clock.instructions(|| {
+            k::conv_forward(shape, w, bias, &[x], &mut [&mut leaf[..yn]]);
+        });
+        let ((), portable_instructions) =
+            clock.instructions(|| k::conv_forward_portable(shape, w, bias, &[x], &mut [&mut portable[..yn]]));
+        line("conv forward", name, leaf_instructions, portable_instructions, macs);
+
+        let (mut gw, mut gb, mut dx) = ([0.0f32; CONV_W], [0.0f32; 16], [0.0f32; CONV_X]);
+        let ((), leaf_instructions) = clock.instructions(|| {
+            k::conv_backward(shape, w, &[x], &[dy], &mut gw[..wn], &mut gb[..cout], Some(&mut [&mut dx[..xn]]));
+        });
+        let ((), portable_instructions) = clock.instructions(|| {
+            k::conv_backward_portable(shape, w, &[x], &[dy], &mut gw[..wn], &mut gb[..cout], Some(&mut [&mut dx[..xn]]))
+        });
+        let ((), leaf_gw) = clock.instructions(|| {
+            k::conv_backward(shape, w, &[x], &[dy], &mut gw[..wn], &mut gb[..cout], None);
+        });
+        let ((), portable_gw) = clock
+            .instructions(|| k::conv_backward_portable(shape, w, &[x], &[dy], &mut gw[..wn], &mut gb[..cout], None));
+        line("conv weight_grads", name, leaf_gw, portable_gw, macs);
+        // Weight gradients and input gradient: two multiply-adds per tap.
+        line("conv backward", name, leaf_instructions, portable_instructions, 2 * macs);
     }
 
     fn line(what: &str, name: &str, leaf: u32, portable: u32, macs: u64) {
@@ -295,8 +437,10 @@ mod fpu {
         for (slot, digit) in table.iter_mut().zip(test_digits()) {
             *slot = (input(digit.pixels), usize::from(digit.label));
         }
-        // SAFETY: the only references to the statics, taken once.
-        let (model, trainer) = unsafe { (&mut *(&raw mut MODEL), &mut *(&raw mut TRAINER)) };
+        // SAFETY: the only references to the two statics, taken once, on
+        // the one thread there is.
+        let (model, trainer) =
+            unsafe { (&mut *core::ptr::addr_of_mut!(MODEL), &mut *core::ptr::addr_of_mut!(TRAINER)) };
         let model = load_digits(PROGRAM, model);
         let adam = Adam::new(2e-3);
         let trainer = DigitsTrainer::new_in(trainer, adam, Config { batch_size: 16, ..Config::default() });
