@@ -281,7 +281,7 @@ pub(crate) fn dense_forward<I: ArrayLength, O: ArrayLength>(
         let x = x.as_slice();
         let finish = |o: usize, mut acc: f32| {
             for (&wi, &xi) in w[o][groups * 8..].iter().zip(&x[groups * 8..]) {
-                acc = acc + wi * xi;
+                acc += wi * xi;
             }
             bias[o] + acc
         };
@@ -331,7 +331,7 @@ pub(crate) fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
         for (i, dxi) in dx.iter_mut().enumerate().skip(i) {
             let mut acc = 0.0f32;
             for (row, &d) in w.iter().zip(dy.iter()) {
-                acc = acc + row[i] * d;
+                acc += row[i] * d;
             }
             *dxi = acc;
         }
@@ -453,7 +453,7 @@ fn rows4(x: &[f32], w: &[f32], stride: usize, groups: usize, acc: &mut [f32; 4])
     #[cfg(not(typenet_arm_fpu))]
     for (r, a) in acc.iter_mut().enumerate() {
         for (&wi, &xi) in w[r * stride..][..len].iter().zip(&x[..len]) {
-            *a = *a + wi * xi;
+            *a += wi * xi;
         }
     }
 }
@@ -495,7 +495,7 @@ fn rows1(x: &[f32], w: &[f32], groups: usize, acc: &mut f32) {
     }
     #[cfg(not(typenet_arm_fpu))]
     for (&wi, &xi) in w[..len].iter().zip(&x[..len]) {
-        *acc = *acc + wi * xi;
+        *acc += wi * xi;
     }
 }
 
@@ -552,7 +552,7 @@ fn cols16(w: &[f32], stride: usize, d: &[f32], acc: &mut [f32; 16]) {
     #[cfg(not(typenet_arm_fpu))]
     for (k, &dk) in d.iter().enumerate() {
         for (a, &wj) in acc.iter_mut().zip(&w[k * stride..][..16]) {
-            *a = *a + wj * dk;
+            *a += wj * dk;
         }
     }
 }
@@ -623,7 +623,7 @@ fn outer16<I: ArrayLength, O: ArrayLength>(
     #[cfg(not(typenet_arm_fpu))]
     for (x, dy) in xs[..count].iter().zip(&dys[..count]) {
         for (a, &xj) in acc.iter_mut().zip(&x[i..i + 16]) {
-            *a = *a + dy[o] * xj;
+            *a += dy[o] * xj;
         }
     }
 }
@@ -696,7 +696,7 @@ pub(crate) fn conv_forward(d: Dims, w: &[f32], bias: &[f32], xs: &[&[f32]], ys: 
                                 let ws = &wo[(c * d.kh + ky) * d.kw + kx0..][..n];
                                 let xs = &x[(c * d.h + iy) * d.w + ix0..][..n];
                                 for (&wv, &xv) in ws.iter().zip(xs) {
-                                    acc = acc + wv * xv;
+                                    acc += wv * xv;
                                 }
                             }
                         }
@@ -739,8 +739,8 @@ pub(crate) fn conv_forward(d: Dims, w: &[f32], bias: &[f32], xs: &[&[f32]], ys: 
                         }
                     }
                 }
-                for ox in ox..hi {
-                    row[ox] = one(ox);
+                for (ox, y) in row.iter_mut().enumerate().take(hi).skip(ox) {
+                    *y = one(ox);
                 }
             }
         }
@@ -821,7 +821,7 @@ fn input_grads_runs(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
                         let out = &mut dx[(c * d.h + oy + ky - d.ph) * d.w + cols.start + kx - d.pw..][..cols.len()];
                         let g = &dy[(o * d.oh + oy) * d.ow + cols.start..][..cols.len()];
                         for (v, &g) in out.iter_mut().zip(g) {
-                            *v = *v + a * g;
+                            *v += a * g;
                         }
                     }
                 }
@@ -870,7 +870,7 @@ fn weight_grads(d: Dims, x: &[f32], dy: &[f32], gw: &mut [f32]) {
                         edge(&mut acc, ox);
                     }
                     for (g, &a) in g.iter_mut().zip(&acc) {
-                        *g = *g + a;
+                        *g += a;
                     }
                 }
             }
@@ -904,7 +904,7 @@ fn input_grads(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
                             let ws = &w[o * taps + (c * d.kh + ky) * d.kw + kx0..][..n];
                             let ds = &dy[(o * d.oh + oy) * d.ow + ox1..][..n];
                             for (&wv, &dv) in ws.iter().zip(ds.iter().rev()) {
-                                acc = acc + wv * dv;
+                                acc += wv * dv;
                             }
                         }
                     }
@@ -948,8 +948,8 @@ fn input_grads(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
                     }
                 }
             }
-            for ix in ix..hi {
-                row[ix] = one(ix);
+            for (ix, v) in row.iter_mut().enumerate().take(hi).skip(ix) {
+                *v = one(ix);
             }
         }
     }
@@ -995,7 +995,7 @@ impl Tile {
                 for k in 0..taps {
                     let wv = w[c * weights + r * taps + k];
                     for (j, a) in acc.iter_mut().enumerate() {
-                        *a = *a + wv * x[at + c * plane + r * row + k + j];
+                        *a += wv * x[at + c * plane + r * row + k + j];
                     }
                 }
             }
@@ -1027,7 +1027,7 @@ impl Tile {
                 for k in 0..taps {
                     let wv = w[c * weights + r * taps + k];
                     for (j, a) in acc.iter_mut().enumerate() {
-                        *a = *a + wv * x[at + c * plane + j - r * row - k];
+                        *a += wv * x[at + c * plane + j - r * row - k];
                     }
                 }
             }
@@ -1456,7 +1456,7 @@ fn gw_groups(kw: usize, dy: &[f32], x: &[f32], groups: usize, acc: &mut [f32; 7]
     #[cfg(not(typenet_arm_fpu))]
     for j in 0..4 * groups {
         for (kx, a) in acc[..kw].iter_mut().enumerate() {
-            *a = *a + dy[j] * x[j + kx];
+            *a += dy[j] * x[j + kx];
         }
     }
 }
@@ -1622,7 +1622,7 @@ fn gw_columns(taps: usize, dy: &[f32], x: &[f32], columns: usize, acc: &mut [f32
     #[cfg(not(typenet_arm_fpu))]
     for j in 0..columns {
         for (kx, a) in acc[..taps].iter_mut().enumerate() {
-            *a = *a + dy[j] * x[j + kx];
+            *a += dy[j] * x[j + kx];
         }
     }
 }
