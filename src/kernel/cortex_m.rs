@@ -47,7 +47,7 @@ use core::arch::asm;
 
 use generic_array::ArrayLength;
 
-use super::conv::{ConvShape, Dims, inside};
+use super::conv::{self, ConvShape, Dims, inside};
 use super::dispatch::Leaf;
 use crate::shape::{Matrix, Tensor, Vector};
 
@@ -688,18 +688,17 @@ pub(crate) fn conv_forward(d: Dims, w: &[f32], bias: &[f32], xs: &[&[f32]], ys: 
                 let one = |ox: usize| {
                     let (kx0, kx1) = (d.pw.saturating_sub(ox), (d.w + d.pw).saturating_sub(ox).min(d.kw));
                     let mut acc = bias[o];
-                    if kx0 < kx1 {
-                        let (n, ix0) = (kx1 - kx0, ox + kx0 - d.pw);
-                        for c in 0..d.c_in {
-                            for ky in ky0..ky1 {
-                                let iy = oy * d.sh + ky - d.ph;
-                                let ws = &wo[(c * d.kh + ky) * d.kw + kx0..][..n];
-                                let xs = &x[(c * d.h + iy) * d.w + ix0..][..n];
-                                for (&wv, &xv) in ws.iter().zip(xs) {
-                                    acc += wv * xv;
-                                }
-                            }
-                        }
+                    if kx0 < kx1 && ky0 < ky1 {
+                        let tile = Tile {
+                            channels: d.c_in,
+                            rows: ky1 - ky0,
+                            taps: kx1 - kx0,
+                            row: d.w,
+                            plane: d.h * d.w,
+                            weights: d.kh * d.kw,
+                        };
+                        let at = (oy * d.sh + ky0 - d.ph) * d.w + ox + kx0 - d.pw;
+                        tile.edge_forward(x, at, &wo[ky0 * d.kw + kx0..], d.kw, &mut acc);
                     }
                     acc
                 };
@@ -771,27 +770,27 @@ pub(crate) fn conv_backward(
     let taps = d.c_in * d.kh * d.kw;
     assert!(w.len() >= d.c_out * taps && gw.len() >= d.c_out * taps && gb.len() >= d.c_out);
     let plane = d.oh * d.ow;
+    // The weight gradients' dot products take four calls per output row,
+    // which cost more than the runs form's loops where the interior of a
+    // row is under 8 columns (an 8×8 image with padding 1).
+    let (lo, hi) = interior(d.pw, d.kw, d.w, d.ow);
+    let rows_in_registers = hi - lo >= 8;
     for (x, dy) in xs.iter().zip(dys) {
         assert!(x.len() >= d.c_in * d.h * d.w && dy.len() >= d.c_out * plane);
-        for (g, p) in gb.iter_mut().zip(dy.chunks_exact(plane)) {
-            *g = p.iter().fold(*g, |s, &v| s + v);
+        if rows_in_registers {
+            for (g, p) in gb.iter_mut().zip(dy.chunks_exact(plane)) {
+                *g = p.iter().fold(*g, |s, &v| s + v);
+            }
+            weight_grads(d, x, dy, gw);
+        } else {
+            conv::backward_runs(d, w, x, dy, gw, gb, None);
         }
-        weight_grads(d, x, dy, gw);
     }
     if let Some(dxs) = dxs {
-        // The tiles cover the interior columns; where the edges (one at a
-        // time) are most of the row, as in a convolution without padding
-        // and a wide kernel, the runs form costs less.
-        let (lo, hi) = input_interior(d);
-        let tiles = 2 * (hi - lo) >= d.w;
         for (dy, dx) in dys.iter().zip(dxs.iter_mut()) {
             assert!(dx.len() >= d.c_in * d.h * d.w);
             dx.fill(0.0);
-            if tiles {
-                input_grads(d, w, dy, dx);
-            } else {
-                input_grads_runs(d, w, dy, dx);
-            }
+            input_grads(d, w, dy, dx);
         }
     }
     true
@@ -803,31 +802,6 @@ pub(crate) fn conv_backward(
 fn input_interior(d: Dims) -> (usize, usize) {
     let lo = (d.kw - 1).saturating_sub(d.pw).min(d.w);
     (lo, d.ow.saturating_sub(d.pw).min(d.w).max(lo))
-}
-
-/// One sample's input gradient as the runs form adds it (stride 1), `dx`
-/// zero on entry: `dx += w · dy` along each output row, per output
-/// channel, input channel, kernel row and column.
-#[inline(always)]
-fn input_grads_runs(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
-    for o in 0..d.c_out {
-        for c in 0..d.c_in {
-            for ky in 0..d.kh {
-                let rows = inside(ky, d.ph, 1, d.h, d.oh);
-                for kx in 0..d.kw {
-                    let cols = inside(kx, d.pw, 1, d.w, d.ow);
-                    let a = w[((o * d.c_in + c) * d.kh + ky) * d.kw + kx];
-                    for oy in rows.clone() {
-                        let out = &mut dx[(c * d.h + oy + ky - d.ph) * d.w + cols.start + kx - d.pw..][..cols.len()];
-                        let g = &dy[(o * d.oh + oy) * d.ow + cols.start..][..cols.len()];
-                        for (v, &g) in out.iter_mut().zip(g) {
-                            *v += a * g;
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// One sample's weight gradients (stride 1, `kw ≤ 7`): per output
@@ -896,18 +870,17 @@ fn input_grads(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
             let one = |ix: usize| {
                 let (kx0, kx1) = ((ix + d.pw + 1).saturating_sub(d.ow), (ix + d.pw + 1).min(d.kw));
                 let mut acc = 0.0f32;
-                if kx0 < kx1 {
-                    let (n, ox1) = (kx1 - kx0, ix + d.pw + 1 - kx1);
-                    for o in 0..d.c_out {
-                        for ky in ky0..ky1 {
-                            let oy = iy + d.ph - ky;
-                            let ws = &w[o * taps + (c * d.kh + ky) * d.kw + kx0..][..n];
-                            let ds = &dy[(o * d.oh + oy) * d.ow + ox1..][..n];
-                            for (&wv, &dv) in ws.iter().zip(ds.iter().rev()) {
-                                acc += wv * dv;
-                            }
-                        }
-                    }
+                if kx0 < kx1 && ky0 < ky1 {
+                    let tile = Tile {
+                        channels: d.c_out,
+                        rows: ky1 - ky0,
+                        taps: kx1 - kx0,
+                        row: d.ow,
+                        plane: d.oh * d.ow,
+                        weights: taps,
+                    };
+                    let at = (iy + d.ph - ky0) * d.ow + ix + d.pw - kx0;
+                    tile.edge_backward(dy, at, &w[(c * d.kh + ky0) * d.kw + kx0..], d.kw, &mut acc);
                 }
                 acc
             };
@@ -1209,6 +1182,145 @@ impl Tile {
                     out("s0") _, out("s1") _, out("s2") _, out("s3") _, out("s8") _, out("s9") _, out("s10") _, out("s11") _, out("s12") _, out("s30") _,
                     options(nostack),
                 );
+            }
+        }
+    }
+}
+
+impl Tile {
+    /// One column of [`Tile::forward`] where only `taps` of each kernel
+    /// row's `wrow` weights meet the image:
+    /// `acc += w[c·weights + r·wrow + k] · x[at + c·plane + r·row + k]`
+    /// over `c`, `r`, `k < taps` in that order.
+    #[inline(always)]
+    fn edge_forward(&self, x: &[f32], at: usize, w: &[f32], wrow: usize, acc: &mut f32) {
+        let Tile { channels, rows, taps, row, plane, weights } = *self;
+        assert!(channels > 0 && rows > 0 && taps > 0 && taps <= wrow && rows * wrow <= weights);
+        assert!(at + (channels - 1) * plane + (rows - 1) * row + taps <= x.len());
+        assert!((channels - 1) * weights + (rows - 1) * wrow + taps <= w.len());
+        #[cfg(typenet_arm_fpu)]
+        {
+            let params = [
+                rows as i32,
+                taps as i32,
+                4 * (plane as i32 - (rows * row) as i32),
+                4 * (weights - rows * wrow) as i32,
+            ];
+            let (row_step, wrow_step) = (4 * (row as isize - taps as isize), 4 * (wrow - taps) as isize);
+            // SAFETY: checked above: every input read, `x[at + c·plane +
+            // r·row + k]`, and every weight read, `w[c·weights + r·wrow +
+            // k]`, lies inside its slice; `acc` is one `f32`; every count
+            // is at least one. The counts and channel steps wait in
+            // `s24`–`s27`, the `acc` pointer in `s30`. As `rows4`.
+            unsafe {
+                asm!(
+                    "vldmia {p}, {{s24-s27}}",
+                    "vmov s30, {ky}",
+                    "vldr s0, [{ky}]",
+                    "3:",
+                    "vmov {ky}, s24",
+                    "4:",
+                    "vmov {kx}, s25",
+                    "5:",
+                    "vldmia {w}!, {{s8}}",
+                    "vldmia {x}!, {{s9}}",
+                    "vmla.f32 s0, s8, s9",
+                    "subs {kx}, {kx}, #1",
+                    "bne 5b",
+                    "add {x}, {x}, {row}",
+                    "add {w}, {w}, {wrow}",
+                    "subs {ky}, {ky}, #1",
+                    "bne 4b",
+                    "vmov {kx}, s26",
+                    "add {x}, {x}, {kx}",
+                    "vmov {kx}, s27",
+                    "add {w}, {w}, {kx}",
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    "vmov {kx}, s30",
+                    "vstr s0, [{kx}]",
+                    p = in(reg) params.as_ptr(), x = inout(reg) x.as_ptr().add(at) => _, w = inout(reg) w.as_ptr() => _,
+                    n = inout(reg) channels => _, ky = inout(reg) core::ptr::from_mut(acc) => _, kx = out(reg) _,
+                    row = in(reg) row_step, wrow = in(reg) wrow_step,
+                    out("s0") _, out("s8") _, out("s9") _, out("s24") _, out("s25") _, out("s26") _, out("s27") _, out("s30") _,
+                    options(nostack),
+                );
+            }
+        }
+        #[cfg(not(typenet_arm_fpu))]
+        for c in 0..channels {
+            for r in 0..rows {
+                for k in 0..taps {
+                    *acc += w[c * weights + r * wrow + k] * x[at + c * plane + r * row + k];
+                }
+            }
+        }
+    }
+
+    /// One column of [`Tile::backward`] where only `taps` of each kernel
+    /// row's `wrow` weights reach an output:
+    /// `acc += w[c·weights + r·wrow + k] · x[at + c·plane − r·row − k]`
+    /// over `c`, `r`, `k < taps` in that order.
+    #[inline(always)]
+    fn edge_backward(&self, x: &[f32], at: usize, w: &[f32], wrow: usize, acc: &mut f32) {
+        let Tile { channels, rows, taps, row, plane, weights } = *self;
+        assert!(channels > 0 && rows > 0 && taps > 0 && taps <= wrow && rows * wrow <= weights);
+        assert!(at + 1 >= (rows - 1) * row + taps && at + (channels - 1) * plane < x.len());
+        assert!((channels - 1) * weights + (rows - 1) * wrow + taps <= w.len());
+        #[cfg(typenet_arm_fpu)]
+        {
+            let params = [
+                rows as i32,
+                taps as i32,
+                4 * (plane as i32 + (rows * row) as i32),
+                4 * (weights - rows * wrow) as i32,
+            ];
+            let (row_step, wrow_step) = (4 * (taps as isize - row as isize), 4 * (wrow - taps) as isize);
+            // SAFETY: checked above: every input read, `x[at + c·plane −
+            // r·row − k]` (`VLDMDB` from one past it), and every weight
+            // read lie inside their slices; `acc` is one `f32`; every count
+            // is at least one. As `edge_forward`.
+            unsafe {
+                asm!(
+                    "vldmia {p}, {{s24-s27}}",
+                    "vmov s30, {ky}",
+                    "vldr s0, [{ky}]",
+                    "3:",
+                    "vmov {ky}, s24",
+                    "4:",
+                    "vmov {kx}, s25",
+                    "5:",
+                    "vldmia {w}!, {{s8}}",
+                    "vldmdb {x}!, {{s9}}",
+                    "vmla.f32 s0, s8, s9",
+                    "subs {kx}, {kx}, #1",
+                    "bne 5b",
+                    "add {x}, {x}, {row}",
+                    "add {w}, {w}, {wrow}",
+                    "subs {ky}, {ky}, #1",
+                    "bne 4b",
+                    "vmov {kx}, s26",
+                    "add {x}, {x}, {kx}",
+                    "vmov {kx}, s27",
+                    "add {w}, {w}, {kx}",
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    "vmov {kx}, s30",
+                    "vstr s0, [{kx}]",
+                    p = in(reg) params.as_ptr(), x = inout(reg) x.as_ptr().add(at + 1) => _, w = inout(reg) w.as_ptr() => _,
+                    n = inout(reg) channels => _, ky = inout(reg) core::ptr::from_mut(acc) => _, kx = out(reg) _,
+                    row = in(reg) row_step, wrow = in(reg) wrow_step,
+                    out("s0") _, out("s8") _, out("s9") _, out("s24") _, out("s25") _, out("s26") _, out("s27") _, out("s30") _,
+                    options(nostack),
+                );
+            }
+        }
+        #[cfg(not(typenet_arm_fpu))]
+        for c in 0..channels {
+            for r in 0..rows {
+                for k in 0..taps {
+                    *acc += w[c * weights + r * wrow + k] * x[at + c * plane - r * row - k];
+                }
             }
         }
     }
