@@ -24,6 +24,10 @@
 //! - `x86.rs`: the x86-64 leaf (with `std`): the AVX2 and AVX-512 lanes,
 //!   every `#[target_feature]` entry point (dense, conv, pointwise,
 //!   depthwise), and all the SIMD `unsafe`.
+//! - `cortex_m.rs`: the Cortex-M leaf of the `f32` kernels (`VLDM` and
+//!   `VMLA.F32` tiles for `Dense` and the convolutions, bit for bit the
+//!   portable loops; `VSQRT.F32`), compiled where `build.rs` sets
+//!   `cfg(typenet_arm_fpu)` (the hard-float Thumb targets: M4F, M7, M33).
 //! - `int8.rs`: the int8 kernels (portable) and their seam; `arm_dsp.rs`,
 //!   its Armv7E-M leaf (`SMLAD` in `asm!`, Cortex-M4 and M7), compiled
 //!   where `build.rs` sets `cfg(typenet_arm_dsp)`; `x86_int8.rs`, its
@@ -45,7 +49,8 @@
 //! AVX-512 as well, and the best the CPU has is chosen at run time; those
 //! variants fuse each multiply-add (one rounding instead of two). So
 //! results agree across CPUs up to rounding, and on one machine they are
-//! the same bit for bit every run. Everywhere else (no `std`, other
+//! the same bit for bit every run. On a Cortex-M with an FPU the leaf's
+//! tiles give the portable loops' bits. Everywhere else (no `std`, other
 //! architectures) the portable algorithms run: they need no feature
 //! detection and build for any target.
 
