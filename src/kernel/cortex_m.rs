@@ -83,6 +83,11 @@ impl Leaf for CortexM {
         xs: &[&Vector<f32, I>],
         ys: &mut [&mut Vector<f32, O>],
     ) -> bool {
+        // Fewer than eight inputs fill no tile: declined when the layer is
+        // compiled, so that its code stays the portable loops' alone.
+        if I::USIZE < 8 {
+            return false;
+        }
         dense_forward(w, bias, xs, ys);
         true
     }
@@ -93,6 +98,10 @@ impl Leaf for CortexM {
         xs: &[&Vector<f32, I>],
         dys: &[&Vector<f32, O>],
     ) -> bool {
+        // Fewer than sixteen inputs fill no tile.
+        if I::USIZE < 16 {
+            return false;
+        }
         dense_grads(gw, gb, xs, dys);
         true
     }
@@ -102,6 +111,10 @@ impl Leaf for CortexM {
         dys: &[&Vector<f32, O>],
         dxs: &mut [&mut Vector<f32, I>],
     ) -> bool {
+        // Fewer than sixteen inputs fill no tile.
+        if I::USIZE < 16 {
+            return false;
+        }
         dense_input_grads(w, dys, dxs);
         true
     }
