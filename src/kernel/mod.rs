@@ -145,6 +145,16 @@ pub(crate) trait Kernels: Sized {
     );
     /// `Σ v²` in `f64`.
     fn sum_squares(values: &[Self]) -> f64;
+    /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
+    fn exp_in_place(values: &mut [Self]);
+    /// Softmax cross-entropy of logits `x` for `class < x.len()`: writes
+    /// `softmax(x) − onehot(class)` into `grad` and returns the loss, or
+    /// returns `None` (touching nothing) where there is no wide variant.
+    #[inline(always)]
+    fn softmax_xent(x: &[Self], class: usize, grad: &mut [Self]) -> Option<Self> {
+        let _ = (x, class, grad);
+        None
+    }
     /// `√x`, correctly rounded: for `f32` on a Cortex-M with an FPU one
     /// `VSQRT.F32` (`cortex_m.rs`), else `Float::sqrt`; the same bits.
     /// For the optimisers' `√v` (Adam, RMSprop): `T::square_root(v)`.
@@ -156,16 +166,6 @@ pub(crate) trait Kernels: Sized {
         Self: num_traits::Float,
     {
         x.sqrt()
-    }
-    /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
-    fn exp_in_place(values: &mut [Self]);
-    /// Softmax cross-entropy of logits `x` for `class < x.len()`: writes
-    /// `softmax(x) − onehot(class)` into `grad` and returns the loss, or
-    /// returns `None` (touching nothing) where there is no wide variant.
-    #[inline(always)]
-    fn softmax_xent(x: &[Self], class: usize, grad: &mut [Self]) -> Option<Self> {
-        let _ = (x, class, grad);
-        None
     }
 }
 
