@@ -36,11 +36,14 @@
 //!      has fewer than 8 columns, the runs form, which costs less there).
 //!
 //!    Measured on the emulated Cortex-M4F (instructions per multiply-add,
-//!    leaf / portable): `Dense` 64→64 forward 1.47 / 8.2 at batch 1, weight
-//!    gradients 1.76 / 9.2 and input gradients 1.44 / 9.1 at batch 16;
-//!    LeNet-5's second convolution forward 3.1 / 11.8, backward 5.3 / 11.1;
-//!    an 8×8 image's 8 → 16 channel 3×3 convolution forward 5.0 / 12.3,
-//!    backward 8.0 / 11.3.
+//!    leaf / portable; the portable figures move by a tenth or so with how
+//!    the compiler inlines them into the calling firmware): `Dense` 64→64
+//!    forward 1.5 / 8.2 at batch 1, weight gradients 1.8 / 9.2 and input
+//!    gradients 1.4 / 9.1 at batch 16; LeNet-5's second convolution forward
+//!    3.1 / 12 to 14, backward 5.3 / 11 to 12; an 8×8 image's 8 → 16 channel
+//!    3×3 convolution with padding 1 forward 5.0 / 12 to 14, backward 8.2 /
+//!    11 to 12; with one input channel, where a tile has only nine taps,
+//!    about the same as the portable loops (12.9 / 12.6 to 14.1).
 //! 2. Each output is summed in the portable loops' order, from the same
 //!    start, and `VMLA.F32` is not fused: it rounds the product, then the
 //!    sum, as the portable `acc + w * x` does (`VFMA.F32` would round once).
@@ -1951,6 +1954,14 @@ mod tests {
             dims(2, 2, 9, 13, (3, 3), (2, 2), (1, 1)),
             dims(1, 2, 6, 14, (5, 8), (1, 1), (2, 2)),
             dims(3, 4, 1, 30, (1, 5), (1, 1), (0, 2)),
+            // Rows with 8 interior columns or more for every kernel width
+            // the weight gradients' registers take (1 to 7).
+            dims(2, 2, 3, 20, (1, 1), (1, 1), (0, 0)),
+            dims(2, 2, 4, 20, (2, 2), (1, 1), (0, 0)),
+            dims(1, 1, 5, 20, (4, 4), (1, 1), (1, 1)),
+            dims(1, 2, 6, 20, (5, 5), (1, 1), (2, 2)),
+            dims(1, 1, 7, 22, (6, 6), (1, 1), (2, 2)),
+            dims(1, 1, 9, 24, (7, 7), (1, 1), (3, 3)),
         ];
         for d in shapes {
             for n in [1, 3] {
