@@ -716,9 +716,10 @@ fn kernel_rows_back(d: Dims, iy: usize) -> (usize, usize) {
 /// rows and kernel columns in that order, the taps in the padding skipped.
 /// Declines (`false`, touching nothing) a stride along the rows other
 /// than 1 (`VLDM` reads consecutive values). Per output channel and row:
-/// tiles of 8, then 4, output columns in registers over every tap of the
-/// interior; the first and last columns (where some taps fall in the
-/// padding) and the rest one by one in Rust.
+/// tiles of 8 (4 in a narrower interior) output columns in registers over
+/// every tap of the interior, the last tile moved back to end at the
+/// interior's end; the first and last columns, where some taps fall in the
+/// padding, one at a time over the kernel columns that meet the image.
 #[inline]
 pub(crate) fn conv_forward(d: Dims, w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
     if d.sw != 1 {
@@ -804,7 +805,9 @@ pub(crate) fn conv_forward(d: Dims, w: &[f32], bias: &[f32], xs: &[&[f32]], ys: 
 /// from zero along the columns; each `dx` sums `w·dy` from zero over the
 /// output channels, kernel rows and kernel columns in that order. Declines
 /// (`false`, touching nothing) strides other than 1 and kernels wider than
-/// 7 columns.
+/// 7 columns. The weight gradients take the runs form where a row's
+/// interior is under 8 columns (there it costs less than four calls per
+/// row).
 #[inline]
 pub(crate) fn conv_backward(
     d: Dims,
@@ -904,9 +907,10 @@ fn weight_grads(d: Dims, x: &[f32], dy: &[f32], gw: &mut [f32]) {
 }
 
 /// One sample's input gradient (stride 1), `dx` zero on entry: per input
-/// channel and row, tiles of 8, then 4, columns in registers over every
-/// output channel and kernel tap of the interior; the edges and the rest
-/// one by one in Rust.
+/// channel and row, tiles of 8 (or 4) columns in registers over every
+/// output channel and kernel tap of the interior, placed as the forward
+/// pass's; the edge columns one at a time over the kernel columns that
+/// reach an output.
 #[inline(always)]
 fn input_grads(d: Dims, w: &[f32], dy: &[f32], dx: &mut [f32]) {
     let taps = d.c_in * d.kh * d.kw;
