@@ -39,8 +39,22 @@ pub trait Scalar:
     fn from_f32(x: f32) -> Self;
     /// Converts to `f64` exactly.
     fn to_f64(self) -> f64;
+    /// Converts a count (a batch's samples, an epoch number), rounding to
+    /// nearest: no `f64` on the way, so an `f32` training step stays in
+    /// single precision.
+    fn from_usize(n: usize) -> Self;
+    /// A uniform draw from `[0, 1)` with the type's precision: 24 random
+    /// bits for `f32`, 53 for `f64` (`rand`'s `StandardUniform`).
+    fn draw_unit<R: rand::Rng + ?Sized>(rng: &mut R) -> Self;
+    /// The value as errors report it, exactly.
+    fn value(self) -> Value;
     /// The error function, `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt` (from `libm`).
     fn erf(self) -> Self;
+    /// The natural logarithm from `libm`: the same bits on every platform
+    /// (`std`'s may differ in the last place), for seeded draws.
+    fn ln_portable(self) -> Self;
+    /// `(sin x, cos x)` from `libm`, the same bits on every platform.
+    fn sin_cos_portable(self) -> (Self, Self);
     /// Writes the value little-endian into `out[..Self::BYTES]`.
     ///
     /// Callers check the length; a short `out` is a bug in the caller.
@@ -67,8 +81,28 @@ impl Scalar for f32 {
         self as f64
     }
     #[inline]
+    fn from_usize(n: usize) -> Self {
+        n as f32
+    }
+    #[inline]
+    fn draw_unit<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+        rand::RngExt::random(rng)
+    }
+    #[inline]
+    fn value(self) -> Value {
+        Value::F32(self)
+    }
+    #[inline]
     fn erf(self) -> Self {
         libm::erff(self)
+    }
+    #[inline]
+    fn ln_portable(self) -> Self {
+        libm::logf(self)
+    }
+    #[inline]
+    fn sin_cos_portable(self) -> (Self, Self) {
+        libm::sincosf(self)
     }
     #[inline]
     fn write_le(self, out: &mut [u8]) {
@@ -100,8 +134,28 @@ impl Scalar for f64 {
         self
     }
     #[inline]
+    fn from_usize(n: usize) -> Self {
+        n as f64
+    }
+    #[inline]
+    fn draw_unit<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+        rand::RngExt::random(rng)
+    }
+    #[inline]
+    fn value(self) -> Value {
+        Value::F64(self)
+    }
+    #[inline]
     fn erf(self) -> Self {
         libm::erf(self)
+    }
+    #[inline]
+    fn ln_portable(self) -> Self {
+        libm::log(self)
+    }
+    #[inline]
+    fn sin_cos_portable(self) -> (Self, Self) {
+        (libm::sin(self), libm::cos(self))
     }
     #[inline]
     fn write_le(self, out: &mut [u8]) {
@@ -112,5 +166,29 @@ impl Scalar for f64 {
         let mut b = [0u8; 8];
         b.copy_from_slice(&bytes[..8]);
         f64::from_le_bytes(b)
+    }
+}
+
+/// A scalar as an error reports it: the value exactly, in the type it had.
+///
+/// ```
+/// use typenet::{Scalar, Value};
+/// assert_eq!(0.5f32.value(), Value::F32(0.5));
+/// assert_eq!(Value::F64(1e-3).to_string(), "0.001");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// An `f32`.
+    F32(f32),
+    /// An `f64`.
+    F64(f64),
+}
+
+impl Display for Value {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Value::F32(v) => Display::fmt(v, f),
+            Value::F64(v) => Display::fmt(v, f),
+        }
     }
 }
