@@ -81,7 +81,7 @@ const fn parse(digits: &str) -> u32 {
 /// runs a loop of `2 · iterations` instructions and returns the ticks it
 /// took; ends `program` unless they are what [`PerTick::BOARD`] says, to
 /// within one.
-pub fn calibrate(program: &str, what: &str, ticks: impl FnOnce(u32) -> u32) {
+pub(crate) fn calibrate(program: &str, what: &str, ticks: impl FnOnce(u32) -> u32) {
     let iterations = 10_000;
     let measured = ticks(iterations);
     let PerTick { num, den } = PerTick::BOARD;
