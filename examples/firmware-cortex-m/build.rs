@@ -64,6 +64,15 @@ fn main() {
     };
     assert_eq!(board.arch, arch, "FIRMWARE_BOARD={name} does not run {target} code");
 
+    // A memory.x in the crate's root would win over the board's (rustc
+    // links from there, and the linker looks there first). Checked when
+    // this script runs (a missing file named in `rerun-if-changed` would
+    // make every build rerun it).
+    assert!(
+        !std::path::Path::new("memory.x").exists(),
+        "a memory.x in the crate's root would be linked instead of boards/{name}/memory.x: remove it"
+    );
+
     // The board's memory.x, in a directory of its own on the link path.
     let memory = format!("boards/{name}/memory.x");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
