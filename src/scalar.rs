@@ -24,7 +24,17 @@ use crate::kernel::Kernels;
 // the API (heapless's `Storage` does the same).
 #[allow(private_bounds)]
 pub trait Scalar:
-    Float + Default + Debug + Display + FromStr + Send + Sync + 'static + crate::shape::Tensor<Scalar = Self> + Kernels
+    Float
+    + Default
+    + Debug
+    + Display
+    + FromStr
+    + Send
+    + Sync
+    + 'static
+    + crate::shape::Tensor<Scalar = Self>
+    + Kernels
+    + Defaults
 {
     /// Size in bytes of one value in the parameter format.
     const BYTES: usize;
@@ -62,6 +72,35 @@ pub trait Scalar:
     /// Reads a little-endian value from `bytes[..Self::BYTES]`.
     fn read_le(bytes: &[u8]) -> Self;
 }
+
+/// The constants the optimisers' `const` constructors need, in each type
+/// (a `const fn` may read a bound's associated constants, not call its
+/// methods): exact for `f64`, rounded to nearest for `f32`.
+pub(crate) trait Defaults: Sized {
+    const ZERO: Self;
+    /// Adam's β₁ (0.9).
+    const BETA1: Self;
+    /// Adam's β₂ (0.999).
+    const BETA2: Self;
+    /// The ε of Adam and RMSprop (1e-8).
+    const EPS: Self;
+    /// RMSprop's α (0.99).
+    const ALPHA: Self;
+}
+
+macro_rules! defaults {
+    ($($t:ty),*) => {$(
+        impl Defaults for $t {
+            const ZERO: Self = 0.0;
+            const BETA1: Self = 0.9;
+            const BETA2: Self = 0.999;
+            const EPS: Self = 1e-8;
+            const ALPHA: Self = 0.99;
+        }
+    )*};
+}
+
+defaults!(f32, f64);
 
 impl Scalar for f32 {
     const BYTES: usize = 4;

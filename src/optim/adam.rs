@@ -29,20 +29,13 @@ pub struct Adam<T = f32> {
 
 impl<T: Scalar> Adam<T> {
     /// Adam with PyTorch's defaults at learning rate `lr`.
-    pub fn new(lr: T) -> Self {
-        Adam {
-            lr,
-            beta1: T::from_f64(0.9),
-            beta2: T::from_f64(0.999),
-            eps: T::from_f64(1e-8),
-            weight_decay: T::zero(),
-            l2: T::zero(),
-        }
+    pub const fn new(lr: T) -> Self {
+        Adam { lr, beta1: T::BETA1, beta2: T::BETA2, eps: T::EPS, weight_decay: T::ZERO, l2: T::ZERO }
     }
 
     /// AdamW: Adam with decoupled weight decay `weight_decay` (PyTorch's
     /// `AdamW` default is 0.01).
-    pub fn adamw(lr: T, weight_decay: T) -> Self {
+    pub const fn adamw(lr: T, weight_decay: T) -> Self {
         Adam { weight_decay, ..Adam::new(lr) }
     }
 }

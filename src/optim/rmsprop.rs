@@ -23,8 +23,8 @@ pub struct RmsProp<T = f32> {
 
 impl<T: Scalar> RmsProp<T> {
     /// RMSprop with PyTorch's defaults at learning rate `lr`.
-    pub fn new(lr: T) -> Self {
-        RmsProp { lr, alpha: T::from_f64(0.99), eps: T::from_f64(1e-8), weight_decay: T::zero() }
+    pub const fn new(lr: T) -> Self {
+        RmsProp { lr, alpha: T::ALPHA, eps: T::EPS, weight_decay: T::ZERO }
     }
 }
 

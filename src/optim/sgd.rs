@@ -29,8 +29,8 @@ pub struct Sgd<T = f32> {
 
 impl<T: Scalar> Sgd<T> {
     /// Plain SGD with learning rate `lr`.
-    pub fn new(lr: T) -> Self {
-        Sgd { lr, weight_decay: T::zero() }
+    pub const fn new(lr: T) -> Self {
+        Sgd { lr, weight_decay: T::ZERO }
     }
 }
 
@@ -110,13 +110,13 @@ pub struct Momentum<T = f32> {
 
 impl<T: Scalar> Momentum<T> {
     /// Heavy-ball momentum μ at learning rate `lr`.
-    pub fn new(lr: T, momentum: T) -> Self {
-        Momentum { lr, momentum, nesterov: false, weight_decay: T::zero() }
+    pub const fn new(lr: T, momentum: T) -> Self {
+        Momentum { lr, momentum, nesterov: false, weight_decay: T::ZERO }
     }
 
     /// Nesterov momentum μ at learning rate `lr`.
-    pub fn nesterov(lr: T, momentum: T) -> Self {
-        Momentum { lr, momentum, nesterov: true, weight_decay: T::zero() }
+    pub const fn nesterov(lr: T, momentum: T) -> Self {
+        Momentum { lr, momentum, nesterov: true, weight_decay: T::ZERO }
     }
 }
 

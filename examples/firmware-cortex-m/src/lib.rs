@@ -331,7 +331,7 @@ pub fn fail(program: &str, why: &str) -> ! {
 }
 
 /// A number printed with a fixed count of decimals, by integer arithmetic.
-pub struct Fixed(pub f64, pub u32);
+pub struct Fixed(pub f32, pub u32);
 
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -340,8 +340,8 @@ impl fmt::Display for Fixed {
             return f.write_str("NaN");
         }
         let scale = 10u64.pow(decimals);
-        let scaled = (if x < 0.0 { -x } else { x }) * scale as f64 + 0.5;
-        if scaled >= u64::MAX as f64 {
+        let scaled = (if x < 0.0 { -x } else { x }) * scale as f32 + 0.5;
+        if scaled >= u64::MAX as f32 {
             return f.write_str(if x < 0.0 { "-inf" } else { "inf" });
         }
         let scaled = scaled as u64;

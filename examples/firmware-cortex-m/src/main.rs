@@ -46,7 +46,7 @@ fn main() -> ! {
         size_of::<Xor>(),
         size_of::<XorGrads>(),
         size_of::<<Xor as Train<XorInput>>::Cache>(),
-        size_of::<<Adam as Optimizer>::State<XorGrads>>(),
+        size_of::<<Adam as Optimizer<f32>>::State<XorGrads>>(),
         size_of::<XorTrainer>(),
         size_of::<digits::Model>()
     );
@@ -107,7 +107,7 @@ fn xor(clock: &mut Clock) -> XorOutcome {
             "firmware: xor {} {} -> {} (target {})",
             x[0] as u8,
             x[1] as u8,
-            Fixed(model.forward(x)[0].into(), 4),
+            Fixed(model.forward(x)[0], 4),
             t[0] as u8
         );
     }
