@@ -119,6 +119,7 @@ pub trait Optimizer {
 
 /// Why an optimiser refused to update.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum OptimError {
     /// A hyperparameter (or the learning rate) is outside its range.
@@ -140,6 +141,7 @@ pub enum OptimError {
 
 /// The range a hyperparameter must be in (and finite).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Range {
     /// `x ≥ 0`.
     NonNegative,

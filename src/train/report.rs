@@ -13,6 +13,7 @@ use crate::shape::Tensor;
 
 /// Loss and accuracy over a set of samples.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Metrics {
     /// The mean loss per sample (plus the penalties, in training).
     pub loss: f64,
@@ -42,6 +43,7 @@ where
 
 /// What one [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StepResult {
     /// The batch's mean loss, penalties included.
     pub loss: f64,
@@ -53,6 +55,7 @@ pub struct StepResult {
 
 /// What one batch of an epoch did, handed to [`Monitor::on_batch`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BatchReport {
     /// The epoch, from 1.
     pub epoch: usize,
@@ -68,6 +71,7 @@ pub struct BatchReport {
 
 /// What one epoch did, handed to the callback of [`Trainer::fit`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct EpochReport {
     /// The epoch, counting from 1.
     pub epoch: usize,
@@ -107,6 +111,7 @@ impl EpochReport {
 
 /// How a call to [`Trainer::fit`] ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Fit {
     /// Epochs run.
     pub epochs: usize,
