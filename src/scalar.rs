@@ -216,6 +216,7 @@ impl Scalar for f64 {
 /// assert_eq!(Value::F64(1e-3).to_string(), "0.001");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Value {
     /// An `f32`.
     F32(f32),

@@ -772,6 +772,7 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> FoldTarg
 /// Why a batch norm could not be folded into the layer before it. The
 /// layer is left as it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FoldError {
     /// A running statistic, the weight or the bias of this channel is NaN
     /// or infinite.

@@ -69,6 +69,7 @@ pub trait Loss<Y: Tensor, Target> {
 
 /// What is wrong with a target.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TargetError {
     /// A class index at or past the number of classes.
     ClassOutOfRange {

@@ -146,6 +146,7 @@ pub trait Optimizer<T: Scalar> {
 
 /// Why an optimiser refused to update.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum OptimError {
     /// A hyperparameter (or the learning rate) is outside its range.
@@ -167,6 +168,7 @@ pub enum OptimError {
 
 /// The range a hyperparameter must be in (and finite).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Range {
     /// `x ≥ 0`.
     NonNegative,

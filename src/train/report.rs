@@ -15,6 +15,7 @@ use num_traits::Zero;
 
 /// Loss and accuracy over a set of samples, in the model's scalar.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Metrics<T = f32> {
     /// The mean loss per sample (plus the penalties, in training).
     pub loss: T,
@@ -77,6 +78,7 @@ impl<T: Scalar> Tally<T> {
 
 /// What one [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StepResult<T = f32> {
     /// The batch's mean loss, penalties included.
     pub loss: T,
@@ -88,6 +90,7 @@ pub struct StepResult<T = f32> {
 
 /// What one batch of an epoch did, handed to [`Monitor::on_batch`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BatchReport<T = f32> {
     /// The epoch, from 1.
     pub epoch: usize,
@@ -103,6 +106,7 @@ pub struct BatchReport<T = f32> {
 
 /// What one epoch did, handed to the callback of [`Trainer::fit`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct EpochReport<T = f32> {
     /// The epoch, counting from 1.
     pub epoch: usize,
@@ -144,6 +148,7 @@ impl<T: Scalar> EpochReport<T> {
 
 /// How a call to [`Trainer::fit`] ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Fit<T = f32> {
     /// Epochs run.
     pub epochs: usize,
