@@ -40,7 +40,7 @@ const W3_SAMPLES: usize = 8192;
 fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
     let mut model = Xor::default();
-    model.init_with(Init::XavierUniform, &mut rng);
+    model.init_with(XavierUniform, &mut rng);
     let data = [
         (vector([0.0f32, 0.0]), vector([0.0f32])),
         (vector([0.0, 1.0]), vector([1.0])),
@@ -77,7 +77,7 @@ fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
     for (batch, lr) in [(1usize, 0.01), (32, 0.1)] {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let mut model = Mlp64::default();
-        model.init_with(Init::HeUniform, &mut rng);
+        model.init_with(HeUniform, &mut rng);
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::new(Sgd::new(lr), config);
         // The peers' check: 30 epochs, then the test accuracy.
@@ -111,7 +111,7 @@ fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.throughput(Throughput::Elements(W3_SAMPLES as u64)).sample_size(10);
     for batch in [32usize, 64] {
         let mut model: Box<Mlp784> = default_box();
-        model.init_with(Init::HeUniform, &mut rng);
+        model.init_with(HeUniform, &mut rng);
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::<Mlp784, _, _>::boxed(Sgd::new(0.01), config);
         group.bench_function(format!("batch{batch}"), |b| {
@@ -156,7 +156,7 @@ fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
 fn w5_infer<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let (_, test) = digits();
     let mut model = Mlp64::default();
-    model.init_with(Init::HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(0));
+    model.init_with(HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(0));
     let x = test[0].0;
     c.bench_function("W5_infer", |b| b.iter(|| model.forward(black_box(&x))));
 }
@@ -304,7 +304,7 @@ fn w6_dscnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.throughput(Throughput::Elements(W6_FLOPS_PER_STEP));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
     let mut model = default_box::<DsCnn>();
-    model.init_with(Init::PyTorch, &mut rng);
+    model.init_with(PyTorch, &mut rng);
     let mut sgd = Trainer::boxed(Sgd::new(0.01), Config::default());
     let mut turn = 0;
     group.bench_function("sgd_batch32", |b| {
@@ -345,7 +345,7 @@ fn q1_int8<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("Q1_int8");
 
     let mut cnn = DigitsCnn::default();
-    cnn.init_with(Init::HeUniform, &mut rng);
+    cnn.init_with(HeUniform, &mut rng);
     let images: Vec<Tensor3<f32, U1, U8, U8>> = (0..64)
         .map(|_| {
             let mut x = Tensor3::<f32, U1, U8, U8>::default();
@@ -363,7 +363,7 @@ fn q1_int8<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let (images, labels) = (format!("{dir}/mnist10k-images.idx3-ubyte"), format!("{dir}/mnist10k-labels.idx1-ubyte"));
     let digits = typenet::data::load_idx::<U28, U28, f32>(&images, &labels, 10).expect("data/mnist10k");
     let mut dscnn = default_box::<DsCnn>();
-    dscnn.init_with(Init::PyTorch, &mut rng);
+    dscnn.init_with(PyTorch, &mut rng);
     let calibration = quant::calibrate(&*dscnn, digits.iter().take(64).map(|(x, _)| x));
     let mut int8 = default_box::<quant::QuantizedOf<DsCnn, Tensor3<f32, U1, U28, U28>>>();
     quant::quantize_into(&*dscnn, &calibration, &mut int8).expect("the DS-CNN quantises");

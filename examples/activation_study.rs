@@ -39,7 +39,7 @@ use typenet::train::on_epoch;
 type DigitsMlp<A> = net![Dense<U64, U64>, A, Dense<U64, U64>, A, Dense<U64, U10>];
 type SpiralMlp<A> = net![Dense<U2, U32>, A, Dense<U32, U32>, A, Dense<U32, U2>];
 
-const TARGET: f64 = 0.95;
+const TARGET: f32 = 0.95;
 const SEED: u64 = 2026;
 const SEEDS: [u64; 3] = [SEED, 1, 2];
 
@@ -50,8 +50,8 @@ struct Problem<X> {
     val: Vec<(X, usize)>,
     test: Vec<(X, usize)>,
     epochs: usize,
-    lr: f64,
-    momentum: f64,
+    lr: f32,
+    momentum: f32,
     batch: usize,
 }
 
@@ -88,7 +88,7 @@ impl Run {
     }
 
     fn final_val_accuracy(&self) -> f64 {
-        self.mean(|s| s.reports.last().and_then(|r| r.val).map_or(0.0, |v| v.accuracy))
+        self.mean(|s| s.reports.last().and_then(|r| r.val).map_or(0.0, |v| v.accuracy.into()))
     }
 
     /// The mean epoch of convergence, if every seed converged.
@@ -110,7 +110,7 @@ where
 {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut model = M::default();
-    model.init_with(Init::XavierUniform, &mut rng);
+    model.init_with(XavierUniform, &mut rng);
     let train = problem.train.clone();
     let config = Config { batch_size: problem.batch, ..Config::default() };
     let mut trainer = Trainer::new(Momentum::new(problem.lr, problem.momentum), config);
@@ -260,10 +260,10 @@ fn table(runs: &[Run]) -> String {
                 r.seeds.iter().map(|s| s.converged().map_or("—".into(), |e| e.to_string())).collect();
             vec![
                 r.activation.into(),
-                format!("{:.4}", r.mean(|s| s.reports[0].train.loss)),
-                format!("{:.4}", r.mean(|s| s.reports.last().map_or(f64::NAN, |r| r.train.loss))),
+                format!("{:.4}", r.mean(|s| s.reports[0].train.loss.into())),
+                format!("{:.4}", r.mean(|s| s.reports.last().map_or(f64::NAN, |r| r.train.loss.into()))),
                 format!("{:.4}", r.final_val_accuracy()),
-                format!("{:.4}", r.mean(|s| s.test.accuracy)),
+                format!("{:.4}", r.mean(|s| s.test.accuracy.into())),
                 each.join(", "),
                 r.converged_text(),
                 format!("{:.1}", r.seconds),
@@ -302,8 +302,8 @@ fn plot(path: &std::path::Path, on_digits: &[Run], on_spirals: &[Run]) {
         legend,
         series: runs.iter().map(|r| Series { name: r.activation.into(), points: r.curve(f) }).collect(),
     };
-    let accuracy: fn(&EpochReport) -> f64 = |r| r.val.map_or(0.0, |v| v.accuracy);
-    let loss: fn(&EpochReport) -> f64 = |r| r.train.loss;
+    let accuracy: fn(&EpochReport) -> f64 = |r| r.val.map_or(0.0, |v| v.accuracy.into());
+    let loss: fn(&EpochReport) -> f64 = |r| r.train.loss.into();
     const LEGEND: Option<LegendAt> = Some(LegendAt::LowerRight);
     let panels = [
         panel(on_digits, "digits: validation accuracy", "accuracy", Axis::Fixed(0.1, 1.0), None, accuracy),

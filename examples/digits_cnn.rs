@@ -44,7 +44,7 @@ fn main() {
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut model = Cnn::default();
-    model.init_with(Init::HeUniform, &mut rng);
+    model.init_with(HeUniform, &mut rng);
     let mut trainer = Trainer::new(Adam::new(3e-3), Config { batch_size: 16, ..Config::default() });
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();

@@ -42,7 +42,7 @@ pub const EPOCHS: usize = 40;
 pub fn train(train: &[Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, Fit) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut model = Mlp::default();
-    model.init_with(Init::HeUniform, &mut rng);
+    model.init_with(HeUniform, &mut rng);
     let config = Config { batch_size: 16, ..Config::default() };
     let mut trainer = Trainer::new(Adam::new(2e-3), config);
     let fit = trainer

@@ -42,7 +42,7 @@ fn main() {
 
 /// Trains a fresh `M` on the training part (validating every epoch),
 /// writes its log and curves, and returns its test accuracy.
-fn train_and_test<M>(name: &str, title: &str, digits: &Digits<DigitRows>) -> f64
+fn train_and_test<M>(name: &str, title: &str, digits: &Digits<DigitRows>) -> f32
 where
     M: Train<Rows, Output = Vector<f32, U10>> + Initialize + Default,
 {
@@ -52,9 +52,9 @@ where
     model.init(&mut rng);
     // Cosine annealing settles the noisy end of a constant rate; clipping
     // guards against the occasional exploding gradient through time.
-    let schedule = Schedule::Cosine { epochs: EPOCHS, min_lr: 1e-4 };
-    let config = Config { batch_size: 16, schedule, clip_norm: Some(5.0), ..Config::default() };
-    let mut trainer = Trainer::new(Adam::new(1e-2), config);
+    let adam = Adam::new(1e-2).scheduled(CosineAnnealing { epochs: EPOCHS, min_lr: 1e-4 });
+    let config = Config { batch_size: 16, clip_norm: Some(5.0), ..Config::default() };
+    let mut trainer = Trainer::new(adam, config);
     let mut progress = common::Progress::new(EPOCHS);
     let train = digits.train.clone();
     trainer

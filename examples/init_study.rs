@@ -43,7 +43,7 @@ type Deep<A> = net![
 
 const LAYERS: usize = 10;
 const EPOCHS: usize = 30;
-const LEARNING_RATE: f64 = 0.03;
+const LEARNING_RATE: f32 = 0.03;
 const BATCH: usize = 32;
 const SEED: u64 = 2026;
 /// Training is repeated from these seeds (the first also gives the
@@ -130,7 +130,7 @@ fn initialise<M: Initialize + Params<f32>>(model: &mut M, scheme: Scheme, rng: &
     match scheme {
         Scheme::Builtin(init) => model.init_with(init, rng),
         Scheme::StandardNormal => {
-            model.init_with(Init::Zeros, rng);
+            model.init_with(Zeros, rng);
             // Each `Dense` visits its weight, then its bias (left at zero).
             let mut tensor = 0;
             model.visit_mut(&mut |t| {
@@ -216,7 +216,7 @@ where
 /// The mean, lowest and highest validation accuracy over the seeds, a
 /// diverged run counting as 0.
 fn accuracy(run: &Run) -> (f64, f64, f64) {
-    let all = run.trained.iter().map(|m| m.map_or(0.0, |m| m.accuracy));
+    let all = run.trained.iter().map(|m| m.map_or(0.0, |m| f64::from(m.accuracy)));
     let mean = all.clone().sum::<f64>() / run.trained.len() as f64;
     (mean, all.clone().fold(1.0, f64::min), all.fold(0.0, f64::max))
 }
@@ -224,7 +224,7 @@ fn accuracy(run: &Run) -> (f64, f64, f64) {
 /// The mean validation loss over the seeds that did not diverge (`None` if
 /// all did).
 fn val_loss(run: &Run) -> Option<f64> {
-    let losses: Vec<f64> = run.trained.iter().flatten().map(|m| m.loss).collect();
+    let losses: Vec<f64> = run.trained.iter().flatten().map(|m| f64::from(m.loss)).collect();
     (!losses.is_empty()).then(|| losses.iter().sum::<f64>() / losses.len() as f64)
 }
 

@@ -55,9 +55,9 @@ fn main() {
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut model = typenet::memory::default_box::<LeNet5>();
-    model.init_with(Init::PyTorch, &mut rng);
-    let schedule = Schedule::Cosine { epochs: EPOCHS, min_lr: 0.0 };
-    let mut trainer = Trainer::<LeNet5, _, _>::boxed(Adam::new(1e-3), Config { schedule, ..Config::default() });
+    model.init_with(PyTorch, &mut rng);
+    let adam = Adam::new(1e-3).scheduled(CosineAnnealing { epochs: EPOCHS, min_lr: 0.0 });
+    let mut trainer = Trainer::<LeNet5, _, _>::boxed(adam, Config::default());
     println!("on the heap: model {} bytes, trainer {} bytes", size_of_val(&*model), size_of_val(&*trainer));
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();

@@ -66,9 +66,9 @@ fn main() {
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut model = typenet::memory::default_box::<ResNet8>();
-    model.init_with(Init::PyTorch, &mut rng);
-    let schedule = Schedule::Cosine { epochs: EPOCHS, min_lr: 0.0 };
-    let mut trainer = Trainer::boxed(Adam::new(3e-3), Config { schedule, ..Config::default() });
+    model.init_with(PyTorch, &mut rng);
+    let adam = Adam::new(3e-3).scheduled(CosineAnnealing { epochs: EPOCHS, min_lr: 0.0 });
+    let mut trainer = Trainer::boxed(adam, Config::default());
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();
     let fit = trainer

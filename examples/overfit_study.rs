@@ -43,8 +43,8 @@ const FULL_EPOCHS: usize = 60;
 #[derive(Clone, Copy)]
 struct Setting {
     name: &'static str,
-    l1: f64,
-    l2: f64,
+    l1: f32,
+    l2: f32,
     dropout: f32,
 }
 
@@ -92,18 +92,18 @@ impl Run {
     }
 
     /// The epoch (from 1) and value of the best validation accuracy.
-    fn best_val_accuracy(&self) -> (usize, f64) {
+    fn best_val_accuracy(&self) -> (usize, f32) {
         let best = self.curve.iter().enumerate().max_by(|a, b| a.1.val.accuracy.total_cmp(&b.1.val.accuracy));
         best.map_or((0, 0.0), |(k, p)| (k + 1, p.val.accuracy))
     }
 
     /// The epoch (from 1) and value of the lowest validation loss.
-    fn lowest_val_loss(&self) -> (usize, f64) {
+    fn lowest_val_loss(&self) -> (usize, f32) {
         let best = self.curve.iter().enumerate().min_by(|a, b| a.1.val.loss.total_cmp(&b.1.val.loss));
         best.map_or((0, 0.0), |(k, p)| (k + 1, p.val.loss))
     }
 
-    fn gap(&self) -> f64 {
+    fn gap(&self) -> f32 {
         self.last().train.accuracy - self.last().val.accuracy
     }
 }
@@ -124,7 +124,7 @@ fn small_subset(data: &[Digit]) -> Vec<Digit> {
 fn train(setting: Setting, seed: u64, epochs: usize, train: &[Digit], digits: &common::Digits) -> SeedRun {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut model = Wide::default();
-    model.init_with(Init::HeUniform, &mut rng);
+    model.init_with(HeUniform, &mut rng);
     model.layer_mut::<U2>().rate = setting.dropout;
     model.layer_mut::<U5>().rate = setting.dropout;
     let config = Config { batch_size: BATCH, l1: setting.l1, l2: setting.l2, ..Config::default() };
@@ -156,12 +156,14 @@ fn run(setting: Setting, seeds: &[u64], epochs: usize, data: &[Digit], digits: &
     let runs = common::per_seed(seeds, |seed| train(setting, seed, epochs, data, digits));
     let n = runs.len() as f64;
     let mean = |f: &dyn Fn(&SeedRun) -> f64| runs.iter().map(f).sum::<f64>() / n;
-    let metrics =
-        |f: &dyn Fn(&SeedRun) -> Metrics| Metrics { loss: mean(&|r| f(r).loss), accuracy: mean(&|r| f(r).accuracy) };
+    let metrics = |f: &dyn Fn(&SeedRun) -> Metrics| Metrics {
+        loss: mean(&|r| f(r).loss.into()) as f32,
+        accuracy: mean(&|r| f(r).accuracy.into()) as f32,
+    };
     let curve = (0..epochs)
         .map(|k| Point { train: metrics(&|r| r.curve[k].train), val: metrics(&|r| r.curve[k].val) })
         .collect();
-    let finals = runs.iter().map(|r| r.curve[epochs - 1].val.accuracy);
+    let finals = runs.iter().map(|r| f64::from(r.curve[epochs - 1].val.accuracy));
     let val_range = (finals.clone().fold(1.0, f64::min), finals.fold(0.0, f64::max));
     Run {
         setting,
@@ -209,7 +211,7 @@ fn main() {
 
     let find = |name: &str| runs.iter().find(|r| r.setting.name == name).expect("every setting ran");
     let small = &runs[..SETTINGS.len()];
-    let best = small.iter().map(|r| r.last().val.accuracy).fold(0.0, f64::max);
+    let best = small.iter().map(|r| r.last().val.accuracy).fold(0.0, f32::max);
     let (none, full) = (find("none"), find("none, all training digits"));
     println!(
         "overfit_study: train_samples={} none_gap={:.4} l2_gap={:.4} l1_gap={:.4} dropout_gap={:.4} \
@@ -287,7 +289,7 @@ fn plot(path: &std::path::Path, runs: &[Run]) {
             y_desc: "loss".into(),
             y_axis: Axis::Log,
             legend: Some(LegendAt::UpperRight),
-            series: vec![line(r, "training", |p| p.train.loss), line(r, "validation", |p| p.val.loss)],
+            series: vec![line(r, "training", |p| p.train.loss.into()), line(r, "validation", |p| p.val.loss.into())],
         }
     };
     let every = |caption: &str, y_desc: &str, y_axis, legend, f: fn(&Point) -> f64| Panel {
@@ -301,9 +303,9 @@ fn plot(path: &std::path::Path, runs: &[Run]) {
     let panels = [
         pair("none"),
         pair("dropout 0.5"),
-        every("validation loss", "loss", Axis::Fixed(0.2, 0.6), Some(LegendAt::UpperRight), |p| p.val.loss),
+        every("validation loss", "loss", Axis::Fixed(0.2, 0.6), Some(LegendAt::UpperRight), |p| p.val.loss.into()),
         every("gap: training − validation accuracy", "gap", Axis::Fixed(0.0, 0.15), None, |p| {
-            p.train.accuracy - p.val.accuracy
+            f64::from(p.train.accuracy - p.val.accuracy)
         }),
     ];
     let title = format!("100 training digits, 64-128-128-10: overfitting and regularisation ({EPOCHS} epochs)");

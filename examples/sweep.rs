@@ -24,30 +24,30 @@ type Depth1 = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
 type Depth2 = net![Dense<U64, U64>, Relu, Dense<U64, U64>, Relu, Dense<U64, U10>];
 type Depth3 = net![Dense<U64, U64>, Relu, Dense<U64, U64>, Relu, Dense<U64, U64>, Relu, Dense<U64, U10>];
 
-const LEARNING_RATES: [f64; 4] = [0.01, 0.03, 0.1, 0.3];
+const LEARNING_RATES: [f32; 4] = [0.01, 0.03, 0.1, 0.3];
 const BATCH_SIZES: [usize; 3] = [1, 16, 64];
 const DEPTHS: [usize; 3] = [1, 2, 3];
 const EPOCHS: usize = 20;
 const SEED: u64 = 2026;
 
 struct Run {
-    lr: f64,
+    lr: f32,
     batch: usize,
     depth: usize,
-    val_accuracy: f64,
-    train_loss: f64,
+    val_accuracy: f32,
+    train_loss: f32,
     seconds: f64,
 }
 
 /// Trains a fresh `M` (same seed for every run) and measures the training
 /// time alone.
-fn run<M>(lr: f64, batch: usize, digits: &common::Digits) -> (f64, f64, f64)
+fn run<M>(lr: f32, batch: usize, digits: &common::Digits) -> (f32, f32, f64)
 where
     M: Train<Vector<f32, U64>, Output = Vector<f32, U10>> + Initialize + Default,
 {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut model = M::default();
-    model.init_with(Init::HeUniform, &mut rng);
+    model.init_with(HeUniform, &mut rng);
     let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size: batch, ..Config::default() });
     let start = Instant::now();
@@ -58,7 +58,7 @@ where
         // A diverged run is a result too: it scores zero.
         Err(e) => {
             eprintln!("lr {lr}, batch {batch}: {e}");
-            (0.0, f64::NAN, seconds)
+            (0.0, f32::NAN, seconds)
         }
     }
 }
@@ -160,7 +160,7 @@ fn plot(path: &std::path::Path, runs: &[Run]) {
             let points: Vec<(f64, f64)> = runs
                 .iter()
                 .filter(|r| r.depth == depth && r.batch == *batch)
-                .map(|r| (lr_index(r.lr), r.val_accuracy))
+                .map(|r| (lr_index(r.lr), f64::from(r.val_accuracy)))
                 .collect();
             chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
@@ -181,6 +181,6 @@ fn plot(path: &std::path::Path, runs: &[Run]) {
 }
 
 /// The position of a learning rate on the plot's axis.
-fn lr_index(lr: f64) -> f64 {
+fn lr_index(lr: f32) -> f64 {
     LEARNING_RATES.iter().position(|&l| l == lr).expect("a swept rate") as f64
 }

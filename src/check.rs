@@ -35,6 +35,7 @@ pub const FLOOR: f64 = 1e-2;
 
 /// What [`check_gradients`] found.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GradReport {
     /// The largest relative error over inputs and parameters.
     pub max_rel_error: f64,
@@ -48,6 +49,7 @@ pub struct GradReport {
 
 /// The place of the largest error in a [`GradReport`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Where {
     /// Nothing was checked, or every error was zero.
     Nowhere,

@@ -512,7 +512,7 @@ macro_rules! params {
         impl<$($gen)*> $crate::init::Initialize for $name $(<$($arg),*>)? {
             /// Nothing to draw.
             #[inline]
-            fn init_with<R: $crate::rand::Rng + ?Sized>(&mut self, _: $crate::init::Init, _: &mut R) {}
+            fn init_with<Sch: $crate::init::Scheme, R: $crate::rand::Rng + ?Sized>(&mut self, _: Sch, _: &mut R) {}
         }
     };
 }

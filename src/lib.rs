@@ -124,16 +124,19 @@ pub use typenum;
 pub use chain::{Chain, LayerAt, LayerOf, Link};
 pub use io::ParamsError;
 pub use layer::{Layer, NoRng, Params, Train};
-pub use scalar::Scalar;
+pub use scalar::{Scalar, Value};
 
 /// Everything a network definition and a training loop need, in one import.
 pub mod prelude {
     pub use crate::chain::{Chain, LayerAt, LayerOf};
-    pub use crate::init::{Init, Initialize};
+    pub use crate::init::{
+        HeNormal, HeUniform, Init, Initialize, LecunNormal, PyTorch, Scheme, SmallRandom, XavierNormal, XavierUniform,
+        Zeros,
+    };
     pub use crate::layer::{Layer, NoRng, Params, Train};
     pub use crate::layers::*;
     pub use crate::loss::{Bce, BceWithLogits, Huber, Loss, Mse, SoftmaxCrossEntropy};
-    pub use crate::optim::{Adam, Momentum, Optimizer, RmsProp, Schedule, Sgd};
+    pub use crate::optim::{Adam, CosineAnnealing, ExponentialDecay, Momentum, Optimizer, RmsProp, Sgd, StepDecay};
     pub use crate::scalar::Scalar;
     pub use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector, matrix, tensor3, vector};
     pub use crate::train::{BatchReport, Config, EpochReport, Metrics, Monitor, TrainError, Trainer, evaluate};

@@ -130,6 +130,7 @@ impl<X: Tensor, N: ArrayLength> Tensor for GenericArray<X, N> {
 /// assert_eq!((dims.rank(), dims.sizes(), dims.count()), (2, &[2, 3][..], 6));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Dims {
     /// The number of dimensions (may exceed [`Dims::MAX_RANK`] for a shape
     /// read from a file, whose sizes are then cut to the first ones).

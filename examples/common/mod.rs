@@ -128,7 +128,7 @@ impl Monitor for Progress {
             self.running = (0.0, 0, 0);
         }
         let (loss, correct, seen) = &mut self.running;
-        *loss += report.step.loss * report.samples as f64;
+        *loss += f64::from(report.step.loss) * report.samples as f64;
         *correct += report.step.correct;
         *seen += report.samples;
         self.batches.set_message(format!("loss {:.4} acc {:.4}", *loss / *seen as f64, *correct as f64 / *seen as f64));
@@ -211,7 +211,7 @@ pub struct Panel {
 /// A panel of one metric on the training and validation sets, against the
 /// epoch (`pick` is `"loss"` or `"accuracy"`).
 pub fn train_val_panel(caption: &str, x_desc: &str, pick: &str, reports: &[EpochReport]) -> Panel {
-    let metric = |m: &Metrics| if pick == "loss" { m.loss } else { m.accuracy };
+    let metric = |m: &Metrics| f64::from(if pick == "loss" { m.loss } else { m.accuracy });
     let train = reports.iter().map(|r| (r.epoch as f64, metric(&r.train))).collect();
     let val: Vec<_> = reports.iter().filter_map(|r| r.val.as_ref().map(|v| (r.epoch as f64, metric(v)))).collect();
     let mut series = vec![Series { name: "training".into(), points: train }];

@@ -74,6 +74,7 @@ pub struct Split<'a, S> {
 
 /// Why a data set could not be split.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SplitError {
     /// A sample's class is at or past the number of classes.
     ClassOutOfRange {

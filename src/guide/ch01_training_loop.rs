@@ -103,7 +103,7 @@
 //! // Initialise.
 //! let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
 //! let mut net = Xor::default();
-//! net.init_with(Init::XavierUniform, &mut rng);
+//! net.init_with(XavierUniform, &mut rng);
 //!
 //! let mut cache = Default::default();
 //! let mut grads = <Xor as Params<f64>>::Grads::default();
@@ -126,7 +126,7 @@
 //!
 //! // The same, with the trainer: batches of 4, gradient descent at α = 1.
 //! let mut model = Xor::default();
-//! model.init_with(Init::XavierUniform, &mut Xoshiro256PlusPlus::seed_from_u64(1));
+//! model.init_with(XavierUniform, &mut Xoshiro256PlusPlus::seed_from_u64(1));
 //! let mut trainer = Trainer::new(Sgd::new(alpha), Config { batch_size: 4, shuffle: false, ..Config::default() });
 //! let fit = trainer.fit(&mut model, &Bce, &data, &[], 1000, &mut rng, ()).unwrap();
 //! assert_eq!(fit.last.train.accuracy, 1.0);

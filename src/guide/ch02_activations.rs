@@ -105,7 +105,7 @@
 //! ) -> f64 {
 //!     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
 //!     let mut model = M::default();
-//!     model.init_with(Init::XavierUniform, &mut rng);
+//!     model.init_with(XavierUniform, &mut rng);
 //!     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 //!     trainer.fit(&mut model, &BceWithLogits, data, &[], 500, &mut rng, ()).unwrap();
 //!     evaluate(&model, &BceWithLogits, data).unwrap().accuracy

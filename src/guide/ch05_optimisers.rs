@@ -73,7 +73,7 @@
 //! assert!(after(1.1, 50) > after(1.1, 10)); // too large: each step overshoots further
 //!
 //! // On XOR, how many epochs each optimiser needs to bring the cost below 0.05.
-//! fn epochs_to_fit<O: Optimizer>(optimizer: O) -> usize {
+//! fn epochs_to_fit<O: Optimizer<f64>>(optimizer: O) -> usize {
 //!     type Xor = net![Dense<U2, U8, f64>, Tanh, Dense<U8, U1, f64>];
 //!     let data = [
 //!         (vector([0.0, 0.0]), vector([0.0])),
@@ -83,7 +83,7 @@
 //!     ];
 //!     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
 //!     let mut model = Xor::default();
-//!     model.init_with(Init::XavierUniform, &mut rng);
+//!     model.init_with(XavierUniform, &mut rng);
 //!     let mut trainer = Trainer::new(optimizer, Config { batch_size: 4, ..Config::default() });
 //!     let stop = typenet::train::on_epoch(|r| if r.train.loss < 0.05 { core::ops::ControlFlow::Break(()) } else { core::ops::ControlFlow::Continue(()) });
 //!     trainer.fit(&mut model, &BceWithLogits, &data, &[], 5000, &mut rng, stop).unwrap().epochs

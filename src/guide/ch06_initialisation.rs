@@ -22,11 +22,11 @@
 //!
 //! | scheme | `Var(w)` | keeps steady | [`Init`](crate::init::Init) |
 //! | --- | --- | --- | --- |
-//! | LeCun | `1/n_in` | the forward signal through a linear or tanh unit | [`LecunNormal`](crate::init::Init::LecunNormal) |
-//! | Xavier / Glorot | `2/(n_in + n_out)` | the forward signal and the backward gradient, a compromise | [`XavierUniform`](crate::init::Init::XavierUniform), [`XavierNormal`](crate::init::Init::XavierNormal) |
-//! | He / Kaiming | `2/n_in` | the forward signal through ReLU, which zeroes half of it | [`HeUniform`](crate::init::Init::HeUniform), [`HeNormal`](crate::init::Init::HeNormal) |
-//! | PyTorch's `nn.Linear` default | `1/(3·n_in)`, uniform, biases too | — | [`PyTorch`](crate::init::Init::PyTorch) |
-//! | the course's first try | `10⁻⁴` | — | [`SmallRandom`](crate::init::Init::SmallRandom) |
+//! | LeCun | `1/n_in` | the forward signal through a linear or tanh unit | [`LecunNormal`](crate::init::LecunNormal) |
+//! | Xavier / Glorot | `2/(n_in + n_out)` | the forward signal and the backward gradient, a compromise | [`XavierUniform`](crate::init::XavierUniform), [`XavierNormal`](crate::init::XavierNormal) |
+//! | He / Kaiming | `2/n_in` | the forward signal through ReLU, which zeroes half of it | [`HeUniform`](crate::init::HeUniform), [`HeNormal`](crate::init::HeNormal) |
+//! | PyTorch's `nn.Linear` default | `1/(3·n_in)`, uniform, biases too | — | [`PyTorch`](crate::init::PyTorch) |
+//! | the course's first try | `10⁻⁴` | — | [`SmallRandom`](crate::init::SmallRandom) |
 //!
 //! A uniform draw on `(−a, a)` has variance `a²/3`, hence Xavier uniform's
 //! `a = √(6/(n_in + n_out))` and He uniform's `a = √(6/n_in)`.

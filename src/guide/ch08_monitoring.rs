@@ -70,9 +70,9 @@
 //!
 //! // Early stopping by hand: keep the best parameters, stop after 20 epochs without improvement.
 //! let mut model = Iris::default();
-//! model.init_with(Init::HeUniform, &mut rng);
+//! model.init_with(HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 8, ..Config::default() });
-//! let (mut best, mut best_loss, mut best_epoch) = (model.clone(), f64::INFINITY, 0);
+//! let (mut best, mut best_loss, mut best_epoch) = (model.clone(), f32::INFINITY, 0);
 //! let mut epochs = 0;
 //! for epoch in 1..=500 {
 //!     let train = trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, split.train, epoch, 0.01, &mut rng, &mut ()).unwrap();
@@ -91,10 +91,10 @@
 //!
 //! // The same rule as a monitor: `fit` stops when the closure breaks (it keeps the last parameters).
 //! let mut model = Iris::default();
-//! model.init_with(Init::HeUniform, &mut rng);
+//! model.init_with(HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 8, ..Config::default() });
-//! let (mut best_loss, mut best_epoch, mut log) = (f64::INFINITY, 0, String::from(EpochReport::CSV_HEADER));
-//! let patience = on_epoch(|report| {
+//! let (mut best_loss, mut best_epoch, mut log) = (f32::INFINITY, 0, String::from(EpochReport::CSV_HEADER));
+//! let patience = on_epoch(|report: &EpochReport| {
 //!     log.push('\n');
 //!     report.csv_row(&mut log).unwrap();
 //!     let val = report.val.expect("a validation set was given");

@@ -91,13 +91,13 @@
 //! }
 //!
 //! /// Trains a fresh `M` for 10 epochs; returns validation accuracy and steps taken.
-//! fn run<M>(lr: f64, batch_size: usize, train: &[(Vector<f32, U2>, usize)], val: &[(Vector<f32, U2>, usize)]) -> (f64, usize)
+//! fn run<M>(lr: f32, batch_size: usize, train: &[(Vector<f32, U2>, usize)], val: &[(Vector<f32, U2>, usize)]) -> (f32, usize)
 //! where
 //!     M: Train<Vector<f32, U2>, Output = Vector<f32, U2>> + Initialize + Default,
 //! {
 //!     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
 //!     let mut model = M::default();
-//!     model.init_with(Init::HeUniform, &mut rng);
+//!     model.init_with(HeUniform, &mut rng);
 //!     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size, ..Config::default() });
 //!     let mut steps = Steps(0);
 //!     match trainer.fit(&mut model, &SoftmaxCrossEntropy, train, val, 10, &mut rng, &mut steps) {

@@ -89,7 +89,7 @@
 //!
 //! let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
 //! let mut cnn = Cnn::default();
-//! cnn.init_with(Init::HeUniform, &mut rng);
+//! cnn.init_with(HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.02), Config { batch_size: 6, ..Config::default() });
 //! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &train, &[], 60, &mut rng, ()).unwrap();
 //! assert_eq!(evaluate(&cnn, &SoftmaxCrossEntropy, &test).unwrap().accuracy, 1.0);

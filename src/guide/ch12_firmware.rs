@@ -74,7 +74,7 @@
 //! assert!(size_of::<Trainer<Mlp, Input, Adam>>() >= 3 * COUNT * 4); // gradients and two moments
 //!
 //! let mut model = Mlp::default();
-//! model.init_with(Init::HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(1));
+//! model.init_with(HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(1));
 //! let sample = [(Input::default(), 3usize)];
 //! trainer.step(&mut model, &SoftmaxCrossEntropy, &sample, 1e-3, &mut NoRng).unwrap();
 //!

@@ -19,6 +19,7 @@ use crate::shape::Dims;
 /// assert_eq!(err.to_string(), "parameter data is 4 bytes long, expected 72 bytes");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ParamsError {
     /// The data (or the output buffer) has the wrong size for this model.

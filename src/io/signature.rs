@@ -64,6 +64,7 @@ pub fn role_name(role: u32) -> Option<&'static str> {
 /// One state tensor as a signature records it: its role (the
 /// [`role_of`] its name) and its shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TensorSignature {
     /// [`role_of`] the tensor's name.
     pub role: u32,

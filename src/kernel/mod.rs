@@ -143,8 +143,19 @@ pub(crate) trait Kernels: Sized {
         gb: &mut [Self],
         dxs: Option<&mut [&mut [Self]]>,
     );
-    /// `Σ v²` in `f64`.
-    fn sum_squares(values: &[Self]) -> f64;
+    /// `Σ v²`, in `Self` (an `f32` sum overflows past about 1.8·10¹⁹ per
+    /// value: [`grad_norm`](crate::train::grad_norm) rescales then).
+    fn sum_squares(values: &[Self]) -> Self;
+    /// `√x`: the FPU's instruction where the target has one that `core`
+    /// cannot reach without `std` (a Cortex-M4F's `VSQRT.F32`), else
+    /// [`Float::sqrt`](num_traits::Float::sqrt).
+    #[inline(always)]
+    fn square_root(x: Self) -> Self
+    where
+        Self: num_traits::Float,
+    {
+        x.sqrt()
+    }
     /// `eˣ` in place, for `x ≤ 88` (softmax takes it of `x − max x ≤ 0`).
     fn exp_in_place(values: &mut [Self]);
     /// Softmax cross-entropy of logits `x` for `class < x.len()`: writes
@@ -154,18 +165,6 @@ pub(crate) trait Kernels: Sized {
     fn softmax_xent(x: &[Self], class: usize, grad: &mut [Self]) -> Option<Self> {
         let _ = (x, class, grad);
         None
-    }
-    /// `√x`, correctly rounded: for `f32` on a Cortex-M with an FPU one
-    /// `VSQRT.F32` (`cortex_m.rs`), else `Float::sqrt`; the same bits.
-    /// For the optimisers' `√v` (Adam, RMSprop): `T::square_root(v)`.
-    // Until the optimisers call it.
-    #[allow(dead_code)]
-    #[inline(always)]
-    fn square_root(x: Self) -> Self
-    where
-        Self: num_traits::Float,
-    {
-        x.sqrt()
     }
 }
 
@@ -389,11 +388,12 @@ impl Kernels for f32 {
         depthwise::backward_plain::<G, _>(w, xs, dys, gw, gb, dxs);
     }
     #[inline]
-    fn sum_squares(values: &[f32]) -> f64 {
+    fn sum_squares(values: &[f32]) -> f32 {
+        // The wide variants sum in `f64` (x86-64 with `std` only).
         if values.len() >= DISPATCH_MIN
             && let Some(sum) = Best::sum_squares(values)
         {
-            return sum;
+            return sum as f32;
         }
         elementwise::sum_squares_portable(values)
     }

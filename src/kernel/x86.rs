@@ -213,7 +213,7 @@ fn total(acc: [__m512; 8]) -> f64 {
 /// accumulators, runs of 1,024 values so at most eight terms meet in a
 /// lane), each run's total taken in `f64` and scaled back by 2⁻⁶⁴
 /// (exactly). Accurate to about 10⁻⁶ relative; a run whose sum is not
-/// finite is summed again in `f64`.
+/// finite is summed again, unscaled, in `f32`.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
@@ -237,8 +237,8 @@ unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
             let v = _mm512_mul_ps(unsafe { _mm512_loadu_ps(chunk.as_ptr()) }, lift);
             acc[k] = _mm512_fmadd_ps(v, v, acc[k]);
         }
-        let part = total(acc) * DROP + sum_squares_portable(rest.remainder());
-        sum += if part.is_finite() { part } else { sum_squares_portable(run) };
+        let part = total(acc) * DROP + f64::from(sum_squares_portable(rest.remainder()));
+        sum += if part.is_finite() { part } else { f64::from(sum_squares_portable(run)) };
     }
     sum
 }

@@ -86,7 +86,7 @@ use generic_array::{ArrayLength, GenericArray};
 use rand::Rng;
 use typenum::U0;
 
-use crate::init::{Init, Initialize};
+use crate::init::{Initialize, Scheme};
 use crate::layer::{Layer, Params, Train};
 use crate::layers::conv::{Conv1d, Conv2d};
 use crate::layers::dense::Dense;
@@ -410,7 +410,7 @@ impl<C: ArrayLength, T: Scalar, A: Affinity> BatchNorm<C, T, A> {
 impl<C: ArrayLength, T: Scalar, A: Affinity> Initialize for BatchNorm<C, T, A> {
     /// PyTorch's `reset_parameters()`, whatever the scheme: weight 1, bias
     /// 0, and the running statistics reset. Draws nothing.
-    fn init_with<R: Rng + ?Sized>(&mut self, _: Init, _: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, _: Sch, _: &mut R) {
         self.weight.fill(T::one());
         self.bias.fill(T::zero());
         self.reset_running_stats();
@@ -772,6 +772,7 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> FoldTarg
 /// Why a batch norm could not be folded into the layer before it. The
 /// layer is left as it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FoldError {
     /// A running statistic, the weight or the bias of this channel is NaN
     /// or infinite.

@@ -31,7 +31,7 @@ use generic_array::ArrayLength;
 use rand::Rng;
 use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, U1, Unsigned};
 
-use crate::init::{Init, Initialize};
+use crate::init::{Initialize, Scheme};
 use crate::kernel::{ConvShape, Dims};
 use crate::layer::{Layer, Train};
 use crate::scalar::Scalar;
@@ -231,7 +231,7 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Conv1d<C
 impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initialize for Conv2d<CI, CO, K, S, P, T> {
     /// Weights with fan-in `CI·K·K` and fan-out `CO·K·K`; biases as the
     /// scheme says.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         init_conv(
             scheme,
             self.weight.as_flat_mut(),
@@ -245,7 +245,7 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initiali
 impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initialize for Conv1d<CI, CO, K, S, P, T> {
     /// Weights with fan-in `CI·K` and fan-out `CO·K`; biases as the scheme
     /// says.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         init_conv(scheme, self.weight.as_flat_mut(), self.bias.as_flat_mut(), [CI::USIZE, CO::USIZE, K::USIZE], rng);
     }
 }
@@ -253,7 +253,7 @@ impl<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S, P, T: Scalar> Initiali
 /// Draws a convolution's weight and bias: fan-in `c_in·taps`, fan-out
 /// `c_out·taps`, where `taps` is the number of kernel positions.
 fn init_conv<T: Scalar, R: Rng + ?Sized>(
-    scheme: Init,
+    scheme: impl Scheme,
     w: &mut [T],
     b: &mut [T],
     [c_in, c_out, taps]: [usize; 3],
@@ -696,7 +696,7 @@ mod tests {
             assert!(t.iter().any(|v| v.abs() > 0.8 * bound));
         }
         let mut conv = Conv1d::<U4, U8, U3>::default();
-        conv.init_with(Init::HeUniform, &mut rng);
+        conv.init_with(crate::init::HeUniform, &mut rng);
         let bound = (6.0f32 / 12.0).sqrt();
         assert!(conv.weight.as_flat().iter().all(|v| v.abs() <= bound));
         assert!(conv.weight.as_flat().iter().any(|v| v.abs() > 0.9 * bound));

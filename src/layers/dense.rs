@@ -3,7 +3,7 @@
 use generic_array::ArrayLength;
 use rand::Rng;
 
-use crate::init::{Init, Initialize};
+use crate::init::{Initialize, Scheme};
 use crate::layer::{Layer, Train};
 use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Vector};
@@ -62,7 +62,7 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Dense<I, O, T> {
 
 impl<I: ArrayLength, O: ArrayLength, T: Scalar> Initialize for Dense<I, O, T> {
     /// Weights with fan-in `I` and fan-out `O`; biases as the scheme says.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         scheme.fill_weight(self.weight.as_flat_mut(), I::USIZE, O::USIZE, rng);
         scheme.fill_bias(self.bias.as_flat_mut(), I::USIZE, rng);
     }

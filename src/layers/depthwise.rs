@@ -31,7 +31,7 @@ use generic_array::ArrayLength;
 use rand::Rng;
 use typenum::{U0, U1, Unsigned};
 
-use crate::init::{Init, Initialize};
+use crate::init::{Initialize, Scheme};
 use crate::kernel::{ConvShape, Dims};
 use crate::layer::{Layer, Train};
 use crate::layers::conv::{Conv2d, ConvDims, ConvOut};
@@ -150,7 +150,7 @@ impl<C: Times<M>, K: ArrayLength, S, P, M, T: Scalar> DepthwiseConv2d<C, K, S, P
 impl<C: Times<M>, K: ArrayLength, S, P, M, T: Scalar> Initialize for DepthwiseConv2d<C, K, S, P, M, T> {
     /// Weights with fan-in `K·K` and fan-out `C·M·K·K` (PyTorch's fans for
     /// a `[C·M][1][K][K]` weight); biases as the scheme says.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         let taps = K::USIZE * K::USIZE;
         scheme.fill_weight(self.weight.as_flat_mut(), taps, TimesOf::<C, M>::USIZE * taps, rng);
         scheme.fill_bias(self.bias.as_flat_mut(), taps, rng);
@@ -456,7 +456,7 @@ mod tests {
             assert!(t.iter().all(|v| v.abs() <= bound));
             assert!(t.iter().any(|v| v.abs() > 0.9 * bound));
         }
-        dw.init_with(Init::XavierUniform, &mut rng);
+        dw.init_with(crate::init::XavierUniform, &mut rng);
         let bound = (6.0f32 / (9.0 + 32.0 * 9.0)).sqrt();
         assert!(dw.weight.as_flat().iter().all(|v| v.abs() <= bound));
         assert!(dw.weight.as_flat().iter().any(|v| v.abs() > 0.9 * bound));

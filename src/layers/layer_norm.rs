@@ -24,7 +24,7 @@ use generic_array::{ArrayLength, GenericArray};
 use rand::Rng;
 use typenum::{Bit, NonZero, U1, UInt, Unsigned};
 
-use crate::init::{Init, Initialize};
+use crate::init::{Initialize, Scheme};
 use crate::layer::{Layer, Train};
 use crate::memory::Zeroable;
 use crate::scalar::Scalar;
@@ -178,7 +178,7 @@ impl<S: NormShape, T: Scalar> LayerNorm<S, T> {
 
 impl<S: NormShape, T: Scalar> Initialize for LayerNorm<S, T> {
     /// PyTorch's: weight 1, bias 0, whatever the scheme.
-    fn init_with<R: Rng + ?Sized>(&mut self, _: Init, _: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, _: Sch, _: &mut R) {
         self.weight.as_flat_mut().fill(T::one());
         self.bias.as_flat_mut().fill(T::zero());
     }

@@ -64,7 +64,7 @@
 
 use rand::Rng;
 
-use crate::init::{Init, Initialize};
+use crate::init::{Initialize, Scheme};
 use crate::layer::{Layer, Params, Train};
 use crate::memory::{DefaultInPlace, Zeroable};
 use crate::shape::{Dims, Tensor};
@@ -381,14 +381,14 @@ impl<Body: DefaultInPlace, Shortcut: DefaultInPlace> DefaultInPlace for Projecte
 
 impl<Body: Initialize> Initialize for Residual<Body> {
     /// Initialises the body.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         self.body.init_with(scheme, rng);
     }
 }
 
 impl<Body: Initialize, Shortcut: Initialize> Initialize for Projected<Body, Shortcut> {
     /// Initialises the body, then the shortcut.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         self.body.init_with(scheme, rng);
         self.shortcut.init_with(scheme, rng);
     }

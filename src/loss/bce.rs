@@ -130,7 +130,7 @@ mod tests {
     fn targets_outside_the_unit_interval_are_refused() {
         assert_eq!(
             Loss::<Vector<f32, U2>, _>::check_target(&Bce, &vector([0.5, 1.5])),
-            Err(TargetError::NotAProbability { index: 1, value: 1.5 })
+            Err(TargetError::NotAProbability { index: 1, value: crate::Value::F32(1.5) })
         );
         assert_eq!(
             Loss::<Vector<f32, U1>, _>::check_target(&BceWithLogits, &vector([f32::NAN])),

@@ -39,7 +39,7 @@ pub use mse::Mse;
 
 use core::fmt;
 
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, Value};
 use crate::shape::Tensor;
 
 /// A cost comparing an output `Y` with a target of type `Target`.
@@ -69,6 +69,7 @@ pub trait Loss<Y: Tensor, Target> {
 
 /// What is wrong with a target.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TargetError {
     /// A class index at or past the number of classes.
     ClassOutOfRange {
@@ -81,8 +82,8 @@ pub enum TargetError {
     NotAProbability {
         /// Its flat index within the target.
         index: usize,
-        /// Its value.
-        value: f64,
+        /// Its value, in the type it had.
+        value: Value,
     },
     /// A target value that is `NaN` or infinite.
     NonFinite {
@@ -133,7 +134,7 @@ fn check_values<T: Scalar>(target: &[T], unit: bool) -> Result<(), TargetError> 
             return Err(TargetError::NonFinite { index });
         }
         if unit && !(T::zero()..=T::one()).contains(&t) {
-            return Err(TargetError::NotAProbability { index, value: t.to_f64() });
+            return Err(TargetError::NotAProbability { index, value: t.value() });
         }
     }
     Ok(())

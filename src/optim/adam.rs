@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, decayed, powi};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, decayed, powi};
 use crate::scalar::Scalar;
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
@@ -12,30 +12,30 @@ use crate::scalar::Scalar;
 /// `p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)`;
 /// AdamW first shrinks `p ← p(1 − lr·wd)`, Adam with `l2` adds `l2·p` to `g`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Adam {
+pub struct Adam<T = f32> {
     /// Learning rate.
-    pub lr: f64,
+    pub lr: T,
     /// β₁, the first moment's decay (0.9).
-    pub beta1: f64,
+    pub beta1: T,
     /// β₂, the second moment's decay (0.999).
-    pub beta2: f64,
+    pub beta2: T,
     /// ε in the denominator (1e-8).
-    pub eps: f64,
+    pub eps: T,
     /// Decoupled weight decay (AdamW), 0 for none.
-    pub weight_decay: f64,
+    pub weight_decay: T,
     /// Coupled L2 weight decay (PyTorch `Adam`'s `weight_decay`), 0 for none.
-    pub l2: f64,
+    pub l2: T,
 }
 
-impl Adam {
+impl<T: Scalar> Adam<T> {
     /// Adam with PyTorch's defaults at learning rate `lr`.
-    pub const fn new(lr: f64) -> Self {
-        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, l2: 0.0 }
+    pub const fn new(lr: T) -> Self {
+        Adam { lr, beta1: T::BETA1, beta2: T::BETA2, eps: T::EPS, weight_decay: T::ZERO, l2: T::ZERO }
     }
 
     /// AdamW: Adam with decoupled weight decay `weight_decay` (PyTorch's
     /// `AdamW` default is 0.01).
-    pub const fn adamw(lr: f64, weight_decay: f64) -> Self {
+    pub const fn adamw(lr: T, weight_decay: T) -> Self {
         Adam { weight_decay, ..Adam::new(lr) }
     }
 }
@@ -53,12 +53,12 @@ pub struct AdamState<G> {
 
 crate::zeroable!(impl[G: Zeroable] for AdamState<G> { m: G, v: G, t: u32 });
 
-impl Optimizer for Adam {
+impl<T: Scalar> Optimizer<T> for Adam<T> {
     const NAME: &'static str = "Adam";
 
     type State<G: Zeroable + Default> = AdamState<G>;
 
-    fn learning_rate(&self) -> f64 {
+    fn learning_rate(&self) -> T {
         self.lr
     }
 
@@ -72,26 +72,24 @@ impl Optimizer for Adam {
     }
 
     #[inline]
-    fn update<T: Scalar, P: Params<T>>(
+    fn update<P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut AdamState<P::Grads>,
-        lr: f64,
+        lr: T,
     ) -> Result<(), OptimError> {
-        c::<T>(lr);
         // The step count moves on only when the update is written.
         let t = u64::from(state.t.saturating_add(1));
-        let correction1 = 1.0 - powi(self.beta1, t);
-        let sqrt_correction2 = libm::sqrt(1.0 - powi(self.beta2, t));
+        let correction1 = T::one() - powi(self.beta1, t);
         let update = AdamUpdate {
-            step_size: T::from_f64(lr / correction1),
-            beta1: c::<T>(self.beta1),
-            beta2: c::<T>(self.beta2),
-            eps: c::<T>(self.eps),
-            shrink: T::one() - T::from_f64(lr * self.weight_decay),
-            l2: c::<T>(self.l2),
-            sqrt_correction2: T::from_f64(sqrt_correction2),
+            step_size: lr / correction1,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            shrink: T::one() - lr * self.weight_decay,
+            l2: self.l2,
+            sqrt_correction2: T::square_root(T::one() - powi(self.beta2, t)),
         };
         apply_all_or_nothing(&update, params, grads, state)?;
         state.t = state.t.saturating_add(1);
@@ -123,7 +121,7 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for AdamUpdate<T> {
                 let g = decayed(g, *p, l2);
                 let first = beta1 * *m + (one - beta1) * g;
                 let second = beta2 * *v + (one - beta2) * g * g;
-                let new_p = *p * shrink - step_size * first / (second.sqrt() / sqrt_correction2 + eps);
+                let new_p = *p * shrink - step_size * first / (T::square_root(second) / sqrt_correction2 + eps);
                 commit.put(m, first);
                 commit.put(v, second);
                 commit.put(p, new_p);

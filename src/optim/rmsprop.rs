@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, decayed};
 use crate::scalar::Scalar;
 
 /// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps, weight_decay)`
@@ -10,21 +10,21 @@ use crate::scalar::Scalar;
 ///
 /// `g ← g + wd·p`, `s ← αs + (1 − α)g²`, `p ← p − lr·g / (√s + ε)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RmsProp {
+pub struct RmsProp<T = f32> {
     /// Learning rate.
-    pub lr: f64,
+    pub lr: T,
     /// α, the squared-gradient average's decay (0.99).
-    pub alpha: f64,
+    pub alpha: T,
     /// ε in the denominator (1e-8).
-    pub eps: f64,
+    pub eps: T,
     /// Coupled weight decay (L2), 0 for none.
-    pub weight_decay: f64,
+    pub weight_decay: T,
 }
 
-impl RmsProp {
+impl<T: Scalar> RmsProp<T> {
     /// RMSprop with PyTorch's defaults at learning rate `lr`.
-    pub const fn new(lr: f64) -> Self {
-        RmsProp { lr, alpha: 0.99, eps: 1e-8, weight_decay: 0.0 }
+    pub const fn new(lr: T) -> Self {
+        RmsProp { lr, alpha: T::ALPHA, eps: T::EPS, weight_decay: T::ZERO }
     }
 }
 
@@ -37,12 +37,12 @@ pub struct RmsPropState<G> {
 
 crate::zeroable!(impl[G: Zeroable] for RmsPropState<G> { square_avg: G });
 
-impl Optimizer for RmsProp {
+impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     const NAME: &'static str = "RmsProp";
 
     type State<G: Zeroable + Default> = RmsPropState<G>;
 
-    fn learning_rate(&self) -> f64 {
+    fn learning_rate(&self) -> T {
         self.lr
     }
 
@@ -54,19 +54,14 @@ impl Optimizer for RmsProp {
     }
 
     #[inline]
-    fn update<T: Scalar, P: Params<T>>(
+    fn update<P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut RmsPropState<P::Grads>,
-        lr: f64,
+        lr: T,
     ) -> Result<(), OptimError> {
-        let update = RmsPropUpdate {
-            lr: c::<T>(lr),
-            alpha: c::<T>(self.alpha),
-            eps: c::<T>(self.eps),
-            weight_decay: c::<T>(self.weight_decay),
-        };
+        let update = RmsPropUpdate { lr, alpha: self.alpha, eps: self.eps, weight_decay: self.weight_decay };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }
@@ -89,7 +84,7 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for RmsPropUpdate<T> {
             for ((p, &g), s) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
                 let g = decayed(g, *p, wd);
                 let square_avg = alpha * *s + (T::one() - alpha) * g * g;
-                let new_p = *p - lr * g / (square_avg.sqrt() + eps);
+                let new_p = *p - lr * g / (T::square_root(square_avg) + eps);
                 commit.put(s, square_avg);
                 commit.put(p, new_p);
             }

@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, c, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, decayed};
 use crate::scalar::Scalar;
 
 /// Plain gradient descent, `p ← p − lr·(g + wd·p)`. PyTorch's
@@ -20,26 +20,26 @@ use crate::scalar::Scalar;
 /// # Ok::<(), typenet::optim::OptimError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Sgd {
+pub struct Sgd<T = f32> {
     /// Learning rate.
-    pub lr: f64,
+    pub lr: T,
     /// Coupled weight decay (L2), 0 for none.
-    pub weight_decay: f64,
+    pub weight_decay: T,
 }
 
-impl Sgd {
+impl<T: Scalar> Sgd<T> {
     /// Plain SGD with learning rate `lr`.
-    pub const fn new(lr: f64) -> Self {
-        Sgd { lr, weight_decay: 0.0 }
+    pub const fn new(lr: T) -> Self {
+        Sgd { lr, weight_decay: T::ZERO }
     }
 }
 
-impl Optimizer for Sgd {
+impl<T: Scalar> Optimizer<T> for Sgd<T> {
     const NAME: &'static str = "Sgd";
 
     type State<G: Zeroable + Default> = ();
 
-    fn learning_rate(&self) -> f64 {
+    fn learning_rate(&self) -> T {
         self.lr
     }
 
@@ -49,14 +49,14 @@ impl Optimizer for Sgd {
     }
 
     #[inline(always)]
-    fn update<T: Scalar, P: Params<T>>(
+    fn update<P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut (),
-        lr: f64,
+        lr: T,
     ) -> Result<(), OptimError> {
-        let update = SgdUpdate { lr: c::<T>(lr), weight_decay: c::<T>(self.weight_decay) };
+        let update = SgdUpdate { lr, weight_decay: self.weight_decay };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }
@@ -97,26 +97,26 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for SgdUpdate<T> {
 /// `g ← g + wd·p`, `v ← μ·v + g`, then `p ← p − lr·v`, or with Nesterov
 /// `p ← p − lr·(g + μ·v)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Momentum {
+pub struct Momentum<T = f32> {
     /// Learning rate.
-    pub lr: f64,
+    pub lr: T,
     /// Momentum μ.
-    pub momentum: f64,
+    pub momentum: T,
     /// Nesterov's look-ahead form.
     pub nesterov: bool,
     /// Coupled weight decay (L2), 0 for none.
-    pub weight_decay: f64,
+    pub weight_decay: T,
 }
 
-impl Momentum {
+impl<T: Scalar> Momentum<T> {
     /// Heavy-ball momentum μ at learning rate `lr`.
-    pub const fn new(lr: f64, momentum: f64) -> Self {
-        Momentum { lr, momentum, nesterov: false, weight_decay: 0.0 }
+    pub const fn new(lr: T, momentum: T) -> Self {
+        Momentum { lr, momentum, nesterov: false, weight_decay: T::ZERO }
     }
 
     /// Nesterov momentum μ at learning rate `lr`.
-    pub const fn nesterov(lr: f64, momentum: f64) -> Self {
-        Momentum { lr, momentum, nesterov: true, weight_decay: 0.0 }
+    pub const fn nesterov(lr: T, momentum: T) -> Self {
+        Momentum { lr, momentum, nesterov: true, weight_decay: T::ZERO }
     }
 }
 
@@ -129,12 +129,12 @@ pub struct MomentumState<G> {
 
 crate::zeroable!(impl[G: Zeroable] for MomentumState<G> { velocity: G });
 
-impl Optimizer for Momentum {
+impl<T: Scalar> Optimizer<T> for Momentum<T> {
     const NAME: &'static str = "Momentum";
 
     type State<G: Zeroable + Default> = MomentumState<G>;
 
-    fn learning_rate(&self) -> f64 {
+    fn learning_rate(&self) -> T {
         self.lr
     }
 
@@ -147,19 +147,15 @@ impl Optimizer for Momentum {
     }
 
     #[inline]
-    fn update<T: Scalar, P: Params<T>>(
+    fn update<P: Params<T>>(
         &self,
         params: &mut P,
         grads: &mut P::Grads,
         state: &mut MomentumState<P::Grads>,
-        lr: f64,
+        lr: T,
     ) -> Result<(), OptimError> {
-        let update = MomentumUpdate {
-            lr: c::<T>(lr),
-            momentum: c::<T>(self.momentum),
-            weight_decay: c::<T>(self.weight_decay),
-            nesterov: self.nesterov,
-        };
+        let update =
+            MomentumUpdate { lr, momentum: self.momentum, weight_decay: self.weight_decay, nesterov: self.nesterov };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }

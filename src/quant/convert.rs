@@ -33,6 +33,7 @@ use crate::shape::Tensor;
 /// included (a block counts as one layer, then its body's layers follow);
 /// `name` is the layer's type.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum QuantError {
     /// No calibration sample was observed.
     EmptyCalibration,

@@ -34,6 +34,7 @@ impl Default for QParams {
 
 /// Why a range gives no quantisation.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum RangeError {
     /// Nothing was observed.
     Empty,
@@ -113,6 +114,7 @@ impl QParams {
 /// The smallest and largest value a tensor took over the calibration
 /// samples, and whether any value was not finite.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Range {
     /// The smallest value observed.
     pub min: f32,

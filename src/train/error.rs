@@ -13,6 +13,7 @@ use crate::optim::OptimError;
 /// assert_eq!(Position::Step.to_string(), "in this step");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Position {
     /// Before the first step: the settings were checked as training began.
     Start,
@@ -42,6 +43,7 @@ impl fmt::Display for Position {
 /// parameters and buffers and the optimiser's state are those of the last
 /// accepted step: a refused step writes nothing.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum TrainError {
     /// The training set has no samples.

@@ -3,27 +3,39 @@
 //! each batch and epoch, and [`evaluate`], which measures a model on a set.
 
 use core::fmt;
+use core::marker::PhantomData;
 use core::ops::ControlFlow;
 
 #[cfg(doc)]
 use super::Trainer;
 use crate::loss::Loss;
 use crate::scalar::Scalar;
-use crate::shape::Tensor;
+use crate::shape::{ScalarOf, Tensor};
+use num_traits::Zero;
 
-/// Loss and accuracy over a set of samples.
+/// Loss and accuracy over a set of samples, in the model's scalar.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Metrics {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Metrics<T = f32> {
     /// The mean loss per sample (plus the penalties, in training).
-    pub loss: f64,
+    pub loss: T,
     /// The fraction of samples predicted correctly, in [0, 1].
-    pub accuracy: f64,
+    pub accuracy: T,
+}
+
+impl<T: Scalar> Metrics<T> {
+    /// The mean of `loss_sum` over `samples` and the fraction `correct`.
+    #[inline]
+    fn of(loss_sum: T, correct: usize, samples: usize) -> Self {
+        let n = T::from_usize(samples);
+        Metrics { loss: loss_sum / n, accuracy: T::from_usize(correct) / n }
+    }
 }
 
 /// Loss and accuracy of `model` over `data` (inference forward, no cache);
 /// `None` if `data` is empty. Samples whose loss is not finite count in the
 /// mean as they are, so a diverged model shows `NaN` rather than hiding it.
-pub fn evaluate<M, X, Y, L>(model: &M, loss: &L, data: &[(X, Y)]) -> Option<Metrics>
+pub fn evaluate<M, X, Y, L>(model: &M, loss: &L, data: &[(X, Y)]) -> Option<Metrics<ScalarOf<M::Output>>>
 where
     M: crate::layer::Layer<X, Output: Tensor>,
     L: Loss<M::Output, Y>,
@@ -31,29 +43,55 @@ where
     if data.is_empty() {
         return None;
     }
-    let (mut total, mut correct) = (0.0, 0usize);
+    let (mut total, mut correct) = (ScalarOf::<M::Output>::zero(), 0usize);
     for (x, y) in data {
         let out = model.forward(x);
-        total += loss.loss(&out, y).to_f64();
+        total = total + loss.loss(&out, y);
         correct += loss.is_correct(&out, y) as usize;
     }
-    Some(Metrics { loss: total / data.len() as f64, accuracy: correct as f64 / data.len() as f64 })
+    Some(Metrics::of(total, correct, data.len()))
+}
+
+/// Sums of an epoch's batches, for its [`Metrics`].
+pub(super) struct Tally<T> {
+    loss: T,
+    correct: usize,
+    samples: usize,
+}
+
+impl<T: Scalar> Tally<T> {
+    pub(super) fn new() -> Self {
+        Tally { loss: T::zero(), correct: 0, samples: 0 }
+    }
+
+    /// Counts a step's `samples` with its mean loss and correct count.
+    pub(super) fn add(&mut self, step: &StepResult<T>, samples: usize) {
+        self.loss = self.loss + step.loss * T::from_usize(samples);
+        self.correct += step.correct;
+        self.samples += samples;
+    }
+
+    pub(super) fn metrics(&self) -> Metrics<T> {
+        Metrics::of(self.loss, self.correct, self.samples)
+    }
 }
 
 /// What one [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StepResult {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StepResult<T = f32> {
     /// The batch's mean loss, penalties included.
-    pub loss: f64,
+    pub loss: T,
     /// How many of the batch's samples were predicted correctly.
     pub correct: usize,
     /// The global L2 norm of the gradients, before clipping.
-    pub grad_norm: f64,
+    pub grad_norm: T,
 }
 
 /// What one batch of an epoch did, handed to [`Monitor::on_batch`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BatchReport {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BatchReport<T = f32> {
     /// The epoch, from 1.
     pub epoch: usize,
     /// The batch within the epoch, from 0.
@@ -63,28 +101,31 @@ pub struct BatchReport {
     /// The number of samples in this batch.
     pub samples: usize,
     /// The step's loss, correct count and gradient norm.
-    pub step: StepResult,
+    pub step: StepResult<T>,
 }
 
 /// What one epoch did, handed to the callback of [`Trainer::fit`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct EpochReport {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EpochReport<T = f32> {
     /// The epoch, counting from 1.
     pub epoch: usize,
     /// The training set's loss and accuracy, averaged over the epoch's
     /// batches as they were trained (as Keras reports them).
-    pub train: Metrics,
+    pub train: Metrics<T>,
     /// The validation set's, evaluated after the epoch; `None` if the
     /// validation set is empty.
-    pub val: Option<Metrics>,
+    pub val: Option<Metrics<T>>,
     /// The learning rate used in this epoch.
-    pub lr: f64,
+    pub lr: T,
 }
 
 impl EpochReport {
-    /// The header of [`csv_row`](Self::csv_row).
+    /// The header of [`csv_row`](Self::csv_row), the same for every scalar.
     pub const CSV_HEADER: &'static str = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr";
+}
 
+impl<T: Scalar> EpochReport<T> {
     /// The report as a CSV row (empty validation fields when there is no
     /// validation set), written to any `core::fmt::Write` without allocating.
     ///
@@ -107,59 +148,60 @@ impl EpochReport {
 
 /// How a call to [`Trainer::fit`] ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Fit {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Fit<T = f32> {
     /// Epochs run.
     pub epochs: usize,
     /// The callback asked to stop before the last epoch.
     pub stopped_early: bool,
     /// The last epoch's report.
-    pub last: EpochReport,
+    pub last: EpochReport<T>,
 }
 
 /// Watches training: told of every batch, asked after every epoch whether
 /// to go on.
 ///
 /// `()` watches nothing and never stops; [`on_epoch`] turns a closure
-/// `FnMut(&EpochReport) -> ControlFlow<()>` into a monitor that ignores
+/// `FnMut(&EpochReport<T>) -> ControlFlow<()>` into a monitor that ignores
 /// batches; implement the trait for progress bars and logs, and pass
-/// `&mut monitor` to keep it.
-pub trait Monitor {
+/// `&mut monitor` to keep it. `T` is the model's scalar, that of the
+/// reports' figures.
+pub trait Monitor<T = f32> {
     /// Called after each batch's step.
-    fn on_batch(&mut self, report: &BatchReport) {
+    fn on_batch(&mut self, report: &BatchReport<T>) {
         let _ = report;
     }
 
     /// Called after each epoch; `ControlFlow::Break(())` stops training.
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()>;
+    fn on_epoch(&mut self, report: &EpochReport<T>) -> ControlFlow<()>;
 }
 
-impl Monitor for () {
-    fn on_epoch(&mut self, _: &EpochReport) -> ControlFlow<()> {
+impl<T> Monitor<T> for () {
+    fn on_epoch(&mut self, _: &EpochReport<T>) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
 }
 
 /// A [`Monitor`] that calls `f` after each epoch (see [`on_epoch`]).
-#[derive(Clone, Copy, Debug)]
-pub struct OnEpoch<F>(pub F);
+pub struct OnEpoch<F, T = f32>(pub F, PhantomData<fn(&EpochReport<T>)>);
 
-impl<F: FnMut(&EpochReport) -> ControlFlow<()>> Monitor for OnEpoch<F> {
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
+impl<T, F: FnMut(&EpochReport<T>) -> ControlFlow<()>> Monitor<T> for OnEpoch<F, T> {
+    fn on_epoch(&mut self, report: &EpochReport<T>) -> ControlFlow<()> {
         (self.0)(report)
     }
 }
 
 /// A monitor from a closure called after each epoch: return
 /// `ControlFlow::Break(())` to stop.
-pub fn on_epoch<F: FnMut(&EpochReport) -> ControlFlow<()>>(f: F) -> OnEpoch<F> {
-    OnEpoch(f)
+pub fn on_epoch<T, F: FnMut(&EpochReport<T>) -> ControlFlow<()>>(f: F) -> OnEpoch<F, T> {
+    OnEpoch(f, PhantomData)
 }
 
-impl<M: Monitor + ?Sized> Monitor for &mut M {
-    fn on_batch(&mut self, report: &BatchReport) {
+impl<T, M: Monitor<T> + ?Sized> Monitor<T> for &mut M {
+    fn on_batch(&mut self, report: &BatchReport<T>) {
         (**self).on_batch(report);
     }
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
+    fn on_epoch(&mut self, report: &EpochReport<T>) -> ControlFlow<()> {
         (**self).on_epoch(report)
     }
 }

@@ -6,6 +6,7 @@ use rand::Rng;
 #[cfg(doc)]
 use super::on_epoch;
 use super::regularize;
+use super::report::Tally;
 use super::{
     BatchReport, EpochReport, Fit, Metrics, Monitor, Permutation, Position, StepResult, TrainError, clip_grad_norm,
     evaluate, grad_norm,
@@ -13,26 +14,27 @@ use super::{
 use crate::layer::Train;
 use crate::loss::Loss;
 use crate::memory::zero_in_place;
-use crate::optim::{OptimError, Optimizer, Range, Schedule, checked_rate};
+use crate::optim::{OptimError, Optimizer, Range, checked_rate};
 use crate::scalar::Scalar;
 use crate::shape::{ScalarOf, Tensor};
+use num_traits::{Float, One, Zero};
 
-/// How to train, besides the optimiser.
+/// How to train, besides the optimiser (and its learning-rate
+/// [`Schedule`](crate::optim::Schedule)); the numbers are in the model's
+/// scalar `T`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Config {
+pub struct Config<T = f32> {
     /// Samples per gradient step; the gradients are averaged over the batch
     /// (the last batch of an epoch may be smaller). Must be at least 1.
     pub batch_size: usize,
-    /// How the optimiser's learning rate changes with the epoch.
-    pub schedule: Schedule,
     /// L1 penalty `l1·Σ|θ|` over all parameters, 0 for none.
-    pub l1: f64,
+    pub l1: T,
     /// L2 penalty `l2/2·Σθ²` over all parameters, 0 for none (the same as
     /// PyTorch's coupled `weight_decay = l2`).
-    pub l2: f64,
+    pub l2: T,
     /// Rescale the gradients when their global L2 norm exceeds this
     /// (PyTorch's `clip_grad_norm_`); `None` for no clipping.
-    pub clip_norm: Option<f64>,
+    pub clip_norm: Option<T>,
     /// Visit the training samples in a new random order every epoch (a
     /// [`Permutation`] drawn from the training `Rng`; the data itself is
     /// not moved), else in the order given.
@@ -43,16 +45,15 @@ pub struct Config {
     pub drop_last: bool,
 }
 
-impl Config {
+impl<T: Scalar> Config<T> {
     /// Checks the settings that have a range: `l1` and `l2` finite and at
-    /// least 0, `clip_norm` finite and above 0, the schedule's
-    /// ([`Schedule::validate`]). The batch size is checked by the trainer
-    /// ([`TrainError::ZeroBatchSize`]).
+    /// least 0, `clip_norm` finite and above 0. The batch size is checked
+    /// by the trainer ([`TrainError::ZeroBatchSize`]).
     ///
     /// ```
     /// use typenet::prelude::*;
-    /// assert!(Config::default().validate().is_ok());
-    /// let err = Config { l2: -1e-4, ..Config::default() }.validate().unwrap_err();
+    /// assert!(Config::<f32>::default().validate().is_ok());
+    /// let err = Config { l2: -1e-4f32, ..Config::default() }.validate().unwrap_err();
     /// assert_eq!(err.to_string(), "Config's l2 is -0.0001, it must be finite and at least 0");
     /// ```
     pub fn validate(&self) -> Result<(), OptimError> {
@@ -61,22 +62,14 @@ impl Config {
         if let Some(max) = self.clip_norm {
             Range::Positive.check("Config", "clip_norm", max)?;
         }
-        self.schedule.validate()
+        Ok(())
     }
 }
 
-impl Default for Config {
-    /// Batch size 32, constant rate, no penalties, no clipping, shuffled.
+impl<T: Scalar> Default for Config<T> {
+    /// Batch size 32, no penalties, no clipping, shuffled.
     fn default() -> Self {
-        Config {
-            batch_size: 32,
-            schedule: Schedule::Constant,
-            l1: 0.0,
-            l2: 0.0,
-            clip_norm: None,
-            shuffle: true,
-            drop_last: false,
-        }
+        Config { batch_size: 32, l1: T::zero(), l2: T::zero(), clip_norm: None, shuffle: true, drop_last: false }
     }
 }
 
@@ -102,11 +95,11 @@ pub const DEFAULT_BLOCK: usize = 32;
 /// batch size must be between 2 and `B`, which [`fit`](Self::fit),
 /// [`train_epoch`](Self::train_epoch) and [`step`](Self::step) check
 /// before any step, with a [`TrainError`] that says which rule failed.
-pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAULT_BLOCK> {
-    /// The optimiser's hyperparameters.
+pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize = DEFAULT_BLOCK> {
+    /// The optimiser's hyperparameters (and its schedule).
     pub optimizer: O,
-    /// Batch size, schedule and regularisation.
-    pub config: Config,
+    /// Batch size and regularisation.
+    pub config: Config<ScalarOf<X>>,
     grads: M::Grads,
     caches: [M::Cache; B],
     outputs: [M::Output; B],
@@ -114,14 +107,14 @@ pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer, const B: usize = DEFAUL
     state: O::State<M::Grads>,
 }
 
-impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
+impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>> Trainer<M, X, O> {
     /// A trainer with zeroed gradients and fresh optimiser state, running
     /// blocks of [`DEFAULT_BLOCK`] samples.
     ///
     /// The trainer holds gradients and optimiser state the size of the model
     /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
     /// or [`new_in`](Self::new_in), which build it in place.
-    pub fn new(optimizer: O, config: Config) -> Self {
+    pub fn new(optimizer: O, config: Config<ScalarOf<X>>) -> Self {
         Self::with_block(optimizer, config)
     }
 
@@ -129,15 +122,15 @@ impl<M: Train<X>, X: Tensor, O: Optimizer> Trainer<M, X, O> {
     /// for models whose caches (a block of every layer's outputs) would
     /// not fit the stack, such as CNNs on 28×28 images.
     #[cfg(feature = "std")]
-    pub fn boxed(optimizer: O, config: Config) -> std::boxed::Box<Self> {
+    pub fn boxed(optimizer: O, config: Config<ScalarOf<X>>) -> std::boxed::Box<Self> {
         Self::boxed_with_block(optimizer, config)
     }
 }
 
-impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
+impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<M, X, O, B> {
     /// A trainer like [`new`](Trainer::new) running blocks of `B` samples:
     /// `Trainer::<Net, X, Sgd, 1>::with_block(..)` keeps a single cache.
-    pub fn with_block(optimizer: O, config: Config) -> Self {
+    pub fn with_block(optimizer: O, config: Config<ScalarOf<X>>) -> Self {
         const { assert!(B > 0, "the block size B must be at least 1") };
         Trainer {
             optimizer,
@@ -152,7 +145,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
 
     /// Builds the trainer in `slot` (a `static`, a field) without passing
     /// it through the stack.
-    pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config) -> &mut Self {
+    pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config<ScalarOf<X>>) -> &mut Self {
         const { assert!(B > 0, "the block size B must be at least 1") };
         crate::memory::build_in_place!(slot, Trainer {
             zeroed: [grads, caches, outputs, grad_outputs, state],
@@ -162,7 +155,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
 
     /// [`boxed`](Trainer::boxed) with blocks of `B` samples.
     #[cfg(feature = "std")]
-    pub fn boxed_with_block(optimizer: O, config: Config) -> std::boxed::Box<Self> {
+    pub fn boxed_with_block(optimizer: O, config: Config<ScalarOf<X>>) -> std::boxed::Box<Self> {
         crate::memory::boxed_in(|slot| Self::new_in(slot, optimizer, config))
     }
 
@@ -196,8 +189,8 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         val: &[(X, Y)],
         epochs: usize,
         rng: &mut R,
-        mut monitor: impl Monitor,
-    ) -> Result<Fit, TrainError>
+        mut monitor: impl Monitor<ScalarOf<X>>,
+    ) -> Result<Fit<ScalarOf<X>>, TrainError>
     where
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
@@ -209,7 +202,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         }
         let mut fit = Fit::default();
         for epoch in 1..=epochs {
-            let lr = self.config.schedule.lr(self.optimizer.learning_rate(), epoch - 1);
+            let lr = self.optimizer.rate_at(epoch - 1);
             let train_metrics = self.run_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
             let val_metrics = evaluate(model, loss, val);
             fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
@@ -233,10 +226,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         loss: &L,
         train: &[(X, Y)],
         epoch: usize,
-        lr: f64,
+        lr: ScalarOf<X>,
         rng: &mut R,
-        monitor: &mut impl Monitor,
-    ) -> Result<Metrics, TrainError>
+        monitor: &mut impl Monitor<ScalarOf<X>>,
+    ) -> Result<Metrics<ScalarOf<X>>, TrainError>
     where
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
@@ -254,10 +247,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         loss: &L,
         train: &[(X, Y)],
         epoch: usize,
-        lr: f64,
+        lr: ScalarOf<X>,
         rng: &mut R,
-        monitor: &mut impl Monitor,
-    ) -> Result<Metrics, TrainError>
+        monitor: &mut impl Monitor<ScalarOf<X>>,
+    ) -> Result<Metrics<ScalarOf<X>>, TrainError>
     where
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
@@ -277,8 +270,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         }
         let order =
             if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
-        let (mut total_loss, mut correct) = (0.0, 0usize);
-        let mut trained = 0;
+        let mut tally = Tally::new();
         for batch in 0..batches {
             let first = batch * batch_size;
             let samples = batch_size.min(train.len() - first);
@@ -291,12 +283,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
                 }
                 e => e.at(at),
             })?;
-            total_loss += step.loss * samples as f64;
-            correct += step.correct;
-            trained += samples;
+            tally.add(&step, samples);
             monitor.on_batch(&BatchReport { epoch, batch, batches, samples, step });
         }
-        Ok(Metrics { loss: total_loss / trained as f64, accuracy: correct as f64 / trained as f64 })
+        Ok(tally.metrics())
     }
 
     /// One gradient step on `batch`: forward, cost, backward for each
@@ -328,9 +318,9 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         model: &mut M,
         loss: &L,
         batch: &[(X, Y)],
-        lr: f64,
+        lr: ScalarOf<X>,
         rng: &mut R,
-    ) -> Result<StepResult, TrainError>
+    ) -> Result<StepResult<ScalarOf<X>>, TrainError>
     where
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
@@ -354,10 +344,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         settings.map_err(|error| TrainError::Hyperparameter { at, error })
     }
 
-    /// The learning rate of an epoch (or a lone step, `at`): finite, at
-    /// least 0 and finite in the model's scalar ([`checked_rate`]).
-    fn check_rate(lr: f64, at: Position) -> Result<(), TrainError> {
-        let rate = checked_rate::<ScalarOf<X>>(O::NAME, lr);
+    /// The learning rate of an epoch (or a lone step, `at`): finite and at
+    /// least 0 ([`checked_rate`]).
+    fn check_rate(lr: ScalarOf<X>, at: Position) -> Result<(), TrainError> {
+        let rate = checked_rate(O::NAME, lr);
         rate.map(|_| ()).map_err(|error| TrainError::Hyperparameter { at, error })
     }
 
@@ -383,9 +373,9 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         loss: &L,
         len: usize,
         sample: impl Fn(usize) -> &'a (X, Y),
-        lr: f64,
+        lr: ScalarOf<X>,
         rng: &mut R,
-    ) -> Result<StepResult, TrainError>
+    ) -> Result<StepResult<ScalarOf<X>>, TrainError>
     where
         X: 'a,
         L: Loss<M::Output, Y>,
@@ -410,26 +400,26 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         loss: &L,
         len: usize,
         sample: impl Fn(usize) -> &'a (X, Y),
-        lr: f64,
+        lr: ScalarOf<X>,
         rng: &mut R,
-    ) -> Result<StepResult, TrainError>
+    ) -> Result<StepResult<ScalarOf<X>>, TrainError>
     where
         X: 'a,
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
         zero_in_place(&mut self.grads);
-        let (mut total, mut correct) = (0.0f64, 0usize);
-        let scale = ScalarOf::<X>::from_f64(1.0 / len as f64);
+        let (mut total, mut correct) = (ScalarOf::<X>::zero(), 0usize);
+        let scale = ScalarOf::<X>::one() / ScalarOf::<X>::from_usize(len);
         if len == 1 {
             // One sample: the per-sample passes, without the block's arrays.
             let (x, y) = sample(0);
             let out = model.forward_train(x, &mut self.caches[0], rng);
-            let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]).to_f64();
+            let sample_loss = loss.loss_grad(&out, y, &mut self.grad_outputs[0]);
             if !sample_loss.is_finite() {
                 return Err(TrainError::NonFiniteLoss { at: Position::Step, sample: 0 });
             }
-            total += sample_loss;
+            total = total + sample_loss;
             correct += loss.is_correct(&out, y) as usize;
             model.backward_block(1, [x], [&mut self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
         }
@@ -442,11 +432,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
             model.forward_train_block(n, inputs, self.caches.each_mut(), self.outputs.each_mut(), rng);
             let targets = self.outputs.iter().zip(self.grad_outputs.iter_mut()).zip(samples).take(n);
             for (b, ((out, dy), (_, y))) in targets.enumerate() {
-                let sample_loss = loss.loss_grad(out, y, dy).to_f64();
+                let sample_loss = loss.loss_grad(out, y, dy);
                 if !sample_loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { at: Position::Step, sample: first + b });
                 }
-                total += sample_loss;
+                total = total + sample_loss;
                 correct += loss.is_correct(out, y) as usize;
                 // Backward is linear in dL/dy: scaling each output's gradient
                 // by 1/len makes the accumulated gradients the batch's mean,
@@ -476,7 +466,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer, const B: usize> Trainer<M, X, O, B> {
         let update = self.optimizer.update(model, &mut self.grads, &mut self.state, lr);
         update.map_err(|error| TrainError::from_optimizer(error, Position::Step))?;
         model.update_buffers(last_block, self.caches.each_ref());
-        Ok(StepResult { loss: total / len as f64 + penalty, correct, grad_norm: norm })
+        Ok(StepResult { loss: total / ScalarOf::<X>::from_usize(len) + penalty, correct, grad_norm: norm })
     }
 }
 

@@ -73,12 +73,13 @@ fn train_like_pytorch<T: Scalar, const B: usize>() -> f64 {
     let data = train_data::<T>();
     let config = Config { batch_size: 4, shuffle: false, ..Config::default() };
     let mut slot = Box::new_uninit();
-    let trainer = Trainer::<TrainNet<T>, Image<T>, Sgd, B>::new_in(&mut slot, Sgd::new(0.1), config);
+    let lr = T::from_f64(0.1);
+    let trainer = Trainer::<TrainNet<T>, Image<T>, Sgd<T>, B>::new_in(&mut slot, Sgd::new(lr), config);
     let mut worst: f64 = 0.0;
     for (step, &loss) in fixtures::TRAIN_LOSSES.iter().enumerate() {
         let batch = &data[4 * (step % 2)..4 * (step % 2) + 4];
-        let result = trainer.step(&mut net, &SoftmaxCrossEntropy, batch, 0.1, &mut NoRng).unwrap();
-        let got: f64 = result.loss;
+        let result = trainer.step(&mut net, &SoftmaxCrossEntropy, batch, lr, &mut NoRng).unwrap();
+        let got: f64 = result.loss.to_f64();
         let error = (got - loss).abs() / loss.abs().max(1.0);
         assert!(error <= tolerance, "step {step}: loss {} vs PyTorch's {loss}", result.loss);
         worst = worst.max(error);
@@ -184,7 +185,7 @@ typenet::params! {
 }
 
 impl<N: ArrayLength, T: Scalar> Initialize for Centre<N, T> {
-    fn init_with<R: Rng + ?Sized>(&mut self, _: Init, _: &mut R) {}
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, _: Sch, _: &mut R) {}
 }
 
 impl<N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for Centre<N, T> {

@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use typenet::check::{check_gradients, randomize};
-use typenet::init::{Init, Initialize};
+use typenet::init::{Initialize, Scheme};
 use typenet::prelude::*;
 
 /// `y = (x − mean x) / √(var x + eps) ⊙ weight + bias` over the `N` features.
@@ -28,7 +28,7 @@ typenet::params! {
 
 impl<N: ArrayLength, T: Scalar> Initialize for MyLayerNorm<N, T> {
     /// PyTorch's: weight 1, bias 0, whatever the scheme.
-    fn init_with<R: Rng + ?Sized>(&mut self, _: Init, _: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, _: Sch, _: &mut R) {
         self.weight.fill(T::one());
         self.bias.fill(T::zero());
     }

@@ -76,7 +76,7 @@ fn default_in_default_box_and_reset_restore_every_hyperparameter() {
 }
 
 /// Trains `model` for two epochs of batches of 4 with `trainer`, seeded.
-fn train<T: Scalar, const B: usize>(trainer: &mut Trainer<Net<T>, Vector<T, U3>, Sgd, B>, model: &mut Net<T>) {
+fn train<T: Scalar, const B: usize>(trainer: &mut Trainer<Net<T>, Vector<T, U3>, Sgd<T>, B>, model: &mut Net<T>) {
     let data: Vec<_> = (0..8)
         .map(|i| {
             let i = T::from_f64(i as f64 / 8.0);
@@ -89,6 +89,7 @@ fn train<T: Scalar, const B: usize>(trainer: &mut Trainer<Net<T>, Vector<T, U3>,
 
 fn trainers_built_in_place_train_as_new_does<T: Scalar>() {
     let config = || Config { batch_size: 4, ..Config::default() };
+    let sgd = || Sgd::new(T::from_f64(0.1));
     let mut start = Net::<T>::default();
     start.init(&mut Xoshiro256PlusPlus::seed_from_u64(2));
     let trained = |train_with: &dyn Fn(&mut Net<T>)| {
@@ -97,16 +98,16 @@ fn trainers_built_in_place_train_as_new_does<T: Scalar>() {
         assert!(model != start, "training moved nothing");
         model
     };
-    let by_new = trained(&|m| train(&mut Trainer::new(Sgd::new(0.1), config()), m));
+    let by_new = trained(&|m| train(&mut Trainer::new(sgd(), config()), m));
     let by_new_in = trained(&|m| {
         let mut slot = MaybeUninit::<Trainer<_, _, _>>::uninit();
-        train(Trainer::new_in(&mut slot, Sgd::new(0.1), config()), m)
+        train(Trainer::new_in(&mut slot, sgd(), config()), m)
     });
     assert!(by_new_in == by_new, "new_in in {}", T::NAME);
     #[cfg(feature = "std")]
     {
-        let by_boxed = trained(&|m| train(&mut *Trainer::boxed(Sgd::new(0.1), config()), m));
-        let by_block = trained(&|m| train(&mut *Trainer::<_, _, _, 4>::boxed_with_block(Sgd::new(0.1), config()), m));
+        let by_boxed = trained(&|m| train(&mut *Trainer::boxed(sgd(), config()), m));
+        let by_block = trained(&|m| train(&mut *Trainer::<_, _, _, 4>::boxed_with_block(sgd(), config()), m));
         assert!(by_boxed == by_new && by_block == by_new, "boxed in {}", T::NAME);
     }
 }

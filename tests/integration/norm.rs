@@ -200,11 +200,11 @@ fn a_constant_channel_matches_pytorch_and_gives_the_bias() {
 /// Records each step's loss.
 struct Losses(Vec<f64>);
 
-impl Monitor for Losses {
-    fn on_batch(&mut self, report: &BatchReport) {
-        self.0.push(report.step.loss);
+impl<T: Scalar> Monitor<T> for Losses {
+    fn on_batch(&mut self, report: &BatchReport<T>) {
+        self.0.push(report.step.loss.to_f64());
     }
-    fn on_epoch(&mut self, _: &EpochReport) -> std::ops::ControlFlow<()> {
+    fn on_epoch(&mut self, _: &EpochReport<T>) -> std::ops::ControlFlow<()> {
         std::ops::ControlFlow::Continue(())
     }
 }
@@ -233,7 +233,7 @@ where
     let data: Vec<(X, Y)> =
         case.xs.chunks(X::LEN).zip(case.targets.chunks(per_target)).map(|(x, t)| (load(x), target(t))).collect();
     let config = Config { batch_size: case.batch_size, shuffle: false, ..Config::default() };
-    let mut trainer = Trainer::new(Sgd::new(case.lr), config);
+    let mut trainer = Trainer::new(Sgd::new(X::Scalar::from_f64(case.lr)), config);
     let mut losses = Losses(Vec::new());
     trainer.fit(&mut model, loss, &data, &[], case.epochs, &mut NoRng, &mut losses).unwrap();
     let outputs: Vec<M::Output> = data.iter().map(|(x, _)| model.forward(x)).collect();
@@ -491,7 +491,7 @@ fn folding_after_training_keeps_the_outputs() {
     fn dense<T: Scalar>() -> f64 {
         let data = mlp_data::<T>(12);
         let mut net = seeded_mlp::<T>(7);
-        let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 4, ..Config::default() });
+        let mut trainer = Trainer::new(Sgd::new(T::from_f64(0.1)), Config { batch_size: 4, ..Config::default() });
         trainer.fit(&mut net, &Mse, &data, &[], 5, &mut Xoshiro256PlusPlus::seed_from_u64(8), ()).unwrap();
         let (d0, (bn, (relu, (d1,)))) = net.clone();
         assert!(bn.running_var.iter().all(|&v| v != T::one()), "trained statistics");
@@ -510,7 +510,7 @@ fn folding_after_training_keeps_the_outputs() {
             .collect();
         let mut net = Cnn::<T>::default();
         net.init(&mut rng);
-        let mut trainer = Trainer::new(Sgd::new(0.05), Config { batch_size: 3, ..Config::default() });
+        let mut trainer = Trainer::new(Sgd::new(T::from_f64(0.05)), Config { batch_size: 3, ..Config::default() });
         trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &[], 4, &mut rng, ()).unwrap();
         let (c, (bn, rest)) = net.clone();
         let folded: (Conv2d<U1, U2, U3, U1, U1, T>, _) = (bn.fold(c).unwrap(), rest);

@@ -3,25 +3,26 @@
 #[path = "../fixtures/optim.rs"]
 mod fixtures;
 
-use typenet::optim::Schedule;
+use typenet::Scalar;
+use typenet::optim::{Schedule, StepDecay};
 use typenet::prelude::*;
 use typenet::train::clip_grad_norm;
 
-type D = Dense<U2, U2, f64>;
+type D<T> = Dense<U2, U2, T>;
 
-fn from_flat(values: &[f64; 6]) -> D {
+fn from_flat<T: Scalar>(values: &[f64; 6]) -> D<T> {
     let mut d = D::default();
     let mut k = 0;
     d.visit_mut(&mut |t| {
         for v in t {
-            *v = values[k];
+            *v = T::from_f64(values[k]);
             k += 1;
         }
     });
     d
 }
 
-fn flat(d: &D) -> [f64; 6] {
+fn flat(d: &D<f64>) -> [f64; 6] {
     let mut out = [0.0; 6];
     let mut k = 0;
     d.visit(&mut |t| {
@@ -33,59 +34,94 @@ fn flat(d: &D) -> [f64; 6] {
     out
 }
 
-fn assert_matches<O: Optimizer + core::fmt::Debug>(optimizer: O, expected: &[[f64; 6]; 3]) {
-    let mut params = from_flat(&fixtures::P0);
+/// Three steps of `optimizer` (in `T`) from the fixture's parameters and
+/// gradients, each compared with PyTorch's (in `f64`), relative to the
+/// largest parameter: within `tolerance`.
+fn assert_matches_in<T: Scalar, O: Optimizer<T> + core::fmt::Debug>(
+    optimizer: O,
+    expected: &[[f64; 6]; 3],
+    tolerance: f64,
+) {
+    let mut params = from_flat::<T>(&fixtures::P0);
     let mut state = Default::default();
     for (step, grads) in fixtures::GRADS.iter().enumerate() {
-        let mut g = from_flat(grads);
+        let mut g = from_flat::<T>(grads);
         optimizer.step(&mut params, &mut g, &mut state, optimizer.learning_rate()).unwrap();
-        for (k, (a, b)) in flat(&params).iter().zip(expected[step]).enumerate() {
-            assert!((a - b).abs() < 1e-13, "{optimizer:?} step {step} param {k}: {a} vs {b}");
+        let mut ours = Vec::new();
+        params.visit(&mut |t| ours.extend(t.iter().map(|&p| Scalar::to_f64(p))));
+        for (k, (a, b)) in ours.iter().zip(expected[step]).enumerate() {
+            assert!((a - b).abs() < tolerance, "{optimizer:?} in {} step {step} param {k}: {a} vs {b}", T::NAME);
         }
     }
+}
+
+/// The optimiser in `f64` within 1e-13 of PyTorch's, and in `f32` (its
+/// hyperparameters rounded to `f32` too) within 1e-6 of it.
+fn assert_matches<O: Optimizer<f64> + core::fmt::Debug, O32: Optimizer<f32> + core::fmt::Debug>(
+    optimizer: O,
+    in_f32: O32,
+    expected: &[[f64; 6]; 3],
+) {
+    assert_matches_in(optimizer, expected, 1e-13);
+    assert_matches_in(in_f32, expected, 1e-6);
 }
 
 #[test]
 fn sgd_matches_pytorch() {
-    assert_matches(Sgd { lr: 0.1, weight_decay: 0.01 }, &fixtures::SGD);
+    assert_matches(Sgd { lr: 0.1, weight_decay: 0.01 }, Sgd { lr: 0.1, weight_decay: 0.01 }, &fixtures::SGD);
 }
 
 #[test]
 fn momentum_matches_pytorch() {
-    assert_matches(Momentum::new(0.1, 0.9), &fixtures::MOMENTUM);
-    assert_matches(Momentum { weight_decay: 0.01, ..Momentum::nesterov(0.1, 0.9) }, &fixtures::NESTEROV);
+    assert_matches(Momentum::new(0.1, 0.9), Momentum::new(0.1, 0.9), &fixtures::MOMENTUM);
+    assert_matches(
+        Momentum { weight_decay: 0.01, ..Momentum::nesterov(0.1, 0.9) },
+        Momentum { weight_decay: 0.01, ..Momentum::nesterov(0.1, 0.9) },
+        &fixtures::NESTEROV,
+    );
 }
 
 #[test]
 fn adam_and_adamw_match_pytorch() {
-    assert_matches(Adam::new(0.01), &fixtures::ADAM);
-    assert_matches(Adam { l2: 0.1, ..Adam::new(0.01) }, &fixtures::ADAM_L2);
-    assert_matches(Adam::adamw(0.01, 0.1), &fixtures::ADAMW);
+    assert_matches(Adam::new(0.01), Adam::new(0.01), &fixtures::ADAM);
+    assert_matches(Adam { l2: 0.1, ..Adam::new(0.01) }, Adam { l2: 0.1, ..Adam::new(0.01) }, &fixtures::ADAM_L2);
+    assert_matches(Adam::adamw(0.01, 0.1), Adam::adamw(0.01, 0.1), &fixtures::ADAMW);
 }
 
 #[test]
 fn rmsprop_matches_pytorch() {
-    assert_matches(RmsProp { weight_decay: 0.01, ..RmsProp::new(0.01) }, &fixtures::RMSPROP);
+    assert_matches(
+        RmsProp { weight_decay: 0.01, ..RmsProp::new(0.01) },
+        RmsProp { weight_decay: 0.01, ..RmsProp::new(0.01) },
+        &fixtures::RMSPROP,
+    );
+}
+
+/// Each epoch's rate of `schedule` (in `T`, base rate 0.1) against
+/// PyTorch's, up to epoch `last`, within `tolerance`.
+fn assert_schedule<T: Scalar, S: Schedule<T> + core::fmt::Debug>(
+    schedule: S,
+    expected: &[f64],
+    last: usize,
+    tolerance: f64,
+) {
+    for (epoch, &lr) in expected.iter().enumerate().take(last.saturating_add(1)) {
+        let ours = Scalar::to_f64(schedule.lr(T::from_f64(0.1), epoch));
+        assert!((ours - lr).abs() < tolerance, "{schedule:?} in {} epoch {epoch}: {ours} vs {lr}", T::NAME);
+    }
 }
 
 #[test]
 fn schedules_match_pytorch() {
-    let cases = [
-        (Schedule::Step { every: 4, gamma: 0.5 }, &fixtures::STEP_LR),
-        (Schedule::Exponential { gamma: 0.9 }, &fixtures::EXPONENTIAL_LR),
-        (Schedule::Cosine { epochs: 10, min_lr: 0.001 }, &fixtures::COSINE_LR),
-    ];
-    for (schedule, expected) in cases {
-        for (epoch, &lr) in expected.iter().enumerate() {
-            let ours = schedule.lr(0.1, epoch);
-            // PyTorch's cosine annealing is recursive and drifts past T_max;
-            // compare up to T_max for it and everywhere for the others.
-            if matches!(schedule, Schedule::Cosine { epochs, .. } if epoch > epochs) {
-                continue;
-            }
-            assert!((ours - lr).abs() < 1e-7, "{schedule:?} epoch {epoch}: {ours} vs {lr}");
-        }
-    }
+    let all = usize::MAX;
+    assert_schedule(StepDecay { every: 4, gamma: 0.5f64 }, &fixtures::STEP_LR, all, 1e-12);
+    assert_schedule(StepDecay { every: 4, gamma: 0.5f32 }, &fixtures::STEP_LR, all, 5e-8);
+    assert_schedule(ExponentialDecay { gamma: 0.9f64 }, &fixtures::EXPONENTIAL_LR, all, 1e-12);
+    assert_schedule(ExponentialDecay { gamma: 0.9f32 }, &fixtures::EXPONENTIAL_LR, all, 5e-8);
+    // PyTorch's cosine annealing is recursive and drifts past T_max:
+    // compare up to T_max for it.
+    assert_schedule(CosineAnnealing { epochs: 10, min_lr: 0.001f64 }, &fixtures::COSINE_LR, 10, 1e-12);
+    assert_schedule(CosineAnnealing { epochs: 10, min_lr: 0.001f32 }, &fixtures::COSINE_LR, 10, 5e-8);
 }
 
 #[test]

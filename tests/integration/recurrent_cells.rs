@@ -259,13 +259,13 @@ where
     let bound = 1.0 / (h as f64).sqrt();
     assert!(largest(&cell).iter().all(|&m| close_below(m, bound)), "{:?}", largest(&cell));
 
-    cell.init_with(Init::XavierUniform, &mut rng);
+    cell.init_with(XavierUniform, &mut rng);
     let [w_ih, w_hh, b_ih, b_hh] = largest(&cell);
     assert!(close_below(w_ih, (6.0 / (i + gated) as f64).sqrt()), "{w_ih}");
     assert!(close_below(w_hh, (6.0 / (h + gated) as f64).sqrt()), "{w_hh}");
     assert_eq!((b_ih, b_hh), (0.0, 0.0));
 
-    cell.init_with(Init::HeUniform, &mut rng);
+    cell.init_with(HeUniform, &mut rng);
     let [w_ih, w_hh, ..] = largest(&cell);
     assert!(close_below(w_ih, (6.0 / i as f64).sqrt()), "{w_ih}");
     assert!(close_below(w_hh, (6.0 / h as f64).sqrt()), "{w_hh}");

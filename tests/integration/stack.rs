@@ -13,7 +13,7 @@ fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) 
     let run = || {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let mut model: Box<Mlp> = default_box();
-        model.init_with(Init::HeUniform, &mut rng);
+        model.init_with(HeUniform, &mut rng);
         let mut trainer = Trainer::<Mlp, _, _>::boxed(Adam::new(1e-3), Config { batch_size: 32, ..Config::default() });
 
         // 1,000 synthetic samples: the class is the index of the largest of

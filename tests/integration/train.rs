@@ -42,7 +42,7 @@ fn iris() -> Vec<IrisSample> {
 
 /// Trains on iris (60/20/20 stratified, standardised on the training part);
 /// returns the model and its test accuracy.
-fn train_iris<M>(seed: u64, mut model: M, epochs: usize) -> (M, f64)
+fn train_iris<M>(seed: u64, mut model: M, epochs: usize) -> (M, f32)
 where
     M: Train<Vector<f32, U4>, Output = Vector<f32, U3>> + Initialize,
 {
@@ -202,7 +202,7 @@ fn penalties_are_in_the_loss_and_its_gradient() {
     let sample = [(vector([0.5, -1.5, 2.0]), vector([0.2, -0.7]))];
     let (l1, l2) = (0.03, 0.2);
     let config = Config { batch_size: 1, l1, l2, ..Config::default() };
-    let mut trainer: Trainer<Small, _, Sgd> = Trainer::new(Sgd::new(0.0), config);
+    let mut trainer: Trainer<Small, _, Sgd<f64>> = Trainer::new(Sgd::new(0.0), config);
     let step = trainer.step(&mut model, &Mse, &sample, 0.0, &mut rng).unwrap();
 
     let total = |m: &Small| Mse.loss(&m.forward(&sample[0].0), &sample[0].1) + penalty(m, l1, l2);

@@ -1,22 +1,142 @@
-//! What the firmware binaries share: the digits classifier trained on the
-//! host, its int8 twin, the held-out test digits with the host's classes,
-//! an instruction counter, the stack's high-water mark, and a way to print
+//! What the firmware binaries share: the XOR network and its training
+//! run, the digits classifier trained on the host, its int8 twin, the
+//! held-out test digits with the host's classes, and a way to print
 //! decimals without `core`'s float formatting (printing one `f64` with
-//! `{:.4}` adds 11 KB of flash, twice what the library's code takes here).
+//! `{:.4}` adds 11 KB of flash, twice what the library's code takes here);
+//! and, per architecture ([`arch`]), the entry point, output, exit, the
+//! instruction counter and the stack's high-water mark.
 
 #![no_std]
 
 use core::fmt;
 use core::mem::MaybeUninit;
 
-use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-use cortex_m_semihosting::hprintln;
 use typenet::io;
 use typenet::loss::argmax;
 use typenet::prelude::*;
 use typenet::quant::{self, file as int8_file};
+
+/// What differs between the architectures, one module each with the same
+/// items: `entry` (the runtime's attribute for `main`), `print` (one line
+/// out), `exit` (ends QEMU with a status), `Clock` (counts instructions:
+/// `Clock::take`, `Clock::instructions`), `paint_stack` and
+/// `stack_high_water`.
+#[cfg_attr(target_arch = "arm", path = "arch/cortex_m.rs")]
+#[cfg_attr(target_arch = "riscv32", path = "arch/riscv.rs")]
+pub mod arch;
+
+pub use arch::{Clock, entry, exit, paint_stack, stack_high_water};
+
+/// Prints one line, as `std`'s `println!` does, through the board's output
+/// (semihosting on Cortex-M, the UART on RISC-V).
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => {
+        $crate::arch::print(format_args!($($arg)*))
+    };
+}
+
+/// The core this binary is built for, from its target and `-C target-cpu`
+/// (`build.rs`): `cortex-m0`, `cortex-m3`, `cortex-m4f`, `cortex-m7`,
+/// `cortex-m33` or `rv32imac`.
+pub const CORE: &str = env!("FIRMWARE_CORE");
+
+/// The QEMU machine this binary is linked for (`FIRMWARE_BOARD`, a
+/// directory of `boards/`).
+pub const BOARD: &str = env!("FIRMWARE_BOARD");
+
+/// Instructions per tick of the instruction counter under QEMU's
+/// `-icount shift=0`, a fraction (62.5 on the `microbit`).
+#[derive(Clone, Copy, Debug)]
+pub struct PerTick {
+    /// Numerator.
+    pub num: u32,
+    /// Denominator.
+    pub den: u32,
+}
+
+impl PerTick {
+    /// This build's board's, from `build.rs`.
+    pub const BOARD: PerTick =
+        PerTick { num: parse(env!("FIRMWARE_PER_TICK_NUM")), den: parse(env!("FIRMWARE_PER_TICK_DEN")) };
+
+    /// The instructions of `ticks` ticks, rounded to the nearest.
+    pub fn instructions(self, ticks: u32) -> u32 {
+        let (num, den) = (u64::from(self.num), u64::from(self.den));
+        ((u64::from(ticks) * num + den / 2) / den) as u32
+    }
+}
+
+/// A decimal `u32` at compile time.
+const fn parse(digits: &str) -> u32 {
+    let (digits, mut value, mut i) = (digits.as_bytes(), 0u32, 0);
+    while i < digits.len() {
+        value = value * 10 + (digits[i] - b'0') as u32;
+        i += 1;
+    }
+    value
+}
+
+/// Checks an instruction counter against a loop of known length: `ticks`
+/// runs a loop of `2 · iterations` instructions and returns the ticks it
+/// took; ends `program` unless they are what [`PerTick::BOARD`] says, to
+/// within one.
+pub(crate) fn calibrate(program: &str, what: &str, ticks: impl FnOnce(u32) -> u32) {
+    let iterations = 10_000;
+    let measured = ticks(iterations);
+    let PerTick { num, den } = PerTick::BOARD;
+    let expected = (2 * iterations * den + num / 2) / num;
+    println!("{}: calibration: a loop of {} instructions took {} {}", program, 2 * iterations, measured, what);
+    if measured.abs_diff(expected) > 1 {
+        println!("{}: expected {} on {} under -icount shift=0", program, expected, BOARD);
+        fail(
+            program,
+            "the instruction counter does not count instructions: run QEMU with -icount shift=0 on this build's board",
+        );
+    }
+}
+
+/// The network of the main crate's `xor` example, trained the same way.
+pub type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
+/// XOR's input: two bits.
+pub type XorInput = Vector<f32, U2>;
+/// XOR's target: one bit.
+pub type XorTarget = Vector<f32, U1>;
+/// The library's trainer for it, in blocks of one sample: on a
+/// microcontroller the batched path buys nothing and its buffers would
+/// cost RAM.
+pub type XorTrainer = Trainer<Xor, XorInput, Adam, 1>;
+
+/// Epochs of the XOR run, as in the `xor` example.
+pub const XOR_EPOCHS: usize = 2000;
+/// The seed of its initialisation and of its sample order.
+pub const XOR_SEED: u64 = 1;
+/// Its optimiser.
+pub const XOR_ADAM: Adam = Adam::new(0.05);
+
+/// The four XOR samples.
+pub fn xor_table() -> [(XorInput, XorTarget); 4] {
+    [
+        (vector([0.0, 0.0]), vector([0.0])),
+        (vector([0.0, 1.0]), vector([1.0])),
+        (vector([1.0, 0.0]), vector([1.0])),
+        (vector([1.0, 1.0]), vector([0.0])),
+    ]
+}
+
+/// The XOR network initialised from [`XOR_SEED`], the generator that goes
+/// on to shuffle the samples, and the trainer (batches of 4 samples).
+pub fn xor_start() -> (Xor, Xoshiro256PlusPlus, XorTrainer) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(XOR_SEED);
+    let mut model = Xor::default();
+    model.init(&mut rng);
+    (model, rng, XorTrainer::with_block(XOR_ADAM, Config { batch_size: 4, ..Config::default() }))
+}
+
+/// The XOR samples `model` gets right (output on the target's side of ½).
+pub fn xor_correct(model: &Xor, table: &[(XorInput, XorTarget)]) -> usize {
+    table.iter().filter(|(x, t)| Bce.is_correct(&model.forward(x), t)).count()
+}
 
 /// The digits classifier of the main crate's `digits_mlp` example:
 /// 64 pixels → 64 hidden units with ReLU → 10 logits.
@@ -126,7 +246,7 @@ pub fn score(model: &Mlp) -> Score {
 pub fn load_digits<'a>(program: &str, slot: &'a mut MaybeUninit<Mlp>) -> &'a mut Mlp {
     let model = typenet::memory::default_in(slot);
     if let Err(e) = io::load(model, PARAMS) {
-        hprintln!("{}: the digits parameters are refused: {}", program, e);
+        println!("{}: the digits parameters are refused: {}", program, e);
         fail(program, "the embedded digits parameters do not load");
     }
     model
@@ -151,7 +271,7 @@ pub const DIGITS_MACS: usize = 64 * 64 + 64 * 10;
 pub fn load_int8_digits<'a>(program: &str, slot: &'a mut MaybeUninit<Int8Mlp>) -> &'a mut Int8Mlp {
     let model = typenet::memory::default_in(slot);
     if let Err(e) = int8_file::load(model, INT8_PARAMS) {
-        hprintln!("{}: the int8 digits parameters are refused: {}", program, e);
+        println!("{}: the int8 digits parameters are refused: {}", program, e);
         fail(program, "the embedded int8 digits parameters do not load");
     }
     model
@@ -190,11 +310,6 @@ pub fn score_int8(model: &Int8Mlp, table: &[i8; 17]) -> Score {
     score
 }
 
-/// The core this binary is built for, from its target (`build.rs`):
-/// `cortex-m4f` for `thumbv7em-none-eabihf`, `cortex-m0` for
-/// `thumbv6m-none-eabi`.
-pub const CORE: &str = env!("FIRMWARE_CORE");
-
 /// `numerator / denominator` to three decimals, by integer arithmetic.
 pub struct Ratio(pub u64, pub u64);
 
@@ -209,114 +324,14 @@ impl fmt::Display for Ratio {
     }
 }
 
-/// Ends QEMU with a success or failure status.
-pub fn exit(success: bool) -> ! {
-    debug::exit(if success { EXIT_SUCCESS } else { EXIT_FAILURE });
-    #[allow(clippy::empty_loop)] // reached only outside an emulator or debugger
-    loop {}
-}
-
 /// Prints `<program>: result=FAIL <why>` and ends QEMU with a failure status.
 pub fn fail(program: &str, why: &str) -> ! {
-    hprintln!("{}: result=FAIL {}", program, why);
+    println!("{}: result=FAIL {}", program, why);
     exit(false)
 }
 
-/// Counts instructions with SysTick.
-///
-/// QEMU run with `-icount shift=0` advances its virtual clock by 1 ns per
-/// instruction, and the SysTick of `mps2-an386`, clocked from the core at
-/// 25 MHz, ticks once every 40 ns: once per [`INSTRUCTIONS_PER_TICK`]
-/// instructions, the same on every run. On real hardware it counts core
-/// clock cycles instead.
-///
-/// [`INSTRUCTIONS_PER_TICK`]: Clock::INSTRUCTIONS_PER_TICK
-pub struct Clock {
-    _syst: SYST,
-}
-
-impl Clock {
-    /// Instructions per SysTick tick under `qemu-system-arm -machine
-    /// mps2-an386 -icount shift=0`.
-    pub const INSTRUCTIONS_PER_TICK: u32 = 40;
-
-    const RELOAD: u32 = 0x00ff_ffff;
-
-    /// Starts SysTick free-running from the core clock, its interrupt off,
-    /// and checks that it ticks once per [`INSTRUCTIONS_PER_TICK`]
-    /// instructions (else ends `program`: QEMU must run with
-    /// `-icount shift=0`).
-    ///
-    /// [`INSTRUCTIONS_PER_TICK`]: Clock::INSTRUCTIONS_PER_TICK
-    pub fn start(program: &str, mut syst: SYST) -> Self {
-        syst.disable_interrupt();
-        syst.set_clock_source(SystClkSource::Core);
-        syst.set_reload(Self::RELOAD);
-        syst.clear_current();
-        syst.enable_counter();
-        let mut clock = Clock { _syst: syst };
-        let iterations = 10_000;
-        let ticks = clock.calibrate(iterations);
-        hprintln!("{}: calibration: a loop of {} instructions took {} SysTick ticks", program, 2 * iterations, ticks);
-        if ticks.abs_diff(2 * iterations / Self::INSTRUCTIONS_PER_TICK) > 1 {
-            fail(
-                program,
-                "SysTick does not tick once per 40 instructions: run QEMU with -icount shift=0 on mps2-an386",
-            );
-        }
-        clock
-    }
-
-    /// Runs `f` and returns its result and the ticks it took (at most
-    /// 2²⁴ − 1 ticks, 671 million instructions, can be measured).
-    pub fn ticks<R>(&mut self, f: impl FnOnce() -> R) -> (R, u32) {
-        let start = SYST::get_current();
-        let result = core::hint::black_box(f());
-        let end = SYST::get_current();
-        (result, start.wrapping_sub(end) & Self::RELOAD)
-    }
-
-    /// Runs `f` and returns its result and the instructions it took, to
-    /// within one tick.
-    pub fn instructions<R>(&mut self, f: impl FnOnce() -> R) -> (R, u32) {
-        let (result, ticks) = self.ticks(f);
-        (result, ticks * Self::INSTRUCTIONS_PER_TICK)
-    }
-
-    /// Ticks of a loop of exactly `2 · iterations` instructions (a
-    /// subtract and a branch per iteration), to check the ratio above.
-    fn calibrate(&mut self, iterations: u32) -> u32 {
-        self.ticks(|| {
-            // SAFETY: a counting loop on one register, no memory or stack.
-            unsafe {
-                core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) iterations => _, options(nomem, nostack));
-            }
-        })
-        .1
-    }
-}
-
-/// How many bytes of the stack were ever used: cortex-m-rt painted the
-/// whole stack region (`_stack_end` to `_stack_start`) with
-/// [`cortex_m_rt::STACK_PAINT_VALUE`] before `main`; the lowest word no
-/// longer holding it marks the deepest the stack went.
-pub fn stack_high_water() -> usize {
-    unsafe extern "C" {
-        static _stack_start: u32;
-        static _stack_end: u32;
-    }
-    let top = &raw const _stack_start as usize;
-    let mut word = &raw const _stack_end as usize;
-    // SAFETY: the region between the linker's two stack symbols is RAM,
-    // word-aligned; reading it changes nothing.
-    while word < top && unsafe { (word as *const u32).read_volatile() } == cortex_m_rt::STACK_PAINT_VALUE {
-        word += 4;
-    }
-    top - word
-}
-
 /// A number printed with a fixed count of decimals, by integer arithmetic.
-pub struct Fixed(pub f64, pub u32);
+pub struct Fixed(pub f32, pub u32);
 
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -325,8 +340,8 @@ impl fmt::Display for Fixed {
             return f.write_str("NaN");
         }
         let scale = 10u64.pow(decimals);
-        let scaled = (if x < 0.0 { -x } else { x }) * scale as f64 + 0.5;
-        if scaled >= u64::MAX as f64 {
+        let scaled = (if x < 0.0 { -x } else { x }) * scale as f32 + 0.5;
+        if scaled >= u64::MAX as f32 {
             return f.write_str(if x < 0.0 { "-inf" } else { "inf" });
         }
         let scaled = scaled as u64;

@@ -1,75 +1,69 @@
-//! typenet on a Cortex-M4, no allocator: trains the XOR network on the
-//! device with the library's `Trainer` and Adam, classifies the held-out
-//! test digits with a model trained on the host and embedded in flash,
-//! prints the sizes of what training keeps in RAM and the instructions a
-//! training step and an inference take, and ends QEMU with a status that
-//! says whether everything came out right.
+//! typenet on a microcontroller, no allocator: trains the XOR network on
+//! the device with the library's `Trainer` and Adam, classifies the
+//! held-out test digits with a model trained on the host and embedded in
+//! flash, prints the sizes of what training keeps in RAM and the
+//! instructions a training step and an inference take, and ends QEMU with
+//! a status that says whether everything came out right. One program for
+//! every core: what differs (start, output, exit, instruction counter,
+//! stack painting) is in the library's `arch` module.
 //!
 //! ```text
-//! bash examples/firmware-cortex-m/run.sh    # build, run in QEMU, size report
+//! bash examples/firmware-cortex-m/run.sh    # every core, in QEMU, with the size report
 //! ```
 //!
+//! The digits model is the `f32` one, except on a board whose RAM cannot
+//! hold its 19 KB (the `microbit`'s 16 KB; `build.rs` sets
+//! `cfg(digits_int8)`), which runs its int8 twin.
+//!
 //! Its last line is one record:
-//! `firmware: result=pass xor_correct=4/4 digits_correct=.../... ...`.
+//! `firmware: core=... board=... result=pass xor_correct=4/4 digits_model=... digits_correct=.../... ...`.
 
 #![no_std]
 #![no_main]
 
 use core::mem::MaybeUninit;
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use panic_halt as _;
 use typenet::optim::Optimizer;
 use typenet::prelude::*;
 
 use firmware_cortex_m::{
-    Clock, Fixed, Mlp, Score, exit, fail, load_digits, predict, score, stack_high_water, test_digits,
+    BOARD, CORE, Clock, Fixed, Score, XOR_ADAM, XOR_EPOCHS, Xor, XorInput, XorTrainer, entry, exit, fail, paint_stack,
+    println, stack_high_water, test_digits, xor_correct, xor_start, xor_table,
 };
 
-/// The network of the main crate's `xor` example, trained the same way.
-type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
-type XorInput = Vector<f32, U2>;
 type XorGrads = <Xor as Params<f32>>::Grads;
-/// Blocks of one sample: on a microcontroller the batched path buys
-/// nothing and its buffers would cost RAM.
-type XorTrainer = Trainer<Xor, XorInput, Adam, 1>;
 
 const PROGRAM: &str = "firmware";
-const XOR_EPOCHS: usize = 2000;
-const XOR_SEED: u64 = 1;
-const ADAM: Adam = Adam::new(0.05);
-
-/// The digits model: a `static`, so its 19 KB are not on the stack.
-static mut DIGITS: MaybeUninit<Mlp> = MaybeUninit::uninit();
 
 #[entry]
 fn main() -> ! {
-    let Some(peripherals) = cortex_m::Peripherals::take() else {
-        fail(PROGRAM, "the core peripherals were already taken");
-    };
-    let mut clock = Clock::start(PROGRAM, peripherals.SYST);
+    paint_stack();
+    let mut clock = Clock::take(PROGRAM);
 
-    hprintln!(
+    println!(
         "firmware: size_of xor model={} grads={} cache={} adam_state={} trainer={} digits_model={} (bytes)",
         size_of::<Xor>(),
         size_of::<XorGrads>(),
         size_of::<<Xor as Train<XorInput>>::Cache>(),
-        size_of::<<Adam as Optimizer>::State<XorGrads>>(),
+        size_of::<<Adam as Optimizer<f32>>::State<XorGrads>>(),
         size_of::<XorTrainer>(),
-        size_of::<Mlp>()
+        size_of::<digits::Model>()
     );
 
     let xor = xor(&mut clock);
-    let (digits, inference_instructions) = digits(&mut clock);
+    let (digits, inference_instructions) = digits::run(&mut clock);
     let stack = stack_high_water();
-    hprintln!("firmware: stack high-water mark {} bytes", stack);
+    println!("firmware: stack high-water mark {} bytes", stack);
 
     let passed = xor.correct == 4 && digits.passed();
-    hprintln!(
-        "firmware: result={} xor_correct={}/4 digits_correct={}/{} digits_same_as_host={}/{} xor_epoch_instructions={} digits_inference_instructions={} stack_bytes={}",
+    println!(
+        "firmware: core={} board={} result={} xor_correct={}/4 digits_model={} digits_correct={}/{} same_as_host={}/{} xor_epoch_instructions={} inference_instructions={} stack_bytes={}",
+        CORE,
+        BOARD,
         if passed { "pass" } else { "FAIL" },
         xor.correct,
+        digits::NAME,
         digits.correct,
         digits.total,
         digits.same_as_host,
@@ -89,70 +83,111 @@ struct XorOutcome {
 /// Trains XOR from a seeded initialisation with the library's `Trainer`,
 /// everything on the stack (a few hundred bytes).
 fn xor(clock: &mut Clock) -> XorOutcome {
-    let table = [
-        (vector([0.0f32, 0.0]), vector([0.0])),
-        (vector([0.0, 1.0]), vector([1.0])),
-        (vector([1.0, 0.0]), vector([1.0])),
-        (vector([1.0, 1.0]), vector([0.0])),
-    ];
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(XOR_SEED);
-    let mut model = Xor::default();
-    model.init(&mut rng);
+    let table = xor_table();
+    let (mut model, mut rng, mut trainer) = xor_start();
 
     // The library's training loop for all epochs but the last, then the
     // last epoch on its own, as `fit` runs it (a new order of the four
     // samples, then one step on them), to time one epoch in the middle of
     // training: the same run as `fit` for all the epochs, bit for bit.
-    let mut trainer = XorTrainer::with_block(ADAM, Config { batch_size: 4, ..Config::default() });
     let (fit, fit_instructions) =
         clock.instructions(|| trainer.fit(&mut model, &Bce, &table, &[], XOR_EPOCHS - 1, &mut rng, ()));
     let Ok(fit) = fit else { fail(PROGRAM, "XOR training stopped with an error") };
-    let (last, epoch_instructions) =
-        clock.instructions(|| trainer.train_epoch(&mut model, &Bce, &table, XOR_EPOCHS, ADAM.lr, &mut rng, &mut ()));
+    let (last, epoch_instructions) = clock
+        .instructions(|| trainer.train_epoch(&mut model, &Bce, &table, XOR_EPOCHS, XOR_ADAM.lr, &mut rng, &mut ()));
     if last.is_err() {
         fail(PROGRAM, "the last XOR epoch was refused");
     }
     let epochs = fit.epochs + 1;
     let Some(metrics) = evaluate(&model, &Bce, &table) else { fail(PROGRAM, "no XOR samples") };
-    let correct = table.iter().filter(|(x, t)| Bce.is_correct(&model.forward(x), t)).count();
+    let correct = xor_correct(&model, &table);
 
     for (x, t) in &table {
-        hprintln!(
+        println!(
             "firmware: xor {} {} -> {} (target {})",
             x[0] as u8,
             x[1] as u8,
-            Fixed(model.forward(x)[0].into(), 4),
+            Fixed(model.forward(x)[0], 4),
             t[0] as u8
         );
     }
-    hprintln!(
+    println!(
         "firmware: xor training: the last epoch (a new order, one step of 4, Adam) {} instructions, {} epochs {} instructions",
         epoch_instructions,
         epochs,
         fit_instructions + epoch_instructions
     );
-    hprintln!("firmware: xor correct={}/4 loss={} epochs={}", correct, Fixed(metrics.loss, 4), epochs);
+    println!("firmware: xor correct={}/4 loss={} epochs={}", correct, Fixed(metrics.loss, 4), epochs);
     XorOutcome { correct, epoch_instructions }
 }
 
-/// Loads the digits model from flash and classifies the test digits;
-/// returns the score and the instructions of one inference.
-fn digits(clock: &mut Clock) -> (Score, u32) {
-    // SAFETY: `main` calls this once and never returns, so this is the
-    // only reference to the static there ever is.
-    let slot = unsafe { &mut *core::ptr::addr_of_mut!(DIGITS) };
-    let (model, load_instructions) = clock.instructions(|| load_digits(PROGRAM, slot));
-    let Some(first) = test_digits().next() else { fail(PROGRAM, "no test digits") };
-    let (_, inference_instructions) = clock.instructions(|| predict(model, first.pixels));
-    let (score, all_instructions) = clock.instructions(|| score(model));
-    hprintln!(
-        "firmware: digits load (checks and copy): {} instructions; one inference: {} instructions; {} digits: {} instructions",
+/// The digits, with the `f32` model: loaded from flash into a `static`.
+#[cfg(not(digits_int8))]
+mod digits {
+    use super::*;
+    use firmware_cortex_m::{Mlp, load_digits, predict, score};
+
+    pub type Model = Mlp;
+    pub const NAME: &str = "f32";
+
+    /// The digits model: a `static`, so its 19 KB are not on the stack.
+    static mut DIGITS: MaybeUninit<Mlp> = MaybeUninit::uninit();
+
+    /// Loads the model from flash and classifies the test digits; returns
+    /// the score and the instructions of one inference.
+    pub fn run(clock: &mut Clock) -> (Score, u32) {
+        // SAFETY: `main` calls this once and never returns, so this is the
+        // only reference to the static there ever is.
+        let slot = unsafe { &mut *core::ptr::addr_of_mut!(DIGITS) };
+        let (model, load_instructions) = clock.instructions(|| load_digits(PROGRAM, slot));
+        let Some(first) = test_digits().next() else { fail(PROGRAM, "no test digits") };
+        let (_, inference_instructions) = clock.instructions(|| predict(model, first.pixels));
+        let (score, all_instructions) = clock.instructions(|| score(model));
+        report(load_instructions, inference_instructions, &score, all_instructions);
+        (score, inference_instructions)
+    }
+}
+
+/// The digits, with the int8 model (a board with too little RAM for the
+/// `f32` one): loaded from flash into a `static`, classes checked against
+/// the host's int8 classes.
+#[cfg(digits_int8)]
+mod digits {
+    use super::*;
+    use firmware_cortex_m::{Int8Mlp, int8_pixel_table, load_int8_digits, predict_int8, score_int8};
+
+    pub type Model = Int8Mlp;
+    pub const NAME: &str = "int8";
+
+    /// The int8 digits model: a `static` (5.9 KB).
+    static mut DIGITS: MaybeUninit<Int8Mlp> = MaybeUninit::uninit();
+
+    /// Loads the model from flash and classifies the test digits; returns
+    /// the score and the instructions of one inference.
+    pub fn run(clock: &mut Clock) -> (Score, u32) {
+        // SAFETY: `main` calls this once and never returns, so this is the
+        // only reference to the static there ever is.
+        let slot = unsafe { &mut *core::ptr::addr_of_mut!(DIGITS) };
+        let (model, load_instructions) = clock.instructions(|| load_int8_digits(PROGRAM, slot));
+        let model: &Int8Mlp = model;
+        let table = int8_pixel_table(model);
+        let Some(first) = test_digits().next() else { fail(PROGRAM, "no test digits") };
+        let (_, inference_instructions) = clock.instructions(|| predict_int8(model, &table, first.pixels));
+        let (score, all_instructions) = clock.instructions(|| score_int8(model, &table));
+        report(load_instructions, inference_instructions, &score, all_instructions);
+        (score, inference_instructions)
+    }
+}
+
+fn report(load_instructions: u32, inference_instructions: u32, score: &Score, all_instructions: u32) {
+    println!(
+        "firmware: digits ({}) load (checks and copy): {} instructions; one inference: {} instructions; {} digits: {} instructions",
+        digits::NAME,
         load_instructions,
         inference_instructions,
         score.total,
         all_instructions
     );
-    hprintln!("firmware: digits same predictions as the host: {}/{}", score.same_as_host, score.total);
-    hprintln!("firmware: digits correct={}/{}", score.correct, score.total);
-    (score, inference_instructions)
+    println!("firmware: digits same predictions as the host: {}/{}", score.same_as_host, score.total);
+    println!("firmware: digits correct={}/{}", score.correct, score.total);
 }

@@ -7,7 +7,7 @@ use rand::Rng;
 use typenum::Unsigned;
 
 use super::{GateBiases, GateWeights, Recurrent, SequenceCache, through_time};
-use crate::init::{Init, Initialize, fill_uniform};
+use crate::init::{Initialize, Scheme, fill_uniform, pytorch_bound};
 use crate::kernel::dot;
 use crate::layer::{Layer, Params, Train};
 use crate::scalar::Scalar;
@@ -119,10 +119,10 @@ impl<C: Cell, I: ArrayLength, H: ArrayLength, T: Scalar> Initialize for Recurren
     /// PyTorch's default draws every parameter from U(−1/√H, 1/√H); other
     /// schemes draw `weight_ih` with fan-in `I`, `weight_hh` with fan-in `H`
     /// (both with fan-out `G·H`) and zero the biases.
-    fn init_with<R: Rng + ?Sized>(&mut self, scheme: Init, rng: &mut R) {
+    fn init_with<Sch: Scheme, R: Rng + ?Sized>(&mut self, scheme: Sch, rng: &mut R) {
         let gated = C::Gates::USIZE * H::USIZE;
-        if scheme == Init::PyTorch {
-            let bound = 1.0 / libm::sqrt(H::USIZE.max(1) as f64);
+        if scheme.is_pytorch() {
+            let bound = pytorch_bound::<T>(H::USIZE);
             Params::<T>::visit_mut(self, &mut |t| fill_uniform(t, bound, rng));
         } else {
             scheme.fill_weight(self.weight_ih.as_flat_mut(), I::USIZE, gated, rng);

@@ -58,7 +58,7 @@
 //! a [`GateWeights`], `[G][H][I]`: `weight_ih[g]` is gate `g`'s block, and the
 //! flat layout is PyTorch's.
 //!
-//! Initialisation: [`Init::PyTorch`](crate::init::Init::PyTorch) (the
+//! Initialisation: [`PyTorch`](crate::init::PyTorch) (the
 //! default) draws every parameter from U(−1/√H, 1/√H), as PyTorch does; any
 //! other scheme draws `weight_ih` with fan-in `I`, `weight_hh` with fan-in
 //! `H`, both with fan-out `G·H`, and zeroes the biases.

@@ -12,11 +12,11 @@
 
 use core::mem::MaybeUninit;
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use panic_halt as _;
 
-use firmware_cortex_m::{Clock, Mlp, exit, fail, load_digits, predict, score, stack_high_water, test_digits};
+use firmware_cortex_m::{
+    Clock, Mlp, entry, exit, fail, load_digits, paint_stack, predict, println, score, stack_high_water, test_digits,
+};
 
 const PROGRAM: &str = "digits";
 
@@ -25,10 +25,8 @@ static mut MODEL: MaybeUninit<Mlp> = MaybeUninit::uninit();
 
 #[entry]
 fn main() -> ! {
-    let Some(peripherals) = cortex_m::Peripherals::take() else {
-        fail(PROGRAM, "the core peripherals were already taken")
-    };
-    let mut clock = Clock::start(PROGRAM, peripherals.SYST);
+    paint_stack();
+    let mut clock = Clock::take(PROGRAM);
     // SAFETY: `main` runs once and never returns: this is the only
     // reference to the static there ever is.
     let slot = unsafe { &mut *core::ptr::addr_of_mut!(MODEL) };
@@ -38,7 +36,7 @@ fn main() -> ! {
     let score = score(model);
     let stack = stack_high_water();
     let passed = score.passed();
-    hprintln!(
+    println!(
         "digits: result={} correct={}/{} same_as_host={}/{} inference_instructions={} stack_bytes={}",
         if passed { "pass" } else { "FAIL" },
         score.correct,

@@ -13,8 +13,6 @@
 
 use core::mem::MaybeUninit;
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use panic_halt as _;
 use typenet::__int8_kernels::{KERNEL, matvec};
 use typenet::layer::Layer;
@@ -22,8 +20,8 @@ use typenet::prelude::*;
 use typenet::quant::{self, Int8Tensor};
 
 use firmware_cortex_m::{
-    CORE, Clock, DIGITS_FLOOR_PERCENT, DIGITS_MACS, INT8_PARAMS, Int8Mlp, Ratio, TEST_LEN, exit, fail, input,
-    int8_pixel_table, load_int8_digits, predict_int8, score_int8, stack_high_water, test_digits,
+    CORE, Clock, DIGITS_FLOOR_PERCENT, DIGITS_MACS, INT8_PARAMS, Int8Mlp, Ratio, TEST_LEN, entry, exit, fail, input,
+    int8_pixel_table, load_int8_digits, paint_stack, predict_int8, println, score_int8, stack_high_water, test_digits,
 };
 
 const PROGRAM: &str = "int8";
@@ -33,10 +31,8 @@ static mut MODEL: MaybeUninit<Int8Mlp> = MaybeUninit::uninit();
 
 #[entry]
 fn main() -> ! {
-    let Some(peripherals) = cortex_m::Peripherals::take() else {
-        fail(PROGRAM, "the core peripherals were already taken")
-    };
-    let mut clock = Clock::start(PROGRAM, peripherals.SYST);
+    paint_stack();
+    let mut clock = Clock::take(PROGRAM);
     // SAFETY: `main` runs once and never returns: this is the only
     // reference to the static there ever is.
     let slot = unsafe { &mut *core::ptr::addr_of_mut!(MODEL) };
@@ -74,8 +70,8 @@ fn main() -> ! {
         .count();
     let stack = stack_high_water();
 
-    hprintln!("int8: {} kernel={} load (checks and copy): {} instructions", CORE, KERNEL, load_instructions);
-    hprintln!(
+    println!("int8: {} kernel={} load (checks and copy): {} instructions", CORE, KERNEL, load_instructions);
+    println!(
         "int8: {} one inference: {} instructions, {} per multiply-add: quantise the pixels {}, dense 64x64 {} ({} per multiply-add; its kernel alone {}, {}), dense 64x10 {} ({}), argmax {}",
         CORE,
         inference_instructions,
@@ -89,19 +85,15 @@ fn main() -> ! {
         Ratio(output_instructions.into(), 64 * 10),
         argmax_instructions
     );
-    hprintln!(
+    println!(
         "int8: {} Quantized::classify from the f32 pixels: {} instructions (class {}); the same class as through the pixel table on {}/{} digits",
-        CORE,
-        classify_instructions,
-        library_class,
-        same_as_classify,
-        TEST_LEN
+        CORE, classify_instructions, library_class, same_as_classify, TEST_LEN
     );
     let passed = score.total == TEST_LEN
         && score.same_as_host == score.total
         && same_as_classify == score.total
         && score.correct * 100 >= DIGITS_FLOOR_PERCENT * score.total;
-    hprintln!(
+    println!(
         "int8: core={} result={} correct={}/{} same_as_host={}/{} inference_instructions={} macs={} params_bytes={} stack_bytes={}",
         CORE,
         if passed { "pass" } else { "FAIL" },
