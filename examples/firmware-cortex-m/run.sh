@@ -96,7 +96,7 @@ for core in "${CORES[@]}"; do
     name=$1 board=$2 target=$3
     shift 3
     bins=(firmware-cortex-m xor_only)
-    [ "$name" != cortex-m4f ] || bins+=(digits int8 kernels)
+    [ "$name" != cortex-m4f ] || bins+=(digits int8 kernels f32_kernels)
     build "$name" "$board" "$target" "$*" "${bins[@]}"
 done
 say "build: the Cortex-M0 code for the emulated M4 ($M0, mps2-an386)"
@@ -192,6 +192,15 @@ for core in cortex-m4f cortex-m0; do
     expect "$out/int8-$core.log" "^int8: core=$core result=pass correct=[0-9]+/360 same_as_host=360/360 inference_instructions=[0-9]+ macs=4736 params_bytes=$(stat -c %s data/digits_mlp_int8.tnet) stack_bytes=[0-9]+$"
 done
 
+say "run: the f32 kernels of the Cortex-M FPU leaf against the portable loops (Cortex-M4F), a digits Adam step"
+log=$out/f32_kernels-cortex-m4f.log
+run mps2-an386 target/boards/mps2-an386/cortex-m4f/f32_kernels "$log"
+expect "$log" '^f32_kernels: check core=cortex-m4f kernel=cortex-m-fpu cases=[0-9]+ mismatches=0 '
+expect "$log" '^f32_kernels: check core=cortex-m4f kernel=cortex-m-fpu conv_cases=[0-9]+ mismatches=0 declined=[0-9]+ '
+expect "$log" '^f32_kernels: sqrt core=cortex-m4f cases=65536 differ=0 '
+expect "$log" '^f32_kernels: digits_adam_step core=cortex-m4f result=pass batch=16 instructions=[0-9]+ '
+expect "$log" '^f32_kernels: core=cortex-m4f result=pass kernel=cortex-m-fpu check_cases=[0-9]+ check_mismatches=0$'
+
 stack_of() { grep -Eo 'stack_bytes=[0-9]+' "$1" | tail -n 1 | cut -d= -f2; }
 
 report() {
@@ -222,6 +231,9 @@ echo "(.rodata holds the embedded data: the digits parameters, $(stat -c %s data
 say "int8 and its kernels, per core"
 cat "$out/kernels-cortex-m4f.log" "$out/kernels-cortex-m0.log" "$out/int8-cortex-m4f.log" "$out/int8-cortex-m0.log" |
     grep -E '^(int8|kernels): (core=|conv )'
+
+say "f32 kernels (Cortex-M4F FPU leaf): instructions per multiply-add against the portable loops"
+grep -E '^f32_kernels: (dense|conv|sqrt|digits_adam_step) ' "$out/f32_kernels-cortex-m4f.log"
 
 say "the six cores"
 table="$out/table.md"
