@@ -169,9 +169,9 @@ fn c<T: Scalar>(x: f64) -> T {
 #[inline]
 pub(crate) fn logistic<T: Scalar>(x: T) -> T {
     if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
+        T::one() / (T::one() + T::exponential(-x))
     } else {
-        let e = x.exp();
+        let e = T::exponential(x);
         e / (T::one() + e)
     }
 }
