@@ -34,9 +34,11 @@
 //! costs two more copies of the parameters' memory, plain descent none.
 //!
 //! The learning rate can change with the epoch: a
-//! [`Schedule`](crate::optim::Schedule) (step decay, exponential, cosine) in
-//! [`Config::schedule`](crate::train::Config::schedule) takes large steps
-//! early and small ones late. [`Config::clip_norm`](crate::train::Config::clip_norm)
+//! [`Schedule`](crate::optim::Schedule) ([`StepDecay`](crate::optim::StepDecay),
+//! [`ExponentialDecay`](crate::optim::ExponentialDecay),
+//! [`CosineAnnealing`](crate::optim::CosineAnnealing)) attached to the
+//! optimiser with [`Optimizer::scheduled`](crate::optim::Optimizer::scheduled)
+//! takes large steps early and small ones late. [`Config::clip_norm`](crate::train::Config::clip_norm)
 //! caps the length of the gradient, a guard against the rare huge step
 //! (chapter 11 needs it). A step is all or nothing: one whose cost, gradient
 //! or update is not finite (a rate too large for the gradients, an

@@ -13,8 +13,8 @@
 //!
 //! - **The learning rate** and the optimiser's other constants are values:
 //!   [`Sgd::new`](crate::optim::Sgd::new), [`Adam::new`](crate::optim::Adam::new),
-//!   …, and a [`Schedule`](crate::optim::Schedule) in
-//!   [`Config::schedule`](crate::train::Config::schedule).
+//!   …, in the model's scalar, and a [`Schedule`](crate::optim::Schedule)
+//!   attached with [`Optimizer::scheduled`](crate::optim::Optimizer::scheduled).
 //! - **The batch size** is a value,
 //!   [`Config::batch_size`](crate::train::Config::batch_size). Batch 1 is
 //!   stochastic gradient descent: a step per sample, noisy but frequent.

@@ -131,7 +131,7 @@ mod sealed {
 ///   (`[out][in][kh][kw]`), then `bias`, a `Vector<T, CO>`. The layer holds
 ///   nothing else.
 /// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
-///   U(−1/√fan_in, 1/√fan_in) for weight and bias, or any [`Init`] scheme,
+///   U(−1/√fan_in, 1/√fan_in) for weight and bias, or any [`Scheme`],
 ///   with fan-in `CI·K·K` and fan-out `CO·K·K`.
 ///
 /// Backward: `db[o] += Σ dy[o]`, `dW[o][c][ky][kx] += Σ_ij dy[o][i][j] · x[c][i·S + ky − P][j·S + kx − P]`,
@@ -176,7 +176,7 @@ pub struct Conv2d<CI: ArrayLength, CO: ArrayLength, K: ArrayLength, S = U1, P = 
 /// - Parameters, in PyTorch's order: `weight`, a `Tensor3<T, CO, CI, K>`
 ///   (`[out][in][k]`), then `bias`, a `Vector<T, CO>`.
 /// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
-///   U(−1/√fan_in, 1/√fan_in), or any [`Init`] scheme, with fan-in `CI·K`
+///   U(−1/√fan_in, 1/√fan_in), or any [`Scheme`], with fan-in `CI·K`
 ///   and fan-out `CO·K`.
 ///
 /// ```

@@ -21,7 +21,7 @@ use crate::shape::{Matrix, Tensor, Vector};
 ///   up to a multiple of [`LAYER_ALIGN`](crate::memory::LAYER_ALIGN) (a
 ///   cache line on x86-64, nothing elsewhere).
 /// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
-///   U(−1/√I, 1/√I) or any [`Init`] scheme (fan-in `I`, fan-out `O`).
+///   U(−1/√I, 1/√I) or any [`Scheme`] (fan-in `I`, fan-out `O`).
 ///
 /// Backward: `dx = Wᵀ·dy`, `dW += dy·xᵀ`, `db += dy`.
 ///

@@ -59,7 +59,7 @@ use crate::shape::{Tensor, Tensor3, Tensor4, Times, TimesOf, Vector};
 ///   (`[out][1][kh][kw]`, the shape PyTorch gives a depthwise weight), then
 ///   `bias`, a `Vector<T, C·M>`.
 /// - `Default` is all zeros; [`Initialize`] draws PyTorch's default
-///   U(−1/√fan_in, 1/√fan_in) for weight and bias, or any [`Init`] scheme,
+///   U(−1/√fan_in, 1/√fan_in) for weight and bias, or any [`Scheme`],
 ///   with PyTorch's fans for this weight: fan-in `K·K` (one input channel
 ///   per output), fan-out `C·M·K·K`.
 ///

@@ -39,7 +39,7 @@
 //!
 //! 1. [`Trainer::fit`] checks the settings ([`Config::validate`], the
 //!    optimiser's [`Optimizer::validate`]) and every target once, then for each epoch takes
-//!    the learning rate from [`Config::schedule`], trains the epoch, runs
+//!    the learning rate from [`Optimizer::rate_at`] (its schedule), trains the epoch, runs
 //!    [`evaluate`] on the validation set and asks the [`Monitor`] whether to
 //!    go on.
 //! 2. [`Trainer::train_epoch`] draws the epoch's order, a [`Permutation`] of
