@@ -54,8 +54,8 @@
 //!
 //! The `digits_rnn` example reads each digit row by row, 8 steps of 8
 //! pixels, into a 32-unit cell, `LastStep`, and a `Dense` to 10 classes.
-//! Today's test accuracies: LSTM 0.9889, GRU 0.9833, plain RNN 0.9639; with
-//! only 8 steps the plain RNN's fading gradient costs a few points.
+//! Today's test accuracies: LSTM 0.9861, GRU 0.9833, plain RNN 0.9667; with
+//! only 8 steps the plain RNN's fading gradient costs about two points.
 //!
 //! # Example: the gradient fades along the sequence; a GRU remembers anyway
 //!
