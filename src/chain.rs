@@ -104,6 +104,7 @@ crate::zeroable!(impl[Head: Zeroable, Mid: Zeroable, Tail: Zeroable] for Link<He
 
 impl<In, A: Layer<In>> Layer<In> for (A,) {
     type Output = A::Output;
+    const FORWARD_STACK: usize = A::FORWARD_STACK;
     #[inline]
     fn forward(&self, input: &In) -> Self::Output {
         self.0.forward(input)
@@ -112,6 +113,11 @@ impl<In, A: Layer<In>> Layer<In> for (A,) {
 
 impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
     type Output = Rest::Output;
+    /// `A`'s output stays alive while the rest runs.
+    const FORWARD_STACK: usize = {
+        let rest = size_of::<A::Output>() + Rest::FORWARD_STACK;
+        if A::FORWARD_STACK > rest { A::FORWARD_STACK } else { rest }
+    };
     #[inline]
     fn forward(&self, input: &In) -> Self::Output {
         self.1.forward(&self.0.forward(input))
@@ -197,6 +203,7 @@ impl<T, A: Params<T>, Rest: Params<T>> Params<T> for (A, Rest) {
 impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
     type Cache = A::Cache;
     const COUPLES_SAMPLES: bool = A::COUPLES_SAMPLES;
+    const INPUT_GRADIENT: bool = A::INPUT_GRADIENT;
     #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
@@ -238,6 +245,7 @@ where
 {
     type Cache = Link<A::Cache, A::Output, Rest::Cache>;
     const COUPLES_SAMPLES: bool = A::COUPLES_SAMPLES || Rest::COUPLES_SAMPLES;
+    const INPUT_GRADIENT: bool = A::INPUT_GRADIENT && Rest::INPUT_GRADIENT;
     #[inline(always)]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
@@ -253,6 +261,13 @@ where
     }
     /// The rest of the chain first, writing the gradients of the middle
     /// values into the links' `grad` slots, then the first layer.
+    ///
+    /// When no input gradient is asked for and the first layer has no
+    /// parameters, nothing before the rest of the chain needs a gradient:
+    /// the rest runs without computing its input gradient and the first
+    /// layer's backward does not run. So a network's parameterless front
+    /// ([`Frozen`](crate::layers::Frozen) feature extractors, a leading
+    /// `Flatten`) costs no backward work.
     #[inline]
     fn backward_block<const B: usize>(
         &self,
@@ -263,8 +278,19 @@ where
         grads: &mut Self::Grads,
         grad_inputs: Option<[&mut In; B]>,
     ) {
+        const {
+            assert!(
+                A::COUNT == 0 || Rest::INPUT_GRADIENT,
+                "a trained layer comes before a `Frozen` part, which keeps no cache and cannot pass a \
+                 gradient back to it: put every `Frozen` part in front of the first trained layer"
+            )
+        };
         let (heads, mids, mut grad_mids, tails) = split_links(caches);
         let mids = mids.map(|m| &*m);
+        if A::COUNT == 0 && grad_inputs.is_none() {
+            self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, None);
+            return;
+        }
         self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, Some(grad_mids.each_mut().map(|g| &mut **g)));
         self.0.backward_block(n, inputs, heads, grad_mids.map(|g| &*g), &mut grads.0, grad_inputs);
     }

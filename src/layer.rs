@@ -59,6 +59,21 @@ pub trait Layer<In> {
     /// What the layer produces for an `In`.
     type Output;
 
+    /// The bytes of values [`forward`](Layer::forward) keeps on the stack
+    /// at its deepest: its output, and for a chain every intermediate
+    /// output still in use (a chain's is the larger of its first layer's
+    /// and that layer's output plus the rest's). Locals of a few words per
+    /// layer come on top. What [`Budget::stack`](crate::train::Budget)
+    /// reports.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// type Net = net![Dense<U4, U8>, Relu, Dense<U8, U2>];
+    /// // Each output stays alive until the pass ends: 8 + 8 + 2 values.
+    /// assert_eq!(<Net as Layer<Vector<f32, U4>>>::FORWARD_STACK, 4 * (8 + 8 + 2));
+    /// ```
+    const FORWARD_STACK: usize = size_of::<Self::Output>();
+
     /// Runs the layer for inference: no cache is kept.
     fn forward(&self, input: &In) -> Self::Output;
 }
@@ -223,6 +238,15 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// `false` for layers that treat each sample alone.
     const COUPLES_SAMPLES: bool = false;
 
+    /// Whether [`backward_block`](Train::backward_block) can give the
+    /// gradient with respect to the input. `true` for every layer but
+    /// [`Frozen`](crate::layers::Frozen), which keeps no cache; a chain
+    /// gives it when all its layers do. A chain whose trained layer comes
+    /// before a part that cannot give it does not compile, and nor does
+    /// [`backward`](Train::backward) on such a part: a frozen part belongs
+    /// in front of every trained layer.
+    const INPUT_GRADIENT: bool = true;
+
     /// Runs the first `n` of `inputs` (`n ≤ B`) for training, writing each
     /// sample's output into its slot of `outputs` and what backward needs
     /// into its slot of `caches`. `rng` drives stochastic layers such as
@@ -294,6 +318,13 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// dL/dx.
     #[inline]
     fn backward(&self, input: &In, cache: &mut Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+        const {
+            assert!(
+                Self::INPUT_GRADIENT,
+                "`backward` returns the input gradient, which a network with a `Frozen` part cannot give: \
+                 call `backward_block` with `grad_inputs = None`, or train it with a `Trainer`"
+            )
+        };
         let mut grad_input = In::default();
         self.backward_block(1, [input], [cache], [grad_output], grads, Some([&mut grad_input]));
         grad_input
@@ -475,6 +506,41 @@ macro_rules! params {
                 $(f(stringify!($b), <$bty as $crate::shape::Tensor>::DIMS);)*
             }
         }
+
+        impl<TypenetCursor: $crate::io::embed::Cursor, $($gen)*> $crate::io::embed::FromEmbedded<$t, TypenetCursor>
+            for $name<$($arg),*>
+        {
+            /// The tensors from the file, each checked against its name and
+            /// shape; the fixed fields their defaults.
+            const VALUE: Self = {
+                let signature = TypenetCursor::SIGNATURE;
+                let values = TypenetCursor::VALUES;
+                $(
+                    let signature = $crate::io::embed::check_tensor(
+                        signature,
+                        stringify!($p),
+                        <$pty as $crate::shape::Tensor>::DIMS,
+                        concat!("the embedded parameter file was saved from another architecture: it has no `",
+                            stringify!($p), "` tensor of this shape where the model's `", stringify!($name), "` has one"),
+                    );
+                    let $p = $crate::memory::tensor_from_le_bytes::<$pty>(values);
+                    let values = values.split_at(::core::mem::size_of::<$pty>()).1;
+                )*
+                $(
+                    let signature = $crate::io::embed::check_tensor(
+                        signature,
+                        stringify!($b),
+                        <$bty as $crate::shape::Tensor>::DIMS,
+                        concat!("the embedded parameter file was saved from another architecture: it has no `",
+                            stringify!($b), "` tensor of this shape where the model's `", stringify!($name), "` has one"),
+                    );
+                    let $b = $crate::memory::tensor_from_le_bytes::<$bty>(values);
+                    let values = values.split_at(::core::mem::size_of::<$bty>()).1;
+                )*
+                let _ = (signature, values);
+                $name { $($p,)* $($b,)* $($f: $fval,)* }
+            };
+        }
     };
     (impl[$($gen:tt)*] Params for $name:ident $(<$($arg:ty),* $(,)?>)? { $($f:tt: $fty:ty = $fval:expr),* $(,)? }) => {
         $crate::zeroable!(impl[$($gen)*] for $name $(<$($arg),*>)? { $($f: $fty),* });
@@ -507,6 +573,13 @@ macro_rules! params {
                 _: &mut impl FnMut(&mut [TypenetScalar], [&mut [TypenetScalar]; OTHERS]),
             ) {
             }
+        }
+
+        impl<TypenetScalar, TypenetCursor: $crate::io::embed::Cursor, $($gen)*>
+            $crate::io::embed::FromEmbedded<TypenetScalar, TypenetCursor> for $name $(<$($arg),*>)?
+        {
+            /// No tensors: the fixed fields' defaults.
+            const VALUE: Self = $name { $($f: $fval),* };
         }
 
         impl<$($gen)*> $crate::init::Initialize for $name $(<$($arg),*>)? {

@@ -58,6 +58,27 @@ use crate::shape::Tensor;
 /// ```
 pub const LAYER_ALIGN: usize = if cfg!(target_arch = "x86_64") { 64 } else { 1 };
 
+/// Tensor `X` from the first `size_of::<X>()` bytes of `bytes`, read as
+/// little-endian scalars (a parameter file's values), at compile time or
+/// at run time. A build for a big-endian target, or too few bytes, fails
+/// where it is evaluated.
+#[doc(hidden)]
+pub const fn tensor_from_le_bytes<X: Tensor>(bytes: &[u8]) -> X {
+    const { assert!(cfg!(target_endian = "little"), "embedded parameters are little-endian, as the targets typenet knows") };
+    assert!(bytes.len() >= size_of::<X>(), "the embedded parameter file ends inside a tensor");
+    let mut value = MaybeUninit::<X>::uninit();
+    // SAFETY: `Tensor` is sealed: `X` is an `f32` or `f64`, or nested
+    // `GenericArray`s of one (`repr(transparent)` arrays), so it is
+    // `size_of::<X>()` bytes of scalars with no padding, for which every
+    // bit pattern is a value; the bytes are in the target's order (checked
+    // above), and `bytes` holds at least that many and does not overlap the
+    // new value.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), value.as_mut_ptr().cast::<u8>(), size_of::<X>());
+        value.assume_init()
+    }
+}
+
 /// Types for which all-zero bytes are a valid value (not necessarily the
 /// `Default`: see [`DefaultInPlace`]).
 ///

@@ -86,6 +86,12 @@ pub(crate) trait Defaults: Sized {
     const EPS: Self;
     /// RMSprop's α (0.99).
     const ALPHA: Self;
+    /// 1: ELU's α.
+    const ONE: Self;
+    /// 0.5: dropout's rate.
+    const HALF: Self;
+    /// 0.01: leaky ReLU's slope.
+    const LEAKY_SLOPE: Self;
 }
 
 macro_rules! defaults {
@@ -96,6 +102,9 @@ macro_rules! defaults {
             const BETA2: Self = 0.999;
             const EPS: Self = 1e-8;
             const ALPHA: Self = 0.99;
+            const ONE: Self = 1.0;
+            const HALF: Self = 0.5;
+            const LEAKY_SLOPE: Self = 0.01;
         }
     )*};
 }

@@ -185,8 +185,9 @@ impl Dims {
 
     /// The sizes, outermost first (the first [`Dims::MAX_RANK`] if the rank
     /// is larger).
-    pub fn sizes(&self) -> &[u32] {
-        &self.sizes[..self.rank().min(Dims::MAX_RANK)]
+    pub const fn sizes(&self) -> &[u32] {
+        let rank = if self.rank() < Dims::MAX_RANK { self.rank() } else { Dims::MAX_RANK };
+        self.sizes.split_at(rank).0
     }
 
     /// The number of scalars: the product of the sizes (1 for a scalar),

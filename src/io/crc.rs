@@ -21,8 +21,16 @@ const TABLE: [u32; 256] = {
 };
 
 /// The CRC-32 of `bytes`.
-pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |c, &b| TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8))
+/// A `const fn`, so that a parameter file embedded in a program is checked
+/// by the compiler ([`embedded!`](crate::embedded)).
+pub(crate) const fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        c = TABLE[((c ^ bytes[i] as u32) & 0xFF) as usize] ^ (c >> 8);
+        i += 1;
+    }
+    !c
 }
 
 #[cfg(test)]

@@ -148,6 +148,7 @@
 //! [`save`] it again to get a version 2 file.
 
 pub(crate) mod crc;
+pub mod embed;
 mod error;
 mod signature;
 

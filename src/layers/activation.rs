@@ -1021,9 +1021,9 @@ impl<T: Scalar> FromInput<T> for Identity {
 
 crate::params!(impl[] Params for Sigmoid {});
 crate::params!(impl[] Params for Tanh {});
-crate::params!(impl[T: Scalar] Params for Elu<T> { alpha: T = T::one() });
+crate::params!(impl[T: Scalar] Params for Elu<T> { alpha: T = T::ONE });
 crate::params!(impl[] Params for Relu {});
-crate::params!(impl[T: Scalar] Params for LeakyRelu<T> { slope: T = T::from_f64(0.01) });
+crate::params!(impl[T: Scalar] Params for LeakyRelu<T> { slope: T = T::LEAKY_SLOPE });
 crate::params!(impl[] Params for Gelu {});
 crate::params!(impl[] Params for GeluTanh {});
 crate::params!(impl[] Params for Silu {});

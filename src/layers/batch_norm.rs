@@ -328,8 +328,8 @@ crate::params! {
         running_mean: Vector<T, C> = GenericArray::default(),
         running_var: Vector<T, C> = ones(),
         num_batches_tracked: T = T::zero();
-        weight: Vector<T, U0> = GenericArray::default(),
-        bias: Vector<T, U0> = GenericArray::default(),
+        weight: Vector<T, U0> = GenericArray::from_array([]),
+        bias: Vector<T, U0> = GenericArray::from_array([]),
         eps: f64 = 1e-5,
         momentum: RunningAverage = RunningAverage::DEFAULT,
     }

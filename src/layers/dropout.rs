@@ -51,7 +51,7 @@ impl<T: Scalar> Dropout<T> {
     }
 }
 
-crate::params!(impl[T: Scalar] Params for Dropout<T> { rate: T = T::from_f64(0.5) });
+crate::params!(impl[T: Scalar] Params for Dropout<T> { rate: T = T::HALF });
 
 impl<T: Scalar, X: Tensor<Scalar = T>> Layer<X> for Dropout<T> {
     type Output = X;

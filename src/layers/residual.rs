@@ -249,6 +249,10 @@ where
     Body::Output: SameAsInput<X>,
 {
     type Output = X;
+    const FORWARD_STACK: usize = {
+        let output = size_of::<X>();
+        if Body::FORWARD_STACK > output { Body::FORWARD_STACK } else { output }
+    };
 
     #[inline]
     fn forward(&self, x: &X) -> X {
@@ -266,6 +270,11 @@ where
     Shortcut::Output: SameAsBody<Body::Output>,
 {
     type Output = Body::Output;
+    /// The body's output stays alive while the shortcut runs.
+    const FORWARD_STACK: usize = {
+        let shortcut = size_of::<Body::Output>() + Shortcut::FORWARD_STACK;
+        if Body::FORWARD_STACK > shortcut { Body::FORWARD_STACK } else { shortcut }
+    };
 
     #[inline]
     fn forward(&self, x: &X) -> Body::Output {
@@ -402,6 +411,7 @@ where
 {
     type Cache = Body::Cache;
     const COUPLES_SAMPLES: bool = Body::COUPLES_SAMPLES;
+    const INPUT_GRADIENT: bool = Body::INPUT_GRADIENT;
 
     /// The body writes into the output slots, then each input is added.
     #[inline]
@@ -505,6 +515,7 @@ where
 {
     type Cache = ProjectedCache<Body::Cache, Shortcut::Cache, Body::Output, X>;
     const COUPLES_SAMPLES: bool = Body::COUPLES_SAMPLES || Shortcut::COUPLES_SAMPLES;
+    const INPUT_GRADIENT: bool = Body::INPUT_GRADIENT && Shortcut::INPUT_GRADIENT;
 
     /// The body writes into the output slots, the shortcut into the
     /// caches, and the shortcut's outputs are added.

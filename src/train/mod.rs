@@ -129,12 +129,14 @@ use crate::{
     optim::Optimizer,
 };
 
+mod budget;
 mod error;
 mod order;
 mod regularize;
 mod report;
 mod trainer;
 
+pub use budget::{Budget, Limits};
 pub use error::{Position, TrainError};
 pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
