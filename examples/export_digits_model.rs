@@ -1,12 +1,12 @@
 //! Writes what the firmware example embeds: the digits MLP trained here on
-//! the host, its int8 twin, and the held-out test digits with the host's
-//! predictions.
+//! the host, its int8 twin, the held-out test digits with the host's
+//! predictions, and the validation digits (the device's fine-tuning set).
 //!
 //! The model is `digits_mlp`'s, trained by that example's own code (its
 //! file is compiled in here) on the same split (`data/digits.csv`,
 //! stratified 60/20/20, seed 2026, pixels / 16), so it is the same model
 //! bit for bit. The int8 model is its conversion by [`quant::quantize`]
-//! (the ReLU fused), calibrated on the training digits. Four files go to
+//! (the ReLU fused), calibrated on the training digits. Five files go to
 //! `examples/firmware-cortex-m/data/`:
 //!
 //! - `digits_mlp.tnet`: the parameters in typenet's format ([`typenet::io`]),
@@ -20,7 +20,12 @@
 //!   ([`quant::file`]), loaded on the device with `quant::file::load`;
 //! - `digits_test_int8.bin`: the class the int8 model gives each test
 //!   digit on the host, one byte per digit in the order of
-//!   `digits_test.bin`: the device must give the same.
+//!   `digits_test.bin`: the device must give the same;
+//! - `digits_val.bin`: the validation split (359 digits the model never
+//!   trained on; `digits_mlp` only watched its loss), in `digits_test.bin`'s
+//!   records: the `finetune` firmware shifts them by a pixel on the device
+//!   and retrains the model's head on them, then scores it on the test
+//!   digits shifted alike.
 //!
 //! ```text
 //! cargo run --release --example export_digits_model
@@ -43,8 +48,28 @@ use typenet::quant::{self, file};
 
 use digits_mlp::{Mlp, common};
 
-/// Bytes per test record: 64 pixels, the label, the host's prediction.
+/// Bytes per test or validation record: 64 pixels, the label, the host's
+/// prediction.
 const RECORD: usize = 66;
+
+/// The records of `digits` (the format of `digits_test.bin`) and how many
+/// `model` classifies correctly.
+fn encode(model: &Mlp, digits: &[common::Digit]) -> (Vec<u8>, usize) {
+    let mut records = Vec::with_capacity(digits.len() * RECORD);
+    let mut correct = 0;
+    for (x, label) in digits {
+        let pixels = x.iter().map(|&v| {
+            let byte = (v * 16.0).round() as u8;
+            assert_eq!(f32::from(byte) / 16.0, v, "a pixel is not a sixteenth");
+            byte
+        });
+        let predicted = argmax(&model.forward(x));
+        correct += usize::from(predicted == *label);
+        records.extend(pixels);
+        records.extend([*label as u8, predicted as u8]);
+    }
+    (records, correct)
+}
 
 /// The int8 twin of [`Mlp`]: two int8 `Dense`, the ReLU fused into the
 /// first one's clamp.
@@ -61,19 +86,8 @@ fn main() {
     let mut params = [0u8; io::encoded_len::<Mlp, f32>()];
     io::save(&model, &mut params).expect("a trained model is finite");
 
-    let mut records = Vec::with_capacity(test.len() * RECORD);
-    let mut correct = 0;
-    for (x, label) in &test {
-        let pixels = x.iter().map(|&v| {
-            let byte = (v * 16.0).round() as u8;
-            assert_eq!(f32::from(byte) / 16.0, v, "a pixel is not a sixteenth");
-            byte
-        });
-        let predicted = argmax(&model.forward(x));
-        correct += usize::from(predicted == *label);
-        records.extend(pixels);
-        records.extend([*label as u8, predicted as u8]);
-    }
+    let (records, correct) = encode(&model, &test);
+    let (val_records, val_correct) = encode(&model, &val);
     let accuracy = correct as f64 / test.len() as f64;
     assert!(accuracy >= 0.95, "test accuracy {accuracy:.4} is below the firmware's floor of 0.95");
 
@@ -97,12 +111,14 @@ fn main() {
         ("digits_test.bin", &records[..]),
         ("digits_mlp_int8.tnet", &int8_params[..]),
         ("digits_test_int8.bin", &int8_classes[..]),
+        ("digits_val.bin", &val_records[..]),
     ] {
         let path = dir.join(name);
         fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     println!("host: {correct}/{} test digits correct after {} epochs", test.len(), fit.epochs);
+    println!("host: {val_correct}/{} validation digits correct", val.len());
     println!(
         "host: int8 (calibrated on {} training digits, input scale {} zero point {}): {int8_correct}/{} correct",
         calibration.samples,
