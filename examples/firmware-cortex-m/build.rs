@@ -44,6 +44,12 @@ const BOARDS: &[Board] = &[
 /// stack: such a board classifies the digits with the int8 model.
 const F32_DIGITS_RAM: u32 = 32 << 10;
 
+/// RAM below which fine-tuning the digits head with Adam (its two moments
+/// beside the gradients) does not fit beside the stack: such a board
+/// fine-tunes with SGD (`src/bin/finetune.rs`, whose budget check says so
+/// at compile time when it does not fit).
+const ADAM_FINETUNE_RAM: u32 = 32 << 10;
+
 fn main() {
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("cargo sets CARGO_CFG_TARGET_ARCH");
@@ -103,11 +109,16 @@ fn main() {
     println!("cargo:rustc-env=FIRMWARE_BOARD={name}");
     println!("cargo:rustc-env=FIRMWARE_PER_TICK_NUM={}", board.per_tick.0);
     println!("cargo:rustc-env=FIRMWARE_PER_TICK_DEN={}", board.per_tick.1);
+    println!("cargo:rustc-env=FIRMWARE_RAM_BYTES={}", board.ram);
     let names: Vec<_> = BOARDS.iter().map(|b| format!("\"{}\"", b.name)).collect();
     println!("cargo:rustc-check-cfg=cfg(firmware_board, values({}))", names.join(", "));
     println!("cargo:rustc-cfg=firmware_board=\"{name}\"");
     println!("cargo:rustc-check-cfg=cfg(digits_int8)");
     if board.ram < F32_DIGITS_RAM {
         println!("cargo:rustc-cfg=digits_int8");
+    }
+    println!("cargo:rustc-check-cfg=cfg(finetune_sgd)");
+    if board.ram < ADAM_FINETUNE_RAM {
+        println!("cargo:rustc-cfg=finetune_sgd");
     }
 }

@@ -1,6 +1,7 @@
 //! What the firmware binaries share: the XOR network and its training
-//! run, the digits classifier trained on the host, its int8 twin, the
-//! held-out test digits with the host's classes, and a way to print
+//! run, the digits classifier trained on the host (also as a `static` in
+//! flash), its int8 twin, the held-out test digits with the host's classes,
+//! the validation digits and a one-pixel shift (fine-tuning), and a way to print
 //! decimals without `core`'s float formatting (printing one `f64` with
 //! `{:.4}` adds 11 KB of flash, twice what the library's code takes here);
 //! and, per architecture ([`arch`]), the entry point, output, exit, the
@@ -44,6 +45,10 @@ pub const CORE: &str = env!("FIRMWARE_CORE");
 /// The QEMU machine this binary is linked for (`FIRMWARE_BOARD`, a
 /// directory of `boards/`).
 pub const BOARD: &str = env!("FIRMWARE_BOARD");
+
+/// The RAM of the board this binary is linked for, in bytes, as its
+/// `memory.x` says.
+pub const BOARD_RAM: usize = parse(env!("FIRMWARE_RAM_BYTES")) as usize;
 
 /// Instructions per tick of the instruction counter under QEMU's
 /// `-icount shift=0`, a fraction (62.5 on the `microbit`).
@@ -146,6 +151,16 @@ pub type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
 /// with the model's size: a file for another model does not compile.
 pub const PARAMS: &[u8; io::encoded_len::<Mlp, f32>()] = include_bytes!("../data/digits_mlp.tnet");
 
+/// The digits model as a constant built by the compiler from [`PARAMS`]'
+/// file (`typenet::embedded!`, checked by const evaluation): a `static`
+/// of it ([`DIGITS_MLP`]) or of a part of it is in flash; a `static mut`
+/// of a part is a RAM copy that the runtime makes before `main`.
+pub const DIGITS_EMBEDDED: Mlp = typenet::embedded!(Mlp, "../data/digits_mlp.tnet");
+
+/// The digits model in flash: its 19 KB of parameters stay there, nothing
+/// is copied into RAM.
+pub static DIGITS_MLP: Mlp = DIGITS_EMBEDDED;
+
 /// The test split the host held out, [`RECORD`] bytes per digit.
 const TEST: &[u8] = include_bytes!("../data/digits_test.bin");
 
@@ -181,6 +196,69 @@ pub const TEST_LEN: usize = TEST.len() / RECORD;
 
 /// The class the host's int8 model gave each test digit, in order.
 const INT8_CLASSES: &[u8; TEST_LEN] = include_bytes!("../data/digits_test_int8.bin");
+
+/// The validation split (`digits_mlp` watched its loss but never trained
+/// on it), in [`RECORD`]s as the test split: the fine-tuning set.
+const VAL: &[u8] = include_bytes!("../data/digits_val.bin");
+
+const _: () = assert!(VAL.len().is_multiple_of(RECORD) && !VAL.is_empty(), "digits_val.bin holds whole records");
+
+/// The number of validation digits.
+pub const VAL_LEN: usize = VAL.len() / RECORD;
+
+/// One validation digit: its pixels, its class, and the class the host's
+/// model gave it.
+#[derive(Clone, Copy)]
+pub struct ValDigit {
+    /// The 8×8 pixels, row by row, each 0 to 16.
+    pub pixels: &'static [u8; 64],
+    /// The true class.
+    pub label: u8,
+    /// The class the model predicted on the host.
+    pub host: u8,
+}
+
+/// The validation digit `i` (of [`VAL_LEN`]), in the order the host wrote
+/// them.
+pub fn val_digit(i: usize) -> ValDigit {
+    let record = &VAL[i * RECORD..(i + 1) * RECORD];
+    let (pixels, rest) = record.split_first_chunk::<64>().expect("a record holds 64 pixels");
+    ValDigit { pixels, label: rest[0], host: rest[1] }
+}
+
+/// A translation of the 8×8 digits by whole pixels: what comes in at an
+/// edge is blank (0), what leaves at the other is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shift {
+    /// Columns to the right (negative: to the left).
+    pub right: i8,
+    /// Rows down (negative: up).
+    pub down: i8,
+}
+
+impl Shift {
+    /// No shift.
+    pub const NONE: Shift = Shift { right: 0, down: 0 };
+    /// One pixel to the right: the fine-tuning's new distribution. (The
+    /// host's model, 98 % on the test digits, gets about half of them
+    /// right so shifted.)
+    pub const RIGHT: Shift = Shift { right: 1, down: 0 };
+
+    /// `pixels` shifted, computed on the device (no shifted copy is
+    /// stored).
+    pub fn apply(self, pixels: &[u8; 64]) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        for row in 0..8i32 {
+            for col in 0..8i32 {
+                let (from_row, from_col) = (row - i32::from(self.down), col - i32::from(self.right));
+                if (0..8).contains(&from_row) && (0..8).contains(&from_col) {
+                    out[(row * 8 + col) as usize] = pixels[(from_row * 8 + from_col) as usize];
+                }
+            }
+        }
+        out
+    }
+}
 
 /// The network's input for `pixels`: each divided by 16, as on the host.
 pub fn input(pixels: &[u8; 64]) -> Vector<f32, U64> {
