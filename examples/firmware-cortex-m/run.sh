@@ -14,7 +14,11 @@
 # XOR-only trainer (`src/bin/xor_only.rs`, exit status only) on each core;
 # and, as before, the inference-only binaries and the int8 kernels' check on
 # the Cortex-M4F and the Cortex-M0 build (the M0 code on the emulated M4,
-# whose RAM holds the f32 model and the convolutions' weights).
+# whose RAM holds the f32 model and the convolutions' weights); and the
+# fine-tuning firmware (`src/bin/finetune.rs`: the digits head retrained on
+# the device on digits shifted a pixel, the body frozen in flash) on the
+# Cortex-M4F (Adam) and on the Cortex-M0's own board, the microbit (SGD in
+# its 16 KB).
 #
 #   bash examples/firmware-cortex-m/run.sh
 #
@@ -23,12 +27,14 @@
 #     xor_epoch_instructions=... inference_instructions=... text_bytes=... stack_bytes=...
 # one for the XOR-only trainer on the Cortex-M4F,
 #   xor_only: text_bytes=... xor_correct=4/4
+# one per fine-tuning run (Cortex-M4F, then Cortex-M0),
+#   finetune: before_accuracy=... after_accuracy=... ram_bytes=... step_instructions=...
 # and the table the README shows. It fails if the M4F's training firmware
 # links software f64. Installs what it needs when missing: the
 # Rust targets (rustup), qemu-system-arm, qemu-system-misc (RISC-V) and
 # binutils' `size` (apt-get). Exits non-zero if a build fails, QEMU times out
 # (a panic halts the core), a firmware reports a failure, or a line it must
-# print is missing or wrong.
+# print is missing or wrong, or fine-tuning does not raise the accuracy.
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TERM_COLOR=never
@@ -96,7 +102,8 @@ for core in "${CORES[@]}"; do
     name=$1 board=$2 target=$3
     shift 3
     bins=(firmware-cortex-m xor_only)
-    [ "$name" != cortex-m4f ] || bins+=(digits int8 kernels f32_kernels)
+    [ "$name" != cortex-m4f ] || bins+=(digits int8 kernels f32_kernels finetune)
+    [ "$name" != cortex-m0 ] || bins+=(finetune)
     build "$name" "$board" "$target" "$*" "${bins[@]}"
 done
 say "build: the Cortex-M0 code for the emulated M4 ($M0, mps2-an386)"
@@ -201,6 +208,28 @@ expect "$log" '^f32_kernels: sqrt core=cortex-m4f cases=65536 differ=0 '
 expect "$log" '^f32_kernels: digits_adam_step core=cortex-m4f result=pass batch=16 instructions=[0-9]+ '
 expect "$log" '^f32_kernels: core=cortex-m4f result=pass kernel=cortex-m-fpu check_cases=[0-9]+ check_mismatches=0$'
 
+# The fine-tuning firmware: the head retrained on shifted digits, the body
+# frozen in flash; its budget's RAM is the statics the ELF holds (model and
+# trainer), to within a few words of the runtime's own.
+for core in cortex-m4f cortex-m0; do
+    case $core in cortex-m4f) board=mps2-an386 optim=adam ;; cortex-m0) board=microbit optim=sgd ;; esac
+    say "run: fine-tuning on the $core build ($board, $optim): the digits head on digits shifted a pixel, the body frozen in flash"
+    elf=target/boards/$board/$core/finetune log=$out/finetune-$core.log
+    run "$board" "$elf" "$log"
+    n='[0-9]+'
+    expect "$log" "^finetune: budget frozen_body optimizer=$optim block=$n model=$n gradients=$n optimizer_state=$n caches=$n outputs=$n trainer=$n stack=$n ram=$n\$"
+    expect "$log" "^finetune: budget full_training optimizer=$optim block=$n model=19240 gradients=19240 optimizer_state=$n caches=$n outputs=$n trainer=$n stack=$n ram=$n\$"
+    expect "$log" '^finetune: the embedded model \(a static, 19240 bytes at 0x[0-9a-f]+\): correct=[0-9]+/360 same_as_host=360/360$'
+    expect "$log" '^finetune: body at 0x[0-9a-f]+ \(flash\), head at 0x[0-9a-f]+ \(RAM\); '
+    expect "$log" "^finetune: core=$core board=$board result=pass optimizer=$optim "
+    expect "$log" '^finetune: before_accuracy=0\.[0-9]{4} after_accuracy=[01]\.[0-9]{4} ram_bytes=[0-9]+ step_instructions=[0-9]+$'
+    before=$(field "$log" before_accuracy) after=$(field "$log" after_accuracy)
+    awk -v b="$before" -v a="$after" 'BEGIN { exit !(a > b) }' || die "$log: fine-tuning did not raise the accuracy ($before to $after)"
+    budget=$(field "$log" frozen_ram_bytes) statics=$(ram_of "$elf")
+    [ "$statics" -ge "$budget" ] && [ $((statics - budget)) -le 64 ] ||
+        die "$elf: static RAM $statics bytes, not the budget's $budget and a few words"
+done
+
 stack_of() { grep -Eo 'stack_bytes=[0-9]+' "$1" | tail -n 1 | cut -d= -f2; }
 
 report() {
@@ -224,9 +253,12 @@ report "digits, Cortex-M4F (infer)" target/boards/mps2-an386/cortex-m4f/digits "
 report "digits, Cortex-M0 (infer)" target/boards/mps2-an386/cortex-m0/digits "$out/digits-m0.log"
 report "int8 digits, Cortex-M4F (infer)" target/boards/mps2-an386/cortex-m4f/int8 "$out/int8-cortex-m4f.log"
 report "int8 digits, Cortex-M0 (infer)" target/boards/mps2-an386/cortex-m0/int8 "$out/int8-cortex-m0.log"
+report "finetune, Cortex-M4F (head, Adam)" target/boards/mps2-an386/cortex-m4f/finetune "$out/finetune-cortex-m4f.log"
+report "finetune, Cortex-M0 (head, SGD)" target/boards/microbit/cortex-m0/finetune "$out/finetune-cortex-m0.log"
 echo "(.rodata holds the embedded data: the digits parameters, $(stat -c %s data/digits_mlp.tnet) bytes" \
     "(int8: $(stat -c %s data/digits_mlp_int8.tnet) bytes), and the test digits, $(stat -c %s data/digits_test.bin) bytes" \
-    "(and the host's int8 classes, $(stat -c %s data/digits_test_int8.bin) bytes); stack is the painted stack's high-water mark)"
+    "(and the host's int8 classes, $(stat -c %s data/digits_test_int8.bin) bytes; finetune: the validation digits, $(stat -c %s data/digits_val.bin) bytes," \
+    "and the model as a static built by the compiler, 19240 bytes, not the file); stack is the painted stack's high-water mark)"
 
 say "int8 and its kernels, per core"
 cat "$out/kernels-cortex-m4f.log" "$out/kernels-cortex-m0.log" "$out/int8-cortex-m4f.log" "$out/int8-cortex-m0.log" |
@@ -234,6 +266,14 @@ cat "$out/kernels-cortex-m4f.log" "$out/kernels-cortex-m0.log" "$out/int8-cortex
 
 say "f32 kernels (Cortex-M4F FPU leaf): instructions per multiply-add against the portable loops"
 grep -E '^f32_kernels: (dense|conv|sqrt|digits_adam_step) ' "$out/f32_kernels-cortex-m4f.log"
+
+say "fine-tuning on the device: budgets (bytes), accuracies, instructions per step of 16 (Cortex-M4F, then Cortex-M0)"
+for core in cortex-m4f cortex-m0; do
+    grep -E '^finetune: (budget|board|after|accuracy|ram_bytes|one step|core=)' "$out/finetune-$core.log"
+done
+for core in cortex-m4f cortex-m0; do
+    grep -E '^finetune: before_accuracy=' "$out/finetune-$core.log" || die "$core: no finetune line"
+done
 
 say "the six cores"
 table="$out/table.md"
