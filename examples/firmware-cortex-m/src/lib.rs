@@ -1,7 +1,8 @@
 //! What the firmware binaries share: the XOR network and its training
 //! run, the digits classifier trained on the host (also as a `static` in
 //! flash), its int8 twin, the held-out test digits with the host's classes,
-//! the validation digits and a one-pixel shift (fine-tuning), and a way to print
+//! the validation digits, a one-pixel shift and a trainable offset
+//! ([`Bias`]) for fine-tuning, and a way to print
 //! decimals without `core`'s float formatting (printing one `f64` with
 //! `{:.4}` adds 11 KB of flash, twice what the library's code takes here);
 //! and, per architecture ([`arch`]), the entry point, output, exit, the
@@ -15,6 +16,7 @@ use core::mem::MaybeUninit;
 use typenet::io;
 use typenet::loss::argmax;
 use typenet::prelude::*;
+
 use typenet::quant::{self, file as int8_file};
 
 /// What differs between the architectures, one module each with the same
@@ -427,6 +429,69 @@ impl fmt::Display for Fixed {
         match decimals {
             0 => write!(f, "{sign}{scaled}"),
             _ => write!(f, "{sign}{}.{:0width$}", scaled / scale, scaled % scale, width = decimals as usize),
+        }
+    }
+}
+
+/// A learned offset added to a vector: `y = x + bias`, initialised to
+/// zero. After a frozen network it is bias-only fine-tuning (TinyTL's
+/// cheapest mode): the offset added to the frozen logits is what training
+/// the last layer's bias alone would change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bias<N: ArrayLength, T = f32> {
+    /// The offset.
+    pub bias: Vector<T, N>,
+}
+
+typenet::params! {
+    impl[N: ArrayLength, T: Scalar] Params<T> for Bias<N, T> {
+        bias: Vector<T, N>,
+    }
+}
+
+impl<N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for Bias<N, T> {
+    type Output = Vector<T, N>;
+
+    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
+        let mut y = x.clone();
+        y.iter_mut().zip(self.bias.iter()).for_each(|(y, &b)| *y = *y + b);
+        y
+    }
+}
+
+impl<N: ArrayLength, T: Scalar> Train<Vector<T, N>> for Bias<N, T> {
+    type Cache = ();
+
+    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, N>; B],
+        _: [&mut (); B],
+        outputs: [&mut Vector<T, N>; B],
+        _: &mut R,
+    ) {
+        for (x, y) in inputs.into_iter().zip(outputs).take(n) {
+            *y = self.forward(x);
+        }
+    }
+
+    /// `d bias += Σ dy`; the input gradient, when asked, is `dy`.
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        _: [&Vector<T, N>; B],
+        _: [&mut (); B],
+        grad_outputs: [&Vector<T, N>; B],
+        grads: &mut Self,
+        grad_inputs: Option<[&mut Vector<T, N>; B]>,
+    ) {
+        for dy in grad_outputs.iter().take(n) {
+            grads.bias.iter_mut().zip(dy.iter()).for_each(|(g, &d)| *g = *g + d);
+        }
+        if let Some(grad_inputs) = grad_inputs {
+            for (dx, dy) in grad_inputs.into_iter().zip(grad_outputs).take(n) {
+                *dx = dy.clone();
+            }
         }
     }
 }

@@ -7,13 +7,17 @@
 //! right on the device (a new distribution: the host's model gets half of
 //! the test digits so shifted). Then it scores the test digits shifted
 //! alike, before and after, and unshifted after (what the head forgets).
+//! For comparison it then fine-tunes the cheapest way, bias only: the
+//! whole host model frozen and an offset of its logits trained
+//! (`Bias<U10>`, the same data, order, optimiser and epochs).
 //!
 //! What training holds in RAM is known from the types
 //! (`Trainer::BUDGET`) and checked at compile time against the board's RAM
 //! (`Budget::assert_fits`): the build fails, with the figures, when it
-//! does not fit. The firmware prints that budget, the one of full training
-//! of the same model with the same optimiser and block (computed, not
-//! run), the stack's high-water mark and the instructions of a step.
+//! does not fit. The firmware prints that budget, the bias-only one and
+//! the one of full training of the same model with the same optimiser and
+//! block (computed, not run), the stack's high-water mark and the
+//! instructions of a step.
 //!
 //! The optimiser: Adam (rate 0.01) where its two moments fit, SGD (rate
 //! 0.1) on a board with less than 32 KB of RAM (`build.rs` sets
@@ -36,8 +40,8 @@ use typenet::prelude::*;
 use typenet::train::{Budget, Limits, Permutation};
 
 use firmware_cortex_m::{
-    BOARD, BOARD_RAM, CORE, Clock, DIGITS_EMBEDDED, DIGITS_MLP, Fixed, Mlp, Shift, TEST_LEN, VAL_LEN, entry, exit,
-    fail, input, paint_stack, println, score, stack_high_water, test_digits, val_digit,
+    BOARD, BOARD_RAM, Bias, CORE, Clock, DIGITS_EMBEDDED, DIGITS_MLP, Fixed, Mlp, Shift, TEST_LEN, VAL_LEN, entry,
+    exit, fail, input, paint_stack, println, score, stack_high_water, test_digits, val_digit,
 };
 
 const PROGRAM: &str = "finetune";
@@ -91,6 +95,13 @@ const STACK_RESERVE: usize = 8 << 10;
 /// Fine-tuning the head, the body frozen.
 type FineTuning = Trainer<Tuned, Input, Optim, BLOCK>;
 
+/// Bias-only fine-tuning: the whole host model frozen in flash, an offset
+/// of its logits trained (what training its last bias alone changes).
+type BiasOnly = (Frozen<'static, Mlp>, (Bias<U10>,));
+
+/// Training [`BiasOnly`], run after the head's for comparison.
+type BiasTuning = Trainer<BiasOnly, Input, Optim, BLOCK>;
+
 /// Full training of the same model with the same optimiser and block: its
 /// budget only (not run).
 type FullTraining = Trainer<Mlp, Input, Optim, BLOCK>;
@@ -101,6 +112,7 @@ const LIMITS: Limits = Limits { ram: BOARD_RAM - STACK_RESERVE, stack: STACK_RES
 // Fails the build, with the figures, when fine-tuning does not fit the
 // board.
 const _: () = FineTuning::BUDGET.assert_fits(LIMITS);
+const _: () = BiasTuning::BUDGET.assert_fits(LIMITS);
 
 /// The model being fine-tuned: the body borrowed where it is, in flash;
 /// the head a copy in RAM of the host's head (in `.data`, which the
@@ -110,6 +122,10 @@ const _: () = FineTuning::BUDGET.assert_fits(LIMITS);
 static mut MODEL: Tuned = (Frozen(&DIGITS_MLP.0), (Relu, (DIGITS_EMBEDDED.1.1.0,)));
 static mut TRAINER: MaybeUninit<FineTuning> = MaybeUninit::uninit();
 
+/// The bias-only model and its trainer.
+static mut BIAS_MODEL: MaybeUninit<BiasOnly> = MaybeUninit::uninit();
+static mut BIAS_TRAINER: MaybeUninit<BiasTuning> = MaybeUninit::uninit();
+
 #[entry]
 fn main() -> ! {
     paint_stack();
@@ -117,10 +133,12 @@ fn main() -> ! {
 
     let tuned = FineTuning::BUDGET;
     let full = FullTraining::BUDGET;
+    let bias = BiasTuning::BUDGET;
     budget_line("frozen_body", &tuned);
     budget_line("full_training", &full);
+    budget_line("bias_only", &bias);
     println!(
-        "finetune: board {} has {} bytes of RAM, {} for training beside a {}-byte stack reserve: frozen body {} ({} bytes), full training {} ({} bytes)",
+        "finetune: board {} has {} bytes of RAM, {} for training beside a {}-byte stack reserve: frozen body {} ({} bytes), full training {} ({} bytes), bias only {} ({} bytes)",
         BOARD,
         BOARD_RAM,
         LIMITS.ram,
@@ -128,7 +146,9 @@ fn main() -> ! {
         fits(&tuned),
         tuned.ram(),
         fits(&full),
-        full.ram()
+        full.ram(),
+        fits(&bias),
+        bias.ram()
     );
 
     // The host's model, as the compiler built it in flash: every test
@@ -205,6 +225,30 @@ fn main() -> ! {
         Fixed(ratio(unshifted), 4)
     );
 
+    // Bias-only, for comparison: the same data, order, optimiser and epochs.
+    // SAFETY: as above, the only references to these two statics.
+    let (bias_model, bias_trainer) =
+        unsafe { (&mut *core::ptr::addr_of_mut!(BIAS_MODEL), &mut *core::ptr::addr_of_mut!(BIAS_TRAINER)) };
+    let bias_model = bias_model.write((Frozen(&DIGITS_MLP), (Bias { bias: Vector::default() },)));
+    let bias_trainer = BiasTuning::new_in(bias_trainer, OPTIMIZER, Config { batch_size: BATCH, ..Config::default() });
+    let bias_before = test_accuracy(bias_model, SHIFT);
+    let Some(bias_run) = fine_tune(&mut clock, bias_model, bias_trainer) else {
+        fail(PROGRAM, "bias-only fine-tuning stopped with an error")
+    };
+    let bias_after = test_accuracy(bias_model, SHIFT);
+    let bias_unshifted = test_accuracy(bias_model, Shift::NONE);
+    println!(
+        "finetune: bias_only: shifted test correct={}/{} -> {}/{}, unshifted test correct={}/{} after; one step of {}: {} instructions",
+        bias_before.0,
+        bias_before.1,
+        bias_after.0,
+        bias_after.1,
+        bias_unshifted.0,
+        bias_unshifted.1,
+        BATCH,
+        bias_run.first_full_step
+    );
+
     let stack = stack_high_water();
     let ram_bytes = tuned.ram() + stack;
     println!(
@@ -221,9 +265,10 @@ fn main() -> ! {
         && head_in_ram
         && after.1 == TEST_LEN
         && after_accuracy > before_accuracy
-        && stack <= STACK_RESERVE;
+        && stack <= STACK_RESERVE
+        && bias_before == before;
     println!(
-        "finetune: core={} board={} result={} optimizer={} epochs={} block={} frozen_ram_bytes={} full_ram_bytes={} stack_bytes={} unshifted_after_accuracy={}",
+        "finetune: core={} board={} result={} optimizer={} epochs={} block={} frozen_ram_bytes={} full_ram_bytes={} bias_only_ram_bytes={} stack_bytes={} unshifted_after_accuracy={} bias_only_after_accuracy={}",
         CORE,
         BOARD,
         if passed { "pass" } else { "FAIL" },
@@ -232,8 +277,10 @@ fn main() -> ! {
         BLOCK,
         tuned.ram(),
         full.ram(),
+        bias.ram(),
         stack,
-        Fixed(ratio(unshifted), 4)
+        Fixed(ratio(unshifted), 4),
+        Fixed(ratio(bias_after), 4)
     );
     println!(
         "finetune: before_accuracy={} after_accuracy={} ram_bytes={} step_instructions={}",
@@ -282,14 +329,18 @@ fn ratio((correct, total): (usize, usize)) -> f32 {
     correct as f32 / total as f32
 }
 
+/// A digits classifier.
+trait Classifier: Layer<Input, Output = Vector<f32, U10>> {}
+impl<M: Layer<Input, Output = Vector<f32, U10>>> Classifier for M {}
+
 /// The class `model` gives `pixels` shifted by `shift`.
-fn class(model: &Tuned, shift: Shift, pixels: &[u8; 64]) -> usize {
+fn class(model: &impl Classifier, shift: Shift, pixels: &[u8; 64]) -> usize {
     argmax(&model.forward(&input(&shift.apply(pixels))))
 }
 
 /// The test digits, shifted, that `model` gets right, and how many.
 #[inline(never)]
-fn test_accuracy(model: &Tuned, shift: Shift) -> (usize, usize) {
+fn test_accuracy(model: &impl Classifier, shift: Shift) -> (usize, usize) {
     test_digits().fold((0, 0), |(correct, total), d| {
         (correct + usize::from(class(model, shift, d.pixels) == usize::from(d.label)), total + 1)
     })
@@ -297,7 +348,7 @@ fn test_accuracy(model: &Tuned, shift: Shift) -> (usize, usize) {
 
 /// The fine-tuning digits, shifted, that `model` gets right, and how many.
 #[inline(never)]
-fn val_accuracy(model: &Tuned, shift: Shift) -> (usize, usize) {
+fn val_accuracy(model: &impl Classifier, shift: Shift) -> (usize, usize) {
     let correct = (0..VAL_LEN).filter(|&i| class(model, shift, val_digit(i).pixels) == usize::from(val_digit(i).label));
     (correct.count(), VAL_LEN)
 }
@@ -316,7 +367,10 @@ struct Run {
 /// validation digits, cut in batches of [`BATCH`], each batch shifted and
 /// converted on the stack and given to `Trainer::step`, each step counted.
 #[inline(never)]
-fn fine_tune(clock: &mut Clock, model: &mut Tuned, trainer: &mut FineTuning) -> Option<Run> {
+fn fine_tune<M>(clock: &mut Clock, model: &mut M, trainer: &mut Trainer<M, Input, Optim, BLOCK>) -> Option<Run>
+where
+    M: Train<Input, Output = Vector<f32, U10>>,
+{
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut run = Run { steps: 0, step_sum: 0, first_full_step: 0, last_loss: f32::NAN };
     let mut batch = [(Input::default(), 0usize); BATCH];
