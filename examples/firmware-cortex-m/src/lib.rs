@@ -433,10 +433,11 @@ impl fmt::Display for Fixed {
     }
 }
 
-/// A learned offset added to a vector: `y = x + bias`, initialised to
-/// zero. After a frozen network it is bias-only fine-tuning (TinyTL's
-/// cheapest mode): the offset added to the frozen logits is what training
-/// the last layer's bias alone would change.
+/// A learned offset added to a vector: `y = x + bias`. After a frozen
+/// network, starting at zero (as in `finetune`), it is bias-only
+/// fine-tuning of the last layer (TinyTL trains biases alone): the offset
+/// added to the frozen logits is what training that layer's bias would
+/// change.
 ///
 /// Its gradients were checked against central differences on the host in
 /// `f64` (`typenet::check::check_gradients` and `check_gradients_block`:
