@@ -3,6 +3,7 @@
 //! a `mod` line below. The compile-fail cases stay in `tests/ui.rs`.
 
 mod blocks;
+mod budget;
 mod chain;
 mod cnn;
 mod conv;
