@@ -9,6 +9,7 @@ use typenet::train::Budget;
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
 type MlpHead<'a> = (Frozen<'a, Dense<U64, U64>>, (Relu, (Dense<U64, U10>,)));
+type MlpBiases<'a> = net![BiasOnly<'a, Dense<U64, U64>>, Relu, BiasOnly<'a, Dense<U64, U10>>];
 type Cnn = net![
     Conv2d<U1, U8, U3, U1, U1>,
     Relu,
@@ -59,6 +60,7 @@ fn the_guide_table_is_what_the_types_say() {
         Trainer::<Mlp, Digit, Adam>::BUDGET,
         Trainer::<Mlp, Digit, Adam, 8>::BUDGET,
         Trainer::<MlpHead, Digit, Adam, 8>::BUDGET,
+        Trainer::<MlpBiases, Digit, Adam, 8>::BUDGET,
         Trainer::<Cnn, DigitImage, Adam>::BUDGET,
         Trainer::<LeNet5, MnistImage, Adam>::BUDGET,
         Trainer::<LeNet5, MnistImage, Adam, 8>::BUDGET,
@@ -76,14 +78,17 @@ fn the_guide_table_is_what_the_types_say() {
     assert_eq!(head.gradients, size_of::<((), ((), (Dense<U64, U10>,)))>());
     assert!(full.ram() - head.ram() >= full.gradients - head.gradients + full.optimizer_state - head.optimizer_state);
     // The caches scale with the block; nothing else does.
-    assert_eq!(rows[5].caches, 4 * rows[6].caches);
-    assert_eq!(rows[5].gradients, rows[6].gradients);
+    assert_eq!(rows[6].caches, 4 * rows[7].caches);
+    assert_eq!(rows[6].gradients, rows[7].gradients);
+    // Bias-only: gradients and optimiser state the size of the biases.
+    assert_eq!(rows[4].gradients, (64 + 10) * 4);
     if cfg!(target_arch = "x86_64") {
-        let table: [[usize; 8]; 9] = [
+        let table: [[usize; 8]; 10] = [
             [128, 128, 320, 2_944, 256, 3_712, 3_840, 40],
             [19_264, 19_264, 38_592, 32_768, 2_560, 93_248, 112_512, 552],
             [19_264, 19_264, 38_592, 8_192, 640, 66_752, 86_016, 552],
             [2_688, 2_624, 5_312, 8_192, 640, 16_832, 19_520, 552],
+            [312, 296, 596, 8_192, 640, 9_784, 10_096, 552],
             [7_616, 7_616, 15_296, 344_064, 2_560, 369_600, 377_216, 5_416],
             [246_976, 246_976, 494_016, 3_837_952, 2_560, 4_581_568, 4_828_544, 58_336],
             [246_976, 246_976, 494_016, 959_488, 640, 1_701_184, 1_948_160, 58_336],
