@@ -8,6 +8,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod depthwise;
+mod finetune;
 mod fuzz;
 mod hyper;
 mod in_place;
