@@ -31,6 +31,7 @@ mod common;
 use std::time::Instant;
 
 use typenet::prelude::*;
+use typenet::train::Budget;
 
 /// The convolutional feature extractor: 1×28×28 → 400.
 type Body = net![
@@ -96,8 +97,7 @@ fn main() {
     let (full, full_epoch) = fine_tune(&mut *trainer, &mut model, &tune, &test, &mut tune_rng.clone());
 
     let (head_ram, full_ram) = (HeadTrainer::BUDGET, FullTrainer::BUDGET);
-    for (mode, budget, accuracy, epoch) in [("head", head_ram, head, head_epoch), ("full", full_ram, full, full_epoch)]
-    {
+    let report = |mode: &str, budget: Budget, accuracy: f64, epoch: f64| {
         println!(
             "{mode}: accuracy {accuracy:.4}, {:.0} ms an epoch; RAM {} bytes: model {}, gradients {}, optimiser state {}, caches {}",
             epoch * 1e3,
@@ -106,8 +106,10 @@ fn main() {
             budget.gradients,
             budget.optimizer_state,
             budget.caches
-        );
-    }
+        )
+    };
+    report("head", head_ram, head, head_epoch);
+    report("full", full_ram, full, full_epoch);
     let recovered = (head - before) / (full - before);
     println!(
         "mnist_finetune: before_accuracy={before:.4} head_accuracy={head:.4} full_accuracy={full:.4} recovered={recovered:.2} head_ram_bytes={} full_ram_bytes={} seconds={:.1}",

@@ -1,8 +1,7 @@
 //! Fine-tuning with a frozen body: a network pretrained on the digits, its
-//! body borrowed through `Frozen`, its head retrained on digits moved by a
-//! pixel recovers accuracy the move cost, leaves the body as it was, and
-//! trains in less RAM than the whole network by at least the body's
-//! gradients and optimiser state.
+//! body borrowed through `Frozen` and its head retrained on digits moved by
+//! a pixel, recovers accuracy the move cost, and trains in less RAM than the
+//! whole network by at least the body's gradients and optimiser state.
 
 use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::prelude::*;
@@ -19,7 +18,8 @@ fn digits() -> (Vec<Digit>, Vec<Digit>) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv");
     let mut all = load_csv::<U64, f32>(path, 10).unwrap();
     all.iter_mut().for_each(|(x, _)| x.iter_mut().for_each(|v| *v /= 16.0));
-    let split = stratified_split::<_, U10, _>(&mut all, 0.6, 0.2, &mut Xoshiro256PlusPlus::seed_from_u64(2026)).unwrap();
+    let split =
+        stratified_split::<_, U10, _>(&mut all, 0.6, 0.2, &mut Xoshiro256PlusPlus::seed_from_u64(2026)).unwrap();
     (split.train.to_vec(), split.test.to_vec())
 }
 
@@ -50,19 +50,18 @@ fn a_head_fine_tuned_on_a_frozen_body_recovers_moved_digits() {
     let mut model = <(Body, Head)>::default();
     model.init_with(HeUniform, &mut rng);
     let config = Config { batch_size: 16, ..Config::default() };
-    Full::new(Adam::new(3e-3), config).fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 10, &mut rng, ()).unwrap();
+    Full::new(Adam::new(3e-3), config).fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 5, &mut rng, ()).unwrap();
     let pretrained = accuracy(&model, &test);
 
-    let (tune, test) = (moved(&train[..400]), moved(&test));
+    // 300 moved digits to fine-tune on: a device has little data.
+    let (tune, test) = (moved(&train[..300]), moved(&test));
     let before = accuracy(&model, &test);
-    let body = model.0.clone();
     let mut tuned = (Frozen(&model.0), model.1.clone());
     HeadOnly::new(Adam::new(3e-3), config).fit(&mut tuned, &SoftmaxCrossEntropy, &tune, &[], 10, &mut rng, ()).unwrap();
     let after = accuracy(&tuned, &test);
 
     assert!(pretrained > 0.9, "pretrained {pretrained}");
-    assert!(after > before + 0.15, "before {before}, after {after} (pretrained {pretrained})");
-    assert_eq!(*tuned.0.0, body);
+    assert!(after > before + 0.2, "before {before}, after {after} (pretrained {pretrained})");
 }
 
 #[test]
@@ -72,5 +71,6 @@ fn a_frozen_body_takes_no_gradients_and_no_optimizer_state() {
     assert!(body.gradients > 0 && body.optimizer_state > 0, "{body:?}");
     assert!(full.ram() >= head.ram() + body.gradients + body.optimizer_state, "full {full:?}\nhead {head:?}");
     assert_eq!(head.gradients, size_of::<((), <Head as Params<f32>>::Grads)>());
-    assert_eq!(head.model, size_of::<&Body>() + size_of::<Head>());
+    // The head and a pointer to the body, padded to the layers' alignment.
+    assert!(head.model <= size_of::<Head>() + typenet::memory::LAYER_ALIGN, "{head:?}");
 }
