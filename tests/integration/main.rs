@@ -9,6 +9,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod depthwise;
+mod finetune;
 mod fuzz;
 mod hyper;
 mod in_place;
