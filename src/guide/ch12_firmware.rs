@@ -72,6 +72,8 @@
 //! | LeNet-5, 28×28 | 8 | 246,976 | 246,976 | 494,016 | 959,488 | 640 | 1,701,184 | 1,948,160 | 58,336 |
 //! | LeNet-5, convolutions frozen | 32 | 236,736 | 236,672 | 473,408 | 206,848 | 2,560 | 919,552 | 1,156,288 | 58,336 |
 //! | DS-CNN (MLPerf Tiny style), 28×28 | 32 | 65,280 | 65,280 | 130,624 | 27,885,568 | 2,560 | 28,084,096 | 28,149,376 | 225,792 |
+//! | ResNet-8, 28×28 | 32 | 315,648 | 315,648 | 631,360 | 49,518,592 | 2,560 | 50,468,224 | 50,783,872 | 401,408 |
+//! | digits LSTM (8 rows of 8, 32 units) | 32 | 22,848 | 22,848 | 45,760 | 278,528 | 2,560 | 349,760 | 372,608 | 1,192 |
 //!
 //! The caches (every layer's output and its gradient for each sample of a
 //! block) dominate convolutional networks: a smaller block shrinks them in

@@ -43,6 +43,23 @@ type DsCnn = net![
     GlobalAvgPool,
     Dense<U64, U10>
 ];
+type Body<CI, CO, S> =
+    net![Conv2d<CI, CO, U3, S, U1>, BatchNorm2d<CO>, Relu, Conv2d<CO, CO, U3, U1, U1>, BatchNorm2d<CO>];
+type Shortcut<CI, CO> = net![Pointwise<CI, CO, U2>, BatchNorm2d<CO>];
+type ResNet8 = net![
+    Conv2d<U1, U16, U3, U1, U1>,
+    BatchNorm2d<U16>,
+    Relu,
+    Residual<Body<U16, U16, U1>>,
+    Relu,
+    Projected<Body<U16, U32, U2>, Shortcut<U16, U32>>,
+    Relu,
+    Projected<Body<U32, U64, U2>, Shortcut<U32, U64>>,
+    Relu,
+    GlobalAvgPool,
+    Dense<U64, U10>
+];
+type LstmNet = net![Lstm<U8, U32>, LastStep, Dense<U32, U10>];
 type Digit = Vector<f32, U64>;
 type DigitImage = Tensor3<f32, U1, U8, U8>;
 type MnistImage = Tensor3<f32, U1, U28, U28>;
@@ -66,6 +83,8 @@ fn the_guide_table_is_what_the_types_say() {
         Trainer::<LeNet5, MnistImage, Adam, 8>::BUDGET,
         Trainer::<(Frozen<LeNetBody>, LeNetHead), MnistImage, Adam>::BUDGET,
         Trainer::<DsCnn, MnistImage, Adam>::BUDGET,
+        Trainer::<ResNet8, MnistImage, Adam>::BUDGET,
+        Trainer::<LstmNet, Matrix<f32, U8, U8>, Adam>::BUDGET,
     ];
     for b in rows {
         // The trainer is its four parts and a few words of settings.
@@ -83,7 +102,7 @@ fn the_guide_table_is_what_the_types_say() {
     // Bias-only: gradients and optimiser state the size of the biases.
     assert_eq!(rows[4].gradients, (64 + 10) * 4);
     if cfg!(target_arch = "x86_64") {
-        let table: [[usize; 8]; 10] = [
+        let table: [[usize; 8]; 12] = [
             [128, 128, 320, 2_944, 256, 3_712, 3_840, 40],
             [19_264, 19_264, 38_592, 32_768, 2_560, 93_248, 112_512, 552],
             [19_264, 19_264, 38_592, 8_192, 640, 66_752, 86_016, 552],
@@ -94,6 +113,8 @@ fn the_guide_table_is_what_the_types_say() {
             [246_976, 246_976, 494_016, 959_488, 640, 1_701_184, 1_948_160, 58_336],
             [236_736, 236_672, 473_408, 206_848, 2_560, 919_552, 1_156_288, 58_336],
             [65_280, 65_280, 130_624, 27_885_568, 2_560, 28_084_096, 28_149_376, 225_792],
+            [315_648, 315_648, 631_360, 49_518_592, 2_560, 50_468_224, 50_783_872, 401_408],
+            [22_848, 22_848, 45_760, 278_528, 2_560, 349_760, 372_608, 1_192],
         ];
         for (row, (b, want)) in rows.iter().zip(table).enumerate() {
             assert_eq!(figures(*b), want, "row {row} of the guide's table");
