@@ -518,10 +518,9 @@ macro_rules! params {
                 $(
                     let signature = $crate::io::embed::check_tensor(
                         signature,
+                        stringify!($name),
                         stringify!($p),
                         <$pty as $crate::shape::Tensor>::DIMS,
-                        concat!("the embedded parameter file was saved from another architecture: it has no `",
-                            stringify!($p), "` tensor of this shape where the model's `", stringify!($name), "` has one"),
                     );
                     let $p = $crate::memory::tensor_from_le_bytes::<$pty>(values);
                     let values = values.split_at(::core::mem::size_of::<$pty>()).1;
@@ -529,10 +528,9 @@ macro_rules! params {
                 $(
                     let signature = $crate::io::embed::check_tensor(
                         signature,
+                        stringify!($name),
                         stringify!($b),
                         <$bty as $crate::shape::Tensor>::DIMS,
-                        concat!("the embedded parameter file was saved from another architecture: it has no `",
-                            stringify!($b), "` tensor of this shape where the model's `", stringify!($name), "` has one"),
                     );
                     let $b = $crate::memory::tensor_from_le_bytes::<$bty>(values);
                     let values = values.split_at(::core::mem::size_of::<$bty>()).1;

@@ -115,6 +115,7 @@ pub mod optim;
 pub mod quant;
 mod scalar;
 pub mod shape;
+mod text;
 pub mod train;
 
 pub use generic_array;

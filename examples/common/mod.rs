@@ -399,3 +399,28 @@ pub fn seed(default: u64) -> u64 {
     let given = std::env::args().nth(1).or_else(|| std::env::var("SEED").ok());
     given.map_or(default, |s| s.parse().unwrap_or_else(|_| panic!("the seed must be a whole number, not `{s}`")))
 }
+
+/// The same one-channel images moved `down` rows and `right` columns
+/// (negative: up and left): what leaves the frame is lost, what comes in
+/// is `fill` (the background: `-mean / std` for normalised MNIST).
+pub fn shifted<H: ArrayLength, W: ArrayLength>(
+    images: &[LabelledImage<f32, H, W>],
+    down: isize,
+    right: isize,
+    fill: f32,
+) -> Vec<LabelledImage<f32, H, W>> {
+    let (h, w) = (H::USIZE as isize, W::USIZE as isize);
+    images
+        .iter()
+        .map(|(image, class)| {
+            let mut moved = image.clone();
+            let (from, to) = (image.as_flat(), moved.as_flat_mut());
+            for (k, pixel) in to.iter_mut().enumerate() {
+                let (i, j) = (k as isize / w - down, k as isize % w - right);
+                let inside = (0..h).contains(&i) && (0..w).contains(&j);
+                *pixel = if inside { from[(i * w + j) as usize] } else { fill };
+            }
+            (moved, *class)
+        })
+        .collect()
+}

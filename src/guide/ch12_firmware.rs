@@ -48,6 +48,90 @@
 //! makes the run repeatable. Recurrent layers read a sensor one sample at a
 //! time ([`Recurrent::step`](crate::layers::Recurrent::step)).
 //!
+//! **Will it fit?** Every figure above is a constant:
+//! [`Trainer::BUDGET`](crate::train::Trainer::BUDGET) adds them up for a
+//! model, an optimiser and a block size ([`Budget`](crate::train::Budget):
+//! model, gradients, optimiser state, caches, outputs, the whole trainer,
+//! and the stack one forward pass keeps), and
+//! [`Budget::assert_fits`](crate::train::Budget::assert_fits) in a `const`
+//! item turns a configuration that does not fit the target into a build
+//! error that gives the figures in decimal and the excess, instead of a
+//! crash on the device. The example models, trained with Adam (bytes, on
+//! x86-64, where each layer is rounded up to 64 bytes; pinned by
+//! `tests/integration/budget.rs`):
+//!
+//! | model | block `B` | model | gradients | Adam's state | caches | outputs and their gradients | trainer | RAM (model + trainer) | forward stack |
+//! | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+//! | XOR 2-4-1 | 32 | 128 | 128 | 320 | 2,944 | 256 | 3,712 | 3,840 | 40 |
+//! | digits MLP 64-64-10 | 32 | 19,264 | 19,264 | 38,592 | 32,768 | 2,560 | 93,248 | 112,512 | 552 |
+//! | digits MLP 64-64-10 | 8 | 19,264 | 19,264 | 38,592 | 8,192 | 640 | 66,752 | 86,016 | 552 |
+//! | digits MLP, first layer [`Frozen`](crate::layers::Frozen) | 8 | 2,688 | 2,624 | 5,312 | 8,192 | 640 | 16,832 | 19,520 | 552 |
+//! | digits MLP, biases only ([`BiasOnly`](crate::layers::BiasOnly)) | 8 | 312 | 296 | 596 | 8,192 | 640 | 9,784 | 10,096 | 552 |
+//! | digits CNN | 32 | 7,616 | 7,616 | 15,296 | 344,064 | 2,560 | 369,600 | 377,216 | 5,416 |
+//! | LeNet-5, 28×28 | 32 | 246,976 | 246,976 | 494,016 | 3,837,952 | 2,560 | 4,581,568 | 4,828,544 | 58,336 |
+//! | LeNet-5, 28×28 | 8 | 246,976 | 246,976 | 494,016 | 959,488 | 640 | 1,701,184 | 1,948,160 | 58,336 |
+//! | LeNet-5, convolutions frozen | 32 | 236,736 | 236,672 | 473,408 | 206,848 | 2,560 | 919,552 | 1,156,288 | 58,336 |
+//! | DS-CNN (MLPerf Tiny style), 28×28 | 32 | 65,280 | 65,280 | 130,624 | 27,885,568 | 2,560 | 28,084,096 | 28,149,376 | 225,792 |
+//! | ResNet-8, 28×28 | 32 | 315,648 | 315,648 | 631,360 | 49,518,592 | 2,560 | 50,468,224 | 50,783,872 | 401,408 |
+//! | digits LSTM (8 rows of 8, 32 units) | 32 | 22,848 | 22,848 | 45,760 | 278,528 | 2,560 | 349,760 | 372,608 | 1,192 |
+//!
+//! The caches (every layer's output and its gradient for each sample of a
+//! block) dominate convolutional networks: a smaller block shrinks them in
+//! proportion and changes nothing else, and on a microcontroller
+//! (`LAYER_ALIGN` 1, 4-byte references) the figures are those of the
+//! parameters alone. The stack column is an upper bound on the values one
+//! forward pass keeps alive ([`Layer::FORWARD_STACK`](crate::Layer::FORWARD_STACK));
+//! the firmware's painted stack is the measure.
+//!
+//! **Weights in flash.** [`embedded!`](crate::embedded) builds a model from
+//! a parameter file at compile time: `static NET: Net =
+//! typenet::embedded!(Net, "net.tnet");` checks the file as
+//! [`io::load`](crate::io::load) does (a file for another architecture is a
+//! build error naming the tensor and both shapes) and leaves the parameters
+//! in flash, read where they are, with no copy into RAM.
+//!
+//! **Fine-tuning on the device.** A model trained on the host meets other
+//! data on the device (another sensor, another user's handwriting). What
+//! fits a microcontroller is retraining its last layers while the rest stays
+//! as it was ([TinyOL, TinyTL, MCUNetV3's "on-device training under
+//! 256 KB"](https://arxiv.org/abs/2206.15472)): put the frozen part in a
+//! [`Frozen`](crate::layers::Frozen) borrow (of a `static` in flash) in
+//! front of the trained part. It has no gradients, no optimiser state and
+//! no cache, and the chain runs no backward for it; the table above shows
+//! the digits MLP's training RAM falling from 86,016 to 19,520 bytes.
+//! TinyTL's bias-only update is [`BiasOnly`](crate::layers::BiasOnly): a
+//! `Dense` whose weights stay borrowed (in flash) and whose bias trains,
+//! with gradients and optimiser state the size of the biases (10,096
+//! bytes for the same MLP, most of it the caches).
+//! `examples/firmware-cortex-m` does this in QEMU (its `finetune` binary)
+//! and `examples/mnist_finetune.rs` on the host. Two costs remain: the
+//! frozen part's output and an unused slot for its gradient, per sample of
+//! a block (so a frozen part that ends with its activation, such as
+//! `Frozen<net![Dense<U64, U64>, Relu]>`, keeps one link fewer than a
+//! `Relu` after the `Frozen`).
+//!
+//! ```
+//! use typenet::prelude::*;
+//! use typenet::train::Limits;
+//!
+//! type Mlp = net![Dense<U4, U8>, Tanh, Dense<U8, U3>];
+//! // The host-trained model, in flash.
+//! static MLP: Mlp =
+//!     typenet::embedded!(Mlp, concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch_mlp_f32.tnet"));
+//!
+//! // Retrain the last layer only: the first stays in flash, borrowed.
+//! type Tuned = (Frozen<'static, Dense<U4, U8>>, (Tanh, (Dense<U8, U3>,)));
+//! type Training = Trainer<Tuned, Vector<f32, U4>, Adam, 4>;
+//! const _: () = Training::BUDGET.assert_fits(Limits { ram: 2 * 1024, stack: 256 });
+//!
+//! let mut model: Tuned = layers![Frozen(&MLP.0), Tanh, MLP.1.1.0.clone()];
+//! let data = [(vector([0.5, -1.0, 0.25, 2.0]), 2usize), (vector([-0.5, 1.0, 0.0, 0.0]), 0)];
+//! let mut trainer = Training::with_block(Adam::new(0.05), Config { batch_size: 2, ..Config::default() });
+//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 30, &mut Xoshiro256PlusPlus::seed_from_u64(1), ())?;
+//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+//! # Ok::<(), typenet::train::TrainError>(())
+//! ```
+//!
 //! # Example: sizes, a trainer in place, and the weights out and back in
 //!
 //! ```

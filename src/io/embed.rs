@@ -44,6 +44,7 @@ use super::{HEADER_LEN, MAGIC, VERSION};
 use crate::layer::Params;
 use crate::scalar::Scalar;
 use crate::shape::Dims;
+use crate::text::Message;
 
 /// A parameter file's bytes, fixed at compile time (by `include_bytes!`).
 pub trait EmbeddedFile {
@@ -106,10 +107,14 @@ const fn checked_file<M: Params<T>, T: Scalar>(bytes: &'static [u8]) -> &'static
         u16_at(bytes, 6) == T::TAG as u16,
         "the embedded parameter file holds another scalar than the model (f32 and f64 differ)"
     );
-    assert!(
-        u32_at(bytes, 8) as usize == M::COUNT + M::BUFFER_COUNT,
-        "the embedded parameter file holds another number of values than the model"
-    );
+    let count = u32_at(bytes, 8) as usize;
+    if count != M::COUNT + M::BUFFER_COUNT {
+        let mut m = Message::new();
+        m.push("the embedded parameter file holds ").number(count);
+        m.push(" values, the model ").number(M::COUNT + M::BUFFER_COUNT);
+        m.push(": it was saved from another architecture");
+        m.fail();
+    }
     assert!(
         u32_at(bytes, 16) as usize == M::SIGNATURE_LEN,
         "the embedded parameter file's architecture has another length than the model's"
@@ -133,32 +138,41 @@ const fn checked_file<M: Params<T>, T: Scalar>(bytes: &'static [u8]) -> &'static
     bytes
 }
 
-/// Checks the signature record at the front of `signature` against a tensor
-/// named `name` of shape `dims` (panicking with `message` if it differs)
-/// and returns the records after it. For [`params!`](crate::params).
+/// Checks the signature record at the front of `signature` against the
+/// tensor `name` of shape `dims` of a `layer` (failing with the shapes if
+/// it differs) and returns the records after it. For
+/// [`params!`](crate::params).
 #[doc(hidden)]
-pub const fn check_tensor(signature: &'static [u8], name: &str, dims: Dims, message: &str) -> &'static [u8] {
-    let rank = dims.rank();
+pub const fn check_tensor(signature: &'static [u8], layer: &str, name: &str, dims: Dims) -> &'static [u8] {
+    let (rank, sizes) = (dims.rank(), dims.sizes());
     let words = 2 + rank;
-    if signature.len() < 4 * words
-        || u32_at(signature, 0) != super::role_of(name)
-        || u32_at(signature, 4) as usize != rank
-    {
-        const_panic(message);
-    }
-    let sizes = dims.sizes();
+    let mut same = signature.len() >= 4 * words
+        && u32_at(signature, 0) == super::role_of(name)
+        && u32_at(signature, 4) as usize == rank;
     let mut i = 0;
-    while i < rank {
-        if u32_at(signature, 8 + 4 * i) != sizes[i] {
-            const_panic(message);
-        }
+    while same && i < rank {
+        same = u32_at(signature, 8 + 4 * i) == sizes[i];
         i += 1;
     }
+    if !same {
+        let mut m = Message::new();
+        m.push("the embedded parameter file was saved from another architecture: the model's `").push(layer);
+        m.push("` has a `").push(name).push("` tensor of ").shape(sizes).push(", the file ");
+        if signature.len() >= 8 && u32_at(signature, 0) == super::role_of(name) {
+            let file_rank = u32_at(signature, 4) as usize;
+            let mut file_sizes = [0u32; Dims::MAX_RANK];
+            let mut i = 0;
+            while i < file_rank && i < Dims::MAX_RANK && signature.len() >= 12 + 4 * i {
+                file_sizes[i] = u32_at(signature, 8 + 4 * i);
+                i += 1;
+            }
+            m.push("one of ").shape(file_sizes.split_at(i).0);
+        } else {
+            m.push("another tensor there");
+        }
+        m.fail();
+    }
     signature.split_at(4 * words).1
-}
-
-const fn const_panic(message: &str) -> ! {
-    panic!("{}", message)
 }
 
 const fn u16_at(bytes: &[u8], at: usize) -> u16 {

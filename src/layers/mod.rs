@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod batch_norm;
+pub mod bias_only;
 pub mod conv;
 pub mod dense;
 pub mod depthwise;
@@ -19,6 +20,7 @@ pub use activation::{
     Softplus, Tanh,
 };
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use bias_only::{BiasOnly, HasBias};
 pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use depthwise::{DepthwiseConv2d, Pointwise};

@@ -5,6 +5,7 @@ use super::Trainer;
 use crate::layer::{Layer, Params, Train};
 use crate::optim::Optimizer;
 use crate::shape::{ScalarOf, Tensor};
+use crate::text::Message;
 
 /// The memory training a model takes, in bytes, known at compile time:
 /// [`Trainer::BUDGET`].
@@ -133,72 +134,10 @@ impl Budget {
     }
 }
 
-/// A message built at compile time: text and decimal numbers in a fixed
-/// buffer, for a `const` panic.
-struct Message {
-    bytes: [u8; 512],
-    len: usize,
-}
-
-impl Message {
-    const fn new() -> Self {
-        Message { bytes: [0; 512], len: 0 }
-    }
-
-    const fn push(&mut self, text: &str) -> &mut Self {
-        let text = text.as_bytes();
-        let mut i = 0;
-        while i < text.len() && self.len < self.bytes.len() {
-            self.bytes[self.len] = text[i];
-            self.len += 1;
-            i += 1;
-        }
-        self
-    }
-
-    /// `n` in decimal, with a comma every three digits.
-    const fn number(&mut self, n: usize) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let (mut count, mut rest) = (0, n);
-        loop {
-            digits[count] = b'0' + (rest % 10) as u8;
-            count += 1;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        while count > 0 && self.len < self.bytes.len() {
-            count -= 1;
-            self.bytes[self.len] = digits[count];
-            self.len += 1;
-            if count > 0 && count % 3 == 0 && self.len < self.bytes.len() {
-                self.bytes[self.len] = b',';
-                self.len += 1;
-            }
-        }
-        self
-    }
-
-    const fn fail(&self) -> ! {
-        match core::str::from_utf8(self.bytes.split_at(self.len).0) {
-            Ok(text) => panic!("{}", text),
-            Err(_) => panic!("typenet budget: over the limit"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::prelude::*;
-
-    #[test]
-    fn numbers_read_in_decimal_with_separators() {
-        let mut m = Message::new();
-        m.number(0).push(" ").number(999).push(" ").number(1000).push(" ").number(1_234_567);
-        assert_eq!(core::str::from_utf8(&m.bytes[..m.len]).unwrap(), "0 999 1,000 1,234,567");
-    }
 
     #[test]
     fn the_budget_adds_up_to_the_trainer() {

@@ -416,3 +416,52 @@ proptest! {
         payload_case::<f64>(&payload)?;
     }
 }
+
+/// `embedded!` builds at compile time the model `io::load` reads at run
+/// time, in both scalars; the static is not mutable, so it can sit in
+/// flash.
+#[test]
+fn embedded_models_are_the_loaded_ones() {
+    static F32: Mlp<f32> = typenet::embedded!(Mlp<f32>, "../fixtures/torch_mlp_f32.tnet");
+    static F64: Mlp<f64> = typenet::embedded!(Mlp<f64>, f64, "../fixtures/torch_mlp_f64.tnet");
+    let mut loaded = Mlp::<f32>::default();
+    io::load(&mut loaded, include_bytes!("../fixtures/torch_mlp_f32.tnet")).unwrap();
+    assert!(F32 == loaded);
+    let mut loaded = Mlp::<f64>::default();
+    io::load(&mut loaded, TORCH_F64).unwrap();
+    assert!(F64 == loaded);
+}
+
+/// A small residual network of every kind of block: what
+/// `tests/fixtures/residual_f32.tnet` holds.
+type ResidualNet = net![
+    Conv2d<U1, U4, U3, U1, U1>,
+    BatchNorm2d<U4>,
+    Residual<net![Conv2d<U4, U4, U3, U1, U1>, BatchNorm2d<U4>, Relu]>,
+    Projected<net![DepthwiseConv2d<U4, U3, U2, U1>, Pointwise<U4, U8>], Pointwise<U4, U8, U2>>,
+    GlobalAvgPool,
+    Dropout,
+    Dense<U8, U2>
+];
+
+fn residual_net() -> ResidualNet {
+    let mut net = ResidualNet::default();
+    randomize(&mut net, &mut Xoshiro256PlusPlus::seed_from_u64(18));
+    net.visit_state_mut(&mut |t| t.iter_mut().for_each(|v| *v = v.abs() + 0.5)); // valid variances too
+    net
+}
+
+/// Residual and projected blocks, nested chains, depthwise and pointwise
+/// convolutions, batch norm buffers and a parameterless layer with a fixed
+/// field (dropout's rate) embed at compile time as they load (with
+/// `TYPENET_BLESS=1`, this writes the file).
+#[test]
+fn residual_blocks_embed_as_they_load() {
+    static NET: ResidualNet = typenet::embedded!(ResidualNet, "../fixtures/residual_f32.tnet");
+    let net = residual_net();
+    check_or_bless("residual_f32.tnet", &saved(&net));
+    assert!(NET == net);
+    assert_eq!(NET.layer::<U5>().rate, 0.5);
+    let x = Tensor3::<f32, U1, U6, U6>::default();
+    assert_eq!(NET.forward(&x), net.forward(&x));
+}

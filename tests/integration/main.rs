@@ -3,11 +3,13 @@
 //! a `mod` line below. The compile-fail cases stay in `tests/ui.rs`.
 
 mod blocks;
+mod budget;
 mod chain;
 mod cnn;
 mod conv;
 mod custom_layer;
 mod depthwise;
+mod finetune;
 mod fuzz;
 mod hyper;
 mod in_place;

@@ -594,3 +594,19 @@ proptest! {
         normalises::<Tensor3<f64, U2, U3, U4>, U2>(&values, n, scale, shift)?;
     }
 }
+
+/// The same PyTorch files built into `static`s by the compiler
+/// (`embedded!`): batch norm's buffers, `num_batches_tracked` and a
+/// non-affine batch norm read as `io::load` reads them, bit for bit.
+#[test]
+fn pytorch_models_with_batch_norm_embed_as_they_load() {
+    static F32: InteropNet<f32> = typenet::embedded!(InteropNet<f32>, "../fixtures/torch_bn_f32.tnet");
+    static F64: InteropNet<f64> = typenet::embedded!(InteropNet<f64>, f64, "../fixtures/torch_bn_f64.tnet");
+    let mut loaded = InteropNet::<f32>::default();
+    io::load(&mut loaded, include_bytes!("../fixtures/torch_bn_f32.tnet")).unwrap();
+    assert!(F32 == loaded);
+    let mut loaded = InteropNet::<f64>::default();
+    io::load(&mut loaded, include_bytes!("../fixtures/torch_bn_f64.tnet")).unwrap();
+    assert!(F64 == loaded);
+    assert_eq!(F64.layer::<U4>().num_batches_tracked, 3.0);
+}
