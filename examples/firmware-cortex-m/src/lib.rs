@@ -1,8 +1,7 @@
 //! What the firmware binaries share: the XOR network and its training
 //! run, the digits classifier trained on the host (also as a `static` in
 //! flash), its int8 twin, the held-out test digits with the host's classes,
-//! the validation digits, a one-pixel shift and a trainable offset
-//! ([`Bias`]) for fine-tuning, and a way to print
+//! the validation digits and a one-pixel shift (fine-tuning), and a way to print
 //! decimals without `core`'s float formatting (printing one `f64` with
 //! `{:.4}` adds 11 KB of flash, twice what the library's code takes here);
 //! and, per architecture ([`arch`]), the entry point, output, exit, the
@@ -429,74 +428,6 @@ impl fmt::Display for Fixed {
         match decimals {
             0 => write!(f, "{sign}{scaled}"),
             _ => write!(f, "{sign}{}.{:0width$}", scaled / scale, scaled % scale, width = decimals as usize),
-        }
-    }
-}
-
-/// A learned offset added to a vector: `y = x + bias`. After a frozen
-/// network, starting at zero (as in `finetune`), it is bias-only
-/// fine-tuning of the last layer (TinyTL trains biases alone): the offset
-/// added to the frozen logits is what training that layer's bias would
-/// change.
-///
-/// Its gradients were checked against central differences on the host in
-/// `f64` (`typenet::check::check_gradients` and `check_gradients_block`:
-/// relative error at most 1.1e-9); the firmware crate has no host tests.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bias<N: ArrayLength, T = f32> {
-    /// The offset.
-    pub bias: Vector<T, N>,
-}
-
-typenet::params! {
-    impl[N: ArrayLength, T: Scalar] Params<T> for Bias<N, T> {
-        bias: Vector<T, N>,
-    }
-}
-
-impl<N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for Bias<N, T> {
-    type Output = Vector<T, N>;
-
-    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
-        let mut y = x.clone();
-        y.iter_mut().zip(self.bias.iter()).for_each(|(y, &b)| *y = *y + b);
-        y
-    }
-}
-
-impl<N: ArrayLength, T: Scalar> Train<Vector<T, N>> for Bias<N, T> {
-    type Cache = ();
-
-    fn forward_train_block<R: Rng + ?Sized, const B: usize>(
-        &self,
-        n: usize,
-        inputs: [&Vector<T, N>; B],
-        _: [&mut (); B],
-        outputs: [&mut Vector<T, N>; B],
-        _: &mut R,
-    ) {
-        for (x, y) in inputs.into_iter().zip(outputs).take(n) {
-            *y = self.forward(x);
-        }
-    }
-
-    /// `d bias += Σ dy`; the input gradient, when asked, is `dy`.
-    fn backward_block<const B: usize>(
-        &self,
-        n: usize,
-        _: [&Vector<T, N>; B],
-        _: [&mut (); B],
-        grad_outputs: [&Vector<T, N>; B],
-        grads: &mut Self,
-        grad_inputs: Option<[&mut Vector<T, N>; B]>,
-    ) {
-        for dy in grad_outputs.iter().take(n) {
-            grads.bias.iter_mut().zip(dy.iter()).for_each(|(g, &d)| *g = *g + d);
-        }
-        if let Some(grad_inputs) = grad_inputs {
-            for (dx, dy) in grad_inputs.into_iter().zip(grad_outputs).take(n) {
-                *dx = dy.clone();
-            }
         }
     }
 }

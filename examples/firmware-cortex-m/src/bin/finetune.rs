@@ -7,9 +7,9 @@
 //! right on the device (a new distribution: the host's model gets half of
 //! the test digits so shifted). Then it scores the test digits shifted
 //! alike, before and after, and unshifted after (what the head forgets).
-//! For comparison it then fine-tunes the cheapest way, bias only: the
-//! whole host model frozen and an offset of its logits trained
-//! (`Bias<U10>`, the same data, order, optimiser and epochs).
+//! For comparison it then fine-tunes the cheapest way, TinyTL's bias-only
+//! update: every weight borrowed from flash, every bias trained
+//! (`BiasOnly`; the same data, order, optimiser and epochs).
 //!
 //! What training holds in RAM is known from the types
 //! (`Trainer::BUDGET`) and checked at compile time against the board's RAM
@@ -33,15 +33,15 @@
 use core::mem::MaybeUninit;
 
 use panic_halt as _;
-use typenet::layers::Frozen;
+use typenet::layers::{BiasOnly, Frozen};
 use typenet::loss::argmax;
 use typenet::optim::Optimizer;
 use typenet::prelude::*;
 use typenet::train::{Budget, Limits, Permutation};
 
 use firmware_cortex_m::{
-    BOARD, BOARD_RAM, Bias, CORE, Clock, DIGITS_EMBEDDED, DIGITS_MLP, Fixed, Mlp, Shift, TEST_LEN, VAL_LEN, entry,
-    exit, fail, input, paint_stack, println, score, stack_high_water, test_digits, val_digit,
+    BOARD, BOARD_RAM, CORE, Clock, DIGITS_EMBEDDED, DIGITS_MLP, Fixed, Mlp, Shift, TEST_LEN, VAL_LEN, entry, exit,
+    fail, input, paint_stack, println, score, stack_high_water, test_digits, val_digit,
 };
 
 const PROGRAM: &str = "finetune";
@@ -95,12 +95,12 @@ const STACK_RESERVE: usize = 8 << 10;
 /// Fine-tuning the head, the body frozen.
 type FineTuning = Trainer<Tuned, Input, Optim, BLOCK>;
 
-/// Bias-only fine-tuning: the whole host model frozen in flash, an offset
-/// of its logits trained (what training its last bias alone changes).
-type BiasOnly = (Frozen<'static, Mlp>, (Bias<U10>,));
+/// Bias-only fine-tuning (TinyTL): both layers' weights borrowed where
+/// they are, in flash, both biases trained.
+type Biases = (BiasOnly<'static, Dense<U64, U64>>, (Relu, (BiasOnly<'static, Dense<U64, U10>>,)));
 
-/// Training [`BiasOnly`], run after the head's for comparison.
-type BiasTuning = Trainer<BiasOnly, Input, Optim, BLOCK>;
+/// Training [`Biases`], run after the head's for comparison.
+type BiasTuning = Trainer<Biases, Input, Optim, BLOCK>;
 
 /// Full training of the same model with the same optimiser and block: its
 /// budget only (not run).
@@ -123,7 +123,7 @@ static mut MODEL: Tuned = (Frozen(&DIGITS_MLP.0), (Relu, (DIGITS_EMBEDDED.1.1.0,
 static mut TRAINER: MaybeUninit<FineTuning> = MaybeUninit::uninit();
 
 /// The bias-only model and its trainer.
-static mut BIAS_MODEL: MaybeUninit<BiasOnly> = MaybeUninit::uninit();
+static mut BIAS_MODEL: MaybeUninit<Biases> = MaybeUninit::uninit();
 static mut BIAS_TRAINER: MaybeUninit<BiasTuning> = MaybeUninit::uninit();
 
 #[entry]
@@ -229,7 +229,7 @@ fn main() -> ! {
     // SAFETY: as above, the only references to these two statics.
     let (bias_model, bias_trainer) =
         unsafe { (&mut *core::ptr::addr_of_mut!(BIAS_MODEL), &mut *core::ptr::addr_of_mut!(BIAS_TRAINER)) };
-    let bias_model = bias_model.write((Frozen(&DIGITS_MLP), (Bias { bias: Vector::default() },)));
+    let bias_model = bias_model.write((BiasOnly::new(&DIGITS_MLP.0), (Relu, (BiasOnly::new(&DIGITS_MLP.1.1.0),))));
     let bias_trainer = BiasTuning::new_in(bias_trainer, OPTIMIZER, Config { batch_size: BATCH, ..Config::default() });
     let bias_before = test_accuracy(bias_model, SHIFT);
     let Some(bias_run) = fine_tune(&mut clock, bias_model, bias_trainer) else {
