@@ -17,6 +17,7 @@ use crate::memory::zero_in_place;
 use crate::optim::{OptimError, Optimizer, Range, checked_rate};
 use crate::scalar::Scalar;
 use crate::shape::{ScalarOf, Tensor};
+use crate::text::Message;
 use num_traits::{Float, One, Zero};
 
 /// How to train, besides the optimiser (and its learning-rate
@@ -194,8 +195,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
             let per_sample = size_of::<M::Cache>() + 2 * size_of::<M::Output>();
             let fixed = bytes - B * per_sample + align_of::<Self>();
             let block = if fixed >= MAX_BY_VALUE { 0 } else { (MAX_BY_VALUE - fixed) / per_sample };
-            let message = too_large_by_value(call, bytes, B, block);
-            panic!("{}", message.as_str());
+            too_large_by_value(call, bytes, B, block);
         }
     }
 
@@ -537,90 +537,20 @@ fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validat
     Ok(())
 }
 
-/// The compile-time message for a trainer of `bytes` bytes (blocks of `b`)
-/// that `call` will not return by value; `block` is the largest block that
-/// would fit, 0 for none.
-const fn too_large_by_value(call: &str, bytes: usize, b: usize, block: usize) -> Message {
+/// Fails the build, saying that `call` will not return a trainer of
+/// `bytes` bytes (blocks of `b`) by value and what to use instead; `block`
+/// is the largest block that would fit, 0 for none.
+const fn too_large_by_value(call: &str, bytes: usize, b: usize, block: usize) -> ! {
     let mut m = Message::new();
-    m.push("`Trainer::");
-    m.push(call);
-    m.push("` would return a trainer of ");
-    m.push_bytes(bytes);
-    m.push(" (blocks of ");
-    m.push_count(b);
-    m.push(" samples) by value, through the stack, and MAX_BY_VALUE is ");
-    m.push_bytes(MAX_BY_VALUE);
-    m.push(": build it where it will live with `Trainer::boxed` (on the heap) or `Trainer::new_in` (in a `static` or a `MaybeUninit`)");
+    m.push("`Trainer::").push(call).push("` would return a trainer of ").number(bytes);
+    m.push(" bytes (blocks of ").number(b).push(" samples) by value, through the stack, and MAX_BY_VALUE is ");
+    m.number(MAX_BY_VALUE).push(" bytes: build it where it will live with `Trainer::boxed` (on the heap) or ");
+    m.push("`Trainer::new_in` (in a `static` or a `MaybeUninit`)");
     if block == 0 {
         m.push("; no block size is small enough for `with_block`");
     } else {
-        m.push(", or run blocks of at most ");
-        m.push_count(block);
-        m.push(" samples with `Trainer::<_, _, _, ");
-        m.push_count(block);
-        m.push(">::with_block`");
+        m.push(", or run blocks of at most ").number(block).push(" samples with `Trainer::<_, _, _, ");
+        m.number(block).push(">::with_block`");
     }
-    m
-}
-
-/// A message built at compile time: `panic!` in a `const` takes only a
-/// `&str`, so the numbers are written into it first.
-struct Message {
-    bytes: [u8; 512],
-    len: usize,
-}
-
-impl Message {
-    const fn new() -> Self {
-        Message { bytes: [0; 512], len: 0 }
-    }
-
-    const fn push(&mut self, text: &str) {
-        let text = text.as_bytes();
-        let mut i = 0;
-        while i < text.len() && self.len < self.bytes.len() {
-            self.bytes[self.len] = text[i];
-            self.len += 1;
-            i += 1;
-        }
-    }
-
-    /// `n` in decimal with thousands separators: `11,132,800`.
-    const fn push_count(&mut self, n: usize) {
-        let mut digits = [0u8; 20];
-        let (mut count, mut rest) = (0, n);
-        loop {
-            digits[count] = b'0' + (rest % 10) as u8;
-            count += 1;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        while count > 0 {
-            count -= 1;
-            let digit = [digits[count]];
-            self.push(match core::str::from_utf8(&digit) {
-                Ok(digit) => digit,
-                Err(_) => "?",
-            });
-            if count > 0 && count % 3 == 0 {
-                self.push(",");
-            }
-        }
-    }
-
-    const fn push_bytes(&mut self, n: usize) {
-        self.push_count(n);
-        self.push(" bytes");
-    }
-
-    const fn as_str(&self) -> &str {
-        // Only whole `&str`s and ASCII digits were pushed; a cut at the end
-        // of the buffer could split a character, hence the fallback.
-        match core::str::from_utf8(self.bytes.split_at(self.len).0) {
-            Ok(text) => text,
-            Err(_) => "a trainer too large to return by value",
-        }
-    }
+    m.fail()
 }
