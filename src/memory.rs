@@ -270,6 +270,21 @@ pub(crate) fn boxed_in<T>(init: impl FnOnce(&mut MaybeUninit<T>) -> &mut T) -> s
     unsafe { boxed.assume_init() }
 }
 
+/// A `T` built by `init` in a slot of its own and returned by value: the
+/// one copy a value returned by value needs (out of the slot), however it
+/// was built, also in an unoptimised build.
+pub(crate) fn built<T>(init: impl FnOnce(&mut MaybeUninit<T>) -> &mut T) -> T {
+    let mut slot = MaybeUninit::uninit();
+    let value: *const T = init(&mut slot);
+    assert!(core::ptr::eq(value, slot.as_ptr()), "`init` must return the value it built in the slot");
+    // SAFETY: `init` returned a reference to the slot's value, which it
+    // could only have as an initialised `T` (checked above); it is read
+    // once, and a `MaybeUninit` never drops it. (A read rather than
+    // `assume_init`, whose by-value argument is one more copy on the stack
+    // of an unoptimised build.)
+    unsafe { slot.as_ptr().read() }
+}
+
 /// Type-checks `check` against `slot` without calling it: the field-list
 /// check of `build_in_place!`.
 #[inline(always)]

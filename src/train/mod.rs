@@ -141,4 +141,4 @@ pub use error::{Position, TrainError};
 pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
 pub use report::{BatchReport, EpochReport, Fit, Metrics, Monitor, OnEpoch, StepResult, evaluate, on_epoch};
-pub use trainer::{Config, DEFAULT_BLOCK, Trainer};
+pub use trainer::{Config, DEFAULT_BLOCK, MAX_BY_VALUE, Trainer};

@@ -17,6 +17,7 @@ use crate::memory::zero_in_place;
 use crate::optim::{OptimError, Optimizer, Range, checked_rate};
 use crate::scalar::Scalar;
 use crate::shape::{ScalarOf, Tensor};
+use crate::text::Message;
 use num_traits::{Float, One, Zero};
 
 /// How to train, besides the optimiser (and its learning-rate
@@ -80,6 +81,19 @@ const SMALL_MODEL: usize = 256;
 /// unless told otherwise (its `B`).
 pub const DEFAULT_BLOCK: usize = 32;
 
+/// The largest [`Trainer`], in bytes, that [`Trainer::new`] and
+/// [`Trainer::with_block`] return by value: 500,000 bytes; a larger one is
+/// a compile error that says what to use instead.
+///
+/// A trainer returned by value passes through the stack up to twice (also
+/// in an unoptimised build), so one of this size needs about 1,000,000
+/// bytes of it besides what the passes need: that leaves room on a 2 MiB
+/// thread, the size of `std::thread::spawn`'s threads and of the threads
+/// `cargo test` runs tests on. Microcontrollers have far smaller stacks:
+/// there, build the trainer in a `static` with
+/// [`new_in`](Trainer::new_in).
+pub const MAX_BY_VALUE: usize = 500_000;
+
 /// The state of training a model `M` on inputs `X` with optimiser `O`.
 ///
 /// Samples go through the network in blocks of up to `B` (a mini-batch of
@@ -109,18 +123,43 @@ pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: u
 
 impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>> Trainer<M, X, O> {
     /// A trainer with zeroed gradients and fresh optimiser state, running
-    /// blocks of [`DEFAULT_BLOCK`] samples.
+    /// blocks of [`DEFAULT_BLOCK`] samples, returned by value.
     ///
-    /// The trainer holds gradients and optimiser state the size of the model
-    /// (or twice, for Adam); for large models prefer [`boxed`](Self::boxed)
-    /// or [`new_in`](Self::new_in), which build it in place.
+    /// The trainer holds gradients and optimiser state the size of the
+    /// model (or twice, for Adam) and a block of caches and outputs, and a
+    /// value returned by value passes through the stack. A trainer larger
+    /// than [`MAX_BY_VALUE`] (500,000 bytes) does not build this way: the
+    /// build fails with a message that gives its size and what to use
+    /// instead, [`boxed`](Self::boxed) or [`new_in`](Self::new_in), which
+    /// build it where it will live, or a smaller block
+    /// ([`with_block`](Trainer::with_block)). A CNN on 28×28 images is one:
+    ///
+    /// ```compile_fail,E0080
+    /// use typenet::prelude::*;
+    /// type Cnn = net![Conv2d<U1, U4, U3, U1, U1>, Relu, MaxPool2d<U2>, Flatten, Dense<U784, U10>];
+    /// // Blocks of 32 samples, each keeping every layer's output and its gradient: 2 MB.
+    /// let trainer = Trainer::<Cnn, Tensor3<f32, U1, U28, U28>, _>::new(Sgd::new(0.1), Config::default());
+    /// ```
+    ///
+    /// Its twin on 8×8 images builds (170 KB):
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// type Cnn = net![Conv2d<U1, U4, U3, U1, U1>, Relu, MaxPool2d<U2>, Flatten, Dense<U64, U10>];
+    /// let trainer = Trainer::<Cnn, Tensor3<f32, U1, U8, U8>, _>::new(Sgd::new(0.1), Config::default());
+    /// assert!(size_of_val(&trainer) <= typenet::train::MAX_BY_VALUE);
+    /// ```
     pub fn new(optimizer: O, config: Config<ScalarOf<X>>) -> Self {
-        Self::with_block(optimizer, config)
+        const { Self::check_by_value("new") };
+        Self::by_value(optimizer, config)
     }
 
-    /// A trainer like [`new`](Trainer::new) built directly on the heap:
-    /// for models whose caches (a block of every layer's outputs) would
-    /// not fit the stack, such as CNNs on 28×28 images.
+    /// A trainer like [`new`](Trainer::new) built directly on the heap, of
+    /// any size: for models whose caches (a block of every layer's outputs)
+    /// would not fit the stack, such as CNNs on 28×28 images. With the model
+    /// in a `Box` too ([`default_box`](crate::memory::default_box)), training
+    /// needs little stack (the example MNIST models train on a 2 MiB
+    /// thread).
     #[cfg(feature = "std")]
     pub fn boxed(optimizer: O, config: Config<ScalarOf<X>>) -> std::boxed::Box<Self> {
         Self::boxed_with_block(optimizer, config)
@@ -130,21 +169,39 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>> Trainer<M, X, O> {
 impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<M, X, O, B> {
     /// A trainer like [`new`](Trainer::new) running blocks of `B` samples:
     /// `Trainer::<Net, X, Sgd, 1>::with_block(..)` keeps a single cache.
+    /// Like `new`, it returns the trainer by value and so does not build
+    /// one larger than [`MAX_BY_VALUE`] bytes.
     pub fn with_block(optimizer: O, config: Config<ScalarOf<X>>) -> Self {
-        const { assert!(B > 0, "the block size B must be at least 1") };
-        Trainer {
-            optimizer,
-            config,
-            grads: Default::default(),
-            caches: core::array::from_fn(|_| Default::default()),
-            outputs: core::array::from_fn(|_| Default::default()),
-            grad_outputs: core::array::from_fn(|_| Default::default()),
-            state: Default::default(),
+        const { Self::check_by_value("with_block") };
+        Self::by_value(optimizer, config)
+    }
+
+    /// Built in a slot and moved out once: the trainer passes through the
+    /// stack twice at most (the slot and the caller's variable), also
+    /// unoptimised, where building its arrays field by field and moving the
+    /// struct took six times its size of an unoptimised build's stack.
+    #[inline(always)]
+    fn by_value(optimizer: O, config: Config<ScalarOf<X>>) -> Self {
+        crate::memory::built(|slot| Self::new_in(slot, optimizer, config))
+    }
+
+    /// Refuses, at compile time, a trainer too large to return by value
+    /// from `call` (`new` or `with_block`), with its size and the ways out.
+    const fn check_by_value(call: &str) {
+        assert!(B > 0, "the block size B must be at least 1");
+        let bytes = size_of::<Self>();
+        if bytes > MAX_BY_VALUE {
+            // Each sample of a block keeps a cache, an output and its gradient.
+            let per_sample = size_of::<M::Cache>() + 2 * size_of::<M::Output>();
+            let fixed = bytes - B * per_sample + align_of::<Self>();
+            let block = if fixed >= MAX_BY_VALUE { 0 } else { (MAX_BY_VALUE - fixed) / per_sample };
+            too_large_by_value(call, bytes, B, block);
         }
     }
 
-    /// Builds the trainer in `slot` (a `static`, a field) without passing
-    /// it through the stack.
+    /// Builds the trainer in `slot` (a `static`, a field, a `MaybeUninit`
+    /// on a stack large enough) without passing it through the stack, of
+    /// any size.
     pub fn new_in(slot: &mut core::mem::MaybeUninit<Self>, optimizer: O, config: Config<ScalarOf<X>>) -> &mut Self {
         const { assert!(B > 0, "the block size B must be at least 1") };
         crate::memory::build_in_place!(slot, Trainer {
@@ -478,4 +535,22 @@ fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validat
         loss.check_target(y).map_err(|error| TrainError::BadTarget { validation, sample, error })?;
     }
     Ok(())
+}
+
+/// Fails the build, saying that `call` will not return a trainer of
+/// `bytes` bytes (blocks of `b`) by value and what to use instead; `block`
+/// is the largest block that would fit, 0 for none.
+const fn too_large_by_value(call: &str, bytes: usize, b: usize, block: usize) -> ! {
+    let mut m = Message::new();
+    m.push("`Trainer::").push(call).push("` would return a trainer of ").number(bytes);
+    m.push(" bytes (blocks of ").number(b).push(" samples) by value, through the stack, and MAX_BY_VALUE is ");
+    m.number(MAX_BY_VALUE).push(" bytes: build it where it will live with `Trainer::boxed` (on the heap) or ");
+    m.push("`Trainer::new_in` (in a `static` or a `MaybeUninit`)");
+    if block == 0 {
+        m.push("; no block size is small enough for `with_block`");
+    } else {
+        m.push(", or run blocks of at most ").number(block).push(" samples with `Trainer::<_, _, _, ");
+        m.number(block).push(">::with_block`");
+    }
+    m.fail()
 }

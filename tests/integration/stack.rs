@@ -51,3 +51,109 @@ fn the_same_run_fits_a_stack_smaller_than_one_weight_matrix() {
     let (before, _, after) = train_on_a_stack_of(256 << 10);
     assert!(after.loss < before.loss);
 }
+
+/// `examples/mnist_resnet.rs`'s ResNet-8: the example model with the
+/// largest trainer (50,468,288 bytes with Adam and blocks of 32 on x86-64).
+mod resnet8 {
+    use typenet::prelude::*;
+
+    type Body<CI, CO, S> =
+        net![Conv2d<CI, CO, U3, S, U1>, BatchNorm2d<CO>, Relu, Conv2d<CO, CO, U3, U1, U1>, BatchNorm2d<CO>];
+    type Shortcut<CI, CO> = net![Pointwise<CI, CO, U2>, BatchNorm2d<CO>];
+
+    pub type ResNet8 = net![
+        Conv2d<U1, U16, U3, U1, U1>,
+        BatchNorm2d<U16>,
+        Relu,
+        Residual<Body<U16, U16, U1>>,
+        Relu,
+        Projected<Body<U16, U32, U2>, Shortcut<U16, U32>>,
+        Relu,
+        Projected<Body<U32, U64, U2>, Shortcut<U32, U64>>,
+        Relu,
+        GlobalAvgPool,
+        Dense<U64, U10>
+    ];
+}
+
+type Image = Tensor3<f32, U1, U28, U28>;
+
+/// `n` random 28×28 images with classes `0..n`.
+fn images(n: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<(Image, usize)> {
+    let image = |rng: &mut Xoshiro256PlusPlus| {
+        let mut x = Image::default();
+        x.as_flat_mut().iter_mut().for_each(|v| *v = rng.random::<f32>());
+        x
+    };
+    (0..n).map(|class| (image(rng), class % 10)).collect()
+}
+
+/// DESIGN's rule 3 for the largest example model: `mnist_resnet`'s
+/// ResNet-8 with the example's settings (Adam, `Config::default()`: batches
+/// and blocks of 32) trains on a 2 MiB thread stack with the model and the
+/// trainer (50 MB) in a `Box`, evaluation included. One epoch of four
+/// samples: the stack the passes need does not depend on how many samples
+/// a block holds, only on its type.
+#[test]
+fn the_largest_example_model_trains_boxed_on_a_2_mib_stack() {
+    use resnet8::ResNet8;
+    let trained = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(2026);
+            let (train, val) = (images(4, &mut rng), images(2, &mut rng));
+            let mut model: Box<ResNet8> = default_box();
+            model.init_with(PyTorch, &mut rng);
+            let adam = Adam::new(3e-3).scheduled(CosineAnnealing { epochs: 1, min_lr: 0.0 });
+            let mut trainer = Trainer::boxed(adam, Config::default());
+            let fit = trainer.fit(&mut *model, &SoftmaxCrossEntropy, &train, &val, 1, &mut rng, ()).unwrap();
+            (fit, size_of_val(&*trainer))
+        })
+        .unwrap()
+        .join();
+    // A stack overflow aborts the whole test binary, which fails too.
+    let (fit, trainer_bytes) = trained.expect("training failed");
+    assert_eq!(fit.epochs, 1);
+    assert!(fit.last.train.loss.is_finite() && fit.last.val.is_some_and(|m| m.loss.is_finite()));
+    // The largest example trainer: 24 times the 2 MiB stack it trained on.
+    assert!(trainer_bytes > 20 * (2 << 20), "{trainer_bytes} bytes");
+}
+
+/// An MLP whose trainer (Adam, blocks of 32) is just under
+/// [`MAX_BY_VALUE`](typenet::train::MAX_BY_VALUE), the largest
+/// `Trainer::new` returns by value.
+type NearTheLimit = net![Dense<U784, U48>, Relu, Dense<U48, U10>];
+
+/// What `MAX_BY_VALUE` promises: the README's pattern (model and trainer by
+/// value, `Trainer::new`, `Config::default()`) with the largest trainer
+/// `new` builds trains on a 2 MiB thread, the stack `std::thread::spawn`
+/// and `cargo test` give, also unoptimised. Larger trainers do not build
+/// (`tests/ui/trainer_too_large_by_value.rs`: the README's pattern with a
+/// 28×28 CNN).
+#[test]
+fn the_largest_trainer_new_builds_trains_by_value_on_a_2_mib_stack() {
+    type T = Trainer<NearTheLimit, Vector<f32, U784>, Adam>;
+    const { assert!(size_of::<T>() <= typenet::train::MAX_BY_VALUE) };
+    const { assert!(size_of::<T>() > typenet::train::MAX_BY_VALUE / 10 * 9, "no longer near the limit") };
+    let fit = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+            let data: Vec<(Vector<f32, U784>, usize)> = (0..40)
+                .map(|i| {
+                    let mut x = Vector::<f32, U784>::default();
+                    x.iter_mut().for_each(|v| *v = rng.random::<f32>());
+                    (x, i % 10)
+                })
+                .collect();
+            let mut model = NearTheLimit::default();
+            model.init_with(HeUniform, &mut rng);
+            let mut trainer = Trainer::new(Adam::new(1e-3), Config::default());
+            trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &data[..4], 1, &mut rng, ()).unwrap()
+        })
+        .unwrap()
+        .join()
+        .expect("training failed"); // a stack overflow aborts the test binary
+    assert_eq!(fit.epochs, 1);
+    assert!(fit.last.train.loss.is_finite());
+}
