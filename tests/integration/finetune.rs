@@ -2,6 +2,7 @@
 //! body borrowed through `Frozen` and its head retrained on digits moved by
 //! a pixel, recovers accuracy the move cost, and trains in less RAM than the
 //! whole network by at least the body's gradients and optimiser state.
+#![cfg(feature = "std")]
 
 use typenet::data::{Labelled, load_csv, stratified_split};
 use typenet::prelude::*;
