@@ -1,7 +1,8 @@
 use typenet::prelude::*;
 
 // The twin of `trainer_too_large_by_value.rs`: the same CNN, with the
-// trainer built on the heap (one call changed), builds and trains.
+// trainer built in place on the heap (`Trainer::new_in` in a `Box`'s slot,
+// which typenet's `std` feature's `Trainer::boxed` does), builds and trains.
 type Cnn = net![
     Conv2d<U1, U8, U3, U1, U1>,
     Relu,
@@ -21,7 +22,8 @@ type Cnn = net![
 
 fn main() {
     let mut model = Cnn::default();
-    let mut trainer = Trainer::boxed(Adam::new(1e-3), Config::default());
+    let mut slot = Box::new_uninit();
+    let trainer: &mut Trainer<Cnn, _, _> = Trainer::new_in(&mut *slot, Adam::new(1e-3), Config::default());
     let data = [(Tensor3::<f32, U1, U28, U28>::default(), 3usize)];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 1, &mut rng, ()).unwrap();
