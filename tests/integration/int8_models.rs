@@ -22,70 +22,7 @@ mod fixtures;
 use typenet::prelude::*;
 use typenet::quant::{self, Int8Params, QParams, QuantizeChain, ToInt8Tensor};
 
-/// examples/digits_mlp.rs.
-type Mlp = net![Dense<U64, U64>, Relu, Dense<U64, U10>];
-
-/// examples/digits_cnn.rs.
-type Cnn = net![
-    Conv2d<U1, U8, U3, U1, U1>,
-    Relu,
-    MaxPool2d<U2>,
-    Conv2d<U8, U16, U3>,
-    Relu,
-    Flatten,
-    Dense<U64, U10>
-];
-
-/// examples/mnist_dscnn.rs.
-type Separable<CI, CO, S> = net![
-    DepthwiseConv2d<CI, U3, S, U1>,
-    BatchNorm2d<CI>,
-    Relu,
-    Pointwise<CI, CO>,
-    BatchNorm2d<CO>,
-    Relu
-];
-
-type DsCnn = net![
-    Conv2d<U1, U32, U3, U2, U1>,
-    BatchNorm2d<U32>,
-    Relu,
-    Separable<U32, U32, U1>,
-    Separable<U32, U64, U2>,
-    Separable<U64, U64, U1>,
-    Separable<U64, U64, U1>,
-    GlobalAvgPool,
-    Dense<U64, U10>
-];
-
-/// examples/mnist_resnet.rs.
-type Body<CI, CO, S> = net![
-    Conv2d<CI, CO, U3, S, U1>,
-    BatchNorm2d<CO>,
-    Relu,
-    Conv2d<CO, CO, U3, U1, U1>,
-    BatchNorm2d<CO>
-];
-
-type Shortcut<CI, CO> = net![Pointwise<CI, CO, U2>, BatchNorm2d<CO>];
-
-type ResNet8 = net![
-    Conv2d<U1, U16, U3, U1, U1>,
-    BatchNorm2d<U16>,
-    Relu,
-    Residual<Body<U16, U16, U1>>,
-    Relu,
-    Projected<Body<U16, U32, U2>, Shortcut<U16, U32>>,
-    Relu,
-    Projected<Body<U32, U64, U2>, Shortcut<U32, U64>>,
-    Relu,
-    GlobalAvgPool,
-    Dense<U64, U10>
-];
-
-type Digit = Vector<f32, U64>;
-type DigitImage = Tensor3<f32, U1, U8, U8>;
-type MnistImage = Tensor3<f32, U1, U28, U28>;
+use crate::models::{Cnn, Digit, DigitImage, DsCnn, Mlp, MnistImage, ResNet8};
 
 /// What the fixture holds of one model.
 struct Fixture {

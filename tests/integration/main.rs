@@ -18,6 +18,7 @@ mod int8_models;
 mod io;
 mod memory;
 mod mnist;
+mod models;
 mod nan;
 mod norm;
 mod optim;

@@ -52,30 +52,6 @@ fn the_same_run_fits_a_stack_smaller_than_one_weight_matrix() {
     assert!(after.loss < before.loss);
 }
 
-/// `examples/mnist_resnet.rs`'s ResNet-8: the example model with the
-/// largest trainer (50,468,288 bytes with Adam and blocks of 32 on x86-64).
-mod resnet8 {
-    use typenet::prelude::*;
-
-    type Body<CI, CO, S> =
-        net![Conv2d<CI, CO, U3, S, U1>, BatchNorm2d<CO>, Relu, Conv2d<CO, CO, U3, U1, U1>, BatchNorm2d<CO>];
-    type Shortcut<CI, CO> = net![Pointwise<CI, CO, U2>, BatchNorm2d<CO>];
-
-    pub type ResNet8 = net![
-        Conv2d<U1, U16, U3, U1, U1>,
-        BatchNorm2d<U16>,
-        Relu,
-        Residual<Body<U16, U16, U1>>,
-        Relu,
-        Projected<Body<U16, U32, U2>, Shortcut<U16, U32>>,
-        Relu,
-        Projected<Body<U32, U64, U2>, Shortcut<U32, U64>>,
-        Relu,
-        GlobalAvgPool,
-        Dense<U64, U10>
-    ];
-}
-
 type Image = Tensor3<f32, U1, U28, U28>;
 
 /// `n` random 28×28 images with classes `0..n`.
@@ -96,7 +72,7 @@ fn images(n: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<(Image, usize)> {
 /// a block holds, only on its type.
 #[test]
 fn the_largest_example_model_trains_boxed_on_a_2_mib_stack() {
-    use resnet8::ResNet8;
+    use crate::models::ResNet8;
     let trained = std::thread::Builder::new()
         .stack_size(2 << 20)
         .spawn(|| {
