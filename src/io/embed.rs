@@ -40,7 +40,7 @@
 
 use core::marker::PhantomData;
 
-use super::{HEADER_LEN, MAGIC, VERSION};
+use super::{HEADER_LEN, Header, ParamsError, VERSION};
 use crate::layer::Params;
 use crate::scalar::Scalar;
 use crate::shape::Dims;
@@ -96,18 +96,19 @@ pub const fn model<M: FromEmbedded<T, Start<F, M, T>> + Params<T>, T: Scalar, F:
 /// Checks the header, length, checksum and finite values of `bytes` as a
 /// file of `M` in `T`, at compile time; returns `bytes`.
 const fn checked_file<M: Params<T>, T: Scalar>(bytes: &'static [u8]) -> &'static [u8] {
-    assert!(bytes.len() >= HEADER_LEN, "the embedded parameter file is shorter than a header");
-    let (magic, _) = bytes.split_at(4);
+    let header = match Header::read(bytes) {
+        Ok(header) => header,
+        Err(ParamsError::WrongMagic { .. }) => {
+            panic!("the embedded file is not a typenet parameter file (its first bytes are not `TNET`)")
+        }
+        Err(_) => panic!("the embedded parameter file is shorter than a header"),
+    };
+    assert!(header.version == VERSION, "the embedded parameter file is not of format version 2: save it again");
     assert!(
-        magic[0] == MAGIC[0] && magic[1] == MAGIC[1] && magic[2] == MAGIC[2] && magic[3] == MAGIC[3],
-        "the embedded file is not a typenet parameter file (its first bytes are not `TNET`)"
-    );
-    assert!(u16_at(bytes, 4) == VERSION, "the embedded parameter file is not of format version 2: save it again");
-    assert!(
-        u16_at(bytes, 6) == T::TAG as u16,
+        header.scalar == T::TAG as u16,
         "the embedded parameter file holds another scalar than the model (f32 and f64 differ)"
     );
-    let count = u32_at(bytes, 8) as usize;
+    let count = header.count as usize;
     if count != M::COUNT + M::BUFFER_COUNT {
         let mut m = Message::new();
         m.push("the embedded parameter file holds ").number(count);
@@ -116,12 +117,12 @@ const fn checked_file<M: Params<T>, T: Scalar>(bytes: &'static [u8]) -> &'static
         m.fail();
     }
     assert!(
-        u32_at(bytes, 16) as usize == M::SIGNATURE_LEN,
+        header.signature_len as usize == M::SIGNATURE_LEN,
         "the embedded parameter file's architecture has another length than the model's"
     );
     assert!(bytes.len() == super::encoded_len::<M, T>(), "the embedded parameter file has the wrong length");
     assert!(
-        super::crc::crc32(bytes.split_at(16).1) == u32_at(bytes, 12),
+        super::crc::crc32(bytes.split_at(16).1) == header.checksum,
         "the embedded parameter file is damaged: its checksum does not match"
     );
     let values = bytes.split_at(HEADER_LEN + 4 * M::SIGNATURE_LEN).1;
@@ -173,10 +174,6 @@ pub const fn check_tensor(signature: &'static [u8], layer: &str, name: &str, dim
         m.fail();
     }
     signature.split_at(4 * words).1
-}
-
-const fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
 }
 
 const fn u32_at(bytes: &[u8], at: usize) -> u32 {

@@ -229,9 +229,12 @@ impl Header {
     /// Errors: [`ParamsError::WrongMagic`], or [`ParamsError::WrongLength`]
     /// when there are fewer bytes than the header of its version holds
     /// ([`HEADER_LEN`] for version 2, [`HEADER_LEN_V1`] otherwise).
-    pub fn read(bytes: &[u8]) -> Result<Header, ParamsError> {
+    ///
+    /// A `const fn`: [`embedded!`](crate::embedded) reads a file's header
+    /// at compile time with it.
+    pub const fn read(bytes: &[u8]) -> Result<Header, ParamsError> {
         if let Some(found) = bytes.first_chunk::<4>()
-            && *found != MAGIC
+            && u32::from_le_bytes(*found) != u32::from_le_bytes(MAGIC)
         {
             return Err(ParamsError::WrongMagic { found: *found });
         }
