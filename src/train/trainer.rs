@@ -189,10 +189,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
     /// from `call` (`new` or `with_block`), with its size and the ways out.
     const fn check_by_value(call: &str) {
         assert!(B > 0, "the block size B must be at least 1");
-        let bytes = size_of::<Self>();
+        let budget = Self::BUDGET;
+        let bytes = budget.trainer;
         if bytes > MAX_BY_VALUE {
             // Each sample of a block keeps a cache, an output and its gradient.
-            let per_sample = size_of::<M::Cache>() + 2 * size_of::<M::Output>();
+            let per_sample = (budget.caches + budget.outputs) / B;
             let fixed = bytes - B * per_sample + align_of::<Self>();
             let block = if fixed >= MAX_BY_VALUE { 0 } else { (MAX_BY_VALUE - fixed) / per_sample };
             too_large_by_value(call, bytes, B, block);
