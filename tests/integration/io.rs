@@ -424,12 +424,16 @@ proptest! {
 fn embedded_models_are_the_loaded_ones() {
     static F32: Mlp<f32> = typenet::embedded!(Mlp<f32>, "../fixtures/torch_mlp_f32.tnet");
     static F64: Mlp<f64> = typenet::embedded!(Mlp<f64>, f64, "../fixtures/torch_mlp_f64.tnet");
-    let mut loaded = Mlp::<f32>::default();
-    io::load(&mut loaded, include_bytes!("../fixtures/torch_mlp_f32.tnet")).unwrap();
-    assert!(F32 == loaded);
-    let mut loaded = Mlp::<f64>::default();
-    io::load(&mut loaded, TORCH_F64).unwrap();
-    assert!(F64 == loaded);
+    assert_is_loaded(&F32, TORCH_F32);
+    assert_is_loaded(&F64, TORCH_F64);
+}
+
+/// Asserts that `embedded`, built by `embedded!`, is the model `io::load`
+/// reads from `file`.
+pub fn assert_is_loaded<M: Params<T> + Default + PartialEq, T: Scalar>(embedded: &M, file: &[u8]) {
+    let mut loaded = M::default();
+    io::load(&mut loaded, file).unwrap();
+    assert!(*embedded == loaded, "the embedded model differs from the loaded one");
 }
 
 /// A small residual network of every kind of block: what

@@ -19,6 +19,7 @@ use typenet::layers::batch_norm::{Affine, Affinity, FoldError, NotAffine, Runnin
 use typenet::prelude::*;
 use typenet::train::{BatchReport, EpochReport, Position};
 
+use crate::io::assert_is_loaded;
 use crate::parity::{load, tolerance};
 
 /// `N` samples of `X`, one after another in `values`.
@@ -602,11 +603,7 @@ proptest! {
 fn pytorch_models_with_batch_norm_embed_as_they_load() {
     static F32: InteropNet<f32> = typenet::embedded!(InteropNet<f32>, "../fixtures/torch_bn_f32.tnet");
     static F64: InteropNet<f64> = typenet::embedded!(InteropNet<f64>, f64, "../fixtures/torch_bn_f64.tnet");
-    let mut loaded = InteropNet::<f32>::default();
-    io::load(&mut loaded, include_bytes!("../fixtures/torch_bn_f32.tnet")).unwrap();
-    assert!(F32 == loaded);
-    let mut loaded = InteropNet::<f64>::default();
-    io::load(&mut loaded, include_bytes!("../fixtures/torch_bn_f64.tnet")).unwrap();
-    assert!(F64 == loaded);
+    assert_is_loaded(&F32, include_bytes!("../fixtures/torch_bn_f32.tnet"));
+    assert_is_loaded(&F64, include_bytes!("../fixtures/torch_bn_f64.tnet"));
     assert_eq!(F64.layer::<U4>().num_batches_tracked, 3.0);
 }
