@@ -65,6 +65,8 @@
 //! - [`optim`]: SGD, momentum, Adam/AdamW, RMSprop, learning-rate schedules.
 //! - [`train`]: the mini-batch training loop, penalties, clipping, metrics.
 //! - [`memory`]: building large models in place, without the stack.
+//! - [`metrics`]: R², RMSE, MAE; confusion matrix, precision, recall, F1;
+//!   `predict` and `predict_proba`.
 //! - [`data`]: stratified splits, feature scaling, CSV loading (`std`).
 //! - [`check`]: finite-difference gradient checking.
 //! - [`mod@io`]: parameters (and gradients, optimiser state) to bytes and
@@ -111,6 +113,7 @@ pub mod layer;
 pub mod layers;
 pub mod loss;
 pub mod memory;
+pub mod metrics;
 pub mod optim;
 pub mod quant;
 mod scalar;
@@ -137,6 +140,8 @@ pub mod prelude {
     pub use crate::layer::{Layer, NoRng, Params, Train};
     pub use crate::layers::*;
     pub use crate::loss::{Bce, BceWithLogits, Huber, Loss, Mse, SoftmaxCrossEntropy};
+    pub use crate::loss::Probabilities;
+    pub use crate::metrics::{Classifier, ConfusionMatrix, Regression, RegressionTally};
     pub use crate::optim::{Adam, CosineAnnealing, ExponentialDecay, Momentum, Optimizer, RmsProp, Sgd, StepDecay};
     pub use crate::scalar::Scalar;
     pub use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector, matrix, tensor3, vector};

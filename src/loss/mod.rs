@@ -29,6 +29,7 @@ mod bce;
 mod cross_entropy;
 mod huber;
 mod mse;
+mod probabilities;
 
 pub use bce::{Bce, BceWithLogits};
 pub use cross_entropy::SoftmaxCrossEntropy;
@@ -36,6 +37,7 @@ pub use cross_entropy::SoftmaxCrossEntropy;
 pub use cross_entropy::softmax_xent_portable;
 pub use huber::Huber;
 pub use mse::Mse;
+pub use probabilities::{BinaryClasses, Probabilities};
 
 use core::fmt;
 
