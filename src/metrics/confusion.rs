@@ -81,7 +81,7 @@ pub struct ClassMetrics<T = f32> {
 /// 1  0  1  1
 /// 2  0  0  2
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConfusionMatrix<C: ArrayLength, T = f32> {
     counts: Matrix<usize, C, C>,
     scalar: PhantomData<fn() -> T>,

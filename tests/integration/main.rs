@@ -17,6 +17,7 @@ mod int8;
 mod int8_models;
 mod io;
 mod memory;
+mod metrics;
 mod mnist;
 mod models;
 mod nan;
