@@ -139,8 +139,8 @@ pub mod prelude {
     };
     pub use crate::layer::{Layer, NoRng, Params, Train};
     pub use crate::layers::*;
-    pub use crate::loss::{Bce, BceWithLogits, Huber, Loss, Mse, SoftmaxCrossEntropy};
     pub use crate::loss::Probabilities;
+    pub use crate::loss::{Bce, BceWithLogits, Huber, Loss, Mse, SoftmaxCrossEntropy};
     pub use crate::metrics::{Classifier, ConfusionMatrix, Regression, RegressionTally};
     pub use crate::optim::{Adam, CosineAnnealing, ExponentialDecay, Momentum, Optimizer, RmsProp, Sgd, StepDecay};
     pub use crate::scalar::Scalar;

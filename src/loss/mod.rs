@@ -14,6 +14,11 @@
 //! the trainer then averages over the mini-batch, so a batch's loss equals
 //! PyTorch's for the same batch.
 //!
+//! A classifier's output means what its cost says: [`Probabilities`] gives
+//! the class probabilities and the predicted class under
+//! [`SoftmaxCrossEntropy`], [`BceWithLogits`] and [`Bce`], which
+//! [`metrics`](crate::metrics) builds on.
+//!
 //! ```
 //! use typenet::prelude::*;
 //!

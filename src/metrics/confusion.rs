@@ -60,6 +60,7 @@ pub struct ClassMetrics<T = f32> {
 /// assert_eq!((two.precision, two.recall, two.support), (2.0 / 3.0, 1.0, 2));
 /// assert!(m.add(3, 0).is_err());
 /// print!("{m}");
+/// assert!(m.to_string().ends_with("1  0  1  1\n2  0  0  2\n"));
 /// ```
 ///
 /// prints
@@ -176,15 +177,18 @@ impl<C: ArrayLength, T: Scalar> ConfusionMatrix<C, T> {
 
     /// `Σ weight·figure` over the classes, and the total support.
     fn sum(&self, weight: impl Fn(&ClassMetrics<T>) -> T) -> ClassMetrics<T> {
-        self.classes().fold(ClassMetrics { precision: T::zero(), recall: T::zero(), f1: T::zero(), support: 0 }, |s, m| {
-            let w = weight(&m);
-            ClassMetrics {
-                precision: s.precision + w * m.precision,
-                recall: s.recall + w * m.recall,
-                f1: s.f1 + w * m.f1,
-                support: s.support + m.support,
-            }
-        })
+        self.classes().fold(
+            ClassMetrics { precision: T::zero(), recall: T::zero(), f1: T::zero(), support: 0 },
+            |s, m| {
+                let w = weight(&m);
+                ClassMetrics {
+                    precision: s.precision + w * m.precision,
+                    recall: s.recall + w * m.recall,
+                    f1: s.f1 + w * m.f1,
+                    support: s.support + m.support,
+                }
+            },
+        )
     }
 }
 

@@ -177,7 +177,12 @@ impl<Y: Tensor> RegressionTally<Y> {
             return None;
         }
         let outputs = Y::Scalar::from_usize(Y::LEN);
-        Some(Regression { r2: sum.r2 / outputs, mse: sum.mse / outputs, rmse: sum.rmse / outputs, mae: sum.mae / outputs })
+        Some(Regression {
+            r2: sum.r2 / outputs,
+            mse: sum.mse / outputs,
+            rmse: sum.rmse / outputs,
+            mae: sum.mae / outputs,
+        })
     }
 }
 
@@ -258,7 +263,8 @@ mod tests {
     /// spread entirely (10⁸ has 4 significant digits left for it).
     #[test]
     fn r2_survives_a_large_offset_in_f32() {
-        let (mut f32s, mut f64s) = (RegressionTally::<Vector<f32, U1>>::new(), RegressionTally::<Vector<f64, U1>>::new());
+        let (mut f32s, mut f64s) =
+            (RegressionTally::<Vector<f32, U1>>::new(), RegressionTally::<Vector<f64, U1>>::new());
         for i in 0..1000 {
             let t = 1e4 + ((i * 37) % 11) as f64 - 5.0;
             let y = t + ((i * 13) % 7) as f64 * 0.25 - 0.75;

@@ -29,11 +29,7 @@ fn samples<T: Scalar, K: ArrayLength>(pred: &[f64], truth: &[f64]) -> Vec<(Vecto
 /// A case's uniform averages through `metrics::regression` (the identity
 /// model's outputs are the predictions) and its per-output values through
 /// the tally.
-fn regression<T: Scalar, K: ArrayLength>(
-    name: &str,
-    [pred, truth, uniform, raw]: [&[f64]; 4],
-    tolerance: f64,
-) {
+fn regression<T: Scalar, K: ArrayLength>(name: &str, [pred, truth, uniform, raw]: [&[f64]; 4], tolerance: f64) {
     let data = samples::<T, K>(pred, truth);
     let got = metrics::regression(&Identity, &data).unwrap();
     let got = [got.r2, got.mse, got.rmse, got.mae].map(|v| v.to_f64());
@@ -45,7 +41,12 @@ fn regression<T: Scalar, K: ArrayLength>(
     for j in 0..K::USIZE {
         let m = tally.output(j).unwrap();
         for (i, v) in [m.r2, m.mse, m.rmse, m.mae].into_iter().enumerate() {
-            close(&format!("{name} output {j} metric {i} in {}", T::NAME), v.to_f64(), raw[i * K::USIZE + j], tolerance);
+            close(
+                &format!("{name} output {j} metric {i} in {}", T::NAME),
+                v.to_f64(),
+                raw[i * K::USIZE + j],
+                tolerance,
+            );
         }
     }
     assert_eq!(tally.output(K::USIZE), None);
@@ -70,7 +71,7 @@ fn regression_matches_scikit_learn() {
 
 #[test]
 fn regression_of_nothing_is_none() {
-    let none: &[(Vector<f32, U1>, Vector<f32, U1>)] = &[];
+    let none: &[(Vector<f32, U1>, _)] = &[];
     assert_eq!(metrics::regression(&Identity, none), None);
 }
 
@@ -100,13 +101,16 @@ fn classification<C: ArrayLength>(case: &Case) {
     let c = C::USIZE;
     for (k, got) in m.classes().enumerate() {
         let want = [case.prf[k], case.prf[c + k], case.prf[2 * c + k]];
-        for ((what, got), want) in ["precision", "recall", "f1"].iter().zip([got.precision, got.recall, got.f1]).zip(want)
+        for ((what, got), want) in
+            ["precision", "recall", "f1"].iter().zip([got.precision, got.recall, got.f1]).zip(want)
         {
             close(&format!("{name} class {k} {what}"), got, want, 1e-15);
         }
         assert_eq!(got.support, case.support[k], "{name}: support of class {k}");
     }
-    for (what, got, want) in [("macro", m.macro_avg(), case.macro_avg), ("weighted", m.weighted_avg(), case.weighted_avg)] {
+    for (what, got, want) in
+        [("macro", m.macro_avg(), case.macro_avg), ("weighted", m.weighted_avg(), case.weighted_avg)]
+    {
         close(&format!("{name} {what} precision"), got.precision, want[0], 1e-15);
         close(&format!("{name} {what} recall"), got.recall, want[1], 1e-15);
         close(&format!("{name} {what} f1"), got.f1, want[2], 1e-15);
@@ -292,8 +296,10 @@ proptest! {
     }
 }
 
+type Digit = (Vector<f32, U64>, usize);
+
 /// The digits, every fifth sample held out for the test, pixels / 16.
-fn digits() -> (Vec<(Vector<f32, U64>, usize)>, Vec<(Vector<f32, U64>, usize)>) {
+fn digits() -> (Vec<Digit>, Vec<Digit>) {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv")).unwrap();
     let all = text.lines().skip(1).map(|line| {
         let mut fields = line.split(',').map(|v| v.parse::<f32>().unwrap());
@@ -315,12 +321,12 @@ fn a_model_trained_on_the_digits_reports_consistently() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(19);
     let mut net = Net::default();
     net.init_with(XavierUniform, &mut rng);
-    let (mut cache, mut grads, mut dy) = (Default::default(), <Net as Params<f32>>::Grads::default(), Vector::default());
+    let (mut cache, mut dy) = (Default::default(), Vector::default());
     for _ in 0..3 {
         for (x, class) in &train {
             let y = net.forward_train(x, &mut cache, &mut NoRng);
             SoftmaxCrossEntropy.loss_grad(&y, class, &mut dy);
-            grads = Default::default();
+            let mut grads = <Net as Params<f32>>::Grads::default();
             net.backward(x, &mut cache, &dy, &mut grads);
             net.zip_mut([&mut grads], &mut |p, [g]| p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p -= 0.1 * g));
         }
