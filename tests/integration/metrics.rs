@@ -57,16 +57,16 @@ fn regression_matches_scikit_learn() {
     use fixtures::*;
     regression::<f64, U1>("ONE", [&ONE_PRED, &ONE_TRUE, &ONE_UNIFORM, &ONE_RAW], 1e-13);
     regression::<f64, U3>("THREE", [&THREE_PRED, &THREE_TRUE, &THREE_UNIFORM, &THREE_RAW], 1e-13);
-    regression::<f64, U1>("OFFSET", [&OFFSET_PRED, &OFFSET_TRUE, &OFFSET_UNIFORM, &OFFSET_RAW], 1e-11);
+    regression::<f64, U1>("OFFSET", [&OFFSET_PRED, &OFFSET_TRUE, &OFFSET_UNIFORM, &OFFSET_RAW], 1e-13);
     regression::<f64, U3>("CONSTANT", [&CONSTANT_PRED, &CONSTANT_TRUE, &CONSTANT_UNIFORM, &CONSTANT_RAW], 1e-13);
     regression::<f64, U1>("TWO", [&TWO_PRED, &TWO_TRUE, &TWO_UNIFORM, &TWO_RAW], 1e-15);
-    regression::<f32, U1>("ONE", [&ONE_PRED, &ONE_TRUE, &ONE_UNIFORM, &ONE_RAW], 1e-5);
-    regression::<f32, U3>("THREE", [&THREE_PRED, &THREE_TRUE, &THREE_UNIFORM, &THREE_RAW], 1e-5);
-    regression::<f32, U3>("CONSTANT", [&CONSTANT_PRED, &CONSTANT_TRUE, &CONSTANT_UNIFORM, &CONSTANT_RAW], 1e-5);
+    regression::<f32, U1>("ONE", [&ONE_PRED, &ONE_TRUE, &ONE_UNIFORM, &ONE_RAW], 1e-6);
+    regression::<f32, U3>("THREE", [&THREE_PRED, &THREE_TRUE, &THREE_UNIFORM, &THREE_RAW], 1e-6);
+    regression::<f32, U3>("CONSTANT", [&CONSTANT_PRED, &CONSTANT_TRUE, &CONSTANT_UNIFORM, &CONSTANT_RAW], 1e-6);
     // 1e4 ± 1 in f32 rounds each value to 1e-3 before any metric: the data
-    // itself moves R² by about 1e-3 (see the unit test of the tally for the
-    // numerics on f32 data).
-    regression::<f32, U1>("OFFSET", [&OFFSET_PRED, &OFFSET_TRUE, &OFFSET_UNIFORM, &OFFSET_RAW], 5e-3);
+    // itself moves the metrics by about 3e-5 (the unit test of the tally
+    // checks the numerics on data f32 holds exactly).
+    regression::<f32, U1>("OFFSET", [&OFFSET_PRED, &OFFSET_TRUE, &OFFSET_UNIFORM, &OFFSET_RAW], 1e-4);
 }
 
 #[test]
