@@ -45,7 +45,8 @@ pub struct ClassMetrics<T = f32> {
 /// nor is predicted (scikit-learn with `labels=range(C)`).
 ///
 /// `Display` writes scikit-learn's `classification_report` (the same text,
-/// 2 decimals or the precision asked: `{:.4}`) and then the matrix.
+/// 2 decimals or the precision asked: `{:.4}`) and then the matrix;
+/// [`named`](Self::named) names the classes.
 ///
 /// ```
 /// use typenet::prelude::*;
@@ -211,9 +212,47 @@ impl<C: ArrayLength, T: Scalar> fmt::Display for ConfusionMatrix<C, T> {
     /// scikit-learn's `classification_report` (its layout, character for
     /// character), then the matrix.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.report(f, &[])
+    }
+}
+
+/// A confusion matrix whose report names the classes: see
+/// [`ConfusionMatrix::named`].
+#[derive(Clone, Copy, Debug)]
+pub struct Named<'a, C: ArrayLength, T> {
+    matrix: &'a ConfusionMatrix<C, T>,
+    names: &'a [&'a str],
+}
+
+impl<C: ArrayLength, T: Scalar> fmt::Display for Named<'_, C, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.matrix.report(f, self.names)
+    }
+}
+
+impl<C: ArrayLength, T: Scalar> ConfusionMatrix<C, T> {
+    /// The report with the classes named (scikit-learn's `target_names`):
+    /// class `k` is `names[k]`, or its number past the end of `names`.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// let mut m = ConfusionMatrix::<U2>::new();
+    /// m.add(0, 0).unwrap();
+    /// m.add(1, 0).unwrap();
+    /// let report = m.named(&["benign", "malignant"]).to_string();
+    /// assert!(report.contains("   malignant       0.00      0.00      0.00         1\n"), "{report}");
+    /// ```
+    pub fn named<'a>(&'a self, names: &'a [&'a str]) -> Named<'a, C, T> {
+        Named { matrix: self, names }
+    }
+
+    /// The report and the matrix, class `k` named `names[k]` if there is one.
+    fn report(&self, f: &mut fmt::Formatter<'_>, names: &[&str]) -> fmt::Result {
         let d = f.precision().unwrap_or(2);
+        let numbers = digits(C::USIZE.saturating_sub(1));
+        let named = names.iter().take(C::USIZE).map(|n| n.chars().count()).max().unwrap_or(0);
         // scikit-learn: the widest of the class names, "weighted avg" and the digits.
-        let w = digits(C::USIZE.saturating_sub(1)).max("weighted avg".len()).max(d);
+        let w = numbers.max(named).max("weighted avg".len()).max(d);
         writeln!(f, "{:>w$}  {:>9} {:>9} {:>9} {:>9}", "", "precision", "recall", "f1-score", "support")?;
         writeln!(f)?;
         let row = |f: &mut fmt::Formatter<'_>, name: &dyn fmt::Display, m: &ClassMetrics<T>| {
@@ -221,7 +260,10 @@ impl<C: ArrayLength, T: Scalar> fmt::Display for ConfusionMatrix<C, T> {
         };
         for (k, m) in self.classes().enumerate() {
             // `{:>w$}` pads a number as scikit-learn pads the label's text.
-            row(f, &k, &m)?;
+            match names.get(k) {
+                Some(name) => row(f, name, &m)?,
+                None => row(f, &k, &m)?,
+            }
         }
         writeln!(f)?;
         writeln!(f, "{:>w$}  {:>9} {:>9} {:>9.d$} {:>9}", "accuracy", "", "", self.accuracy(), self.total())?;
@@ -230,7 +272,7 @@ impl<C: ArrayLength, T: Scalar> fmt::Display for ConfusionMatrix<C, T> {
         writeln!(f)?;
         writeln!(f, "confusion matrix (rows: true class, columns: predicted)")?;
         let largest = self.counts.iter().flatten().copied().max().unwrap_or(0);
-        let cell = digits(largest).max(digits(C::USIZE.saturating_sub(1)));
+        let cell = digits(largest).max(numbers);
         write!(f, "{:>cell$}", "")?;
         for k in 0..C::USIZE {
             write!(f, "  {k:>cell$}")?;

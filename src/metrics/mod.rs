@@ -39,7 +39,7 @@ mod confusion;
 mod predict;
 mod regression;
 
-pub use confusion::{ClassMetrics, ConfusionMatrix, confusion};
+pub use confusion::{ClassMetrics, ConfusionMatrix, Named, confusion};
 pub use predict::Classifier;
 pub use regression::{Regression, RegressionTally, regression, regression_with};
 

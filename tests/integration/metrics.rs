@@ -201,6 +201,22 @@ fn classification_matches_scikit_learn() {
     });
 }
 
+/// Named classes widen the first column as scikit-learn's `target_names`
+/// do; a name missing from the list falls back to the class number.
+#[test]
+fn named_classes_match_scikit_learn() {
+    use fixtures::*;
+    let mut m = ConfusionMatrix::<U3, f64>::new();
+    THREE_CLASSES_TRUE.iter().zip(THREE_CLASSES_PRED).for_each(|(&t, p)| m.add(t, p).unwrap());
+    let report = m.named(&THREE_CLASSES_NAMES).to_string();
+    assert!(
+        report.starts_with(THREE_CLASSES_REPORT_NAMED),
+        "ours\n{report}\nscikit-learn's\n{THREE_CLASSES_REPORT_NAMED}"
+    );
+    let partial = m.named(&THREE_CLASSES_NAMES[..1]).to_string();
+    assert_eq!(partial, m.to_string().replacen("           0", "      setosa", 1));
+}
+
 /// A binary classifier's single output, read by the two binary costs: the
 /// same 2 × 2 matrix as scikit-learn's.
 #[test]
