@@ -64,6 +64,8 @@
 //! - [`loss`]: costs (MSE, Huber, binary and softmax cross-entropy).
 //! - [`optim`]: SGD, momentum, Adam/AdamW, RMSprop, learning-rate schedules.
 //! - [`train`]: the mini-batch training loop, penalties, clipping, metrics.
+//! - [`monitor`]: watching training on a workstation: a progress bar, a
+//!   CSV log, the history, SVG curves, and tuples of monitors.
 //! - [`memory`]: building large models in place, without the stack.
 //! - [`metrics`]: R², RMSE, MAE; confusion matrix, precision, recall, F1;
 //!   `predict` and `predict_proba`.
@@ -76,9 +78,18 @@
 //!
 //! # Features
 //!
-//! - `std` (default): `std::error::Error` impls and host conveniences. Turn
-//!   it off (`default-features = false`) for firmware; the library never
-//!   allocates either way.
+//! - `std` (default): `std::error::Error` impls and host conveniences (data
+//!   loading, the [`CsvLog`](monitor::CsvLog) and
+//!   [`History`](monitor::History) monitors). Turn it off
+//!   (`default-features = false`) for firmware; the library never allocates
+//!   either way.
+//! - `progress` (default, implies `std`): [`monitor::Progress`], progress
+//!   bars (`indicatif`).
+//! - `plot` (default, implies `std`): [`monitor::SvgPlot`] and
+//!   [`monitor::Curves`], the curves as SVG (`plotters`, no system library).
+//!
+//! A host library that wants neither bars nor plots takes
+//! `default-features = false, features = ["std"]`.
 
 #![no_std]
 #![deny(missing_docs)]
@@ -114,6 +125,7 @@ pub mod layers;
 pub mod loss;
 pub mod memory;
 pub mod metrics;
+pub mod monitor;
 pub mod optim;
 pub mod quant;
 mod scalar;

@@ -20,6 +20,7 @@ mod memory;
 mod metrics;
 mod mnist;
 mod models;
+mod monitor;
 mod nan;
 mod norm;
 mod optim;
