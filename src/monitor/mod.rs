@@ -78,7 +78,7 @@
 
 #[cfg(doc)]
 use crate::train::Monitor;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "progress", feature = "plot"))]
 use crate::{scalar::Scalar, train::Metrics};
 
 mod compose;
@@ -107,7 +107,7 @@ pub use progress::Progress;
 /// The accuracy of `metrics` as the monitors show it, `None` where the
 /// cost has no accuracy: the one place the monitors read
 /// [`Metrics::accuracy`].
-#[cfg(feature = "std")]
+#[cfg(any(feature = "progress", feature = "plot"))]
 fn accuracy<T: Scalar>(metrics: &Metrics<T>) -> Option<f64> {
     Some(metrics.accuracy.to_f64())
 }

@@ -5,7 +5,7 @@
 use core::ops::ControlFlow;
 
 use typenet::prelude::*;
-use typenet::train::{Fit, StepResult};
+use typenet::train::Fit;
 
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 
@@ -25,6 +25,7 @@ fn train_xor(epochs: usize, monitor: impl Monitor) -> Fit {
 /// Reports with exact figures: epoch `e` has training loss 1/e, accuracy
 /// e/8, validation loss 2/e and accuracy e/16 (every other epoch without
 /// validation), learning rate 0.5.
+#[cfg(feature = "std")]
 fn reports(epochs: usize) -> Vec<EpochReport> {
     (1..=epochs)
         .map(|epoch| {
@@ -319,6 +320,7 @@ mod plot {
 #[cfg(feature = "progress")]
 mod progress {
     use typenet::monitor::Progress;
+    use typenet::train::StepResult;
 
     use super::*;
 
