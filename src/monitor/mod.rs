@@ -73,8 +73,8 @@
 //! The monitors that write ([`CsvLog`], [`SvgPlot`]) never panic on I/O: the
 //! first failure is kept as a [`MonitorError`] naming the file and the
 //! epoch, training stops at the end of that epoch (the trait's
-//! `ControlFlow::Break`, so `Fit::stopped_early` is set), and the monitor's
-//! `finish()` returns the error.
+//! `ControlFlow::Break`: `Fit::stopped_early` is set unless that epoch was
+//! the last), and the monitor's `finish()` returns the error.
 
 #[cfg(doc)]
 use crate::train::Monitor;
