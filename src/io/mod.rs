@@ -150,6 +150,8 @@
 pub(crate) mod crc;
 pub mod embed;
 mod error;
+#[cfg(feature = "safetensors")]
+pub mod safetensors;
 mod signature;
 
 pub use error::ParamsError;
