@@ -77,6 +77,8 @@
 //! - `std` (default): `std::error::Error` impls and host conveniences. Turn
 //!   it off (`default-features = false`) for firmware; the library never
 //!   allocates either way.
+//! - `safetensors` (default, implies `std`): PyTorch's `safetensors` files
+//!   in and out by `state_dict` key, [`io::safetensors`].
 
 #![no_std]
 #![deny(missing_docs)]
