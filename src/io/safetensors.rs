@@ -116,7 +116,7 @@ const COUNTER: &str = "num_batches_tracked";
 /// A layer's tensors under the keys PyTorch's `state_dict` gives them: how
 /// [`load`] finds them in a file and [`save`] names them.
 ///
-/// Implemented for every layer of [`crate::layers`] that has a PyTorch twin
+/// Implemented for every layer of [`layers`](mod@crate::layers) that has a PyTorch twin
 /// (the parameterless ones give no keys), for [`Residual`] and
 /// [`Projected`], and for chains. A layer of your own written with
 /// [`params!`](crate::params) needs one line, and then names its tensors

@@ -329,3 +329,24 @@ fn saving_refuses_what_torch_could_not_load_back() {
     let err = safetensors::save_with(&Mlp::<f32>::default(), &Names::new().rename("2", "0")).unwrap_err();
     assert_eq!(err.to_string(), "two tensors of the model have the key `0.weight`");
 }
+
+proptest::proptest! {
+    /// Damaged files: never a panic, and a refused file leaves the model as it was.
+    #[test]
+    fn damage_is_refused_whole(
+        flips in proptest::collection::vec((0..MLP.len(), proptest::prelude::any::<u8>()), 1..4),
+        cut in 0..=MLP.len(),
+    ) {
+        let mut bytes = MLP.to_vec();
+        for (at, byte) in flips {
+            bytes[at] = byte;
+        }
+        bytes.truncate(cut);
+        let mut model = Mlp::<f32>::default();
+        randomize(&mut model, &mut Xoshiro256PlusPlus::seed_from_u64(3));
+        let before = bits(&model);
+        if safetensors::load(&mut model, &bytes).is_err() {
+            proptest::prop_assert_eq!(bits(&model), before);
+        }
+    }
+}
