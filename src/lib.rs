@@ -87,8 +87,10 @@
 //!   bars (`indicatif`).
 //! - `plot` (default, implies `std`): [`monitor::SvgPlot`] and
 //!   [`monitor::Curves`], the curves as SVG (`plotters`, no system library).
+//! - `safetensors` (default, implies `std`): PyTorch's `safetensors` files
+//!   in and out by `state_dict` key, [`io::safetensors`].
 //!
-//! A host library that wants neither bars nor plots takes
+//! A host library that wants none of bars, plots and safetensors takes
 //! `default-features = false, features = ["std"]`.
 
 #![no_std]

@@ -8,6 +8,8 @@
 //! a buffer can be a plain array, nothing allocates, and a file exported
 //! from PyTorch by `tools/interop/export_torch.py` loads into a network here
 //! and back (`tools/interop/import_torch.py`; see `docs/interop.md`).
+//! On the host, [`safetensors`] (feature `safetensors`) reads and writes
+//! PyTorch's own `safetensors` files by `state_dict` key, with no script.
 //!
 //! ```
 //! use typenet::io;
@@ -150,6 +152,8 @@
 pub(crate) mod crc;
 pub mod embed;
 mod error;
+#[cfg(feature = "safetensors")]
+pub mod safetensors;
 mod signature;
 
 pub use error::ParamsError;

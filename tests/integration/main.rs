@@ -28,5 +28,7 @@ mod parity;
 mod recurrent;
 mod recurrent_cells;
 mod refusals;
+#[cfg(feature = "safetensors")]
+mod safetensors;
 mod stack;
 mod train;
