@@ -32,7 +32,7 @@ mod csv;
 mod idx;
 
 #[cfg(feature = "std")]
-pub use self::csv::{CsvError, Field, load_csv, read_csv};
+pub use self::csv::{Column, Csv, CsvError, Field, Header, Loaded, MISSING, Missing, Place, load_csv, read_csv};
 #[cfg(feature = "std")]
 pub use self::idx::{IdxError, LabelledImage, load_idx};
 
