@@ -689,12 +689,19 @@ impl<'r> Csv<'r> {
             Source::Path(ref p) => Box::new(std::io::BufReader::new(std::fs::File::open(p).map_err(io)?)),
             Source::Reader(reader) => reader,
         };
+        let newlines = std::rc::Rc::new(core::cell::RefCell::new(Vec::new()));
+        let reader = Lines { inner: reader, offset: 0, last_cr: None, newlines: newlines.clone() };
         let mut csv =
             ::csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(::csv::Trim::All).from_reader(reader);
         let mut record = ::csv::ByteRecord::new();
+        let line_of =
+            |position: Option<&::csv::Position>| position.map_or(0, |p| line_at(&newlines.borrow(), p.byte()));
         let mut next = |record: &mut ::csv::ByteRecord| match csv.read_byte_record(record) {
             Ok(more) => Ok(more),
-            Err(e) => Err(csv_error(e, &path)),
+            Err(e) => {
+                let line = line_of(e.position());
+                Err(csv_error(e, &path, line))
+            }
         };
         if !next(&mut record)? {
             return Err(CsvError::Empty { path, dropped: 0 });
@@ -760,7 +767,7 @@ impl<'r> Csv<'r> {
                 break;
             }
             first = false;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = line_of(record.position());
             if record.len() != columns {
                 return Err(CsvError::Width {
                     at: place(line, None),
@@ -875,8 +882,46 @@ fn number<T: Scalar>(field: &str, at: &dyn Fn() -> Place) -> Result<T, CsvError>
     }
 }
 
-fn csv_error(e: ::csv::Error, path: &Option<PathBuf>) -> CsvError {
-    let line = e.position().map_or(0, |p| p.line());
+/// Counts the lines of what it reads: the offset of each line break (`\n`,
+/// `\r`, or the `\n` of a CRLF). The `csv` crate's own line numbers are
+/// one short after a CRLF (it counts the `\n` only when it reads the next
+/// record), so lines are counted here from a record's byte offset instead.
+struct Lines<R> {
+    inner: R,
+    offset: u64,
+    last_cr: Option<u64>,
+    newlines: std::rc::Rc<core::cell::RefCell<Vec<u64>>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut breaks = self.newlines.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let at = self.offset + i as u64;
+            if b == b'\n' && self.last_cr.is_some_and(|cr| cr + 1 == at) {
+                breaks.pop(); // CRLF: one break, at its `\n`
+            }
+            if b == b'\n' || b == b'\r' {
+                breaks.push(at);
+            }
+            if b == b'\r' {
+                self.last_cr = Some(at);
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// The line (from 1) of a record starting at byte `byte`, given the
+/// offsets of the line breaks: one more than the breaks before it, or at
+/// it (a record after a CRLF starts at its `\n`).
+fn line_at(newlines: &[u64], byte: u64) -> u64 {
+    1 + newlines.partition_point(|&o| o <= byte) as u64
+}
+
+fn csv_error(e: ::csv::Error, path: &Option<PathBuf>, line: u64) -> CsvError {
     match e.into_kind() {
         ::csv::ErrorKind::Io(error) => CsvError::Io { path: path.clone(), error },
         kind => CsvError::Malformed {
@@ -1207,6 +1252,17 @@ mod tests {
         let e = csv("y,a\n1,\n2,NA\n").missing(Missing::Drop).regression::<U1, f32>().unwrap_err();
         assert!(matches!(e, CsvError::Empty { path: None, dropped: 2 }), "{e:?}");
         assert_eq!(e.to_string(), "no samples left: all 2 rows were dropped for missing values");
+    }
+
+    /// Lines are counted as an editor counts them whatever the line ends
+    /// (the `csv` crate's positions are one short after a CRLF).
+    #[test]
+    fn lines_count_the_same_with_crlf() {
+        for end in ["\n", "\r\n", "\r"] {
+            let text = ["y,a", "1,2", "", "3,4", ",5", ""].join(end);
+            let e = csv(&text).regression::<U1, f32>().unwrap_err();
+            assert!(matches!(&e, CsvError::Missing { at, .. } if at.line == 5), "{end:?}: {e:?}");
+        }
     }
 
     /// Errors of a file name it, with the column's name.
