@@ -10,7 +10,7 @@ use std::vec::Vec;
 use generic_array::ArrayLength;
 use typenum::U1;
 
-use crate::data::{Labelled, ShownPath};
+use crate::data::{Labelled, Regression, ShownPath};
 use crate::scalar::Scalar;
 use crate::shape::Vector;
 
@@ -99,10 +99,11 @@ fn is_missing(field: &str) -> bool {
     field.is_empty() || MISSING.iter().any(|m| m.eq_ignore_ascii_case(field))
 }
 
-/// Where a CSV error is: the file (`None` for a reader), the line (from 1,
-/// the header is line 1), and for an error in one field its column (from
-/// 1) and its name in the header, if the file has one. `Display` writes
-/// `` data/auto_mpg.csv, line 34, column 4 (`horsepower`) ``.
+/// Where a CSV error is: the file (`None` for a reader), the line, and
+/// for an error in one field its column and its name in the header, if
+/// the file has one. Lines and columns count from 1, as an editor shows
+/// them; the header is line 1. `Display` writes, for instance,
+/// ``data/auto_mpg.csv, line 40, column 4 (`horsepower`)``.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Place {
     /// The file; `None` for [`Csv::from_reader`]'s reader.
@@ -154,7 +155,7 @@ pub enum CsvError {
     /// The CSV text itself is broken (for example a field that is not UTF-8).
     Malformed {
         /// Where.
-        at: Place,
+        at: Box<Place>,
         /// What the parser said.
         message: String,
     },
@@ -162,7 +163,7 @@ pub enum CsvError {
     Width {
         /// Where: line 1 (the header, or the first row) when the whole
         /// file is too wide or too narrow, a later line when that row is.
-        at: Place,
+        at: Box<Place>,
         /// The features the model takes.
         expected: usize,
         /// The features the row has: its fields less the target and
@@ -177,7 +178,7 @@ pub enum CsvError {
     /// here; `NaN` is a [missing value](MISSING)).
     NotANumber {
         /// Where.
-        at: Place,
+        at: Box<Place>,
         /// The field as written.
         field: Field,
     },
@@ -185,7 +186,7 @@ pub enum CsvError {
     /// which would load as infinity.
     OutOfRange {
         /// Where.
-        at: Place,
+        at: Box<Place>,
         /// The field as written.
         field: Field,
         /// The scalar: `"f32"` or `"f64"`.
@@ -197,7 +198,7 @@ pub enum CsvError {
     /// not below the number of classes. `0`, `1.0` and `2.` are classes.
     BadLabel {
         /// Where.
-        at: Place,
+        at: Box<Place>,
         /// The field as written.
         field: Field,
         /// The number of classes.
@@ -209,7 +210,7 @@ pub enum CsvError {
     /// column's role.
     Missing {
         /// Where.
-        at: Place,
+        at: Box<Place>,
         /// The field as written (empty, `NA`, `?`, …).
         field: Field,
     },
@@ -472,6 +473,9 @@ impl<S> From<Loaded<S>> for Vec<S> {
     }
 }
 
+/// Features and a target.
+type Sample<T, N, Y> = (Vector<T, N>, Y);
+
 /// Where a [`Csv`] reads from.
 enum Source<'r> {
     Path(PathBuf),
@@ -614,7 +618,7 @@ impl<'r> Csv<'r> {
 
     /// Regression samples: `N` features and one real target, a
     /// `Vector<T, U1>` as [`Mse`](crate::loss::Mse) takes it.
-    pub fn regression<N: ArrayLength, T: Scalar>(self) -> Result<Loaded<(Vector<T, N>, Vector<T, U1>)>, CsvError> {
+    pub fn regression<N: ArrayLength, T: Scalar>(self) -> Result<Loaded<Regression<T, N>>, CsvError> {
         self.regression_targets::<N, U1, T>()
     }
 
@@ -622,7 +626,7 @@ impl<'r> Csv<'r> {
     /// given to [`targets`](Csv::targets) in that order.
     pub fn regression_targets<N: ArrayLength, M: ArrayLength, T: Scalar>(
         self,
-    ) -> Result<Loaded<(Vector<T, N>, Vector<T, M>)>, CsvError> {
+    ) -> Result<Loaded<Regression<T, N, M>>, CsvError> {
         if self.targets.len() != M::USIZE {
             return Err(CsvError::TargetCount { expected: M::USIZE, found: self.targets.len() });
         }
@@ -678,8 +682,8 @@ impl<'r> Csv<'r> {
     /// (`None`: drop the row).
     fn read<N: ArrayLength, T: Scalar, Y>(
         self,
-        mut target: impl FnMut(&[&str], &dyn Fn(usize) -> Place) -> Result<Option<Y>, CsvError>,
-    ) -> Result<Loaded<(Vector<T, N>, Y)>, CsvError> {
+        mut target: impl FnMut(&[&str], &dyn Fn(usize) -> Box<Place>) -> Result<Option<Y>, CsvError>,
+    ) -> Result<Loaded<Sample<T, N, Y>>, CsvError> {
         let path = match &self.source {
             Source::Path(path) => Some(path.clone()),
             Source::Reader(_) => None,
@@ -712,7 +716,7 @@ impl<'r> Csv<'r> {
         } else {
             let mut names = Vec::with_capacity(columns);
             for c in 0..columns {
-                let at = || Place { path: path.clone(), line: 1, column: Some(c + 1), name: None };
+                let at = || Box::new(Place { path: path.clone(), line: 1, column: Some(c + 1), name: None });
                 names.push(text_at(&record, c, &at)?.to_string());
             }
             Some(names)
@@ -738,11 +742,13 @@ impl<'r> Csv<'r> {
         skipped_unique.sort_unstable();
         skipped_unique.dedup();
         let not_features = targets.len() + skipped_unique.len();
-        let place = |line: u64, column: Option<usize>| Place {
-            path: path.clone(),
-            line,
-            column: column.map(|c| c + 1),
-            name: column.and_then(|c| header.as_ref().map(|h| h[c].clone())),
+        let place = |line: u64, column: Option<usize>| {
+            Box::new(Place {
+                path: path.clone(),
+                line,
+                column: column.map(|c| c + 1),
+                name: column.and_then(|c| header.as_ref().map(|h| h[c].clone())),
+            })
         };
         if feature_columns.len() != N::USIZE {
             return Err(CsvError::Width {
@@ -813,7 +819,7 @@ impl<'r> Csv<'r> {
 }
 
 /// Field `column` of `record` as text.
-fn text_at<'a>(record: &'a ::csv::ByteRecord, column: usize, at: &dyn Fn() -> Place) -> Result<&'a str, CsvError> {
+fn text_at<'a>(record: &'a ::csv::ByteRecord, column: usize, at: &dyn Fn() -> Box<Place>) -> Result<&'a str, CsvError> {
     std::str::from_utf8(&record[column])
         .map_err(|_| CsvError::Malformed { at: at(), message: "not valid UTF-8".into() })
 }
@@ -827,7 +833,7 @@ fn class(label: &str) -> Result<usize, bool> {
     }
     match label.parse::<f64>() {
         Ok(v) if v.is_finite() && v.fract() != 0.0 => Err(true),
-        Ok(v) if v.is_finite() && v >= 0.0 && v < 9_007_199_254_740_992.0 => Ok(v as usize),
+        Ok(v) if (0.0..9_007_199_254_740_992.0).contains(&v) => Ok(v as usize),
         _ => Err(false),
     }
 }
@@ -864,7 +870,7 @@ pub fn read_csv<N: ArrayLength, T: Scalar>(
 /// A number in `T`: a finite number within `T`'s range. Rust's parser
 /// also takes `inf` and `infinity` (any case, signed): those are not
 /// numbers here, while a decimal it rounds to infinity is out of range.
-fn number<T: Scalar>(field: &str, at: &dyn Fn() -> Place) -> Result<T, CsvError> {
+fn number<T: Scalar>(field: &str, at: &dyn Fn() -> Box<Place>) -> Result<T, CsvError> {
     let value = field.parse::<T>().ok().filter(|v| !v.is_nan());
     let spelled_infinity = || {
         let unsigned = field.strip_prefix(['+', '-']).unwrap_or(field);
@@ -925,7 +931,7 @@ fn csv_error(e: ::csv::Error, path: &Option<PathBuf>, line: u64) -> CsvError {
     match e.into_kind() {
         ::csv::ErrorKind::Io(error) => CsvError::Io { path: path.clone(), error },
         kind => CsvError::Malformed {
-            at: Place { path: path.clone(), line, column: None, name: None },
+            at: Box::new(Place { path: path.clone(), line, column: None, name: None }),
             message: std::format!("{kind:?}"),
         },
     }

@@ -61,6 +61,10 @@ impl fmt::Display for ShownPath<'_> {
 /// A sample of a classification data set: features and a class index.
 pub type Labelled<T, N> = (crate::shape::Vector<T, N>, usize);
 
+/// A sample of a regression data set: features and `M` real targets (one
+/// by default, as [`Mse`](crate::loss::Mse) takes it).
+pub type Regression<T, N, M = typenum::U1> = (crate::shape::Vector<T, N>, crate::shape::Vector<T, M>);
+
 /// The three parts of a split data set, each a sub-slice of the original.
 #[derive(Debug)]
 pub struct Split<'a, S> {

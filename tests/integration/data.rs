@@ -168,7 +168,8 @@ fn classification_files_without_a_header_and_with_float_labels() {
 /// `random_split_exact` draws the parts the Python function draws.
 #[test]
 fn random_split_exact_matches_python() {
-    let cases: [((usize, usize, usize, u64), &[usize]); 3] = [
+    type Case = (usize, usize, usize, u64);
+    let cases: [(Case, &[usize]); 3] = [
         (fixtures::SMALL, &fixtures::SMALL_ORDER),
         (fixtures::AUTO_MPG, &fixtures::AUTO_MPG_ORDER),
         (fixtures::ODD, &fixtures::ODD_ORDER),
