@@ -1,10 +1,22 @@
-//! Data sets: stratified splits, shuffling, feature scaling, and (with
-//! `std`) CSV and IDX (MNIST) loading.
+//! Data sets: random and stratified splits, shuffling, imputation of
+//! missing values, feature and target scaling, and (with `std`) CSV and
+//! IDX (MNIST) loading.
 //!
-//! A data set is a slice of `(input, target)` samples. Splitting,
-//! shuffling and scaling work in place on that slice, with no allocator,
+//! A data set is a slice of `(input, target)` samples: [`Labelled`] for
+//! classification, [`Regression`] for regression. Splitting, shuffling,
+//! imputing and scaling work in place on that slice, with no allocator,
 //! so they run on a microcontroller too; loading a file needs `std`.
 //!
+//! | step | classification | regression |
+//! | --- | --- | --- |
+//! | load (`std`) | [`Csv::classification`], [`load_csv`] | [`Csv::regression`] (target by name, skipped columns, missing values dropped or kept as NaN) |
+//! | split | [`stratified_split`], [`stratified_split_exact`] | [`random_split`], [`random_split_exact`] |
+//! | fill missing features | [`Imputer::mean`] | [`Imputer::mean`] |
+//! | scale features | [`Scaler::standardize`], [`Scaler::min_max`] | the same |
+//! | scale targets | | [`Scaler::standardize_targets`], [`Scaler::inverse`] |
+//! | keep the scaling in the model | [`Standardize`](crate::layers::Standardize) | [`Standardize`](crate::layers::Standardize), [`Unstandardize`](crate::layers::Unstandardize) |
+//!
+//! Each is fitted on the training part and applied to every part.
 //! ```
 //! use typenet::prelude::*;
 //! use typenet::data::{stratified_split, Scaler};
