@@ -1,10 +1,22 @@
-//! Data sets: stratified splits, shuffling, feature scaling, and (with
-//! `std`) CSV and IDX (MNIST) loading.
+//! Data sets: random and stratified splits, shuffling, imputation of
+//! missing values, feature and target scaling, and (with `std`) CSV and
+//! IDX (MNIST) loading.
 //!
-//! A data set is a slice of `(input, target)` samples. Splitting,
-//! shuffling and scaling work in place on that slice, with no allocator,
+//! A data set is a slice of `(input, target)` samples: [`Labelled`] for
+//! classification, [`Regression`] for regression. Splitting, shuffling,
+//! imputing and scaling work in place on that slice, with no allocator,
 //! so they run on a microcontroller too; loading a file needs `std`.
 //!
+//! | step | classification | regression |
+//! | --- | --- | --- |
+//! | load (`std`) | [`Csv::classification`], [`load_csv`] | [`Csv::regression`] (target by name, skipped columns, missing values dropped or kept as NaN) |
+//! | split | [`stratified_split`], [`stratified_split_exact`] | [`random_split`], [`random_split_exact`] |
+//! | fill missing features | [`Imputer::mean`] | [`Imputer::mean`] |
+//! | scale features | [`Scaler::standardize`], [`Scaler::min_max`] | the same |
+//! | scale targets | | [`Scaler::standardize_targets`], [`Scaler::inverse`] |
+//! | keep the scaling in the model | [`Standardize`](crate::layers::Standardize) | [`Standardize`](crate::layers::Standardize), [`Unstandardize`](crate::layers::Unstandardize) |
+//!
+//! Each is fitted on the training part and applied to every part.
 //! ```
 //! use typenet::prelude::*;
 //! use typenet::data::{stratified_split, Scaler};
@@ -32,7 +44,7 @@ mod csv;
 mod idx;
 
 #[cfg(feature = "std")]
-pub use self::csv::{CsvError, Field, load_csv, read_csv};
+pub use self::csv::{Column, Csv, CsvError, Field, Header, Loaded, MISSING, Missing, Place, load_csv, read_csv};
 #[cfg(feature = "std")]
 pub use self::idx::{IdxError, LabelledImage, load_idx};
 
@@ -60,6 +72,10 @@ impl fmt::Display for ShownPath<'_> {
 
 /// A sample of a classification data set: features and a class index.
 pub type Labelled<T, N> = (crate::shape::Vector<T, N>, usize);
+
+/// A sample of a regression data set: features and `M` real targets (one
+/// by default, as [`Mse`](crate::loss::Mse) takes it).
+pub type Regression<T, N, M = typenum::U1> = (crate::shape::Vector<T, N>, crate::shape::Vector<T, M>);
 
 /// The three parts of a split data set, each a sub-slice of the original.
 #[derive(Debug)]
@@ -209,6 +225,87 @@ pub fn stratified_split_exact<'a, X, C: ArrayLength>(
     let val_end = take_quota(rest, val_quota);
     let (val_part, test_part) = rest.split_at_mut(val_end);
     Ok(Split { train: train_part, val: val_part, test: test_part })
+}
+
+/// Splits `data` in place into training, validation and test parts of
+/// `round(n·train)`, `round(n·val)` and the rest of its `n` samples, after
+/// shuffling it with `rng` (so a seed fixes the split): the split for
+/// regression, or for any samples without classes. The parts keep no
+/// class proportions; [`stratified_split`] does.
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::data::random_split;
+///
+/// let mut data: Vec<(Vector<f32, U1>, Vector<f32, U1>)> =
+///     (0..10).map(|i| (vector([i as f32]), vector([2.0 * i as f32]))).collect();
+/// let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+/// let split = random_split(&mut data, 0.6, 0.2, &mut rng).unwrap();
+/// assert_eq!((split.train.len(), split.val.len(), split.test.len()), (6, 2, 2));
+/// ```
+pub fn random_split<'a, S, R: Rng + ?Sized>(
+    data: &'a mut [S],
+    train: f64,
+    val: f64,
+    rng: &mut R,
+) -> Result<Split<'a, S>, SplitError> {
+    if !(train.is_finite() && val.is_finite() && train >= 0.0 && val >= 0.0 && train + val <= 1.0 + 1e-12) {
+        return Err(SplitError::BadFractions);
+    }
+    let n = data.len();
+    let train = (libm::round(n as f64 * train) as usize).min(n);
+    let val = (libm::round(n as f64 * val) as usize).min(n - train);
+    shuffle(data, rng);
+    Ok(parts(data, train, val))
+}
+
+/// Splits `data` in place into a training part of exactly `train`
+/// samples, a validation part of exactly `val` and a test part of the rest,
+/// drawn from `seed` by a procedure simple enough to repeat exactly in
+/// another language: `tools/fixtures/random_split.py` does, in Python, for
+/// a scikit-learn model trained on the same parts.
+///
+/// The procedure, for `n` samples:
+///
+/// 1. Shuffle, as [`stratified_split_exact`] does: a [`SplitMix64`] seeded
+///    with `seed`; for `i` from `n − 1` down to 1, swap sample `i` with
+///    sample [`below(i + 1)`](SplitMix64::below) (Fisher–Yates).
+/// 2. Cut: the first `train` samples are the training part, the next `val`
+///    the validation part, the rest the test part.
+///
+/// In Python, with `idx = list(range(n))` shuffled by step 1, the parts
+/// are the rows `idx[:train]`, `idx[train:train + val]` and
+/// `idx[train + val:]` of the samples as they were, in that order. (For a
+/// file loaded with dropped rows, `n` counts the rows kept, in the file's
+/// order.)
+///
+/// ```
+/// use typenet::data::random_split_exact;
+///
+/// let mut data: Vec<usize> = (0..10).collect();
+/// let split = random_split_exact(&mut data, 6, 2, 2026).unwrap();
+/// assert_eq!((split.train.len(), split.val.len(), split.test.len()), (6, 2, 2));
+/// // What tools/fixtures/random_split.py prints for n=10 train=6 val=2 seed=2026.
+/// assert_eq!(data, [1, 0, 6, 7, 3, 9, 2, 5, 4, 8]);
+/// ```
+pub fn random_split_exact<S>(data: &mut [S], train: usize, val: usize, seed: u64) -> Result<Split<'_, S>, SplitError> {
+    let available = data.len();
+    if train.checked_add(val).is_none_or(|requested| requested > available) {
+        return Err(SplitError::TooFewSamples { requested: train.saturating_add(val), available });
+    }
+    let mut rng = SplitMix64::new(seed);
+    for i in (1..data.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        data.swap(i, j);
+    }
+    Ok(parts(data, train, val))
+}
+
+/// The first `train` samples, the next `val`, the rest.
+fn parts<S>(data: &mut [S], train: usize, val: usize) -> Split<'_, S> {
+    let (train_part, rest) = data.split_at_mut(train);
+    let (val_part, test_part) = rest.split_at_mut(val);
+    Split { train: train_part, val: val_part, test: test_part }
 }
 
 /// Shares `total` (at most `Σ counts`) among the classes in proportion to
@@ -374,6 +471,160 @@ impl<X: Tensor> Scaler<X> {
         for (x, _) in samples {
             self.scale(x);
         }
+    }
+
+    /// Undoes [`scale`](Scaler::scale) in place: `x ← x / factor + offset`.
+    pub fn unscale(&self, x: &mut X) {
+        for ((v, &o), &f) in x.as_flat_mut().iter_mut().zip(self.offset.as_flat()).zip(self.factor.as_flat()) {
+            *v = *v / f + o;
+        }
+    }
+
+    /// `x` back in the units it was fitted in: a copy of `x`,
+    /// [unscaled](Scaler::unscale). For a target scaler, a prediction in
+    /// the target's units.
+    pub fn inverse(&self, x: &X) -> X {
+        let mut x = x.clone();
+        self.unscale(&mut x);
+        x
+    }
+
+    /// Standardisation of the targets: zero mean and unit variance per
+    /// target over `samples` (a target with no variance is only centred),
+    /// for regression, where a network learns better on targets of unit
+    /// scale. Scale the targets with [`apply_targets`](Scaler::apply_targets)
+    /// and bring predictions back with [`inverse`](Scaler::inverse).
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// use typenet::data::Scaler;
+    ///
+    /// let mut data = [(vector([0.0f64]), vector([10.0])), (vector([1.0]), vector([30.0]))];
+    /// let targets = Scaler::standardize_targets(&data);
+    /// targets.apply_targets(&mut data);
+    /// assert_eq!((data[0].1[0], data[1].1[0]), (-1.0, 1.0));
+    /// // A prediction of 0.5 (scaled) is 25 in the target's units.
+    /// assert_eq!(targets.inverse(&vector([0.5]))[0], 25.0);
+    /// ```
+    pub fn standardize_targets<F>(samples: &[(F, X)]) -> Self {
+        let n = samples.len().max(1) as f64;
+        let mut offset = X::default();
+        let mut factor = X::default();
+        for (k, (o, f)) in offset.as_flat_mut().iter_mut().zip(factor.as_flat_mut()).enumerate() {
+            let mean = samples.iter().map(|(_, y)| y.as_flat()[k].to_f64()).sum::<f64>() / n;
+            let var = samples.iter().map(|(_, y)| (y.as_flat()[k].to_f64() - mean).powi(2)).sum::<f64>() / n;
+            *o = X::Scalar::from_f64(mean);
+            *f = X::Scalar::from_f64(if var > 0.0 { 1.0 / Float::sqrt(var) } else { 1.0 });
+        }
+        Scaler { offset, factor }
+    }
+
+    /// Scales every sample's target in place.
+    pub fn apply_targets<F>(&self, samples: &mut [(F, X)]) {
+        for (_, y) in samples {
+            self.scale(y);
+        }
+    }
+
+    /// The layer that scales a network's input as this scaler does, its
+    /// statistics kept as buffers and saved with the parameters:
+    /// [`Standardize`](crate::layers::Standardize).
+    pub fn layer(&self) -> crate::layers::Standardize<X> {
+        crate::layers::Standardize::from(self)
+    }
+
+    /// The layer that undoes this scaling on a network's output (a target
+    /// scaler's inverse), its statistics kept as buffers and saved with the
+    /// parameters: [`Unstandardize`](crate::layers::Unstandardize).
+    pub fn inverse_layer(&self) -> crate::layers::Unstandardize<X> {
+        crate::layers::Unstandardize::from(self)
+    }
+}
+
+/// Fills missing features (NaN) with a value per feature fitted on one set
+/// of samples (the training part), in place, with no allocator.
+///
+/// Fit it on the training part, before a [`Scaler`] (a NaN makes a mean
+/// NaN), and apply it to every part:
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::data::Imputer;
+///
+/// let nan = f32::NAN;
+/// let mut train = [(vector([1.0, nan]), 0), (vector([3.0, 4.0]), 1), (vector([nan, 8.0]), 0)];
+/// let mut test = [(vector([nan, nan]), 1)];
+/// let imputer = Imputer::mean(&train)?;
+/// assert_eq!(imputer.fill.as_slice(), &[2.0, 6.0]); // the means of the values present
+/// assert_eq!(imputer.apply(&mut train), 2);
+/// assert_eq!(imputer.apply(&mut test), 2);
+/// assert_eq!(test[0].0.as_slice(), &[2.0, 6.0]);
+/// # Ok::<(), typenet::data::ImputeError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imputer<X> {
+    /// The value that replaces a missing value of each feature.
+    pub fill: X,
+}
+
+/// Why an [`Imputer`] could not be fitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ImputeError {
+    /// A feature has no value in any sample (every one is NaN, or there
+    /// are no samples), so nothing to fill it with.
+    NoValues {
+        /// The feature's index in a sample (from 0).
+        feature: usize,
+    },
+}
+
+impl fmt::Display for ImputeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ImputeError::NoValues { feature } => {
+                write!(f, "feature {feature} (from 0) has no value in the samples the imputer is fitted on")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ImputeError {}
+
+impl<X: Tensor> Imputer<X> {
+    /// Per feature, the mean of the values that are not NaN in `samples`
+    /// (scikit-learn's `SimpleImputer(strategy="mean")`), summed in `f64`.
+    pub fn mean<Y>(samples: &[(X, Y)]) -> Result<Self, ImputeError> {
+        let mut fill = X::default();
+        for (feature, v) in fill.as_flat_mut().iter_mut().enumerate() {
+            let present = samples.iter().map(|(x, _)| x.as_flat()[feature]).filter(|v| !v.is_nan());
+            let (sum, count) = present.fold((0.0, 0usize), |(s, c), v| (s + v.to_f64(), c + 1));
+            if count == 0 {
+                return Err(ImputeError::NoValues { feature });
+            }
+            *v = X::Scalar::from_f64(sum / count as f64);
+        }
+        Ok(Imputer { fill })
+    }
+
+    /// Replaces each NaN of `x` by its feature's fill value; returns how
+    /// many were replaced.
+    pub fn impute(&self, x: &mut X) -> usize {
+        let mut filled = 0;
+        for (v, &fill) in x.as_flat_mut().iter_mut().zip(self.fill.as_flat()) {
+            if v.is_nan() {
+                *v = fill;
+                filled += 1;
+            }
+        }
+        filled
+    }
+
+    /// [`impute`](Imputer::impute)s every sample's input; returns how many
+    /// values were replaced.
+    pub fn apply<Y>(&self, samples: &mut [(X, Y)]) -> usize {
+        samples.iter_mut().map(|(x, _)| self.impute(x)).sum()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod layer_norm;
 pub mod pool;
 pub mod recurrent;
 pub mod residual;
+pub mod standardize;
 
 pub use activation::{
     Elu, Gelu, GeluTanh, HardSigmoid, HardSwish, Identity, LeakyRelu, LogSoftmax, Relu, Relu6, Sigmoid, Silu, Softmax,
@@ -31,6 +32,7 @@ pub use layer_norm::LayerNorm;
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 pub use recurrent::{Gru, LastStep, Lstm, LstmState, Recurrent, Rnn, SequenceCache};
 pub use residual::{Projected, Residual};
+pub use standardize::{Standardize, Unstandardize};
 
 /// What the layers' tests share.
 #[cfg(test)]

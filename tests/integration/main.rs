@@ -8,6 +8,7 @@ mod chain;
 mod cnn;
 mod conv;
 mod custom_layer;
+mod data;
 mod depthwise;
 mod finetune;
 mod fuzz;
