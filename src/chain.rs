@@ -19,14 +19,34 @@
 //! assert_eq!(y[0], 1.0 / (1.0 + (-1.0f32).exp()));
 //! ```
 //!
-//! A layer that cannot take the previous layer's output does not compile,
-//! and the error names it (`Dense<U4, U8>` then `Dense<U7, U2>`):
+//! A layer that cannot take the previous layer's output does not build,
+//! and the error names it, its position and both sizes in decimal
+//! (`Dense<U4, U8>` then `Dense<U7, U2>`):
 //!
-//! ```compile_fail,E0277
+//! ```compile_fail,E0080
 //! use typenet::prelude::*;
+//! // typenet: layer 3 of the model, `Dense<7, 2>`, takes 7 features, but layer 2 gives it 8
 //! let net = <net![Dense<U4, U8>, Relu, Dense<U7, U2>]>::default();
 //! let y = Layer::forward(&net, &vector([0.0f32; 4]));
 //! ```
+//!
+//! # Size errors
+//!
+//! A layer whose input size is one of its parameters either states the
+//! inputs it takes in its `impl` (a mismatch is then error E0277, with the
+//! sizes as `typenum` types, which print in binary), or, like `Dense`,
+//! takes an input of any size at the type level and checks the size in a
+//! `const`. A chain gathers its layers' checks and makes
+//! one: the first misfit, with its layer's position and both sizes in
+//! decimal, whatever the call syntax (`net.forward(&x)`, `Layer::forward`,
+//! the training passes, a [`Trainer`](crate::train::Trainer)'s `fit`,
+//! [`evaluate`](crate::train::evaluate)). A misfit at the first layer is
+//! the data's: "the model takes 12 features, the data has 13".
+//!
+//! The check runs when the code is compiled to a program: `cargo build`,
+//! `cargo run` and `cargo test` report it (error E0080, as the
+//! [`Trainer`](crate::train::Trainer)'s size checks), `cargo check` and
+//! editors that run it do not.
 //!
 //! Its twin with the sizes in agreement compiles:
 //!
@@ -103,7 +123,7 @@ crate::zeroable!(impl[Head: Zeroable, Mid: Zeroable, Tail: Zeroable] for Link<He
 });
 
 /// A chain checks its sizes once, at its entry points: `forward` and the
-/// training passes name [`Layer::FITS`], which fails the build with the
+/// training passes name `Layer::FITS`, which fails the build with the
 /// first misfit of the whole chain (its layer, position and sizes), and run
 /// the layers through their unchecked forms, so the parts of the chain do
 /// not report the same misfit again.

@@ -84,7 +84,7 @@ pub trait Layer<In> {
     const MISFIT: Option<Misfit> = None;
 
     /// Evaluating this fails the build with the message of
-    /// [`MISFIT`](Layer::MISFIT), if any: the checked entry points
+    /// `MISFIT`, if any: the checked entry points
     /// ([`forward`](Layer::forward), and for a chain or a `Dense` the
     /// training passes) name it, the inner calls of a chain do not, so a
     /// chain reports its first misfit once.
@@ -106,7 +106,7 @@ pub trait Layer<In> {
 /// Where a chain does not fit: the layer (by name and sizes), the size it
 /// takes and the size it is given, and its index in the chain. Built at
 /// compile time by layers that check their input size in a `const`
-/// ([`Layer::MISFIT`]); not for use outside the crate.
+/// (`Layer::MISFIT`); not for use outside the crate.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Misfit {
@@ -389,7 +389,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     );
 
     /// [`forward_train_block`](Train::forward_train_block) without the
-    /// size check ([`Layer::forward_unchecked`]).
+    /// size check (`Layer::forward_unchecked`).
     #[doc(hidden)]
     #[inline(always)]
     fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
@@ -404,7 +404,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     }
 
     /// [`backward_block`](Train::backward_block) without the size check
-    /// ([`Layer::forward_unchecked`]).
+    /// (`Layer::forward_unchecked`).
     #[doc(hidden)]
     #[inline(always)]
     fn backward_block_unchecked<const B: usize>(

@@ -114,14 +114,14 @@ impl<I: ArrayLength, O: ArrayLength, N: ArrayLength, T: Scalar> Layer<Vector<T, 
 }
 
 /// `x` as the `Vector<T, I>` it is: every caller has checked `N == I` at
-/// compile time ([`Layer::FITS`]), so the length check inside is known to
+/// compile time (`Layer::FITS`), so the length check inside is known to
 /// pass and compiles away.
 #[inline(always)]
 fn input<I: ArrayLength, N: ArrayLength, T>(x: &Vector<T, N>) -> &Vector<T, I> {
     Vector::<T, I>::from_slice(x.as_slice())
 }
 
-/// `dx` as the `Vector<T, I>` it is (see [`input`]).
+/// `dx` as the `Vector<T, I>` it is (see `input`).
 #[inline(always)]
 fn input_mut<I: ArrayLength, N: ArrayLength, T>(dx: &mut Vector<T, N>) -> &mut Vector<T, I> {
     Vector::<T, I>::from_mut_slice(dx.as_mut_slice())
