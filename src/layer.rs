@@ -114,11 +114,11 @@ pub struct Misfit {
     pub layer: &'static str,
     /// The layer's size parameters, the first `len` of them (`[12, 8]` for
     /// `Dense<U12, U8>`).
-    pub sizes: [usize; 4],
+    pub sizes: [usize; 6],
     /// How many of `sizes` the layer's name shows.
     pub len: usize,
-    /// What the sizes count (`"features"`, `"channels"`).
-    pub unit: &'static str,
+    /// What the sizes count, one and several (`["feature", "features"]`).
+    pub unit: [&'static str; 2],
     /// The size the layer takes.
     pub takes: usize,
     /// The size it is given.
@@ -155,15 +155,19 @@ impl Misfit {
     const fn fail(&self) -> ! {
         let mut m = crate::text::Message::new();
         if self.index == 0 {
-            m.push("typenet: the model takes ").number(self.takes).push(" ").push(self.unit);
+            m.push("typenet: the model takes ").number(self.takes).push(" ").push(self.unit(self.takes));
             m.push(", the data has ").number(self.given).push(" (layer 1 of the model is `");
             self.name(&mut m).push("`)");
         } else {
             m.push("typenet: layer ").number(self.index + 1).push(" of the model, `");
-            self.name(&mut m).push("`, takes ").number(self.takes).push(" ").push(self.unit);
+            self.name(&mut m).push("`, takes ").number(self.takes).push(" ").push(self.unit(self.takes));
             m.push(", but layer ").number(self.index).push(" gives it ").number(self.given);
         }
         m.fail()
+    }
+
+    const fn unit(&self, n: usize) -> &'static str {
+        if n == 1 { self.unit[0] } else { self.unit[1] }
     }
 
     const fn name<'m>(&self, m: &'m mut crate::text::Message) -> &'m mut crate::text::Message {
@@ -442,6 +446,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// The training forward of one sample: a block of one.
     #[inline]
     fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
+        let () = <Self as Layer<In>>::FITS; // a size error points at the caller
         let mut output = Self::Output::default();
         self.forward_train_block(1, [input], [cache], [&mut output], rng);
         output
@@ -451,6 +456,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// dL/dx.
     #[inline]
     fn backward(&self, input: &In, cache: &mut Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+        let () = <Self as Layer<In>>::FITS; // a size error points at the caller
         const {
             assert!(
                 Self::INPUT_GRADIENT,

@@ -90,9 +90,9 @@ impl<I: ArrayLength, O: ArrayLength, N: ArrayLength, T: Scalar> Layer<Vector<T, 
     } else {
         Some(Misfit {
             layer: "Dense",
-            sizes: [I::USIZE, O::USIZE, 0, 0],
+            sizes: [I::USIZE, O::USIZE, 0, 0, 0, 0],
             len: 2,
-            unit: "features",
+            unit: ["feature", "features"],
             takes: I::USIZE,
             given: N::USIZE,
             index: 0,
