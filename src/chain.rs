@@ -19,14 +19,34 @@
 //! assert_eq!(y[0], 1.0 / (1.0 + (-1.0f32).exp()));
 //! ```
 //!
-//! A layer that cannot take the previous layer's output does not compile,
-//! and the error names it (`Dense<U4, U8>` then `Dense<U7, U2>`):
+//! A layer that cannot take the previous layer's output does not build,
+//! and the error names it, its position and both sizes in decimal
+//! (`Dense<U4, U8>` then `Dense<U7, U2>`):
 //!
-//! ```compile_fail,E0277
+//! ```compile_fail,E0080
 //! use typenet::prelude::*;
+//! // typenet: layer 3 of the model, `Dense<7, 2>`, takes 7 features, but layer 2 gives it 8
 //! let net = <net![Dense<U4, U8>, Relu, Dense<U7, U2>]>::default();
 //! let y = Layer::forward(&net, &vector([0.0f32; 4]));
 //! ```
+//!
+//! # Size errors
+//!
+//! A layer whose input size is one of its parameters either states the
+//! inputs it takes in its `impl` (a mismatch is then error E0277, with the
+//! sizes as `typenum` types, which print in binary), or, like `Dense`,
+//! takes an input of any size at the type level and checks the size in a
+//! `const`. A chain gathers its layers' checks and makes
+//! one: the first misfit, with its layer's position and both sizes in
+//! decimal, whatever the call syntax (`net.forward(&x)`, `Layer::forward`,
+//! the training passes, a [`Trainer`](crate::train::Trainer)'s `fit`,
+//! [`evaluate`](crate::train::evaluate)). A misfit at the first layer is
+//! the data's: "the model takes 12 features, the data has 13".
+//!
+//! The check runs when the code is compiled to a program: `cargo build`,
+//! `cargo run` and `cargo test` report it (error E0080, as the
+//! [`Trainer`](crate::train::Trainer)'s size checks), `cargo check` and
+//! editors that run it do not.
 //!
 //! Its twin with the sizes in agreement compiles:
 //!
@@ -42,7 +62,7 @@ use core::ops::Sub;
 use rand::Rng;
 use typenum::{B1, Sub1, U0, UInt, Unsigned};
 
-use crate::layer::{Layer, Params, Train};
+use crate::layer::{Layer, Misfit, Params, Train};
 use crate::memory::Zeroable;
 use crate::shape::{Dims, Tensor};
 
@@ -102,12 +122,23 @@ crate::zeroable!(impl[Head: Zeroable, Mid: Zeroable, Tail: Zeroable] for Link<He
     tail: Tail,
 });
 
+/// A chain checks its sizes once, at its entry points: `forward` and the
+/// training passes name `Layer::FITS`, which fails the build with the
+/// first misfit of the whole chain (its layer, position and sizes), and run
+/// the layers through their unchecked forms, so the parts of the chain do
+/// not report the same misfit again.
 impl<In, A: Layer<In>> Layer<In> for (A,) {
     type Output = A::Output;
     const FORWARD_STACK: usize = A::FORWARD_STACK;
+    const MISFIT: Option<Misfit> = A::MISFIT;
     #[inline]
     fn forward(&self, input: &In) -> Self::Output {
-        self.0.forward(input)
+        let () = <Self as Layer<In>>::FITS;
+        self.forward_unchecked(input)
+    }
+    #[inline(always)]
+    fn forward_unchecked(&self, input: &In) -> Self::Output {
+        self.0.forward_unchecked(input)
     }
 }
 
@@ -118,9 +149,15 @@ impl<In, A: Layer<In>, Rest: Layer<A::Output>> Layer<In> for (A, Rest) {
         let rest = size_of::<A::Output>() + Rest::FORWARD_STACK;
         if A::FORWARD_STACK > rest { A::FORWARD_STACK } else { rest }
     };
+    const MISFIT: Option<Misfit> = Misfit::first(A::MISFIT, Rest::MISFIT);
     #[inline]
     fn forward(&self, input: &In) -> Self::Output {
-        self.1.forward(&self.0.forward(input))
+        let () = <Self as Layer<In>>::FITS;
+        self.forward_unchecked(input)
+    }
+    #[inline(always)]
+    fn forward_unchecked(&self, input: &In) -> Self::Output {
+        self.1.forward_unchecked(&self.0.forward_unchecked(input))
     }
 }
 
@@ -213,7 +250,19 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
         outputs: [&mut Self::Output; B],
         rng: &mut R,
     ) {
-        self.0.forward_train_block(n, inputs, caches, outputs, rng);
+        let () = <Self as Layer<In>>::FITS;
+        self.forward_train_block_unchecked(n, inputs, caches, outputs, rng);
+    }
+    #[inline(always)]
+    fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        self.0.forward_train_block_unchecked(n, inputs, caches, outputs, rng);
     }
     #[inline]
     fn backward_block<const B: usize>(
@@ -225,7 +274,20 @@ impl<In: Tensor, A: Train<In>> Train<In> for (A,) {
         grads: &mut Self::Grads,
         grad_inputs: Option<[&mut In; B]>,
     ) {
-        self.0.backward_block(n, inputs, caches, grad_outputs, &mut grads.0, grad_inputs);
+        let () = <Self as Layer<In>>::FITS;
+        self.backward_block_unchecked(n, inputs, caches, grad_outputs, grads, grad_inputs);
+    }
+    #[inline]
+    fn backward_block_unchecked<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: Option<[&mut In; B]>,
+    ) {
+        self.0.backward_block_unchecked(n, inputs, caches, grad_outputs, &mut grads.0, grad_inputs);
     }
     #[inline]
     fn update_buffers<const B: usize>(&mut self, n: usize, caches: [&Self::Cache; B]) {
@@ -255,9 +317,21 @@ where
         outputs: [&mut Self::Output; B],
         rng: &mut R,
     ) {
+        let () = <Self as Layer<In>>::FITS;
+        self.forward_train_block_unchecked(n, inputs, caches, outputs, rng);
+    }
+    #[inline(always)]
+    fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
         let (heads, mut mids, _, tails) = split_links(caches);
-        self.0.forward_train_block(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
-        self.1.forward_train_block(n, mids.map(|m| &*m), tails, outputs, rng);
+        self.0.forward_train_block_unchecked(n, inputs, heads, mids.each_mut().map(|m| &mut **m), rng);
+        self.1.forward_train_block_unchecked(n, mids.map(|m| &*m), tails, outputs, rng);
     }
     /// The rest of the chain first, writing the gradients of the middle
     /// values into the links' `grad` slots, then the first layer.
@@ -278,6 +352,19 @@ where
         grads: &mut Self::Grads,
         grad_inputs: Option<[&mut In; B]>,
     ) {
+        let () = <Self as Layer<In>>::FITS;
+        self.backward_block_unchecked(n, inputs, caches, grad_outputs, grads, grad_inputs);
+    }
+    #[inline]
+    fn backward_block_unchecked<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: Option<[&mut In; B]>,
+    ) {
         const {
             assert!(
                 A::COUNT == 0 || Rest::INPUT_GRADIENT,
@@ -288,11 +375,12 @@ where
         let (heads, mids, mut grad_mids, tails) = split_links(caches);
         let mids = mids.map(|m| &*m);
         if A::COUNT == 0 && grad_inputs.is_none() {
-            self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, None);
+            self.1.backward_block_unchecked(n, mids, tails, grad_outputs, &mut grads.1, None);
             return;
         }
-        self.1.backward_block(n, mids, tails, grad_outputs, &mut grads.1, Some(grad_mids.each_mut().map(|g| &mut **g)));
-        self.0.backward_block(n, inputs, heads, grad_mids.map(|g| &*g), &mut grads.0, grad_inputs);
+        let grad_mids_out = Some(grad_mids.each_mut().map(|g| &mut **g));
+        self.1.backward_block_unchecked(n, mids, tails, grad_outputs, &mut grads.1, grad_mids_out);
+        self.0.backward_block_unchecked(n, inputs, heads, grad_mids.map(|g| &*g), &mut grads.0, grad_inputs);
     }
     #[inline]
     /// A part without buffers is skipped before its block of caches is

@@ -74,8 +74,114 @@ pub trait Layer<In> {
     /// ```
     const FORWARD_STACK: usize = size_of::<Self::Output>();
 
+    /// The first place where a size does not fit, for a layer that accepts
+    /// inputs of any size at the type level and checks the size at compile
+    /// time (`Dense` takes any `Vector<T, N>` and checks `N` against its
+    /// `I`), so that a chain that does not fit gets one message, with the
+    /// sizes in decimal and the layer's position, whatever the call syntax.
+    /// `None` for layers whose `impl` itself says which inputs fit.
+    #[doc(hidden)]
+    const MISFIT: Option<Misfit> = None;
+
+    /// Evaluating this fails the build with the message of
+    /// `MISFIT`, if any: the checked entry points
+    /// ([`forward`](Layer::forward), and for a chain or a `Dense` the
+    /// training passes) name it, the inner calls of a chain do not, so a
+    /// chain reports its first misfit once.
+    #[doc(hidden)]
+    const FITS: () = Misfit::check(Self::MISFIT);
+
     /// Runs the layer for inference: no cache is kept.
     fn forward(&self, input: &In) -> Self::Output;
+
+    /// [`forward`](Layer::forward) without the size check, for a chain
+    /// whose own check has covered this layer.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_unchecked(&self, input: &In) -> Self::Output {
+        self.forward(input)
+    }
+}
+
+/// Where a chain does not fit: the layer (by name and sizes), the size it
+/// takes and the size it is given, and its index in the chain. Built at
+/// compile time by layers that check their input size in a `const`
+/// (`Layer::MISFIT`); not for use outside the crate.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Misfit {
+    /// The layer's type name without its generics (`"Dense"`).
+    pub layer: &'static str,
+    /// The layer's size parameters, the first `len` of them (`[12, 8]` for
+    /// `Dense<U12, U8>`).
+    pub sizes: [usize; 6],
+    /// How many of `sizes` the layer's name shows.
+    pub len: usize,
+    /// What the sizes count, one and several (`["feature", "features"]`).
+    pub unit: [&'static str; 2],
+    /// The size the layer takes.
+    pub takes: usize,
+    /// The size it is given.
+    pub given: usize,
+    /// Its index in the chain, 0 for the first layer.
+    pub index: usize,
+}
+
+impl Misfit {
+    /// Fails the build with the misfit's message, if there is one.
+    pub const fn check(misfit: Option<Misfit>) {
+        if let Some(m) = misfit {
+            m.fail()
+        }
+    }
+
+    /// The same misfit one layer further down a chain.
+    pub const fn later(misfit: Option<Misfit>) -> Option<Misfit> {
+        match misfit {
+            Some(m) => Some(Misfit { index: m.index + 1, ..m }),
+            None => None,
+        }
+    }
+
+    /// The first of two misfits, `a` from the chain's first layer and `b`
+    /// from the rest.
+    pub const fn first(a: Option<Misfit>, rest: Option<Misfit>) -> Option<Misfit> {
+        match a {
+            Some(m) => Some(m),
+            None => Misfit::later(rest),
+        }
+    }
+
+    const fn fail(&self) -> ! {
+        let mut m = crate::text::Message::new();
+        if self.index == 0 {
+            m.push("typenet: the model takes ").number(self.takes).push(" ").push(self.unit(self.takes));
+            m.push(", the data has ").number(self.given).push(" (layer 1 of the model is `");
+            self.name(&mut m).push("`)");
+        } else {
+            m.push("typenet: layer ").number(self.index + 1).push(" of the model, `");
+            self.name(&mut m).push("`, takes ").number(self.takes).push(" ").push(self.unit(self.takes));
+            m.push(", but layer ").number(self.index).push(" gives it ").number(self.given);
+        }
+        m.fail()
+    }
+
+    const fn unit(&self, n: usize) -> &'static str {
+        if n == 1 { self.unit[0] } else { self.unit[1] }
+    }
+
+    const fn name<'m>(&self, m: &'m mut crate::text::Message) -> &'m mut crate::text::Message {
+        m.push(self.layer).push("<");
+        let mut i = 0;
+        while i < self.len && i < self.sizes.len() {
+            if i > 0 {
+                m.push(", ");
+            }
+            m.plain_number(self.sizes[i]);
+            i += 1;
+        }
+        m.push(">")
+    }
 }
 
 /// Storage shaped like a layer's parameters: the layer itself, its
@@ -286,6 +392,37 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
         grad_inputs: Option<[&mut In; B]>,
     );
 
+    /// [`forward_train_block`](Train::forward_train_block) without the
+    /// size check (`Layer::forward_unchecked`).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        self.forward_train_block(n, inputs, caches, outputs, rng);
+    }
+
+    /// [`backward_block`](Train::backward_block) without the size check
+    /// (`Layer::forward_unchecked`).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn backward_block_unchecked<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&In; B],
+        caches: [&mut Self::Cache; B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self::Grads,
+        grad_inputs: Option<[&mut In; B]>,
+    ) {
+        self.backward_block(n, inputs, caches, grad_outputs, grads, grad_inputs);
+    }
+
     /// Updates the layer's buffers from the caches of an accepted training
     /// step: batch norm folds the batch statistics its training forward
     /// kept into its running statistics. The [`Trainer`](crate::train::Trainer)
@@ -309,6 +446,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// The training forward of one sample: a block of one.
     #[inline]
     fn forward_train<R: Rng + ?Sized>(&self, input: &In, cache: &mut Self::Cache, rng: &mut R) -> Self::Output {
+        let () = <Self as Layer<In>>::FITS; // a size error points at the caller
         let mut output = Self::Output::default();
         self.forward_train_block(1, [input], [cache], [&mut output], rng);
         output
@@ -318,6 +456,7 @@ pub trait Train<In: Tensor>: Layer<In, Output: Tensor<Scalar = In::Scalar>> + Pa
     /// dL/dx.
     #[inline]
     fn backward(&self, input: &In, cache: &mut Self::Cache, grad_output: &Self::Output, grads: &mut Self::Grads) -> In {
+        let () = <Self as Layer<In>>::FITS; // a size error points at the caller
         const {
             assert!(
                 Self::INPUT_GRADIENT,

@@ -27,6 +27,15 @@ impl Message {
 
     /// `n` in decimal, with a comma every three digits.
     pub(crate) const fn number(&mut self, n: usize) -> &mut Self {
+        self.digits(n, true)
+    }
+
+    /// `n` in decimal without separators, as in a type (`Dense<1024, 10>`).
+    pub(crate) const fn plain_number(&mut self, n: usize) -> &mut Self {
+        self.digits(n, false)
+    }
+
+    const fn digits(&mut self, n: usize, separators: bool) -> &mut Self {
         let mut digits = [0u8; 20];
         let (mut count, mut rest) = (0, n);
         loop {
@@ -41,7 +50,7 @@ impl Message {
             count -= 1;
             self.bytes[self.len] = digits[count];
             self.len += 1;
-            if count > 0 && count % 3 == 0 && self.len < self.bytes.len() {
+            if separators && count > 0 && count % 3 == 0 && self.len < self.bytes.len() {
                 self.bytes[self.len] = b',';
                 self.len += 1;
             }
@@ -83,7 +92,8 @@ mod tests {
     fn numbers_read_in_decimal_with_separators() {
         let mut m = Message::new();
         m.number(0).push(" ").number(999).push(" ").number(1000).push(" ").number(1_234_567);
-        assert_eq!(core::str::from_utf8(&m.bytes[..m.len]).unwrap(), "0 999 1,000 1,234,567");
+        m.push(" ").plain_number(0).push(" ").plain_number(1024);
+        assert_eq!(core::str::from_utf8(&m.bytes[..m.len]).unwrap(), "0 999 1,000 1,234,567 0 1024");
     }
 
     #[test]

@@ -33,7 +33,7 @@ use typenum::{Add1, B1, Cmp, Compare, Diff, Equal, Greater, NonZero, Quot, Sum, 
 
 use crate::init::{Initialize, Scheme};
 use crate::kernel::{ConvShape, Dims};
-use crate::layer::{Layer, Train};
+use crate::layer::{Layer, Misfit, Train};
 use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Tensor3, Tensor4, Vector};
 
@@ -275,9 +275,10 @@ impl<L: Geometry<In>, In> ConvShape for On<L, In> {
     const DIMS: Dims = L::DIMS;
 }
 
-impl<CI, CO, K, S, P, T, H, W> Geometry<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
+impl<CI, CO, K, S, P, T, C, H, W> Geometry<Tensor3<T, C, H, W>> for Conv2d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
+    C: ArrayLength,
     CO: ArrayLength,
     K: ArrayLength,
     S: Unsigned,
@@ -302,9 +303,10 @@ where
 }
 
 /// A sequence is a plane of height 1, convolved by a kernel of height 1.
-impl<CI, CO, K, S, P, T, L> Geometry<Matrix<T, CI, L>> for Conv1d<CI, CO, K, S, P, T>
+impl<CI, CO, K, S, P, T, C, L> Geometry<Matrix<T, C, L>> for Conv1d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
+    C: ArrayLength,
     CO: ArrayLength,
     K: ArrayLength,
     S: Unsigned,
@@ -327,7 +329,18 @@ where
     };
 }
 
-impl<CI, CO, K, S, P, T, H, W> Layer<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
+/// A `Conv2d<CI, …>` takes a `Tensor3<T, C, H, W>` of any channel count `C`
+/// at the type level and checks `C == CI` at compile time, as `Dense` checks
+/// its input size (see [`crate::chain`]'s size errors): one message, in
+/// decimal, with the layer's position, whatever the call syntax.
+///
+/// ```compile_fail,E0080
+/// use typenet::prelude::*;
+/// // typenet: layer 3 of the model, `Conv2d<3, 8, 3>`, takes 3 channels, but layer 2 gives it 4
+/// let net = <net![Conv2d<U1, U4, U3>, Relu, Conv2d<U3, U8, U3>]>::default();
+/// let y = net.forward(&Tensor3::<f32, U1, U8, U8>::default());
+/// ```
+impl<CI, CO, K, S, P, T, C, H, W> Layer<Tensor3<T, C, H, W>> for Conv2d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
     CO: ArrayLength,
@@ -335,15 +348,25 @@ where
     S: Unsigned,
     P: Unsigned,
     T: Scalar,
+    C: ArrayLength,
     H: ConvDims<K, S, P>,
     W: ConvDims<K, S, P>,
 {
     type Output = Tensor3<T, CO, ConvOut<H, K, S, P>, ConvOut<W, K, S, P>>;
 
+    const MISFIT: Option<Misfit> =
+        channels_misfit("Conv2d", [CI::USIZE, CO::USIZE, K::USIZE, S::USIZE, P::USIZE], C::USIZE);
+
     #[inline]
-    fn forward(&self, x: &Tensor3<T, CI, H, W>) -> Self::Output {
+    fn forward(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
+        let () = <Self as Layer<Tensor3<T, C, H, W>>>::FITS;
+        self.forward_unchecked(x)
+    }
+
+    #[inline]
+    fn forward_unchecked(&self, x: &Tensor3<T, C, H, W>) -> Self::Output {
         let mut y = Self::Output::default();
-        T::conv_forward::<On<Self, Tensor3<T, CI, H, W>>>(
+        T::conv_forward::<On<Self, Tensor3<T, C, H, W>>>(
             self.weight.as_flat(),
             self.bias.as_flat(),
             &[x.as_flat()],
@@ -353,7 +376,9 @@ where
     }
 }
 
-impl<CI, CO, K, S, P, T, L> Layer<Matrix<T, CI, L>> for Conv1d<CI, CO, K, S, P, T>
+/// A `Conv1d<CI, …>` takes a `Matrix<T, C, L>` of any channel count `C` and
+/// checks `C == CI` at compile time, as [`Conv2d`] does.
+impl<CI, CO, K, S, P, T, C, L> Layer<Matrix<T, C, L>> for Conv1d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
     CO: ArrayLength,
@@ -361,14 +386,24 @@ where
     S: Unsigned,
     P: Unsigned,
     T: Scalar,
+    C: ArrayLength,
     L: ConvDims<K, S, P>,
 {
     type Output = Matrix<T, CO, ConvOut<L, K, S, P>>;
 
+    const MISFIT: Option<Misfit> =
+        channels_misfit("Conv1d", [CI::USIZE, CO::USIZE, K::USIZE, S::USIZE, P::USIZE], C::USIZE);
+
     #[inline]
-    fn forward(&self, x: &Matrix<T, CI, L>) -> Self::Output {
+    fn forward(&self, x: &Matrix<T, C, L>) -> Self::Output {
+        let () = <Self as Layer<Matrix<T, C, L>>>::FITS;
+        self.forward_unchecked(x)
+    }
+
+    #[inline]
+    fn forward_unchecked(&self, x: &Matrix<T, C, L>) -> Self::Output {
         let mut y = Self::Output::default();
-        T::conv_forward::<On<Self, Matrix<T, CI, L>>>(
+        T::conv_forward::<On<Self, Matrix<T, C, L>>>(
             self.weight.as_flat(),
             self.bias.as_flat(),
             &[x.as_flat()],
@@ -378,7 +413,31 @@ where
     }
 }
 
-impl<CI, CO, K, S, P, T, H, W> Train<Tensor3<T, CI, H, W>> for Conv2d<CI, CO, K, S, P, T>
+/// The misfit of a convolution `name<CI, CO, K, S, P>` given `c` channels
+/// (stride and padding shown only when not 1 and 0, as they are written).
+const fn channels_misfit(name: &'static str, [ci, co, k, s, p]: [usize; 5], c: usize) -> Option<Misfit> {
+    if c == ci {
+        return None;
+    }
+    let len = if p != 0 {
+        5
+    } else if s != 1 {
+        4
+    } else {
+        3
+    };
+    Some(Misfit {
+        layer: name,
+        sizes: [ci, co, k, s, p, 0],
+        len,
+        unit: ["channel", "channels"],
+        takes: ci,
+        given: c,
+        index: 0,
+    })
+}
+
+impl<CI, CO, K, S, P, T, C, H, W> Train<Tensor3<T, C, H, W>> for Conv2d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
     CO: ArrayLength,
@@ -386,39 +445,67 @@ where
     S: Unsigned,
     P: Unsigned,
     T: Scalar,
+    C: ArrayLength,
     H: ConvDims<K, S, P>,
     W: ConvDims<K, S, P>,
 {
     type Cache = ();
 
-    /// The whole block through the convolution kernel at once.
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
-        inputs: [&Tensor3<T, CI, H, W>; B],
+        inputs: [&Tensor3<T, C, H, W>; B],
+        caches: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        let () = <Self as Layer<Tensor3<T, C, H, W>>>::FITS;
+        self.forward_train_block_unchecked(n, inputs, caches, outputs, rng);
+    }
+
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, C, H, W>; B],
+        caches: [&mut (); B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self,
+        grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
+    ) {
+        let () = <Self as Layer<Tensor3<T, C, H, W>>>::FITS;
+        self.backward_block_unchecked(n, inputs, caches, grad_outputs, grads, grad_inputs);
+    }
+
+    /// The whole block through the convolution kernel at once.
+    #[inline]
+    fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Tensor3<T, C, H, W>; B],
         _: [&mut (); B],
         outputs: [&mut Self::Output; B],
         _: &mut R,
     ) {
-        block_forward::<On<Self, Tensor3<T, CI, H, W>>, _, _, _, B>(&self.weight, &self.bias, n, inputs, outputs);
+        block_forward::<On<Self, Tensor3<T, C, H, W>>, _, _, _, B>(&self.weight, &self.bias, n, inputs, outputs);
     }
 
     /// `dW`, `db` summed over the block, and each sample's `dx` when asked
     /// for.
     #[inline]
-    fn backward_block<const B: usize>(
+    fn backward_block_unchecked<const B: usize>(
         &self,
         n: usize,
-        inputs: [&Tensor3<T, CI, H, W>; B],
+        inputs: [&Tensor3<T, C, H, W>; B],
         _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self,
-        grad_inputs: Option<[&mut Tensor3<T, CI, H, W>; B]>,
+        grad_inputs: Option<[&mut Tensor3<T, C, H, W>; B]>,
     ) {
         let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
         let weight = self.weight.as_flat();
-        block_backward::<On<Self, Tensor3<T, CI, H, W>>, _, _, _, B>(
+        block_backward::<On<Self, Tensor3<T, C, H, W>>, _, _, _, B>(
             weight,
             n,
             inputs,
@@ -429,7 +516,7 @@ where
     }
 }
 
-impl<CI, CO, K, S, P, T, L> Train<Matrix<T, CI, L>> for Conv1d<CI, CO, K, S, P, T>
+impl<CI, CO, K, S, P, T, C, L> Train<Matrix<T, C, L>> for Conv1d<CI, CO, K, S, P, T>
 where
     CI: ArrayLength,
     CO: ArrayLength,
@@ -437,38 +524,66 @@ where
     S: Unsigned,
     P: Unsigned,
     T: Scalar,
+    C: ArrayLength,
     L: ConvDims<K, S, P>,
 {
     type Cache = ();
 
-    /// The whole block through the convolution kernel at once.
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
-        inputs: [&Matrix<T, CI, L>; B],
+        inputs: [&Matrix<T, C, L>; B],
+        caches: [&mut (); B],
+        outputs: [&mut Self::Output; B],
+        rng: &mut R,
+    ) {
+        let () = <Self as Layer<Matrix<T, C, L>>>::FITS;
+        self.forward_train_block_unchecked(n, inputs, caches, outputs, rng);
+    }
+
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Matrix<T, C, L>; B],
+        caches: [&mut (); B],
+        grad_outputs: [&Self::Output; B],
+        grads: &mut Self,
+        grad_inputs: Option<[&mut Matrix<T, C, L>; B]>,
+    ) {
+        let () = <Self as Layer<Matrix<T, C, L>>>::FITS;
+        self.backward_block_unchecked(n, inputs, caches, grad_outputs, grads, grad_inputs);
+    }
+
+    /// The whole block through the convolution kernel at once.
+    #[inline]
+    fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Matrix<T, C, L>; B],
         _: [&mut (); B],
         outputs: [&mut Self::Output; B],
         _: &mut R,
     ) {
-        block_forward::<On<Self, Matrix<T, CI, L>>, _, _, _, B>(&self.weight, &self.bias, n, inputs, outputs);
+        block_forward::<On<Self, Matrix<T, C, L>>, _, _, _, B>(&self.weight, &self.bias, n, inputs, outputs);
     }
 
     /// `dW`, `db` summed over the block, and each sample's `dx` when asked
     /// for.
     #[inline]
-    fn backward_block<const B: usize>(
+    fn backward_block_unchecked<const B: usize>(
         &self,
         n: usize,
-        inputs: [&Matrix<T, CI, L>; B],
+        inputs: [&Matrix<T, C, L>; B],
         _: [&mut (); B],
         grad_outputs: [&Self::Output; B],
         grads: &mut Self,
-        grad_inputs: Option<[&mut Matrix<T, CI, L>; B]>,
+        grad_inputs: Option<[&mut Matrix<T, C, L>; B]>,
     ) {
         let grads = (grads.weight.as_flat_mut(), grads.bias.as_flat_mut());
         let weight = self.weight.as_flat();
-        block_backward::<On<Self, Matrix<T, CI, L>>, _, _, _, B>(weight, n, inputs, grad_outputs, grads, grad_inputs);
+        block_backward::<On<Self, Matrix<T, C, L>>, _, _, _, B>(weight, n, inputs, grad_outputs, grads, grad_inputs);
     }
 }
 

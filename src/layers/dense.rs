@@ -4,7 +4,7 @@ use generic_array::ArrayLength;
 use rand::Rng;
 
 use crate::init::{Initialize, Scheme};
-use crate::layer::{Layer, Train};
+use crate::layer::{Layer, Misfit, Train};
 use crate::scalar::Scalar;
 use crate::shape::{Matrix, Tensor, Vector};
 
@@ -68,49 +68,127 @@ impl<I: ArrayLength, O: ArrayLength, T: Scalar> Initialize for Dense<I, O, T> {
     }
 }
 
-impl<I: ArrayLength, O: ArrayLength, T: Scalar> Layer<Vector<T, I>> for Dense<I, O, T> {
+/// A `Dense<I, O>` takes a `Vector<T, N>` of any size `N` at the type level
+/// and checks `N == I` at compile time, so that a chain whose sizes do not
+/// fit reaches that check whatever the call syntax (`net.forward(&x)`,
+/// `Layer::forward`, the training passes, a [`Trainer`](crate::train::Trainer))
+/// and fails with one message in decimal that names the layer and its
+/// position. The check fails the build when the code is compiled
+/// (`cargo build`, `cargo test`, `cargo run`), not in `cargo check`.
+///
+/// ```compile_fail,E0080
+/// use typenet::prelude::*;
+/// // typenet: layer 3 of the model, `Dense<7, 2>`, takes 7 features, but layer 2 gives it 8
+/// let net = <net![Dense<U4, U8>, Relu, Dense<U7, U2>]>::default();
+/// let y = net.forward(&vector([0.0f32; 4]));
+/// ```
+impl<I: ArrayLength, O: ArrayLength, N: ArrayLength, T: Scalar> Layer<Vector<T, N>> for Dense<I, O, T> {
     type Output = Vector<T, O>;
 
+    const MISFIT: Option<Misfit> = if N::USIZE == I::USIZE {
+        None
+    } else {
+        Some(Misfit {
+            layer: "Dense",
+            sizes: [I::USIZE, O::USIZE, 0, 0, 0, 0],
+            len: 2,
+            unit: ["feature", "features"],
+            takes: I::USIZE,
+            given: N::USIZE,
+            index: 0,
+        })
+    };
+
     #[inline]
-    fn forward(&self, x: &Vector<T, I>) -> Vector<T, O> {
+    fn forward(&self, x: &Vector<T, N>) -> Vector<T, O> {
+        let () = <Self as Layer<Vector<T, N>>>::FITS;
+        self.forward_unchecked(x)
+    }
+
+    #[inline]
+    fn forward_unchecked(&self, x: &Vector<T, N>) -> Vector<T, O> {
         let mut y = Vector::<T, O>::default();
-        T::dense_forward(&self.weight, &self.bias, &[x], &mut [&mut y]);
+        T::dense_forward(&self.weight, &self.bias, &[input::<I, N, T>(x)], &mut [&mut y]);
         y
     }
 }
 
-impl<I: ArrayLength, O: ArrayLength, T: Scalar> Train<Vector<T, I>> for Dense<I, O, T> {
+/// `x` as the `Vector<T, I>` it is: every caller has checked `N == I` at
+/// compile time (`Layer::FITS`), so the length check inside is known to
+/// pass and compiles away.
+#[inline(always)]
+fn input<I: ArrayLength, N: ArrayLength, T>(x: &Vector<T, N>) -> &Vector<T, I> {
+    Vector::<T, I>::from_slice(x.as_slice())
+}
+
+/// `dx` as the `Vector<T, I>` it is (see `input`).
+#[inline(always)]
+fn input_mut<I: ArrayLength, N: ArrayLength, T>(dx: &mut Vector<T, N>) -> &mut Vector<T, I> {
+    Vector::<T, I>::from_mut_slice(dx.as_mut_slice())
+}
+
+impl<I: ArrayLength, O: ArrayLength, N: ArrayLength, T: Scalar> Train<Vector<T, N>> for Dense<I, O, T> {
     type Cache = ();
 
-    /// The block as one matrix product, `Y = X·Wᵀ + b`.
     #[inline]
     fn forward_train_block<R: Rng + ?Sized, const B: usize>(
         &self,
         n: usize,
-        inputs: [&Vector<T, I>; B],
+        inputs: [&Vector<T, N>; B],
+        caches: [&mut (); B],
+        outputs: [&mut Vector<T, O>; B],
+        rng: &mut R,
+    ) {
+        let () = <Self as Layer<Vector<T, N>>>::FITS;
+        self.forward_train_block_unchecked(n, inputs, caches, outputs, rng);
+    }
+
+    /// The block as one matrix product, `Y = X·Wᵀ + b`.
+    #[inline]
+    fn forward_train_block_unchecked<R: Rng + ?Sized, const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, N>; B],
         _: [&mut (); B],
         mut outputs: [&mut Vector<T, O>; B],
         _: &mut R,
     ) {
         let n = n.min(B);
+        let inputs = inputs.map(input::<I, N, T>);
         T::dense_forward(&self.weight, &self.bias, &inputs[..n], &mut outputs[..n]);
+    }
+
+    #[inline]
+    fn backward_block<const B: usize>(
+        &self,
+        n: usize,
+        inputs: [&Vector<T, N>; B],
+        caches: [&mut (); B],
+        grad_outputs: [&Vector<T, O>; B],
+        grads: &mut Self,
+        grad_inputs: Option<[&mut Vector<T, N>; B]>,
+    ) {
+        let () = <Self as Layer<Vector<T, N>>>::FITS;
+        self.backward_block_unchecked(n, inputs, caches, grad_outputs, grads, grad_inputs);
     }
 
     /// `dW += dYᵀ·X` and `db += Σ dy` over the block, then `dX = dY·W` when
     /// asked for.
     #[inline]
-    fn backward_block<const B: usize>(
+    fn backward_block_unchecked<const B: usize>(
         &self,
         n: usize,
-        inputs: [&Vector<T, I>; B],
+        inputs: [&Vector<T, N>; B],
         _: [&mut (); B],
         grad_outputs: [&Vector<T, O>; B],
         grads: &mut Self,
-        grad_inputs: Option<[&mut Vector<T, I>; B]>,
+        grad_inputs: Option<[&mut Vector<T, N>; B]>,
     ) {
         let n = n.min(B);
+        let inputs = inputs.map(input::<I, N, T>);
         T::dense_grads(&mut grads.weight, &mut grads.bias, &inputs[..n], &grad_outputs[..n]);
-        if let Some(mut grad_inputs) = grad_inputs {
+        if let Some(grad_inputs) = grad_inputs {
+            let mut grad_inputs = grad_inputs.map(input_mut::<I, N, T>);
             T::dense_input_grads(&self.weight, &grad_outputs[..n], &mut grad_inputs[..n]);
         }
     }

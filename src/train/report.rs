@@ -40,6 +40,7 @@ where
     M: crate::layer::Layer<X, Output: Tensor>,
     L: Loss<M::Output, Y>,
 {
+    let () = <M as crate::layer::Layer<X>>::FITS; // a model that does not fit the data: the message points here
     if data.is_empty() {
         return None;
     }

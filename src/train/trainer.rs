@@ -253,6 +253,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
+        let () = <M as crate::layer::Layer<X>>::FITS; // a model that does not fit the data: the message points here
         self.check_settings(Position::Start)?;
         check_data(loss, train, false)?;
         if !val.is_empty() {

@@ -1,0 +1,13 @@
+use typenet::prelude::*;
+
+// The twin of `fit_data_width.rs`: data of 12 features for a model that
+// takes 12.
+type Net = net![Dense<U12, U16>, Relu, Dense<U16, U3>];
+
+fn main() {
+    let mut model = Net::default();
+    let mut trainer = Trainer::new(Adam::new(1e-3), Config::default());
+    let train: Vec<(Vector<f32, U12>, usize)> = vec![(Default::default(), 0)];
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 1, &mut rng, ()).unwrap();
+}

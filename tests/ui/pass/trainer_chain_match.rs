@@ -1,0 +1,21 @@
+use typenet::prelude::*;
+
+// The twin of `trainer_chain_mismatch.rs`: layer 9 takes the 32 features
+// layer 8 gives, and the network trains.
+type Net = net![
+    Dense<U12, U64>, Relu,
+    Dense<U64, U64>, Relu,
+    Dense<U64, U32>, Relu,
+    Dense<U32, U32>, Relu,
+    Dense<U32, U16>, Relu,
+    Dense<U16, U8>, Relu,
+    Dense<U8, U1>, Sigmoid
+];
+
+fn main() {
+    let mut model = Net::default();
+    let mut trainer = Trainer::new(Adam::new(1e-3), Config::default());
+    let data = [(Vector::<f32, U12>::default(), vector([1.0f32]))];
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    trainer.fit(&mut model, &Bce, &data, &[], 1, &mut rng, ()).unwrap();
+}
