@@ -120,7 +120,11 @@ where
         ControlFlow::Continue(())
     });
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &train, &problem.val, problem.epochs, &mut rng, keep)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng)
+        .validate_on(&problem.val)
+        .epochs(problem.epochs)
+        .monitor(keep)
+        .run()
         .unwrap_or_else(|e| panic!("{}, seed {seed}: {e}", problem.name));
     let test = evaluate(&model, &SoftmaxCrossEntropy, &problem.test).expect("not empty");
     SeedRun { reports, test }

@@ -46,7 +46,11 @@ pub fn train(train: &[Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, Fit
     let config = Config { batch_size: 16, ..Config::default() };
     let mut trainer = Trainer::new(Adam::new(2e-3), config);
     let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, train, val, EPOCHS, &mut rng, monitor)
+        .fit(&mut model, &SoftmaxCrossEntropy, train, &mut rng)
+        .validate_on(val)
+        .epochs(EPOCHS)
+        .monitor(monitor)
+        .run()
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     (model, fit)
 }

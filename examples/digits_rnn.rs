@@ -58,7 +58,11 @@ where
     let mut progress = common::Progress::new(EPOCHS);
     let train = digits.train.clone();
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng)
+        .validate_on(&digits.val)
+        .epochs(EPOCHS)
+        .monitor(&mut progress)
+        .run()
         .unwrap_or_else(|e| panic!("training the {name} failed: {e}"));
     progress.finish();
     common::save_curves(

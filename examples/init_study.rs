@@ -204,7 +204,8 @@ where
     });
     let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(LEARNING_RATE), Config { batch_size: BATCH, ..Config::default() });
-    match trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, ()) {
+    match trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).validate_on(&digits.val).epochs(EPOCHS).run()
+    {
         Ok(fit) => (measured, fit.last.val),
         Err(e) => {
             println!("{activation}, {scheme_name}, seed {seed}: {e}");

@@ -72,7 +72,11 @@ fn main() {
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();
     let fit = trainer
-        .fit(&mut *model, &SoftmaxCrossEntropy, &mnist.train, &mnist.val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut *model, &SoftmaxCrossEntropy, &mnist.train, &mut rng)
+        .validate_on(&mnist.val)
+        .epochs(EPOCHS)
+        .monitor(&mut progress)
+        .run()
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();

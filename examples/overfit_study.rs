@@ -133,7 +133,7 @@ fn train(setting: Setting, seed: u64, epochs: usize, train: &[Digit], digits: &c
     let mut curve = Vec::new();
     for epoch in 1..=epochs {
         trainer
-            .train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, 0.02, &mut rng, &mut ())
+            .train_epoch(&mut model, &SoftmaxCrossEntropy, &train, &mut rng, &mut ())
             .unwrap_or_else(|e| panic!("{}: {e}", setting.name));
         let on = |data: &[Digit]| evaluate(&model, &SoftmaxCrossEntropy, data).expect("not empty");
         curve.push(Point { train: on(&train), val: on(&digits.val) });

@@ -51,7 +51,8 @@ where
     let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size: batch, ..Config::default() });
     let start = Instant::now();
-    let outcome = trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, ());
+    let outcome =
+        trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).validate_on(&digits.val).epochs(EPOCHS).run();
     let seconds = start.elapsed().as_secs_f64();
     match outcome {
         Ok(fit) => (fit.last.val.map_or(0.0, |m| m.accuracy), fit.last.train.loss, seconds),

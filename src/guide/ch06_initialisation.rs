@@ -124,7 +124,7 @@
 //! net.visit_mut(&mut |t| t.fill(0.5));
 //! let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 //! let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-//! trainer.fit(&mut net, &BceWithLogits, &data, &[], 200, &mut rng, ()).unwrap();
+//! trainer.fit(&mut net, &BceWithLogits, &data, &mut rng).epochs(200).run().unwrap();
 //! let w1 = &net.layer::<U0>().weight;
 //! assert!(w1.iter().all(|row| row == &w1[0]));
 //! assert!(evaluate(&net, &BceWithLogits, &data).unwrap().accuracy < 1.0);

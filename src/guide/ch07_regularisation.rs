@@ -99,7 +99,7 @@
 //! let batch = [(vector([1.0, 1.0]), vector([0.0])), (vector([0.0, 2.0]), vector([1.0]))];
 //! let grads = |l1: f64, l2: f64| {
 //!     let mut trainer = Trainer::new(Sgd::new(0.0), Config { batch_size: 2, l1, l2, ..Config::default() });
-//!     let step = trainer.step(&mut layer.clone(), &Mse, &batch, 0.0, &mut NoRng).unwrap();
+//!     let step = trainer.step(&mut layer.clone(), &Mse, &batch, &mut NoRng).unwrap();
 //!     (trainer.grads().clone(), step.loss)
 //! };
 //! let (plain, loss) = grads(0.0, 0.0);

@@ -100,7 +100,7 @@
 //!     model.init_with(HeUniform, &mut rng);
 //!     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size, ..Config::default() });
 //!     let mut steps = Steps(0);
-//!     match trainer.fit(&mut model, &SoftmaxCrossEntropy, train, val, 10, &mut rng, &mut steps) {
+//!     match trainer.fit(&mut model, &SoftmaxCrossEntropy, train, &mut rng).validate_on(val).epochs(10).monitor(&mut steps).run() {
 //!         Ok(fit) => (fit.last.val.unwrap().accuracy, steps.0),
 //!         Err(_) => (0.0, steps.0), // diverged
 //!     }

@@ -91,7 +91,7 @@
 //! let mut cnn = Cnn::default();
 //! cnn.init_with(HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.02), Config { batch_size: 6, ..Config::default() });
-//! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &train, &[], 60, &mut rng, ()).unwrap();
+//! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &train, &mut rng).epochs(60).run().unwrap();
 //! assert_eq!(evaluate(&cnn, &SoftmaxCrossEntropy, &test).unwrap().accuracy, 1.0);
 //!
 //! // Any network checks its own backward pass against finite differences.

@@ -130,10 +130,9 @@ impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             TrainError::EmptyData => write!(f, "the training set is empty"),
-            TrainError::EmptyValidationSet => write!(
-                f,
-                "the validation set is empty; leave out `validate_on` to train without a validation set"
-            ),
+            TrainError::EmptyValidationSet => {
+                write!(f, "the validation set is empty; leave out `validate_on` to train without a validation set")
+            }
             TrainError::MetricUnavailable { metric, no_validation_set: true } => write!(
                 f,
                 "early stopping watches {}, and there is no validation set: give one with `validate_on`, \

@@ -598,7 +598,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
     }
 }
 
-pub(super) fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validation: bool) -> Result<(), TrainError> {
+pub(super) fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(
+    loss: &L,
+    data: &[(X, Y)],
+    validation: bool,
+) -> Result<(), TrainError> {
     if data.is_empty() {
         return Err(TrainError::EmptyData);
     }

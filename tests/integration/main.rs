@@ -9,6 +9,7 @@ mod cnn;
 mod conv;
 mod custom_layer;
 mod depthwise;
+mod early_stopping;
 mod finetune;
 mod fuzz;
 mod hyper;

@@ -384,7 +384,7 @@ where
                 *slot = (input(&SHIFT.apply(digit.pixels)), usize::from(digit.label));
             }
             let (step, instructions) =
-                clock.instructions(|| trainer.step(model, &SoftmaxCrossEntropy, &batch[..len], lr, &mut rng));
+                clock.instructions(|| trainer.step(model, &SoftmaxCrossEntropy, &batch[..len], &mut rng));
             run.last_loss = step.ok()?.loss;
             run.steps += 1;
             run.step_sum += u64::from(instructions);
