@@ -79,9 +79,13 @@ fn main() {
     progress.finish();
     common::save_curves("mnist_dscnn", "", "MNIST, DS-CNN, Adam", &progress.reports);
 
-    let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
+    let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let test = evaluate(&*model, &SoftmaxCrossEntropy, &mnist.test).expect("the test set is not empty");
-    println!("trained in {seconds:.1} s; test: loss {:.4}, accuracy {:.4}", test.loss, test.accuracy);
+    println!(
+        "trained in {seconds:.1} s; test: loss {:.4}, accuracy {:.4}",
+        test.loss,
+        test.accuracy.expect("the cost classifies")
+    );
 
     // Deploy as int8: calibrate on the first 1,000 training digits (batch
     // norms fold into the convolutions, ReLUs into their clamps), evaluate.
@@ -92,6 +96,7 @@ fn main() {
     common::save_models("mnist_dscnn", &*model, &int8);
     println!(
         "mnist_dscnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} seed={seed} seconds={seconds:.1} int8_test_accuracy={int8_accuracy:.4}",
-        test.accuracy, fit.epochs
+        test.accuracy.expect("the cost classifies"),
+        fit.epochs
     );
 }

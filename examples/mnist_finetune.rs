@@ -141,5 +141,10 @@ fn fine_tune<M: Train<Image, Output = Vector<f32, U10>>>(
 }
 
 fn accuracy<M: Layer<Image, Output = Vector<f32, U10>>>(model: &M, data: &[common::MnistImage]) -> f64 {
-    f64::from(evaluate(model, &SoftmaxCrossEntropy, data).expect("the data set is not empty").accuracy)
+    f64::from(
+        evaluate(model, &SoftmaxCrossEntropy, data)
+            .expect("the data set is not empty")
+            .accuracy
+            .expect("the cost classifies"),
+    )
 }

@@ -55,7 +55,7 @@ where
         trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).validate_on(&digits.val).epochs(EPOCHS).run();
     let seconds = start.elapsed().as_secs_f64();
     match outcome {
-        Ok(fit) => (fit.last.val.map_or(0.0, |m| m.accuracy), fit.last.train.loss, seconds),
+        Ok(fit) => (fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0), fit.last.train.loss, seconds),
         // A diverged run is a result too: it scores zero.
         Err(e) => {
             eprintln!("lr {lr}, batch {batch}: {e}");

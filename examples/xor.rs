@@ -26,7 +26,7 @@ fn main() {
         println!("{:?} -> {:.4} (target {})", x.as_slice(), model.forward(x)[0], t[0]);
     }
     let metrics = evaluate(&model, &Bce, &data).expect("four samples");
-    let correct = (metrics.accuracy * data.len() as f32).round();
+    let correct = (metrics.accuracy.expect("the cost classifies") * data.len() as f32).round();
     println!("model: {} parameters, {} bytes", <Xor as Params<f32>>::COUNT, size_of::<Xor>());
     println!("xor: correct={correct}/{} loss={:.4} epochs={}", data.len(), metrics.loss, fit.epochs);
 }

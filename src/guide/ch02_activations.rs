@@ -109,7 +109,7 @@
 //!     model.init_with(XavierUniform, &mut rng);
 //!     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 //!     trainer.fit(&mut model, &BceWithLogits, data, &mut rng).epochs(500).run().unwrap();
-//!     evaluate(&model, &BceWithLogits, data).unwrap().accuracy
+//!     evaluate(&model, &BceWithLogits, data).unwrap().accuracy.expect("BceWithLogits classifies")
 //! }
 //!
 //! // The same two layers, with and without an activation between them.

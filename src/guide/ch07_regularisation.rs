@@ -26,7 +26,11 @@
 //! reports ([`train::penalty`](crate::train::penalty) computes them). With
 //! Adam, an L2 penalty is divided by Adam's own scaling and decays large
 //! weights less; [`Adam::adamw`](crate::optim::Adam::adamw) decouples the
-//! decay (AdamW).
+//! decay (AdamW). So there are two knobs, one per form: `Config::l2` for
+//! the coupled penalty with any optimiser (PyTorch's `weight_decay` of
+//! `SGD`, `Adam`, `RMSprop`), `Adam::adamw`'s `weight_decay` for the
+//! decoupled one (PyTorch's `AdamW`); the optimisers have no coupled
+//! decay of their own ([`optim`](crate::optim) has the table).
 //!
 //! **Dropout** zeroes each activation with probability `p` during training
 //! and scales the survivors by `1/(1 − p)` ("inverted dropout", the course's

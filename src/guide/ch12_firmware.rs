@@ -128,7 +128,7 @@
 //! let data = [(vector([0.5, -1.0, 0.25, 2.0]), 2usize), (vector([-0.5, 1.0, 0.0, 0.0]), 0)];
 //! let mut trainer = Training::with_block(Adam::new(0.05), Config { batch_size: 2, ..Config::default() });
 //! trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut Xoshiro256PlusPlus::seed_from_u64(1)).epochs(30).run()?;
-//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, Some(1.0));
 //! # Ok::<(), typenet::train::TrainError>(())
 //! ```
 //!

@@ -43,7 +43,7 @@ use crate::shape::{Tensor, Vector};
 /// let data = [(x, 1usize), (vector([-0.5, 1.0, 0.0, 0.0]), 0)];
 /// let mut trainer = Trainer::new(Adam::new(0.1), Config { batch_size: 2, ..Config::default() });
 /// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(50).run().unwrap();
-/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, Some(1.0));
 /// assert_eq!(model.0.frozen.weight, trained.0.weight);
 /// ```
 #[derive(Debug)]

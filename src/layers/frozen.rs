@@ -49,7 +49,7 @@ use crate::shape::Tensor;
 /// let body_before = body.clone();
 /// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(50).run().unwrap();
 /// assert_eq!(body, body_before); // untouched
-/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, Some(1.0));
 /// ```
 ///
 /// A trained layer in front of a frozen part does not compile:
