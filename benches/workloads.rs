@@ -82,7 +82,7 @@ fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
         let mut trainer = Trainer::new(Sgd::new(lr), config);
         // The peers' check: 30 epochs, then the test accuracy.
         trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(30).run().unwrap();
-        let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
+        let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy.expect("the cost classifies");
         println!("W2 batch {batch}: test accuracy after 30 epochs {accuracy:.3}");
         let mut epoch = 31;
         group.bench_function(format!("batch{batch}"), |b| {
@@ -138,7 +138,7 @@ fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 32, ..Config::default() });
     // The peers' check: 10 epochs, then the test accuracy.
     trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(10).run().unwrap();
-    let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
+    let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy.expect("the cost classifies");
     println!("W4 batch 32: test accuracy after 10 epochs {accuracy:.3}");
     let mut group = c.benchmark_group("W4_cnn");
     group.throughput(Throughput::Elements(train.len() as u64));

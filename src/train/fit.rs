@@ -313,7 +313,11 @@ impl Metric {
 ///     .early_stopping(EarlyStopping::new(&mut best).on(Metric::ValAccuracy))
 ///     .run()
 ///     .unwrap_err();
-/// assert_eq!(err.to_string(), "early stopping watches val_accuracy, and the cost does not classify (a regression cost has no accuracy): watch a loss");
+/// assert_eq!(
+///     err.to_string(),
+///     "early stopping watches val_accuracy, and the cost does not classify (a regression cost has no \
+///      accuracy): watch a loss"
+/// );
 ///
 /// // The training loss.
 /// let stop = EarlyStopping::new(&mut best).on(Metric::TrainLoss).patience(5).min_delta(1e-4);
