@@ -52,7 +52,7 @@ fn w1_xor<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("W1_xor");
     group.throughput(Throughput::Elements(4));
     group.bench_function("step_x4", |b| {
-        b.iter(|| trainer.train_epoch(&mut model, &Mse, black_box(&data), 1, 0.5, &mut NoRng, &mut ()).unwrap())
+        b.iter(|| trainer.train_epoch(&mut model, &Mse, black_box(&data), &mut NoRng, &mut ()).unwrap())
     });
     group.finish();
 }
@@ -81,14 +81,14 @@ fn w2_digits<M: Measurement + 'static>(c: &mut Criterion<M>) {
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::new(Sgd::new(lr), config);
         // The peers' check: 30 epochs, then the test accuracy.
-        trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 30, &mut rng, ()).unwrap();
-        let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
+        trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(30).run().unwrap();
+        let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy.expect("the cost classifies");
         println!("W2 batch {batch}: test accuracy after 30 epochs {accuracy:.3}");
         let mut epoch = 31;
         group.bench_function(format!("batch{batch}"), |b| {
             b.iter(|| {
                 epoch += 1;
-                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, lr, &mut rng, &mut ()).unwrap()
+                trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &train, &mut rng, &mut ()).unwrap()
             })
         });
     }
@@ -115,7 +115,7 @@ fn w3_mlp784<M: Measurement + 'static>(c: &mut Criterion<M>) {
         let config = Config { batch_size: batch, ..Config::default() };
         let mut trainer = Trainer::<Mlp784, _, _>::boxed(Sgd::new(0.01), config);
         group.bench_function(format!("batch{batch}"), |b| {
-            b.iter(|| trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &data, 1, 0.01, &mut rng, &mut ()).unwrap())
+            b.iter(|| trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &data, &mut rng, &mut ()).unwrap())
         });
     }
     group.finish();
@@ -137,8 +137,8 @@ fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     model.init(&mut rng);
     let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 32, ..Config::default() });
     // The peers' check: 10 epochs, then the test accuracy.
-    trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 10, &mut rng, ()).unwrap();
-    let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy;
+    trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(10).run().unwrap();
+    let accuracy = evaluate(&model, &SoftmaxCrossEntropy, &test).unwrap().accuracy.expect("the cost classifies");
     println!("W4 batch 32: test accuracy after 10 epochs {accuracy:.3}");
     let mut group = c.benchmark_group("W4_cnn");
     group.throughput(Throughput::Elements(train.len() as u64));
@@ -146,7 +146,7 @@ fn w4_cnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.bench_function("batch32", |b| {
         b.iter(|| {
             epoch += 1;
-            trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, 0.1, &mut rng, &mut ()).unwrap()
+            trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, &train, &mut rng, &mut ()).unwrap()
         })
     });
     group.finish();
@@ -310,14 +310,14 @@ fn w6_dscnn<M: Measurement + 'static>(c: &mut Criterion<M>) {
     group.bench_function("sgd_batch32", |b| {
         b.iter(|| {
             turn = (turn + 1) % batches.len();
-            sgd.step(&mut *model, &SoftmaxCrossEntropy, black_box(batches[turn]), 0.01, &mut rng).unwrap()
+            sgd.step(&mut *model, &SoftmaxCrossEntropy, black_box(batches[turn]), &mut rng).unwrap()
         })
     });
     let mut adam = Trainer::boxed(Adam::new(1e-3), Config::default());
     group.bench_function("adam_batch32", |b| {
         b.iter(|| {
             turn = (turn + 1) % batches.len();
-            adam.step(&mut *model, &SoftmaxCrossEntropy, black_box(batches[turn]), 1e-3, &mut rng).unwrap()
+            adam.step(&mut *model, &SoftmaxCrossEntropy, black_box(batches[turn]), &mut rng).unwrap()
         })
     });
     group.finish();

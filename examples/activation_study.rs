@@ -64,7 +64,7 @@ struct SeedRun {
 impl SeedRun {
     /// The first epoch whose validation accuracy reaches `TARGET`.
     fn converged(&self) -> Option<usize> {
-        self.reports.iter().find(|r| r.val.is_some_and(|v| v.accuracy >= TARGET)).map(|r| r.epoch)
+        self.reports.iter().find(|r| r.val.is_some_and(|v| v.accuracy >= Some(TARGET))).map(|r| r.epoch)
     }
 }
 
@@ -88,7 +88,7 @@ impl Run {
     }
 
     fn final_val_accuracy(&self) -> f64 {
-        self.mean(|s| s.reports.last().and_then(|r| r.val).map_or(0.0, |v| v.accuracy.into()))
+        self.mean(|s| s.reports.last().and_then(|r| r.val).and_then(|v| v.accuracy).map_or(0.0, f64::from))
     }
 
     /// The mean epoch of convergence, if every seed converged.
@@ -120,7 +120,11 @@ where
         ControlFlow::Continue(())
     });
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &train, &problem.val, problem.epochs, &mut rng, keep)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng)
+        .validate_on(&problem.val)
+        .epochs(problem.epochs)
+        .monitor(keep)
+        .run()
         .unwrap_or_else(|e| panic!("{}, seed {seed}: {e}", problem.name));
     let test = evaluate(&model, &SoftmaxCrossEntropy, &problem.test).expect("not empty");
     SeedRun { reports, test }
@@ -263,7 +267,7 @@ fn table(runs: &[Run]) -> String {
                 format!("{:.4}", r.mean(|s| s.reports[0].train.loss.into())),
                 format!("{:.4}", r.mean(|s| s.reports.last().map_or(f64::NAN, |r| r.train.loss.into()))),
                 format!("{:.4}", r.final_val_accuracy()),
-                format!("{:.4}", r.mean(|s| s.test.accuracy.into())),
+                format!("{:.4}", r.mean(|s| s.test.accuracy.expect("the cost classifies").into())),
                 each.join(", "),
                 r.converged_text(),
                 format!("{:.1}", r.seconds),
@@ -302,7 +306,7 @@ fn plot(path: &std::path::Path, on_digits: &[Run], on_spirals: &[Run]) {
         legend,
         series: runs.iter().map(|r| Series { name: r.activation.into(), points: r.curve(f) }).collect(),
     };
-    let accuracy: fn(&EpochReport) -> f64 = |r| r.val.map_or(0.0, |v| v.accuracy.into());
+    let accuracy: fn(&EpochReport) -> f64 = |r| r.val.and_then(|v| v.accuracy).map_or(0.0, f64::from);
     let loss: fn(&EpochReport) -> f64 = |r| r.train.loss.into();
     const LEGEND: Option<LegendAt> = Some(LegendAt::LowerRight);
     let panels = [

@@ -49,7 +49,11 @@ fn main() {
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();
     let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &train, &val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng)
+        .validate_on(&val)
+        .epochs(EPOCHS)
+        .monitor(&mut progress)
+        .run()
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
@@ -60,9 +64,9 @@ fn main() {
     common::plot_curves(&plot, "digits, CNN conv8-pool-conv16-dense, Adam", &progress.reports);
     println!("trained in {seconds:.1} s; wrote {} and {}", log.display(), plot.display());
 
-    let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
+    let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let metrics = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
-    println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy);
+    println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy.expect("the cost classifies"));
 
     // Deploy as int8: calibrate on the training digits, convert, evaluate.
     let int8 = quant::quantize(&model, &quant::calibrate(&model, train.iter().map(|(x, _)| x)))
@@ -71,6 +75,7 @@ fn main() {
     common::save_models("digits_cnn", &model, &int8);
     println!(
         "digits_cnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} int8_test_accuracy={int8_accuracy:.4}",
-        metrics.accuracy, fit.epochs
+        metrics.accuracy.expect("the cost classifies"),
+        fit.epochs
     );
 }

@@ -21,7 +21,7 @@ pub mod common;
 
 use typenet::prelude::*;
 use typenet::quant;
-use typenet::train::Fit;
+use typenet::train::FitReport;
 
 use common::Digit;
 
@@ -39,14 +39,18 @@ pub const EPOCHS: usize = 40;
 /// mini-batches of 16 for [`EPOCHS`] epochs, a new order every epoch, all
 /// drawn from [`SEED`], so every run gives the same model bit for bit.
 /// `monitor` watches every batch and epoch (`()` for none).
-pub fn train(train: &[Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, Fit) {
+pub fn train(train: &[Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, FitReport) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut model = Mlp::default();
     model.init_with(HeUniform, &mut rng);
     let config = Config { batch_size: 16, ..Config::default() };
     let mut trainer = Trainer::new(Adam::new(2e-3), config);
     let fit = trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, train, val, EPOCHS, &mut rng, monitor)
+        .fit(&mut model, &SoftmaxCrossEntropy, train, &mut rng)
+        .validate_on(val)
+        .epochs(EPOCHS)
+        .monitor(monitor)
+        .run()
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     (model, fit)
 }
@@ -68,9 +72,9 @@ fn main() {
 
     common::save_curves("digits_mlp", "", "digits, MLP 64-64-10, Adam", &progress.reports);
 
-    let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
+    let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let metrics = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
-    println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy);
+    println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy.expect("the cost classifies"));
 
     // Deploy as int8: calibrate on the training digits, convert, evaluate.
     let calibration = quant::calibrate(&model, samples.iter().map(|(x, _)| x));
@@ -83,6 +87,7 @@ fn main() {
     common::save_models("digits_mlp", &model, &int8);
     println!(
         "digits_mlp: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} int8_test_accuracy={int8_accuracy:.4}",
-        metrics.accuracy, fit.epochs
+        metrics.accuracy.expect("the cost classifies"),
+        fit.epochs
     );
 }

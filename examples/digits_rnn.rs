@@ -58,7 +58,11 @@ where
     let mut progress = common::Progress::new(EPOCHS);
     let train = digits.train.clone();
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng)
+        .validate_on(&digits.val)
+        .epochs(EPOCHS)
+        .monitor(&mut progress)
+        .run()
         .unwrap_or_else(|e| panic!("training the {name} failed: {e}"));
     progress.finish();
     common::save_curves(
@@ -68,8 +72,12 @@ where
         &progress.reports,
     );
 
-    let val = progress.reports.last().and_then(|r| r.val).map_or(0.0, |m| m.accuracy);
+    let val = progress.reports.last().and_then(|r| r.val).and_then(|m| m.accuracy).unwrap_or(0.0);
     let test = evaluate(&model, &SoftmaxCrossEntropy, &digits.test).expect("the test set is not empty");
-    println!("{name}: val accuracy {val:.4}, test loss {:.4}, test accuracy {:.4}", test.loss, test.accuracy);
-    test.accuracy
+    println!(
+        "{name}: val accuracy {val:.4}, test loss {:.4}, test accuracy {:.4}",
+        test.loss,
+        test.accuracy.expect("the cost classifies")
+    );
+    test.accuracy.expect("the cost classifies")
 }

@@ -204,7 +204,8 @@ where
     });
     let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(LEARNING_RATE), Config { batch_size: BATCH, ..Config::default() });
-    match trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, ()) {
+    match trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).validate_on(&digits.val).epochs(EPOCHS).run()
+    {
         Ok(fit) => (measured, fit.last.val),
         Err(e) => {
             println!("{activation}, {scheme_name}, seed {seed}: {e}");
@@ -216,7 +217,7 @@ where
 /// The mean, lowest and highest validation accuracy over the seeds, a
 /// diverged run counting as 0.
 fn accuracy(run: &Run) -> (f64, f64, f64) {
-    let all = run.trained.iter().map(|m| m.map_or(0.0, |m| f64::from(m.accuracy)));
+    let all = run.trained.iter().map(|m| m.and_then(|m| m.accuracy).map_or(0.0, f64::from));
     let mean = all.clone().sum::<f64>() / run.trained.len() as f64;
     (mean, all.clone().fold(1.0, f64::min), all.fold(0.0, f64::max))
 }

@@ -69,15 +69,23 @@ fn main() {
     let mut progress = common::Progress::new(EPOCHS);
     let start = Instant::now();
     let fit = trainer
-        .fit(&mut *model, &SoftmaxCrossEntropy, &mnist.train, &mnist.val, EPOCHS, &mut rng, &mut progress)
+        .fit(&mut *model, &SoftmaxCrossEntropy, &mnist.train, &mut rng)
+        .validate_on(&mnist.val)
+        .epochs(EPOCHS)
+        .monitor(&mut progress)
+        .run()
         .unwrap_or_else(|e| panic!("training failed: {e}"));
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
     common::save_curves("mnist_dscnn", "", "MNIST, DS-CNN, Adam", &progress.reports);
 
-    let val_accuracy = fit.last.val.map_or(0.0, |m| m.accuracy);
+    let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let test = evaluate(&*model, &SoftmaxCrossEntropy, &mnist.test).expect("the test set is not empty");
-    println!("trained in {seconds:.1} s; test: loss {:.4}, accuracy {:.4}", test.loss, test.accuracy);
+    println!(
+        "trained in {seconds:.1} s; test: loss {:.4}, accuracy {:.4}",
+        test.loss,
+        test.accuracy.expect("the cost classifies")
+    );
 
     // Deploy as int8: calibrate on the first 1,000 training digits (batch
     // norms fold into the convolutions, ReLUs into their clamps), evaluate.
@@ -88,6 +96,7 @@ fn main() {
     common::save_models("mnist_dscnn", &*model, &int8);
     println!(
         "mnist_dscnn: test_accuracy={:.4} val_accuracy={val_accuracy:.4} epochs={} seed={seed} seconds={seconds:.1} int8_test_accuracy={int8_accuracy:.4}",
-        test.accuracy, fit.epochs
+        test.accuracy.expect("the cost classifies"),
+        fit.epochs
     );
 }

@@ -70,7 +70,9 @@ fn main() {
     let adam = Adam::new(1e-3).scheduled(CosineAnnealing { epochs: PRETRAIN_EPOCHS, min_lr: 0.0 });
     let mut trainer = Trainer::<LeNet5, _, _>::boxed(adam, Config::default());
     trainer
-        .fit(&mut model, &SoftmaxCrossEntropy, &mnist.train, &[], PRETRAIN_EPOCHS, &mut rng, ())
+        .fit(&mut model, &SoftmaxCrossEntropy, &mnist.train, &mut rng)
+        .epochs(PRETRAIN_EPOCHS)
+        .run()
         .unwrap_or_else(|e| panic!("pretraining failed: {e}"));
     drop(trainer);
     let tune_rng = rng; // both fine-tunings visit the samples in the same order
@@ -130,12 +132,19 @@ fn fine_tune<M: Train<Image, Output = Vector<f32, U10>>>(
 ) -> (f64, f64) {
     let start = Instant::now();
     trainer
-        .fit(model, &SoftmaxCrossEntropy, tune, &[], TUNE_EPOCHS, rng, ())
+        .fit(model, &SoftmaxCrossEntropy, tune, rng)
+        .epochs(TUNE_EPOCHS)
+        .run()
         .unwrap_or_else(|e| panic!("fine-tuning failed: {e}"));
     let epoch = start.elapsed().as_secs_f64() / TUNE_EPOCHS as f64;
     (accuracy(model, test), epoch)
 }
 
 fn accuracy<M: Layer<Image, Output = Vector<f32, U10>>>(model: &M, data: &[common::MnistImage]) -> f64 {
-    f64::from(evaluate(model, &SoftmaxCrossEntropy, data).expect("the data set is not empty").accuracy)
+    f64::from(
+        evaluate(model, &SoftmaxCrossEntropy, data)
+            .expect("the data set is not empty")
+            .accuracy
+            .expect("the cost classifies"),
+    )
 }

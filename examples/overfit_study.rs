@@ -58,17 +58,30 @@ const SETTINGS: [Setting; 7] = [
     Setting { name: "dropout 0.5", l1: 0.0, l2: 0.0, dropout: 0.5 },
 ];
 
+/// A set's loss and accuracy (the cost classifies, so there is one).
+#[derive(Clone, Copy)]
+struct Scores {
+    loss: f32,
+    accuracy: f32,
+}
+
+impl From<Metrics> for Scores {
+    fn from(m: Metrics) -> Self {
+        Scores { loss: m.loss, accuracy: m.accuracy.expect("the cost classifies") }
+    }
+}
+
 /// One epoch's loss and accuracy on both sets, after the epoch.
 #[derive(Clone, Copy)]
 struct Point {
-    train: Metrics,
-    val: Metrics,
+    train: Scores,
+    val: Scores,
 }
 
 /// What one seed's training gave.
 struct SeedRun {
     curve: Vec<Point>,
-    test: Metrics,
+    test: Scores,
     /// The fraction of weights within 1e-3 of zero at the end.
     near_zero: f64,
 }
@@ -82,7 +95,7 @@ struct Run {
     curve: Vec<Point>,
     /// The lowest and highest final validation accuracy over the seeds.
     val_range: (f64, f64),
-    test: Metrics,
+    test: Scores,
     near_zero: f64,
 }
 
@@ -131,14 +144,14 @@ fn train(setting: Setting, seed: u64, epochs: usize, train: &[Digit], digits: &c
     let mut trainer = Trainer::new(Momentum::new(0.02, 0.9), config);
     let train = train.to_vec();
     let mut curve = Vec::new();
-    for epoch in 1..=epochs {
+    for _ in 0..epochs {
         trainer
-            .train_epoch(&mut model, &SoftmaxCrossEntropy, &train, epoch, 0.02, &mut rng, &mut ())
+            .train_epoch(&mut model, &SoftmaxCrossEntropy, &train, &mut rng, &mut ())
             .unwrap_or_else(|e| panic!("{}: {e}", setting.name));
-        let on = |data: &[Digit]| evaluate(&model, &SoftmaxCrossEntropy, data).expect("not empty");
+        let on = |data: &[Digit]| Scores::from(evaluate(&model, &SoftmaxCrossEntropy, data).expect("not empty"));
         curve.push(Point { train: on(&train), val: on(&digits.val) });
     }
-    let test = evaluate(&model, &SoftmaxCrossEntropy, &digits.test).expect("not empty");
+    let test = evaluate(&model, &SoftmaxCrossEntropy, &digits.test).expect("not empty").into();
     let (mut small, mut weights, mut tensor) = (0usize, 0usize, 0);
     model.visit(&mut |t| {
         if tensor % 2 == 0 {
@@ -156,7 +169,7 @@ fn run(setting: Setting, seeds: &[u64], epochs: usize, data: &[Digit], digits: &
     let runs = common::per_seed(seeds, |seed| train(setting, seed, epochs, data, digits));
     let n = runs.len() as f64;
     let mean = |f: &dyn Fn(&SeedRun) -> f64| runs.iter().map(f).sum::<f64>() / n;
-    let metrics = |f: &dyn Fn(&SeedRun) -> Metrics| Metrics {
+    let metrics = |f: &dyn Fn(&SeedRun) -> Scores| Scores {
         loss: mean(&|r| f(r).loss.into()) as f32,
         accuracy: mean(&|r| f(r).accuracy.into()) as f32,
     };

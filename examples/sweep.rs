@@ -51,10 +51,11 @@ where
     let train = digits.train.clone();
     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size: batch, ..Config::default() });
     let start = Instant::now();
-    let outcome = trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &digits.val, EPOCHS, &mut rng, ());
+    let outcome =
+        trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).validate_on(&digits.val).epochs(EPOCHS).run();
     let seconds = start.elapsed().as_secs_f64();
     match outcome {
-        Ok(fit) => (fit.last.val.map_or(0.0, |m| m.accuracy), fit.last.train.loss, seconds),
+        Ok(fit) => (fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0), fit.last.train.loss, seconds),
         // A diverged run is a result too: it scores zero.
         Err(e) => {
             eprintln!("lr {lr}, batch {batch}: {e}");

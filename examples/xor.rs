@@ -20,13 +20,13 @@ fn main() {
     let mut model = Xor::default();
     model.init(&mut rng);
     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-    let fit = trainer.fit(&mut model, &Bce, &data, &[], EPOCHS, &mut rng, ()).expect("XOR trains");
+    let fit = trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(EPOCHS).run().expect("XOR trains");
 
     for (x, t) in &data {
         println!("{:?} -> {:.4} (target {})", x.as_slice(), model.forward(x)[0], t[0]);
     }
     let metrics = evaluate(&model, &Bce, &data).expect("four samples");
-    let correct = (metrics.accuracy * data.len() as f32).round();
+    let correct = (metrics.accuracy.expect("the cost classifies") * data.len() as f32).round();
     println!("model: {} parameters, {} bytes", <Xor as Params<f32>>::COUNT, size_of::<Xor>());
     println!("xor: correct={correct}/{} loss={:.4} epochs={}", data.len(), metrics.loss, fit.epochs);
 }

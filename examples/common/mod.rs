@@ -129,16 +129,26 @@ impl Monitor for Progress {
         }
         let (loss, correct, seen) = &mut self.running;
         *loss += f64::from(report.step.loss) * report.samples as f64;
-        *correct += report.step.correct;
+        *correct += report.step.correct.unwrap_or(0);
         *seen += report.samples;
-        self.batches.set_message(format!("loss {:.4} acc {:.4}", *loss / *seen as f64, *correct as f64 / *seen as f64));
+        let mut msg = format!("loss {:.4}", *loss / *seen as f64);
+        if report.step.correct.is_some() {
+            let _ = write!(msg, " acc {:.4}", *correct as f64 / *seen as f64);
+        }
+        self.batches.set_message(msg);
         self.batches.inc(1);
     }
 
     fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
-        let mut msg = format!("loss {:.4} acc {:.4}", report.train.loss, report.train.accuracy);
+        let mut msg = format!("loss {:.4}", report.train.loss);
+        if let Some(accuracy) = report.train.accuracy {
+            let _ = write!(msg, " acc {accuracy:.4}");
+        }
         if let Some(val) = report.val {
-            let _ = write!(msg, " | val loss {:.4} acc {:.4}", val.loss, val.accuracy);
+            let _ = write!(msg, " | val loss {:.4}", val.loss);
+            if let Some(accuracy) = val.accuracy {
+                let _ = write!(msg, " acc {accuracy:.4}");
+            }
         }
         self.epochs.set_message(msg);
         self.epochs.inc(1);
@@ -211,7 +221,8 @@ pub struct Panel {
 /// A panel of one metric on the training and validation sets, against the
 /// epoch (`pick` is `"loss"` or `"accuracy"`).
 pub fn train_val_panel(caption: &str, x_desc: &str, pick: &str, reports: &[EpochReport]) -> Panel {
-    let metric = |m: &Metrics| f64::from(if pick == "loss" { m.loss } else { m.accuracy });
+    // A regression cost has no accuracy: NaN.
+    let metric = |m: &Metrics| f64::from(if pick == "loss" { m.loss } else { m.accuracy.unwrap_or(f32::NAN) });
     let train = reports.iter().map(|r| (r.epoch as f64, metric(&r.train))).collect();
     let val: Vec<_> = reports.iter().filter_map(|r| r.val.as_ref().map(|v| (r.epoch as f64, metric(v)))).collect();
     let mut series = vec![Series { name: "training".into(), points: train }];

@@ -128,8 +128,8 @@
 //! let mut model = Xor::default();
 //! model.init_with(XavierUniform, &mut Xoshiro256PlusPlus::seed_from_u64(1));
 //! let mut trainer = Trainer::new(Sgd::new(alpha), Config { batch_size: 4, shuffle: false, ..Config::default() });
-//! let fit = trainer.fit(&mut model, &Bce, &data, &[], 1000, &mut rng, ()).unwrap();
-//! assert_eq!(fit.last.train.accuracy, 1.0);
+//! let fit = trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(1000).run().unwrap();
+//! assert_eq!(fit.last.train.accuracy, Some(1.0));
 //! assert!(model == net); // the same arithmetic, the same parameters
 //! ```
 //!

@@ -108,8 +108,8 @@
 //!     let mut model = M::default();
 //!     model.init_with(XavierUniform, &mut rng);
 //!     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-//!     trainer.fit(&mut model, &BceWithLogits, data, &[], 500, &mut rng, ()).unwrap();
-//!     evaluate(&model, &BceWithLogits, data).unwrap().accuracy
+//!     trainer.fit(&mut model, &BceWithLogits, data, &mut rng).epochs(500).run().unwrap();
+//!     evaluate(&model, &BceWithLogits, data).unwrap().accuracy.expect("BceWithLogits classifies")
 //! }
 //!
 //! // The same two layers, with and without an activation between them.

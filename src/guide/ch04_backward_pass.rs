@@ -112,7 +112,7 @@
 //!
 //! // The crate: one step on the batch (on a copy, at rate 0), then its gradients.
 //! let mut trainer = Trainer::new(Sgd::new(0.0), Config { batch_size: 5, shuffle: false, ..Config::default() });
-//! trainer.step(&mut net.clone(), &Bce, &batch, 0.0, &mut NoRng).unwrap();
+//! trainer.step(&mut net.clone(), &Bce, &batch, &mut NoRng).unwrap();
 //! let grads = trainer.grads();
 //! let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
 //! let (g1, g2) = (grads.layer::<U0>(), grads.layer::<U2>());

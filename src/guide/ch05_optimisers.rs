@@ -65,7 +65,7 @@
 //!     let mut line = Dense::<U1, U1, f64>::new(matrix([[0.0]]), vector([0.5]));
 //!     let mut trainer = Trainer::new(Sgd::new(alpha), Config { batch_size: 2, ..Config::default() });
 //!     for _ in 0..steps {
-//!         trainer.step(&mut line, &Mse, &data, alpha, &mut NoRng).unwrap();
+//!         trainer.step(&mut line, &Mse, &data, &mut NoRng).unwrap();
 //!     }
 //!     evaluate(&line, &Mse, &data).unwrap().loss
 //! };
@@ -88,7 +88,7 @@
 //!     model.init_with(XavierUniform, &mut rng);
 //!     let mut trainer = Trainer::new(optimizer, Config { batch_size: 4, ..Config::default() });
 //!     let stop = typenet::train::on_epoch(|r| if r.train.loss < 0.05 { core::ops::ControlFlow::Break(()) } else { core::ops::ControlFlow::Continue(()) });
-//!     trainer.fit(&mut model, &BceWithLogits, &data, &[], 5000, &mut rng, stop).unwrap().epochs
+//!     trainer.fit(&mut model, &BceWithLogits, &data, &mut rng).epochs(5000).monitor(stop).run().unwrap().epochs
 //! }
 //! let sgd = epochs_to_fit(Sgd::new(0.1));
 //! let momentum = epochs_to_fit(Momentum::new(0.1, 0.9));

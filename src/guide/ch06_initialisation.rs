@@ -124,10 +124,10 @@
 //! net.visit_mut(&mut |t| t.fill(0.5));
 //! let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 //! let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-//! trainer.fit(&mut net, &BceWithLogits, &data, &[], 200, &mut rng, ()).unwrap();
+//! trainer.fit(&mut net, &BceWithLogits, &data, &mut rng).epochs(200).run().unwrap();
 //! let w1 = &net.layer::<U0>().weight;
 //! assert!(w1.iter().all(|row| row == &w1[0]));
-//! assert!(evaluate(&net, &BceWithLogits, &data).unwrap().accuracy < 1.0);
+//! assert!(evaluate(&net, &BceWithLogits, &data).unwrap().accuracy < Some(1.0));
 //!
 //! // Scale: ten tanh layers of 32 units; the spread of the last layer's output.
 //! fn spread_after_ten_layers(scheme: Init) -> f64 {

@@ -26,7 +26,11 @@
 //! reports ([`train::penalty`](crate::train::penalty) computes them). With
 //! Adam, an L2 penalty is divided by Adam's own scaling and decays large
 //! weights less; [`Adam::adamw`](crate::optim::Adam::adamw) decouples the
-//! decay (AdamW).
+//! decay (AdamW). So there are two knobs, one per form: `Config::l2` for
+//! the coupled penalty with any optimiser (PyTorch's `weight_decay` of
+//! `SGD`, `Adam`, `RMSprop`), `Adam::adamw`'s `weight_decay` for the
+//! decoupled one (PyTorch's `AdamW`); the optimisers have no coupled
+//! decay of their own ([`optim`](crate::optim) has the table).
 //!
 //! **Dropout** zeroes each activation with probability `p` during training
 //! and scales the survivors by `1/(1 − p)` ("inverted dropout", the course's
@@ -99,7 +103,7 @@
 //! let batch = [(vector([1.0, 1.0]), vector([0.0])), (vector([0.0, 2.0]), vector([1.0]))];
 //! let grads = |l1: f64, l2: f64| {
 //!     let mut trainer = Trainer::new(Sgd::new(0.0), Config { batch_size: 2, l1, l2, ..Config::default() });
-//!     let step = trainer.step(&mut layer.clone(), &Mse, &batch, 0.0, &mut NoRng).unwrap();
+//!     let step = trainer.step(&mut layer.clone(), &Mse, &batch, &mut NoRng).unwrap();
 //!     (trainer.grads().clone(), step.loss)
 //! };
 //! let (plain, loss) = grads(0.0, 0.0);

@@ -47,19 +47,24 @@
 //! the network grows ever more confident, including on the digits it gets
 //! wrong. Watch both.
 //!
-//! The [`Trainer`](crate::train::Trainer) does not keep a copy of the best
-//! parameters (it allocates nothing and holds no second model); a model is
-//! a plain value, so the loop below keeps one with `clone`, and firmware can
-//! keep one in a `static`.
+//! [`EarlyStopping`](crate::train::EarlyStopping), given to
+//! [`Fit::early_stopping`](crate::train::Fit::early_stopping), does this
+//! with Keras' rules: it watches a [`Metric`](crate::train::Metric) (the
+//! validation loss unless told otherwise), counts an epoch as an
+//! improvement when it beats the best so far by more than `min_delta`,
+//! stops after `patience` epochs without one, and gives the model the
+//! parameters and buffers of its best epoch back at the end. The best copy
+//! lives in a model-sized slot the caller gives (`&mut M`): on the stack
+//! here, in a `static` on firmware, in a `Box` for a large model; the
+//! trainer itself still holds no second model and nothing allocates.
 //!
 //! # Example: iris, watched, stopped early
 //!
 //! ```
 //! # #[cfg(feature = "std")] {
-//! use core::ops::ControlFlow;
 //! use typenet::data::{Scaler, load_csv, stratified_split};
 //! use typenet::prelude::*;
-//! use typenet::train::on_epoch;
+//! use typenet::train::{EarlyStopping, Metric};
 //!
 //! type Iris = net![Dense<U4, U16>, Relu, Dense<U16, U3>];
 //! let mut data = load_csv::<U4, f32>(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"), 3).unwrap();
@@ -70,43 +75,39 @@
 //!     scaler.apply(part);
 //! }
 //!
-//! // Early stopping by hand: keep the best parameters, stop after 20 epochs without improvement.
+//! // Keep the best parameters, stop after 20 epochs without improvement, log each epoch as CSV.
 //! let mut model = Iris::default();
 //! model.init_with(HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 8, ..Config::default() });
-//! let (mut best, mut best_loss, mut best_epoch) = (model.clone(), f32::INFINITY, 0);
-//! let mut epochs = 0;
-//! for epoch in 1..=500 {
-//!     let train = trainer.train_epoch(&mut model, &SoftmaxCrossEntropy, split.train, epoch, 0.01, &mut rng, &mut ()).unwrap();
-//!     let val = evaluate(&model, &SoftmaxCrossEntropy, split.val).unwrap();
-//!     assert!(train.loss.is_finite() && val.loss.is_finite());
-//!     epochs = epoch;
-//!     if val.loss < best_loss {
-//!         (best, best_loss, best_epoch) = (model.clone(), val.loss, epoch);
-//!     } else if epoch - best_epoch >= 20 {
-//!         break;
-//!     }
-//! }
-//! assert!(epochs < 500, "stopped at epoch {epochs}");
-//! let test = evaluate(&best, &SoftmaxCrossEntropy, split.test).unwrap(); // once, at the end
-//! assert!(test.accuracy >= 0.9, "{test:?}");
-//!
-//! // The same rule as a monitor: `fit` stops when the closure breaks (it keeps the last parameters).
-//! let mut model = Iris::default();
-//! model.init_with(HeUniform, &mut rng);
-//! let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 8, ..Config::default() });
-//! let (mut best_loss, mut best_epoch, mut log) = (f32::INFINITY, 0, String::from(EpochReport::CSV_HEADER));
-//! let patience = on_epoch(|report: &EpochReport| {
+//! let mut best = Iris::default(); // the slot for the best epoch's copy
+//! let mut log = String::from(EpochReport::CSV_HEADER);
+//! let csv = typenet::train::on_epoch(|report: &EpochReport| {
 //!     log.push('\n');
 //!     report.csv_row(&mut log).unwrap();
-//!     let val = report.val.expect("a validation set was given");
-//!     if val.loss < best_loss {
-//!         (best_loss, best_epoch) = (val.loss, report.epoch);
-//!     }
-//!     if report.epoch - best_epoch >= 20 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+//!     core::ops::ControlFlow::Continue(())
 //! });
-//! let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, split.train, split.val, 500, &mut rng, patience).unwrap();
-//! assert!(fit.stopped_early);
-//! assert_eq!(log.lines().count(), fit.epochs + 1);
+//! let report = trainer
+//!     .fit(&mut model, &SoftmaxCrossEntropy, split.train, &mut rng)
+//!     .validate_on(split.val)
+//!     .epochs(500)
+//!     .monitor(csv)
+//!     .early_stopping(EarlyStopping::new(&mut best).on(Metric::ValLoss).patience(20))
+//!     .run()
+//!     .unwrap();
+//! let best_epoch = report.best.expect("the validation loss was a number");
+//! assert!(report.stopped_early);
+//! assert_eq!(report.epochs, best_epoch.epoch + 20); // patience: 20 epochs after the best
+//! assert_eq!(log.lines().count(), report.epochs + 1);
+//! // The model is the best epoch's: its validation metrics are that epoch's, bit for bit.
+//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, split.val), best_epoch.val);
+//! let test = evaluate(&model, &SoftmaxCrossEntropy, split.test).unwrap(); // once, at the end
+//! assert!(test.accuracy >= Some(0.9), "{test:?}");
 //! # }
 //! ```
+//!
+//! A hand-written loop does the same with
+//! [`train_epoch`](crate::train::Trainer::train_epoch) and
+//! [`evaluate`](crate::train::evaluate); the learning rate is the
+//! optimiser's alone (its schedule's rate for the trainer's
+//! [`epoch`](crate::train::Trainer::epoch), which each `train_epoch`
+//! advances), so such a loop passes none.

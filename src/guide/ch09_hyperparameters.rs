@@ -100,8 +100,9 @@
 //!     model.init_with(HeUniform, &mut rng);
 //!     let mut trainer = Trainer::new(Sgd::new(lr), Config { batch_size, ..Config::default() });
 //!     let mut steps = Steps(0);
-//!     match trainer.fit(&mut model, &SoftmaxCrossEntropy, train, val, 10, &mut rng, &mut steps) {
-//!         Ok(fit) => (fit.last.val.unwrap().accuracy, steps.0),
+//!     let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, train, &mut rng);
+//!     match fit.validate_on(val).epochs(10).monitor(&mut steps).run() {
+//!         Ok(fit) => (fit.last.val.unwrap().accuracy.expect("the cost classifies"), steps.0),
 //!         Err(_) => (0.0, steps.0), // diverged
 //!     }
 //! }

@@ -91,8 +91,8 @@
 //! let mut cnn = Cnn::default();
 //! cnn.init_with(HeUniform, &mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.02), Config { batch_size: 6, ..Config::default() });
-//! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &train, &[], 60, &mut rng, ()).unwrap();
-//! assert_eq!(evaluate(&cnn, &SoftmaxCrossEntropy, &test).unwrap().accuracy, 1.0);
+//! trainer.fit(&mut cnn, &SoftmaxCrossEntropy, &train, &mut rng).epochs(60).run().unwrap();
+//! assert_eq!(evaluate(&cnn, &SoftmaxCrossEntropy, &test).unwrap().accuracy, Some(1.0));
 //!
 //! // Any network checks its own backward pass against finite differences.
 //! let mut cnn64 = <net![Conv2d<U1, U4, U3, U1, U1, f64>, Relu, MaxPool2d<U2>, Flatten, Dense<U36, U2, f64>]>::default();

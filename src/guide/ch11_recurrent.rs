@@ -89,6 +89,6 @@
 //! let mut model = Memory::default();
 //! model.init(&mut rng);
 //! let mut trainer = Trainer::new(Adam::new(0.03), Config { batch_size: 8, clip_norm: Some(1.0), ..Config::default() });
-//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 60, &mut rng, ()).unwrap();
-//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, test).unwrap().accuracy, 1.0);
+//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(60).run().unwrap();
+//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, test).unwrap().accuracy, Some(1.0));
 //! ```

@@ -127,8 +127,8 @@
 //! let mut model: Tuned = layers![Frozen(&MLP.0), Tanh, MLP.1.1.0.clone()];
 //! let data = [(vector([0.5, -1.0, 0.25, 2.0]), 2usize), (vector([-0.5, 1.0, 0.0, 0.0]), 0)];
 //! let mut trainer = Training::with_block(Adam::new(0.05), Config { batch_size: 2, ..Config::default() });
-//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 30, &mut Xoshiro256PlusPlus::seed_from_u64(1), ())?;
-//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+//! trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut Xoshiro256PlusPlus::seed_from_u64(1)).epochs(30).run()?;
+//! assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, Some(1.0));
 //! # Ok::<(), typenet::train::TrainError>(())
 //! ```
 //!
@@ -160,7 +160,7 @@
 //! let mut model = Mlp::default();
 //! model.init_with(HeUniform, &mut Xoshiro256PlusPlus::seed_from_u64(1));
 //! let sample = [(Input::default(), 3usize)];
-//! trainer.step(&mut model, &SoftmaxCrossEntropy, &sample, 1e-3, &mut NoRng).unwrap();
+//! trainer.step(&mut model, &SoftmaxCrossEntropy, &sample, &mut NoRng).unwrap();
 //!
 //! // Out to bytes (a file, flash) and back, checked.
 //! let mut bytes = [0u8; io::encoded_len::<Mlp, f32>()];

@@ -99,8 +99,8 @@
 //! let mut net = Net::default();
 //! net.init(&mut rng);
 //! let mut trainer = Trainer::boxed(Adam::new(0.01), Config { batch_size: 32, ..Config::default() });
-//! trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &[], 20, &mut rng, ()).unwrap();
-//! assert!(evaluate(&net, &SoftmaxCrossEntropy, &data).unwrap().accuracy > 0.95);
+//! trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &mut rng).epochs(20).run().unwrap();
+//! assert!(evaluate(&net, &SoftmaxCrossEntropy, &data).unwrap().accuracy > Some(0.95));
 //!
 //! // The running statistics moved away from their start (mean 0, variance 1).
 //! let norm = net.layer::<U1>();
@@ -114,6 +114,6 @@
 //! assert!(unfolded.iter().zip(&refolded).all(|(a, b)| (a - b).abs() < 1e-4));
 //!
 //! // A batch of one sample is refused before any step: its variance says nothing.
-//! let error = trainer.step(&mut net, &SoftmaxCrossEntropy, &data[..1], 0.01, &mut rng).unwrap_err();
+//! let error = trainer.step(&mut net, &SoftmaxCrossEntropy, &data[..1], &mut rng).unwrap_err();
 //! assert_eq!(error, TrainError::SingleSampleBatch { at: typenet::train::Position::Step });
 //! ```

@@ -20,7 +20,7 @@
 //!     .collect();
 //! let config = Config { batch_size: 4, ..Config::default() };
 //! let mut trainer = Trainer::new(Sgd::new(0.1), config);
-//! trainer.fit(&mut net, &Mse, &data, &[], 3, &mut rng, ())?;
+//! trainer.fit(&mut net, &Mse, &data, &mut rng).epochs(3).run()?;
 //!
 //! // Each accepted step folded its batch's statistics into the running ones.
 //! let bn = net.layer::<U1>();

@@ -42,8 +42,8 @@ use crate::shape::{Tensor, Vector};
 ///
 /// let data = [(x, 1usize), (vector([-0.5, 1.0, 0.0, 0.0]), 0)];
 /// let mut trainer = Trainer::new(Adam::new(0.1), Config { batch_size: 2, ..Config::default() });
-/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 50, &mut rng, ()).unwrap();
-/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(50).run().unwrap();
+/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, Some(1.0));
 /// assert_eq!(model.0.frozen.weight, trained.0.weight);
 /// ```
 #[derive(Debug)]
@@ -212,8 +212,8 @@ mod tests {
         let mut biases = layers![BiasOnly::new(&frozen.0), Tanh, BiasOnly::new(&frozen.1.1.0)];
         let data = [(vector([0.5, -1.0, 0.25]), vector([1.0, 0.0])), (vector([-0.5, 1.0, 0.0]), vector([0.0, 1.0]))];
         let config = Config { batch_size: 2, shuffle: false, ..Config::default() };
-        Trainer::new(Sgd::new(0.1), config).step(&mut full, &Mse, &data, 0.1, &mut NoRng).unwrap();
-        Trainer::new(Sgd::new(0.1), config).step(&mut biases, &Mse, &data, 0.1, &mut NoRng).unwrap();
+        Trainer::new(Sgd::new(0.1), config).step(&mut full, &Mse, &data, &mut NoRng).unwrap();
+        Trainer::new(Sgd::new(0.1), config).step(&mut biases, &Mse, &data, &mut NoRng).unwrap();
         assert_eq!(biases.0.bias, full.0.bias);
         assert_eq!(biases.1.1.0.bias, full.1.1.0.bias);
         assert_eq!(biases.0.frozen.weight, frozen.0.weight);

@@ -47,9 +47,9 @@ use crate::shape::Tensor;
 /// let data = [(vector([1.0, 0.0, 0.0, 0.0]), 0), (vector([0.0, 0.0, 0.0, 1.0]), 1)];
 /// let mut trainer = Trainer::new(Sgd::new(0.5), Config { batch_size: 2, ..Config::default() });
 /// let body_before = body.clone();
-/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 50, &mut rng, ()).unwrap();
+/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(50).run().unwrap();
 /// assert_eq!(body, body_before); // untouched
-/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, 1.0);
+/// assert_eq!(evaluate(&model, &SoftmaxCrossEntropy, &data).unwrap().accuracy, Some(1.0));
 /// ```
 ///
 /// A trained layer in front of a frozen part does not compile:
@@ -61,7 +61,7 @@ use crate::shape::Tensor;
 /// let mut model = layers![Dense::<U4, U8>::default(), Frozen(&body), Dense::<U8, U2>::default()];
 /// let data = [(vector([1.0, 0.0, 0.0, 0.0]), 0)];
 /// let mut trainer = Trainer::new(Sgd::new(0.5), Config { shuffle: false, ..Config::default() });
-/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 1, &mut NoRng, ()).unwrap();
+/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut NoRng).epochs(1).run().unwrap();
 /// ```
 ///
 /// Its twin, with the frozen part in front, does:
@@ -73,7 +73,7 @@ use crate::shape::Tensor;
 /// let mut model = layers![Frozen(&body), Dense::<U8, U8>::default(), Dense::<U8, U2>::default()];
 /// let data = [(vector([1.0, 0.0, 0.0, 0.0]), 0)];
 /// let mut trainer = Trainer::new(Sgd::new(0.5), Config { shuffle: false, ..Config::default() });
-/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 1, &mut NoRng, ()).unwrap();
+/// trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut NoRng).epochs(1).run().unwrap();
 /// ```
 #[derive(Debug)]
 pub struct Frozen<'a, L>(pub &'a L);
@@ -199,8 +199,8 @@ mod tests {
         let config = Config { batch_size: 2, shuffle: false, ..Config::default() };
         let mut frozen_trainer = Trainer::new(Adam::new(0.01), config);
         let mut head_trainer = Trainer::new(Adam::new(0.01), config);
-        let a = frozen_trainer.fit(&mut model, &SoftmaxCrossEntropy, &data(), &[], 5, &mut NoRng, ()).unwrap();
-        let b = head_trainer.fit(&mut alone, &SoftmaxCrossEntropy, &features, &[], 5, &mut NoRng, ()).unwrap();
+        let a = frozen_trainer.fit(&mut model, &SoftmaxCrossEntropy, &data(), &mut NoRng).epochs(5).run().unwrap();
+        let b = head_trainer.fit(&mut alone, &SoftmaxCrossEntropy, &features, &mut NoRng).epochs(5).run().unwrap();
 
         assert_eq!(a.last.train, b.last.train);
         assert_eq!(model.1, alone);

@@ -36,6 +36,8 @@ fn floored_ln<T: Scalar>(x: T, floor: T) -> T {
 }
 
 impl<Y: Tensor> Loss<Y, Y> for Bce {
+    const CLASSIFIES: bool = true;
+
     fn loss(&self, p: &Y, t: &Y) -> Y::Scalar {
         let floor = Y::Scalar::from_f64(-100.0);
         let one = Y::Scalar::one();
@@ -79,6 +81,8 @@ impl<Y: Tensor> Loss<Y, Y> for Bce {
 pub struct BceWithLogits;
 
 impl<Y: Tensor> Loss<Y, Y> for BceWithLogits {
+    const CLASSIFIES: bool = true;
+
     fn loss(&self, x: &Y, t: &Y) -> Y::Scalar {
         let sum = x
             .as_flat()

@@ -71,6 +71,8 @@ pub fn softmax_xent_portable<T: Scalar>(x: &[T], class: usize, grad: &mut [T]) -
 }
 
 impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntropy {
+    const CLASSIFIES: bool = true;
+
     /// `NaN` for a class out of range; [`check_target`](Loss::check_target)
     /// catches that first in the trainer. The same arithmetic as
     /// [`loss_grad`](Loss::loss_grad), so both give the same bits.
@@ -103,6 +105,8 @@ impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, usize> for SoftmaxCrossEntrop
 }
 
 impl<T: Scalar, N: ArrayLength> Loss<Vector<T, N>, Vector<T, N>> for SoftmaxCrossEntropy {
+    const CLASSIFIES: bool = true;
+
     fn loss(&self, x: &Vector<T, N>, t: &Vector<T, N>) -> T {
         let lse = log_sum_exp(x);
         x.iter().zip(t.iter()).fold(T::zero(), |s, (&xi, &ti)| s - ti * (xi - lse))

@@ -42,6 +42,8 @@ impl<T: Scalar> Default for Huber<T> {
 }
 
 impl<T: Scalar, Y: Tensor<Scalar = T>> Loss<Y, Y> for Huber<T> {
+    const CLASSIFIES: bool = false;
+
     fn loss(&self, y: &Y, t: &Y) -> T {
         let delta = self.delta;
         let half = T::from_f64(0.5);

@@ -55,6 +55,22 @@ use crate::shape::Tensor;
     note = "regression costs take a target of the output's type; SoftmaxCrossEntropy takes a class index (usize) or a probability vector"
 )]
 pub trait Loss<Y: Tensor, Target> {
+    /// Whether the cost classifies: its outputs are class scores or
+    /// probabilities, so [`is_correct`](Self::is_correct) means something
+    /// and training and [`evaluate`](crate::train::evaluate) report an
+    /// accuracy (`Metrics::accuracy` is `Some`). `true` for [`Bce`],
+    /// [`BceWithLogits`] and [`SoftmaxCrossEntropy`]; `false` for the
+    /// regression costs [`Mse`] and [`Huber`], whose metrics have no
+    /// accuracy (`None`), even on 0/1 targets: a regressor's "accuracy"
+    /// would only say which side of 0.5 it fell on.
+    ///
+    /// ```
+    /// use typenet::prelude::*;
+    /// assert!(<SoftmaxCrossEntropy as Loss<Vector<f32, U3>, usize>>::CLASSIFIES);
+    /// assert!(!<Mse as Loss<Vector<f32, U1>, Vector<f32, U1>>>::CLASSIFIES);
+    /// ```
+    const CLASSIFIES: bool;
+
     /// The loss of one sample.
     fn loss(&self, output: &Y, target: &Target) -> Y::Scalar;
 
@@ -64,6 +80,8 @@ pub trait Loss<Y: Tensor, Target> {
     /// Whether `output` counts as a correct prediction of `target`, for
     /// accuracy: the largest output is the target class, or, for a single
     /// output, it falls on the target's side of the decision threshold.
+    /// Training and [`evaluate`](crate::train::evaluate) ask only when
+    /// [`CLASSIFIES`](Self::CLASSIFIES).
     fn is_correct(&self, output: &Y, target: &Target) -> bool;
 
     /// Checks a target before training, so bad data is an error rather than

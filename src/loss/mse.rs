@@ -21,6 +21,8 @@ use crate::shape::Tensor;
 pub struct Mse;
 
 impl<Y: Tensor> Loss<Y, Y> for Mse {
+    const CLASSIFIES: bool = false;
+
     fn loss(&self, y: &Y, t: &Y) -> Y::Scalar {
         let sum = y.as_flat().iter().zip(t.as_flat()).fold(Y::Scalar::zero(), |s, (&y, &t)| s + (y - t) * (y - t));
         sum / n::<Y>()

@@ -2,7 +2,7 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, decayed, powi};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, powi};
 use crate::scalar::Scalar;
 
 /// Adam (Kingma & Ba, 2015), and AdamW with decoupled weight decay.
@@ -10,7 +10,17 @@ use crate::scalar::Scalar;
 ///
 /// `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
 /// `p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)`;
-/// AdamW first shrinks `p ← p(1 − lr·wd)`, Adam with `l2` adds `l2·p` to `g`.
+/// AdamW first shrinks `p ← p(1 − lr·wd)`.
+///
+/// Which weight decay: PyTorch's `AdamW(weight_decay=wd)`, decoupled from
+/// the gradient's moments, is [`Adam::adamw`]`(lr, wd)` (the
+/// [`weight_decay`](Self::weight_decay) field); PyTorch's
+/// `Adam(weight_decay=wd)`, coupled (an L2 penalty added to the gradient,
+/// then scaled by the moments like it), is
+/// [`Config::l2`](crate::train::Config::l2)` = wd`, the one coupled knob
+/// for every optimiser. With Adam, prefer AdamW's (Loshchilov & Hutter,
+/// 2019): the coupled penalty is divided by `√v` and so shrinks large-
+/// gradient weights least.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Adam<T = f32> {
     /// Learning rate.
@@ -23,14 +33,12 @@ pub struct Adam<T = f32> {
     pub eps: T,
     /// Decoupled weight decay (AdamW), 0 for none.
     pub weight_decay: T,
-    /// Coupled L2 weight decay (PyTorch `Adam`'s `weight_decay`), 0 for none.
-    pub l2: T,
 }
 
 impl<T: Scalar> Adam<T> {
     /// Adam with PyTorch's defaults at learning rate `lr`.
     pub const fn new(lr: T) -> Self {
-        Adam { lr, beta1: T::BETA1, beta2: T::BETA2, eps: T::EPS, weight_decay: T::ZERO, l2: T::ZERO }
+        Adam { lr, beta1: T::BETA1, beta2: T::BETA2, eps: T::EPS, weight_decay: T::ZERO }
     }
 
     /// AdamW: Adam with decoupled weight decay `weight_decay` (PyTorch's
@@ -67,8 +75,7 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         Range::UnitOpen.check(Self::NAME, "beta1", self.beta1)?;
         Range::UnitOpen.check(Self::NAME, "beta2", self.beta2)?;
         Range::NonNegative.check(Self::NAME, "eps", self.eps)?;
-        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)?;
-        Range::NonNegative.check(Self::NAME, "l2", self.l2)
+        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)
     }
 
     #[inline]
@@ -88,7 +95,6 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
             beta2: self.beta2,
             eps: self.eps,
             shrink: T::one() - lr * self.weight_decay,
-            l2: self.l2,
             sqrt_correction2: T::square_root(T::one() - powi(self.beta2, t)),
         };
         apply_all_or_nothing(&update, params, grads, state)?;
@@ -104,7 +110,6 @@ struct AdamUpdate<T> {
     beta2: T,
     eps: T,
     shrink: T,
-    l2: T,
     sqrt_correction2: T,
 }
 
@@ -114,11 +119,10 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for AdamUpdate<T> {
     /// The moments only: the step count moves on after the write.
     #[inline(always)]
     fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>) {
-        let AdamUpdate { step_size, beta1, beta2, eps, shrink, l2, sqrt_correction2 } = *self;
+        let AdamUpdate { step_size, beta1, beta2, eps, shrink, sqrt_correction2 } = *self;
         let one = T::one();
         params.zip_mut([grads, &mut state.m, &mut state.v], &mut |p, [g, m, v]| {
             for (((p, &g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
-                let g = decayed(g, *p, l2);
                 let first = beta1 * *m + (one - beta1) * g;
                 let second = beta2 * *v + (one - beta2) * g * g;
                 let new_p = *p * shrink - step_size * first / (T::square_root(second) / sqrt_correction2 + eps);

@@ -7,10 +7,27 @@
 //!
 //! | optimiser | state | PyTorch |
 //! | --- | --- | --- |
-//! | [`Sgd`] | none | `SGD(lr, weight_decay)` |
-//! | [`Momentum`] | velocity | `SGD(lr, momentum, nesterov, weight_decay)` |
-//! | [`Adam`] | two moments and a step count | `Adam(lr, betas, eps, weight_decay)` and `AdamW` |
-//! | [`RmsProp`] | squared-gradient average | `RMSprop(lr, alpha, eps, weight_decay)` |
+//! | [`Sgd`] | none | `SGD(lr)` |
+//! | [`Momentum`] | velocity | `SGD(lr, momentum, nesterov)` |
+//! | [`Adam`] | two moments and a step count | `Adam(lr, betas, eps)` and `AdamW(…, weight_decay)` |
+//! | [`RmsProp`] | squared-gradient average | `RMSprop(lr, alpha, eps)` |
+//!
+//! # The learning rate and weight decay: one place each
+//!
+//! The learning rate is the optimiser's (its `lr` and, with
+//! [`scheduled`](Optimizer::scheduled), its schedule): the
+//! [`Trainer`](crate::train::Trainer) asks [`Optimizer::rate_at`] for each
+//! epoch's rate, and nothing else sets it.
+//!
+//! Weight decay has two forms, one knob each:
+//!
+//! | form | knob | PyTorch |
+//! | --- | --- | --- |
+//! | coupled: `l2·θ` added to the gradient (an L2 penalty `l2/2·Σθ²` in the reported loss) | [`Config::l2`](crate::train::Config::l2), any optimiser | `weight_decay` of `SGD`, `Adam`, `RMSprop` |
+//! | decoupled: `θ ← θ(1 − lr·wd)` beside Adam's step | [`Adam::weight_decay`] ([`Adam::adamw`]) | `AdamW(weight_decay)` |
+//!
+//! Use the coupled one with SGD, momentum and RMSprop (there the two forms
+//! coincide up to the rate's scale), the decoupled one with Adam.
 //!
 //! ```
 //! use typenet::prelude::*;
@@ -360,12 +377,6 @@ pub fn apply_all_or_nothing<T: Scalar, P: Params<T>, U: Update<T, P>>(
     }
     update.walk(params, grads, state, &mut Write);
     Ok(())
-}
-
-/// `g + wd·p`: PyTorch's coupled weight decay (an L2 penalty of `wd/2·p²`).
-#[inline]
-fn decayed<T: Scalar>(g: T, p: T, weight_decay: T) -> T {
-    g + weight_decay * p
 }
 
 /// `base` to the power `n`, by repeated squaring: at most two

@@ -2,13 +2,15 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing};
 use crate::scalar::Scalar;
 
-/// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps, weight_decay)`
-/// without momentum or centring:
+/// RMSprop (Hinton, 2012). PyTorch's `RMSprop(lr, alpha, eps)` without
+/// momentum or centring:
 ///
-/// `g ← g + wd·p`, `s ← αs + (1 − α)g²`, `p ← p − lr·g / (√s + ε)`.
+/// `s ← αs + (1 − α)g²`, `p ← p − lr·g / (√s + ε)`.
+///
+/// PyTorch's `weight_decay = wd` is [`Config::l2`](crate::train::Config::l2)` = wd`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RmsProp<T = f32> {
     /// Learning rate.
@@ -17,14 +19,12 @@ pub struct RmsProp<T = f32> {
     pub alpha: T,
     /// ε in the denominator (1e-8).
     pub eps: T,
-    /// Coupled weight decay (L2), 0 for none.
-    pub weight_decay: T,
 }
 
 impl<T: Scalar> RmsProp<T> {
     /// RMSprop with PyTorch's defaults at learning rate `lr`.
     pub const fn new(lr: T) -> Self {
-        RmsProp { lr, alpha: T::ALPHA, eps: T::EPS, weight_decay: T::ZERO }
+        RmsProp { lr, alpha: T::ALPHA, eps: T::EPS }
     }
 }
 
@@ -49,8 +49,7 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     fn validate(&self) -> Result<(), OptimError> {
         Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
         Range::NonNegative.check(Self::NAME, "alpha", self.alpha)?;
-        Range::NonNegative.check(Self::NAME, "eps", self.eps)?;
-        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)
+        Range::NonNegative.check(Self::NAME, "eps", self.eps)
     }
 
     #[inline]
@@ -61,7 +60,7 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
         state: &mut RmsPropState<P::Grads>,
         lr: T,
     ) -> Result<(), OptimError> {
-        let update = RmsPropUpdate { lr, alpha: self.alpha, eps: self.eps, weight_decay: self.weight_decay };
+        let update = RmsPropUpdate { lr, alpha: self.alpha, eps: self.eps };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }
@@ -71,7 +70,6 @@ struct RmsPropUpdate<T> {
     lr: T,
     alpha: T,
     eps: T,
-    weight_decay: T,
 }
 
 impl<T: Scalar, P: Params<T>> Update<T, P> for RmsPropUpdate<T> {
@@ -79,10 +77,9 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for RmsPropUpdate<T> {
 
     #[inline(always)]
     fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>) {
-        let (lr, alpha, eps, wd) = (self.lr, self.alpha, self.eps, self.weight_decay);
+        let (lr, alpha, eps) = (self.lr, self.alpha, self.eps);
         params.zip_mut([grads, &mut state.square_avg], &mut |p, [g, s]| {
             for ((p, &g), s) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
-                let g = decayed(g, *p, wd);
                 let square_avg = alpha * *s + (T::one() - alpha) * g * g;
                 let new_p = *p - lr * g / (T::square_root(square_avg) + eps);
                 commit.put(s, square_avg);

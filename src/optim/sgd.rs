@@ -2,11 +2,12 @@
 
 use crate::layer::Params;
 use crate::memory::Zeroable;
-use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing, decayed};
+use crate::optim::{Commit, OptimError, Optimizer, Range, Update, apply_all_or_nothing};
 use crate::scalar::Scalar;
 
-/// Plain gradient descent, `p ← p − lr·(g + wd·p)`. PyTorch's
-/// `SGD(lr, weight_decay=wd)`. Keeps no state.
+/// Plain gradient descent, `p ← p − lr·g`. PyTorch's `SGD(lr)`. Keeps no
+/// state. PyTorch's `SGD(lr, weight_decay=wd)` is this with
+/// [`Config::l2`](crate::train::Config::l2)` = wd`.
 ///
 /// ```
 /// use typenet::prelude::*;
@@ -23,14 +24,12 @@ use crate::scalar::Scalar;
 pub struct Sgd<T = f32> {
     /// Learning rate.
     pub lr: T,
-    /// Coupled weight decay (L2), 0 for none.
-    pub weight_decay: T,
 }
 
 impl<T: Scalar> Sgd<T> {
     /// Plain SGD with learning rate `lr`.
     pub const fn new(lr: T) -> Self {
-        Sgd { lr, weight_decay: T::ZERO }
+        Sgd { lr }
     }
 }
 
@@ -44,8 +43,7 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
     }
 
     fn validate(&self) -> Result<(), OptimError> {
-        Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
-        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)
+        Range::NonNegative.check(Self::NAME, "lr", self.lr)
     }
 
     #[inline(always)]
@@ -56,7 +54,7 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
         state: &mut (),
         lr: T,
     ) -> Result<(), OptimError> {
-        let update = SgdUpdate { lr, weight_decay: self.weight_decay };
+        let update = SgdUpdate { lr };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }
@@ -64,7 +62,6 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
 /// [`Sgd`]'s constants for one step.
 struct SgdUpdate<T> {
     lr: T,
-    weight_decay: T,
 }
 
 impl<T: Scalar, P: Params<T>> Update<T, P> for SgdUpdate<T> {
@@ -72,30 +69,21 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for SgdUpdate<T> {
 
     #[inline(always)]
     fn walk(&self, params: &mut P, grads: &mut P::Grads, _: &mut (), commit: &mut impl Commit<T>) {
-        let (lr, wd) = (self.lr, self.weight_decay);
-        if wd == T::zero() {
-            // The same values without the decay term's multiply and add
-            // (`g + 0·p` is `g` for every finite `p`).
-            params.zip_mut([grads], &mut |p, [g]| {
-                for (p, &g) in p.iter_mut().zip(g.iter()) {
-                    commit.put(p, *p - lr * g);
-                }
-            });
-            return;
-        }
+        let lr = self.lr;
         params.zip_mut([grads], &mut |p, [g]| {
             for (p, &g) in p.iter_mut().zip(g.iter()) {
-                commit.put(p, *p - lr * decayed(g, *p, wd));
+                commit.put(p, *p - lr * g);
             }
         });
     }
 }
 
 /// Gradient descent with (heavy-ball or Nesterov) momentum. PyTorch's
-/// `SGD(lr, momentum=μ, nesterov, weight_decay=wd)` with no dampening:
+/// `SGD(lr, momentum=μ, nesterov)` with no dampening:
 ///
-/// `g ← g + wd·p`, `v ← μ·v + g`, then `p ← p − lr·v`, or with Nesterov
-/// `p ← p − lr·(g + μ·v)`.
+/// `v ← μ·v + g`, then `p ← p − lr·v`, or with Nesterov
+/// `p ← p − lr·(g + μ·v)`. PyTorch's `weight_decay = wd` is
+/// [`Config::l2`](crate::train::Config::l2)` = wd`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Momentum<T = f32> {
     /// Learning rate.
@@ -104,19 +92,17 @@ pub struct Momentum<T = f32> {
     pub momentum: T,
     /// Nesterov's look-ahead form.
     pub nesterov: bool,
-    /// Coupled weight decay (L2), 0 for none.
-    pub weight_decay: T,
 }
 
 impl<T: Scalar> Momentum<T> {
     /// Heavy-ball momentum μ at learning rate `lr`.
     pub const fn new(lr: T, momentum: T) -> Self {
-        Momentum { lr, momentum, nesterov: false, weight_decay: T::ZERO }
+        Momentum { lr, momentum, nesterov: false }
     }
 
     /// Nesterov momentum μ at learning rate `lr`.
     pub const fn nesterov(lr: T, momentum: T) -> Self {
-        Momentum { lr, momentum, nesterov: true, weight_decay: T::ZERO }
+        Momentum { lr, momentum, nesterov: true }
     }
 }
 
@@ -140,7 +126,6 @@ impl<T: Scalar> Optimizer<T> for Momentum<T> {
 
     fn validate(&self) -> Result<(), OptimError> {
         Range::NonNegative.check(Self::NAME, "lr", self.lr)?;
-        Range::NonNegative.check(Self::NAME, "weight_decay", self.weight_decay)?;
         // PyTorch: "Nesterov momentum requires a momentum and zero dampening".
         let momentum = if self.nesterov { Range::Positive } else { Range::NonNegative };
         momentum.check(Self::NAME, "momentum", self.momentum)
@@ -154,8 +139,7 @@ impl<T: Scalar> Optimizer<T> for Momentum<T> {
         state: &mut MomentumState<P::Grads>,
         lr: T,
     ) -> Result<(), OptimError> {
-        let update =
-            MomentumUpdate { lr, momentum: self.momentum, weight_decay: self.weight_decay, nesterov: self.nesterov };
+        let update = MomentumUpdate { lr, momentum: self.momentum, nesterov: self.nesterov };
         apply_all_or_nothing(&update, params, grads, state)
     }
 }
@@ -164,7 +148,6 @@ impl<T: Scalar> Optimizer<T> for Momentum<T> {
 struct MomentumUpdate<T> {
     lr: T,
     momentum: T,
-    weight_decay: T,
     nesterov: bool,
 }
 
@@ -173,10 +156,9 @@ impl<T: Scalar, P: Params<T>> Update<T, P> for MomentumUpdate<T> {
 
     #[inline(always)]
     fn walk(&self, params: &mut P, grads: &mut P::Grads, state: &mut Self::State, commit: &mut impl Commit<T>) {
-        let (lr, mu, wd, nesterov) = (self.lr, self.momentum, self.weight_decay, self.nesterov);
+        let (lr, mu, nesterov) = (self.lr, self.momentum, self.nesterov);
         params.zip_mut([grads, &mut state.velocity], &mut |p, [g, v]| {
             for ((p, &g), v) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
-                let g = decayed(g, *p, wd);
                 let velocity = mu * *v + g;
                 let update = if nesterov { g + mu * velocity } else { velocity };
                 let new_p = *p - lr * update;

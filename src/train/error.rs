@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::Metric;
 use crate::loss::TargetError;
 use crate::optim::OptimError;
 
@@ -48,6 +49,21 @@ impl fmt::Display for Position {
 pub enum TrainError {
     /// The training set has no samples.
     EmptyData,
+    /// The validation set given to [`Fit::validate_on`](super::Fit::validate_on)
+    /// has no samples (leave `validate_on` out for no validation set).
+    EmptyValidationSet,
+    /// [`EarlyStopping`](super::EarlyStopping) watches a metric this run
+    /// does not measure: a validation metric without a validation set, or
+    /// an accuracy with a cost that does not classify
+    /// ([`Loss::CLASSIFIES`](crate::loss::Loss::CLASSIFIES)). Nothing was
+    /// trained.
+    MetricUnavailable {
+        /// The metric asked for.
+        metric: Metric,
+        /// Why it is not there: `true` for no validation set, `false` for
+        /// a cost without accuracy.
+        no_validation_set: bool,
+    },
     /// `Config::batch_size` is 0.
     ZeroBatchSize,
     /// A sample's target does not fit the cost.
@@ -114,6 +130,21 @@ impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             TrainError::EmptyData => write!(f, "the training set is empty"),
+            TrainError::EmptyValidationSet => {
+                write!(f, "the validation set is empty; leave out `validate_on` to train without a validation set")
+            }
+            TrainError::MetricUnavailable { metric, no_validation_set: true } => write!(
+                f,
+                "early stopping watches {}, and there is no validation set: give one with `validate_on`, \
+                 or watch a training metric",
+                metric.name()
+            ),
+            TrainError::MetricUnavailable { metric, no_validation_set: false } => write!(
+                f,
+                "early stopping watches {}, and the cost does not classify (a regression cost has no \
+                 accuracy): watch a loss",
+                metric.name()
+            ),
             TrainError::ZeroBatchSize => write!(f, "the batch size is 0; it must be at least 1"),
             TrainError::BadTarget { validation, sample, error } => {
                 let set = if validation { "validation" } else { "training" };

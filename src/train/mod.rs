@@ -7,9 +7,8 @@
 //! ([`Trainer::boxed`], [`Trainer::new_in`]), and nothing allocates.
 //!
 //! ```
-//! use core::ops::ControlFlow;
 //! use typenet::prelude::*;
-//! use typenet::train::on_epoch;
+//! use typenet::train::EarlyStopping;
 //!
 //! type Xor = net![Dense<U2, U8>, Tanh, Dense<U8, U1>, Sigmoid];
 //! let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -23,13 +22,16 @@
 //!     (vector([1.0, 1.0]), vector([0.0])),
 //! ];
 //! let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-//! let fit = trainer
-//!     .fit(&mut model, &Bce, &data, &[], 300, &mut rng, on_epoch(|report| {
-//!         if report.train.accuracy == 1.0 && report.train.loss < 0.05 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-//!     }))
-//!     .unwrap();
-//! assert!(fit.stopped_early);
-//! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, 1.0);
+//! let mut best = Xor::default(); // where early stopping keeps the best model
+//! let report = trainer
+//!     .fit(&mut model, &Bce, &data, &mut rng)
+//!     .validate_on(&data)
+//!     .epochs(1000)
+//!     .early_stopping(EarlyStopping::new(&mut best).patience(10).min_delta(1e-4))
+//!     .run()?;
+//! assert!(report.stopped_early);
+//! assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, Some(1.0));
+//! # Ok::<(), typenet::train::TrainError>(())
 //! ```
 //!
 //! # Life of a step
@@ -37,11 +39,16 @@
 //! From [`Trainer::fit`] down to the matrix products and back, in order.
 //! Private items are named with their file.
 //!
-//! 1. [`Trainer::fit`] checks the settings ([`Config::validate`], the
-//!    optimiser's [`Optimizer::validate`]) and every target once, then for each epoch takes
-//!    the learning rate from [`Optimizer::rate_at`] (its schedule), trains the epoch, runs
-//!    [`evaluate`] on the validation set and asks the [`Monitor`] whether to
-//!    go on.
+//! 1. [`Fit::run`] (after [`Trainer::fit`] and its options) checks the
+//!    settings ([`Config::validate`], the optimiser's
+//!    [`Optimizer::validate`]), every target once and the early stopping's
+//!    metric, then for each epoch takes the learning rate from
+//!    [`Optimizer::rate_at`] (its schedule; the optimiser is the one place
+//!    the rate is set), trains the epoch, runs [`evaluate`] on the
+//!    validation set, lets the [`EarlyStopping`] copy the model into its
+//!    slot if the epoch is its best, and asks the [`Monitor`] (and the
+//!    early stopping's patience) whether to go on; at the end the model
+//!    gets the best epoch's parameters and buffers back.
 //! 2. [`Trainer::train_epoch`] draws the epoch's order, a [`Permutation`] of
 //!    the indices (the identity without [`Config::shuffle`]), and cuts it
 //!    into batches of [`Config::batch_size`]; a batch is a closure from a
@@ -131,6 +138,7 @@ use crate::{
 
 mod budget;
 mod error;
+mod fit;
 mod order;
 mod regularize;
 mod report;
@@ -138,7 +146,8 @@ mod trainer;
 
 pub use budget::{Budget, Limits};
 pub use error::{Position, TrainError};
+pub use fit::{EarlyStopping, Fit, Metric};
 pub use order::Permutation;
 pub use regularize::{clip_grad_norm, grad_norm, penalty};
-pub use report::{BatchReport, EpochReport, Fit, Metrics, Monitor, OnEpoch, StepResult, evaluate, on_epoch};
+pub use report::{BatchReport, EpochReport, FitReport, Metrics, Monitor, OnEpoch, StepResult, evaluate, on_epoch};
 pub use trainer::{Config, DEFAULT_BLOCK, MAX_BY_VALUE, Trainer};

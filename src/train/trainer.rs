@@ -3,13 +3,10 @@
 
 use rand::Rng;
 
-#[cfg(doc)]
-use super::on_epoch;
 use super::regularize;
 use super::report::Tally;
 use super::{
-    BatchReport, EpochReport, Fit, Metrics, Monitor, Permutation, Position, StepResult, TrainError, clip_grad_norm,
-    evaluate, grad_norm,
+    BatchReport, Fit, Metrics, Monitor, Permutation, Position, StepResult, TrainError, clip_grad_norm, grad_norm,
 };
 use crate::layer::Train;
 use crate::loss::Loss;
@@ -30,8 +27,15 @@ pub struct Config<T = f32> {
     pub batch_size: usize,
     /// L1 penalty `l1·Σ|θ|` over all parameters, 0 for none.
     pub l1: T,
-    /// L2 penalty `l2/2·Σθ²` over all parameters, 0 for none (the same as
-    /// PyTorch's coupled `weight_decay = l2`).
+    /// L2 penalty `l2/2·Σθ²` over all parameters, 0 for none: the one
+    /// coupled weight decay, for every optimiser, adding `l2·θ` to each
+    /// gradient. PyTorch's `weight_decay = l2` of `SGD`, `Adam` and
+    /// `RMSprop` (the updates are the same), with two differences: the
+    /// penalty counts in the reported training loss (as Keras'
+    /// `kernel_regularizer=l2(l2/2)` does), and its gradient is added
+    /// before [`clip_norm`](Self::clip_norm) rescales. For AdamW's
+    /// decoupled decay use [`Adam::adamw`](crate::optim::Adam::adamw)
+    /// instead ([`optim`](crate::optim) compares them).
     pub l2: T,
     /// Rescale the gradients when their global L2 norm exceeds this
     /// (PyTorch's `clip_grad_norm_`); `None` for no clipping.
@@ -119,6 +123,8 @@ pub struct Trainer<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: u
     outputs: [M::Output; B],
     grad_outputs: [M::Output; B],
     state: O::State<M::Grads>,
+    /// Epochs trained so far: the schedule's epoch of the next step.
+    epoch: usize,
 }
 
 impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>> Trainer<M, X, O> {
@@ -207,7 +213,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         const { assert!(B > 0, "the block size B must be at least 1") };
         crate::memory::build_in_place!(slot, Trainer {
             zeroed: [grads, caches, outputs, grad_outputs, state],
-            written: [optimizer: optimizer, config: config],
+            written: [optimizer: optimizer, config: config, epoch: 0],
         })
     }
 
@@ -217,9 +223,11 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         crate::memory::boxed_in(|slot| Self::new_in(slot, optimizer, config))
     }
 
-    /// Forgets the optimiser state (momentum, Adam's moments and step).
+    /// Forgets the optimiser state (momentum, Adam's moments and step) and
+    /// the epoch count ([`epoch`](Self::epoch) is 0 again).
     pub fn reset(&mut self) {
         zero_in_place(&mut self.state);
+        self.epoch = 0;
     }
 
     /// The gradients of the last step (averaged over its batch, penalties
@@ -228,64 +236,101 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         &self.grads
     }
 
-    /// Trains `model` for up to `epochs` epochs on `train`, evaluating on
-    /// `val` after each, and hands each batch's and epoch's results to
-    /// `monitor` (`()` for none, [`on_epoch`] for a closure), which can stop
-    /// training by returning `ControlFlow::Break(())` (early stopping).
+    /// Training `model` on `train` with the cost `loss`, drawing each
+    /// epoch's order (and dropout) from `rng`: a [`Fit`] whose options are
+    /// named, then [`run`](Fit::run). Nothing is trained until `run`.
     ///
-    /// Each epoch visits `train` in a new random order (when
-    /// `config.shuffle`) drawn from `rng`, which also drives dropout: the
-    /// same seed gives the same run, bit for bit. `train` is only read, so
-    /// it can be shared or live in flash. Every target is checked before
-    /// the first step.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit<Y, L, R>(
-        &mut self,
-        model: &mut M,
-        loss: &L,
-        train: &[(X, Y)],
-        val: &[(X, Y)],
-        epochs: usize,
-        rng: &mut R,
-        mut monitor: impl Monitor<ScalarOf<X>>,
-    ) -> Result<Fit<ScalarOf<X>>, TrainError>
+    /// ```
+    /// use typenet::prelude::*;
+    ///
+    /// type Xor = net![Dense<U2, U8>, Tanh, Dense<U8, U1>, Sigmoid];
+    /// let data = [
+    ///     (vector([0.0f32, 0.0]), vector([0.0])),
+    ///     (vector([0.0, 1.0]), vector([1.0])),
+    ///     (vector([1.0, 0.0]), vector([1.0])),
+    ///     (vector([1.0, 1.0]), vector([0.0])),
+    /// ];
+    /// let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    /// let mut model = Xor::default();
+    /// model.init(&mut rng);
+    /// let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
+    /// let report = trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(300).run()?;
+    /// assert_eq!(report.epochs, 300);
+    /// assert_eq!(evaluate(&model, &Bce, &data).unwrap().accuracy, Some(1.0));
+    /// # Ok::<(), typenet::train::TrainError>(())
+    /// ```
+    ///
+    /// The options and their defaults ([`Fit`] says more):
+    ///
+    /// | option | default |
+    /// | --- | --- |
+    /// | [`epochs(n)`](Fit::epochs) | 1 (as Keras' `fit`) |
+    /// | [`validate_on(&val)`](Fit::validate_on) | no validation set |
+    /// | [`monitor(m)`](Fit::monitor) | none (`()`) |
+    /// | [`early_stopping(stop)`](Fit::early_stopping) | none: every epoch runs |
+    pub fn fit<'a, Y, L, R>(
+        &'a mut self,
+        model: &'a mut M,
+        loss: &'a L,
+        train: &'a [(X, Y)],
+        rng: &'a mut R,
+    ) -> Fit<'a, M, X, O, Y, L, R, (), B>
     where
         L: Loss<M::Output, Y>,
         R: Rng + ?Sized,
     {
         let () = <M as crate::layer::Layer<X>>::FITS; // a model that does not fit the data: the message points here
-        self.check_settings(Position::Start)?;
-        check_data(loss, train, false)?;
-        if !val.is_empty() {
-            check_data(loss, val, true)?;
-        }
-        let mut fit = Fit::default();
-        for epoch in 1..=epochs {
-            let lr = self.optimizer.rate_at(epoch - 1);
-            let train_metrics = self.run_epoch(model, loss, train, epoch, lr, rng, &mut monitor)?;
-            let val_metrics = evaluate(model, loss, val);
-            fit.last = EpochReport { epoch, train: train_metrics, val: val_metrics, lr };
-            fit.epochs = epoch;
-            if monitor.on_epoch(&fit.last).is_break() {
-                fit.stopped_early = epoch < epochs;
-                break;
-            }
-        }
-        Ok(fit)
+        Fit::new(self, model, loss, train, rng)
     }
 
-    /// One pass over `train` in mini-batches at learning rate `lr` (in a
-    /// random order drawn from `rng` when `config.shuffle`), telling `monitor` of each
-    /// batch. Returns the loss and accuracy averaged over the samples as
-    /// they were trained. The settings and every target are checked first.
-    #[allow(clippy::too_many_arguments)]
+    /// The number of epochs trained so far: [`fit`](Self::fit) counts them
+    /// from 0 as it starts, [`train_epoch`](Self::train_epoch) adds one
+    /// when its epoch succeeds. The rate of the next step is the
+    /// optimiser's for this epoch ([`learning_rate`](Self::learning_rate)).
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Sets the number of epochs trained so far, for a hand-written loop
+    /// of [`step`](Self::step)s that follows a schedule (or one that
+    /// resumes): the next steps run at the optimiser's rate for `epoch`
+    /// (from 0), and the next [`train_epoch`](Self::train_epoch) is number
+    /// `epoch + 1`.
+    ///
+    /// ```
+    /// use typenet::optim::StepDecay;
+    /// use typenet::prelude::*;
+    /// let sgd = Sgd::new(0.1f32).scheduled(StepDecay { every: 10, gamma: 0.5 });
+    /// let mut trainer = Trainer::<net![Dense<U1, U1>], Vector<f32, U1>, _>::new(sgd, Config::default());
+    /// assert_eq!(trainer.learning_rate(), 0.1);
+    /// trainer.set_epoch(10);
+    /// assert_eq!(trainer.learning_rate(), 0.05);
+    /// ```
+    pub fn set_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch;
+    }
+
+    /// The learning rate of the next step: the optimiser's (its schedule's)
+    /// rate at [`epoch`](Self::epoch), `optimizer.rate_at(epoch)`. The
+    /// optimiser is the one place the rate is set: change it through
+    /// [`optimizer`](Self::optimizer) (`trainer.optimizer.lr = …`).
+    pub fn learning_rate(&self) -> ScalarOf<X> {
+        self.optimizer.rate_at(self.epoch)
+    }
+
+    /// One pass over `train` in mini-batches (in a random order drawn from
+    /// `rng` when `config.shuffle`), telling `monitor` of each batch: the
+    /// epoch number [`epoch`](Self::epoch)` + 1`, at the optimiser's rate
+    /// for it ([`learning_rate`](Self::learning_rate)). On success the
+    /// trainer counts the epoch, so a loop of `train_epoch` follows the
+    /// optimiser's schedule. Returns the loss and accuracy averaged over the
+    /// samples as they were trained. The settings and every target are
+    /// checked first.
     pub fn train_epoch<Y, L, R>(
         &mut self,
         model: &mut M,
         loss: &L,
         train: &[(X, Y)],
-        epoch: usize,
-        lr: ScalarOf<X>,
         rng: &mut R,
         monitor: &mut impl Monitor<ScalarOf<X>>,
     ) -> Result<Metrics<ScalarOf<X>>, TrainError>
@@ -295,7 +340,27 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
     {
         self.check_settings(Position::Start)?;
         check_data(loss, train, false)?;
-        self.run_epoch(model, loss, train, epoch, lr, rng, monitor)
+        self.next_epoch(model, loss, train, rng, monitor)
+    }
+
+    /// The next epoch ([`train_epoch`](Self::train_epoch)) on checked
+    /// settings and data, counted when it succeeds.
+    pub(super) fn next_epoch<Y, L, R>(
+        &mut self,
+        model: &mut M,
+        loss: &L,
+        train: &[(X, Y)],
+        rng: &mut R,
+        monitor: &mut impl Monitor<ScalarOf<X>>,
+    ) -> Result<Metrics<ScalarOf<X>>, TrainError>
+    where
+        L: Loss<M::Output, Y>,
+        R: Rng + ?Sized,
+    {
+        let (epoch, lr) = (self.epoch + 1, self.learning_rate());
+        let metrics = self.run_epoch(model, loss, train, epoch, lr, rng, monitor)?;
+        self.epoch = epoch;
+        Ok(metrics)
     }
 
     /// [`train_epoch`](Self::train_epoch) on checked settings and data.
@@ -329,7 +394,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         }
         let order =
             if self.config.shuffle { Permutation::new(train.len(), rng) } else { Permutation::identity(train.len()) };
-        let mut tally = Tally::new();
+        let mut tally = Tally::new(L::CLASSIFIES);
         for batch in 0..batches {
             let first = batch * batch_size;
             let samples = batch_size.min(train.len() - first);
@@ -350,8 +415,10 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
 
     /// One gradient step on `batch`: forward, cost, backward for each
     /// sample, gradients averaged, penalties added, clipped, checked, the
-    /// optimiser's update at rate `lr`, and the model's buffers (batch
-    /// norm's running statistics) updated.
+    /// optimiser's update at its rate for the trainer's
+    /// [`epoch`](Self::epoch) ([`learning_rate`](Self::learning_rate);
+    /// [`set_epoch`](Self::set_epoch) moves it), and the model's buffers
+    /// (batch norm's running statistics) updated.
     ///
     /// The settings and the batch's targets are checked first. A step whose
     /// loss, gradients or update would not be finite is refused, and then
@@ -368,7 +435,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
     /// // finite in f32, the update at rate 100 (2e40) is not.
     /// let data = [(vector([1e19f32]), vector([0.0f32]))];
     /// let mut trainer = Trainer::new(Sgd::new(100.0), Config { batch_size: 1, ..Config::default() });
-    /// let err = trainer.step(&mut model, &Mse, &data, 100.0, &mut NoRng).unwrap_err();
+    /// let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
     /// assert_eq!(err, TrainError::NonFiniteUpdate { at: Position::Step });
     /// assert_eq!(model.0.weight[0][0], 1.0);
     /// ```
@@ -377,7 +444,6 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         model: &mut M,
         loss: &L,
         batch: &[(X, Y)],
-        lr: ScalarOf<X>,
         rng: &mut R,
     ) -> Result<StepResult<ScalarOf<X>>, TrainError>
     where
@@ -385,6 +451,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         R: Rng + ?Sized,
     {
         self.check_settings(Position::Step)?;
+        let lr = self.learning_rate();
         Self::check_rate(lr, Position::Step)?;
         check_data(loss, batch, false)?;
         if M::COUPLES_SAMPLES {
@@ -395,7 +462,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
 
     /// The batch size, the [`Config`] and the optimiser's hyperparameters,
     /// checked as training starts (`at`).
-    fn check_settings(&self, at: Position) -> Result<(), TrainError> {
+    pub(super) fn check_settings(&self, at: Position) -> Result<(), TrainError> {
         if self.config.batch_size == 0 {
             return Err(TrainError::ZeroBatchSize);
         }
@@ -469,6 +536,8 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
     {
         zero_in_place(&mut self.grads);
         let (mut total, mut correct) = (ScalarOf::<X>::zero(), 0usize);
+        // Asked only of a cost that classifies (a constant: no test per sample).
+        let is_correct = |out: &M::Output, y: &Y| L::CLASSIFIES && loss.is_correct(out, y);
         let scale = ScalarOf::<X>::one() / ScalarOf::<X>::from_usize(len);
         if len == 1 {
             // One sample: the per-sample passes, without the block's arrays.
@@ -479,7 +548,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
                 return Err(TrainError::NonFiniteLoss { at: Position::Step, sample: 0 });
             }
             total = total + sample_loss;
-            correct += loss.is_correct(&out, y) as usize;
+            correct += is_correct(&out, y) as usize;
             model.backward_block(1, [x], [&mut self.caches[0]], [&self.grad_outputs[0]], &mut self.grads, None);
         }
         let mut last_block = 1;
@@ -496,7 +565,7 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
                     return Err(TrainError::NonFiniteLoss { at: Position::Step, sample: first + b });
                 }
                 total = total + sample_loss;
-                correct += loss.is_correct(out, y) as usize;
+                correct += is_correct(out, y) as usize;
                 // Backward is linear in dL/dy: scaling each output's gradient
                 // by 1/len makes the accumulated gradients the batch's mean,
                 // with no pass over the parameters to divide them.
@@ -525,11 +594,16 @@ impl<M: Train<X>, X: Tensor, O: Optimizer<ScalarOf<X>>, const B: usize> Trainer<
         let update = self.optimizer.update(model, &mut self.grads, &mut self.state, lr);
         update.map_err(|error| TrainError::from_optimizer(error, Position::Step))?;
         model.update_buffers(last_block, self.caches.each_ref());
+        let correct = L::CLASSIFIES.then_some(correct);
         Ok(StepResult { loss: total / ScalarOf::<X>::from_usize(len) + penalty, correct, grad_norm: norm })
     }
 }
 
-fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(loss: &L, data: &[(X, Y)], validation: bool) -> Result<(), TrainError> {
+pub(super) fn check_data<X, Y, L: Loss<O, Y>, O: Tensor>(
+    loss: &L,
+    data: &[(X, Y)],
+    validation: bool,
+) -> Result<(), TrainError> {
     if data.is_empty() {
         return Err(TrainError::EmptyData);
     }

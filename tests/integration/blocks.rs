@@ -78,7 +78,7 @@ fn train_like_pytorch<T: Scalar, const B: usize>() -> f64 {
     let mut worst: f64 = 0.0;
     for (step, &loss) in fixtures::TRAIN_LOSSES.iter().enumerate() {
         let batch = &data[4 * (step % 2)..4 * (step % 2) + 4];
-        let result = trainer.step(&mut net, &SoftmaxCrossEntropy, batch, lr, &mut NoRng).unwrap();
+        let result = trainer.step(&mut net, &SoftmaxCrossEntropy, batch, &mut NoRng).unwrap();
         let got: f64 = result.loss.to_f64();
         let error = (got - loss).abs() / loss.abs().max(1.0);
         assert!(error <= tolerance, "step {step}: loss {} vs PyTorch's {loss}", result.loss);
@@ -110,7 +110,7 @@ fn fit_takes_the_same_steps() {
     let config = Config { batch_size: 4, shuffle: false, ..Config::default() };
     let mut slot = Box::new_uninit();
     let trainer = Trainer::<_, _, _, 8>::new_in(&mut slot, Sgd::new(0.1), config);
-    trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &[], 3, &mut NoRng, ()).unwrap();
+    trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &mut NoRng).epochs(3).run().unwrap();
     deviation(&flat_params(&net), &fixtures::TRAIN_P6, "parameters after 3 epochs", F64_TOLERANCE);
 }
 
@@ -295,12 +295,9 @@ fn blocks_pass_on_coupled_samples_buffers_and_their_updates() {
     // buffers inside both blocks hold the batch means of their inputs.
     let data: Vec<_> = xs.iter().map(|x| (*x, vector([0.5, -0.5, 0.25]))).collect();
     let mut trainer = Trainer::new(Sgd::new(0.05), Config { batch_size: 4, ..Config::default() });
-    assert!(matches!(
-        trainer.step(&mut net, &Mse, &data[..1], 0.05, &mut rng),
-        Err(TrainError::SingleSampleBatch { .. })
-    ));
+    assert!(matches!(trainer.step(&mut net, &Mse, &data[..1], &mut rng), Err(TrainError::SingleSampleBatch { .. })));
     let before = net.clone();
-    trainer.step(&mut net, &Mse, &data, 0.05, &mut rng).unwrap();
+    trainer.step(&mut net, &Mse, &data, &mut rng).unwrap();
     let hidden: Vec<_> = xs.iter().map(|x| before.layer::<U0>().forward(x)).collect();
     let mean =
         |vs: &[Vector<f64, U3>]| -> Vec<f64> { (0..3).map(|i| vs.iter().map(|v| v[i]).sum::<f64>() / 4.0).collect() };

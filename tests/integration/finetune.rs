@@ -41,7 +41,7 @@ fn moved(digits: &[Digit]) -> Vec<Digit> {
 }
 
 fn accuracy<M: Layer<Vector<f32, U64>, Output = Vector<f32, U10>>>(model: &M, data: &[Digit]) -> f32 {
-    evaluate(model, &SoftmaxCrossEntropy, data).unwrap().accuracy
+    evaluate(model, &SoftmaxCrossEntropy, data).unwrap().accuracy.expect("SoftmaxCrossEntropy classifies")
 }
 
 #[test]
@@ -51,14 +51,18 @@ fn a_head_fine_tuned_on_a_frozen_body_recovers_moved_digits() {
     let mut model = <(Body, Head)>::default();
     model.init_with(HeUniform, &mut rng);
     let config = Config { batch_size: 16, ..Config::default() };
-    Full::new(Adam::new(3e-3), config).fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 5, &mut rng, ()).unwrap();
+    Full::new(Adam::new(3e-3), config).fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(5).run().unwrap();
     let pretrained = accuracy(&model, &test);
 
     // 300 moved digits to fine-tune on: a device has little data.
     let (tune, test) = (moved(&train[..300]), moved(&test));
     let before = accuracy(&model, &test);
     let mut tuned = (Frozen(&model.0), model.1.clone());
-    HeadOnly::new(Adam::new(3e-3), config).fit(&mut tuned, &SoftmaxCrossEntropy, &tune, &[], 10, &mut rng, ()).unwrap();
+    HeadOnly::new(Adam::new(3e-3), config)
+        .fit(&mut tuned, &SoftmaxCrossEntropy, &tune, &mut rng)
+        .epochs(10)
+        .run()
+        .unwrap();
     let after = accuracy(&tuned, &test);
 
     assert!(pretrained > 0.9, "pretrained {pretrained}");

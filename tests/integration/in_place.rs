@@ -84,7 +84,7 @@ fn train<T: Scalar, const B: usize>(trainer: &mut Trainer<Net<T>, Vector<T, U3>,
         })
         .collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-    trainer.fit(model, &Mse, &data, &data, 2, &mut rng, ()).unwrap();
+    trainer.fit(model, &Mse, &data, &mut rng).validate_on(&data).epochs(2).run().unwrap();
 }
 
 fn trainers_built_in_place_train_as_new_does<T: Scalar>() {

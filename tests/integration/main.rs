@@ -10,6 +10,7 @@ mod conv;
 mod custom_layer;
 mod data;
 mod depthwise;
+mod early_stopping;
 mod finetune;
 mod fuzz;
 mod hyper;

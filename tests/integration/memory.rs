@@ -76,14 +76,14 @@ fn a_trainer_built_in_place_trains_through_the_flat_kernels() {
     let mut slot = MaybeUninit::uninit();
     let trainer = Trainer::<Net, Image, Sgd>::new_in(&mut slot, Sgd::new(0.1), config);
     let before = net.clone();
-    trainer.step(&mut net, &SoftmaxCrossEntropy, &data, 0.1, &mut Xoshiro256PlusPlus::seed_from_u64(3)).unwrap();
+    trainer.step(&mut net, &SoftmaxCrossEntropy, &data, &mut Xoshiro256PlusPlus::seed_from_u64(3)).unwrap();
     assert!(net != before, "a step changes the parameters");
     trainer.reset();
 
     #[cfg(feature = "std")]
     {
         let mut boxed = Trainer::<Net, Image, Momentum>::boxed(Momentum::new(0.1, 0.9), config);
-        boxed.step(&mut net, &SoftmaxCrossEntropy, &data, 0.1, &mut Xoshiro256PlusPlus::seed_from_u64(4)).unwrap();
+        boxed.step(&mut net, &SoftmaxCrossEntropy, &data, &mut Xoshiro256PlusPlus::seed_from_u64(4)).unwrap();
         assert!(net.layer::<U8>().weight.as_flat().iter().all(|w| w.is_finite()));
     }
 }

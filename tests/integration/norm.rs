@@ -236,7 +236,7 @@ where
     let config = Config { batch_size: case.batch_size, shuffle: false, ..Config::default() };
     let mut trainer = Trainer::new(Sgd::new(X::Scalar::from_f64(case.lr)), config);
     let mut losses = Losses(Vec::new());
-    trainer.fit(&mut model, loss, &data, &[], case.epochs, &mut NoRng, &mut losses).unwrap();
+    trainer.fit(&mut model, loss, &data, &mut NoRng).epochs(case.epochs).monitor(&mut losses).run().unwrap();
     let outputs: Vec<M::Output> = data.iter().map(|(x, _)| model.forward(x)).collect();
 
     let worst = [
@@ -325,25 +325,25 @@ fn the_trainer_refuses_a_batch_of_one() {
     let config = Config { batch_size: 4, shuffle: false, ..Config::default() };
     let mut trainer = Trainer::new(Sgd::new(0.1), config);
 
-    let err = trainer.step(&mut net, &Mse, &data[..1], 0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut net, &Mse, &data[..1], &mut NoRng).unwrap_err();
     assert_eq!(err, TrainError::SingleSampleBatch { at: Position::Step });
     assert!(net == before);
 
     // 9 samples in batches of 4: the third batch of the first epoch has one.
-    let err = trainer.fit(&mut net, &Mse, &data, &[], 2, &mut NoRng, ()).unwrap_err();
+    let err = trainer.fit(&mut net, &Mse, &data, &mut NoRng).epochs(2).run().unwrap_err();
     assert_eq!(err, TrainError::SingleSampleBatch { at: Position::Batch { epoch: 1, batch: 2 } });
     assert!(net == before, "refused before the first step");
     assert!(err.to_string().contains("drop_last"), "{err}");
 
     trainer.config.drop_last = true;
-    let fit = trainer.fit(&mut net, &Mse, &data, &[], 2, &mut NoRng, ()).unwrap();
+    let fit = trainer.fit(&mut net, &Mse, &data, &mut NoRng).epochs(2).run().unwrap();
     assert_eq!(fit.epochs, 2);
     assert_eq!(net.layer::<U1>().num_batches_tracked, 4.0, "two batches of 4 per epoch");
 
     // A last batch of 2 is fine.
     trainer.config.drop_last = false;
     let mut net = before.clone();
-    trainer.fit(&mut net, &Mse, &data[..6], &[], 1, &mut NoRng, ()).unwrap();
+    trainer.fit(&mut net, &Mse, &data[..6], &mut NoRng).epochs(1).run().unwrap();
     assert_eq!(net.layer::<U1>().num_batches_tracked, 2.0);
 }
 
@@ -358,13 +358,13 @@ fn the_trainer_refuses_a_batch_larger_than_its_block() {
         Sgd::new(0.1),
         Config { batch_size: 8, shuffle: false, ..Config::default() },
     );
-    let err = trainer.step(&mut net, &Mse, &data[..5], 0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut net, &Mse, &data[..5], &mut NoRng).unwrap_err();
     assert_eq!(err, TrainError::BatchLargerThanBlock { batch_size: 5, block: 4 });
-    let err = trainer.fit(&mut net, &Mse, &data, &[], 1, &mut NoRng, ()).unwrap_err();
+    let err = trainer.fit(&mut net, &Mse, &data, &mut NoRng).epochs(1).run().unwrap_err();
     assert_eq!(err, TrainError::BatchLargerThanBlock { batch_size: 8, block: 4 });
     assert!(net == before);
     trainer.config.batch_size = 4;
-    trainer.fit(&mut net, &Mse, &data, &[], 1, &mut NoRng, ()).unwrap();
+    trainer.fit(&mut net, &Mse, &data, &mut NoRng).epochs(1).run().unwrap();
     assert_eq!(net.layer::<U1>().num_batches_tracked, 2.0);
 }
 
@@ -375,15 +375,15 @@ fn a_refused_step_leaves_the_running_statistics_unchanged() {
     let mut data = mlp_data::<f64>(4);
     let mut net = seeded_mlp::<f64>(3);
     let mut trainer = Trainer::new(Sgd::new(0.1), Config::default());
-    trainer.step(&mut net, &Mse, &data, 0.1, &mut NoRng).unwrap();
+    trainer.step(&mut net, &Mse, &data, &mut NoRng).unwrap();
     let before = net.clone();
     let good = data[2].0[0];
     data[2].0[0] = f64::INFINITY;
-    let err = trainer.step(&mut net, &Mse, &data, 0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut net, &Mse, &data, &mut NoRng).unwrap_err();
     assert!(matches!(err, TrainError::NonFiniteLoss { at: Position::Step, .. }), "{err:?}");
     assert!(net == before, "the step changed the model");
     data[2].0[0] = good;
-    trainer.step(&mut net, &Mse, &data, 0.1, &mut NoRng).unwrap();
+    trainer.step(&mut net, &Mse, &data, &mut NoRng).unwrap();
     let (bn, old) = (net.layer::<U1>(), before.layer::<U1>());
     assert_eq!(bn.num_batches_tracked, 2.0);
     assert!(bn.running_mean != old.running_mean && bn.running_var != old.running_var);
@@ -493,7 +493,7 @@ fn folding_after_training_keeps_the_outputs() {
         let data = mlp_data::<T>(12);
         let mut net = seeded_mlp::<T>(7);
         let mut trainer = Trainer::new(Sgd::new(T::from_f64(0.1)), Config { batch_size: 4, ..Config::default() });
-        trainer.fit(&mut net, &Mse, &data, &[], 5, &mut Xoshiro256PlusPlus::seed_from_u64(8), ()).unwrap();
+        trainer.fit(&mut net, &Mse, &data, &mut Xoshiro256PlusPlus::seed_from_u64(8)).epochs(5).run().unwrap();
         let (d0, (bn, (relu, (d1,)))) = net.clone();
         assert!(bn.running_var.iter().all(|&v| v != T::one()), "trained statistics");
         let folded: net![Dense<U3, U4, T>, Relu, Dense<U4, U2, T>] = layers![bn.fold(d0).unwrap(), relu, d1];
@@ -512,7 +512,7 @@ fn folding_after_training_keeps_the_outputs() {
         let mut net = Cnn::<T>::default();
         net.init(&mut rng);
         let mut trainer = Trainer::new(Sgd::new(T::from_f64(0.05)), Config { batch_size: 3, ..Config::default() });
-        trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &[], 4, &mut rng, ()).unwrap();
+        trainer.fit(&mut net, &SoftmaxCrossEntropy, &data, &mut rng).epochs(4).run().unwrap();
         let (c, (bn, rest)) = net.clone();
         let folded: (Conv2d<U1, U2, U3, U1, U1, T>, _) = (bn.fold(c).unwrap(), rest);
         let (a, b): (Vec<_>, Vec<_>) = data.iter().map(|(x, _)| (folded.forward(x), net.forward(x))).unzip();

@@ -31,7 +31,7 @@ fn a_nan_learning_rate_is_refused() {
     let before = model.clone();
     let data = one_sample([1.0, 2.0], 0.5);
     let mut trainer = Trainer::new(Sgd::new(f32::NAN), single());
-    let err = trainer.step(&mut model, &Mse, &data, f32::NAN, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
     let TrainError::Hyperparameter { at: Position::Step, error: OptimError::Invalid { owner, name, value, range } } =
         err
     else {
@@ -42,11 +42,17 @@ fn a_nan_learning_rate_is_refused() {
     assert_eq!(err.to_string(), "in this step: Sgd's lr is NaN, it must be finite and at least 0");
     assert!(model == before);
 
-    // A good base rate, a NaN rate for the step: refused by the optimiser.
-    trainer.optimizer = Sgd::new(0.1);
-    let err = trainer.step(&mut model, &Mse, &data, f32::NAN, &mut NoRng).unwrap_err();
-    assert!(matches!(err, TrainError::Hyperparameter { at: Position::Step, .. }), "{err:?}");
-    assert!(model == before);
+    // A good base rate whose schedule gives an infinite rate at the
+    // trainer's epoch (0.1·(1e30)² overflows f32): refused by the step.
+    let mut trainer = Trainer::new(Sgd::new(0.1).scheduled(ExponentialDecay { gamma: 1e30 }), single());
+    trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap();
+    let after_one = model.clone();
+    trainer.set_epoch(2);
+    let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
+    let expected =
+        OptimError::Invalid { owner: "Sgd", name: "lr", value: Value::F32(f32::INFINITY), range: Range::NonNegative };
+    assert_eq!(err, TrainError::Hyperparameter { at: Position::Step, error: expected });
+    assert!(model == after_one);
 }
 
 /// PyTorch refuses a negative rate ("Invalid learning rate"); so do `fit`
@@ -58,12 +64,11 @@ fn a_negative_learning_rate_is_refused() {
     let data = one_sample([1.0, 2.0], 0.5);
     let mut trainer = Trainer::new(Sgd::new(-0.1), single());
     for epochs in [0, 3] {
-        let err = trainer.fit(&mut model, &Mse, &data, &[], epochs, &mut NoRng, ()).unwrap_err();
+        let err = trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(epochs).run().unwrap_err();
         assert!(matches!(err, TrainError::Hyperparameter { at: Position::Start, .. }), "{err:?}");
         assert_eq!(err.to_string(), "Sgd's lr is -0.1, it must be finite and at least 0");
     }
-    trainer.optimizer = Sgd::new(0.1);
-    let err = trainer.step(&mut model, &Mse, &data, -0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
     assert!(matches!(err, TrainError::Hyperparameter { at: Position::Step, .. }), "{err:?}");
     assert!(model == before);
 }
@@ -76,7 +81,7 @@ fn an_infinite_rate_is_refused() {
     let before = model.clone();
     let data = one_sample([1.0, 2.0], 0.5);
     let mut trainer = Trainer::new(Sgd::new(f32::INFINITY), single());
-    let err = trainer.step(&mut model, &Mse, &data, f32::INFINITY, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
     let expected =
         OptimError::Invalid { owner: "Sgd", name: "lr", value: Value::F32(f32::INFINITY), range: Range::NonNegative };
     assert_eq!(err, TrainError::Hyperparameter { at: Position::Step, error: expected });
@@ -85,7 +90,7 @@ fn an_infinite_rate_is_refused() {
     let mut wide = <net![Dense<U2, U1, f64>]>::default();
     let wide_data = [(vector([1e-30, 0.0]), vector([0.0]))];
     let mut wide_trainer = Trainer::new(Sgd::new(1e39), Config { batch_size: 1, ..Config::default() });
-    wide_trainer.step(&mut wide, &Mse, &wide_data, 1e39, &mut NoRng).unwrap();
+    wide_trainer.step(&mut wide, &Mse, &wide_data, &mut NoRng).unwrap();
 }
 
 /// PyTorch: "Invalid beta parameter at index 0" for β₁ = 1, and the rest of
@@ -106,10 +111,7 @@ fn hyperparameters_pytorch_refuses_are_refused() {
             RmsProp { alpha: -0.99, ..RmsProp::new(0.1) }.validate(),
             "RmsProp's alpha is -0.99, it must be finite and at least 0",
         ),
-        (
-            Sgd { weight_decay: f32::INFINITY, ..Sgd::new(0.1) }.validate(),
-            "Sgd's weight_decay is inf, it must be finite and at least 0",
-        ),
+        (Sgd::new(f32::INFINITY).validate(), "Sgd's lr is inf, it must be finite and at least 0"),
     ];
     for (validated, message) in cases {
         assert_eq!(validated.unwrap_err().to_string(), message);
@@ -123,7 +125,7 @@ fn hyperparameters_pytorch_refuses_are_refused() {
     let before = model.clone();
     let data = one_sample([1.0, 2.0], 0.5);
     let mut trainer = Trainer::new(Adam { beta1: 1.0, ..Adam::new(0.1) }, single());
-    let err = trainer.fit(&mut model, &Mse, &data, &[], 5, &mut NoRng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(5).run().unwrap_err();
     assert!(matches!(err, TrainError::Hyperparameter { at: Position::Start, .. }), "{err:?}");
     assert!(model == before);
 }
@@ -140,16 +142,16 @@ fn config_values_out_of_range_are_refused() {
     ];
     for (config, message) in configs {
         let mut trainer = Trainer::new(Sgd::new(0.1), config);
-        let err = trainer.fit(&mut model, &Mse, &data, &[], 1, &mut NoRng, ()).unwrap_err();
+        let err = trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(1).run().unwrap_err();
         assert_eq!(err.to_string(), message);
     }
     // A schedule's, checked with its optimiser's.
     let mut trainer = Trainer::new(Sgd::new(0.1).scheduled(ExponentialDecay { gamma: -0.5 }), single());
-    let err = trainer.fit(&mut model, &Mse, &data, &[], 1, &mut NoRng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(1).run().unwrap_err();
     assert_eq!(err.to_string(), "ExponentialDecay's gamma is -0.5, it must be finite and at least 0");
     let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 0, ..single() });
     // Zero epochs: the batch size is still checked.
-    assert_eq!(trainer.fit(&mut model, &Mse, &data, &[], 0, &mut NoRng, ()), Err(TrainError::ZeroBatchSize));
+    assert_eq!(trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(0).run(), Err(TrainError::ZeroBatchSize));
 }
 
 /// The audit's case: a linear model, a feature of 1e19, SGD at rate 100.
@@ -161,12 +163,12 @@ fn an_update_that_overflows_is_not_applied() {
     let before = model.clone();
     let data = one_sample([1e19, 0.0], 0.0);
     let mut trainer = Trainer::new(Sgd::new(100.0), single());
-    let err = trainer.step(&mut model, &Mse, &data, 100.0, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
     assert_eq!(err, TrainError::NonFiniteUpdate { at: Position::Step });
     assert!(model == before);
 
     // In an epoch, the error names the batch.
-    let err = trainer.fit(&mut model, &Mse, &data, &[], 3, &mut NoRng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(3).run().unwrap_err();
     assert_eq!(err, TrainError::NonFiniteUpdate { at: Position::Batch { epoch: 1, batch: 0 } });
     assert!(err.to_string().contains("at epoch 1, batch 0"), "{err}");
     assert!(model == before);
@@ -184,19 +186,19 @@ fn adam_with_eps_zero_on_a_zero_gradient_is_refused_and_its_state_kept() {
     let mut saw_refusal = Trainer::new(Adam::new(0.01), config);
     let mut never = Trainer::new(Adam::new(0.01), config);
 
-    saw_refusal.step(&mut seen, &Mse, &data, 0.01, &mut NoRng).unwrap();
-    never.step(&mut fresh, &Mse, &data, 0.01, &mut NoRng).unwrap();
+    saw_refusal.step(&mut seen, &Mse, &data, &mut NoRng).unwrap();
+    never.step(&mut fresh, &Mse, &data, &mut NoRng).unwrap();
     let before = seen.clone();
     saw_refusal.optimizer.eps = 0.0;
     // m and v of the first weight are exactly 0 after a step of zero gradients: 0/0.
-    let err = saw_refusal.step(&mut seen, &Mse, &data, 0.01, &mut NoRng).unwrap_err();
+    let err = saw_refusal.step(&mut seen, &Mse, &data, &mut NoRng).unwrap_err();
     assert_eq!(err, TrainError::NonFiniteUpdate { at: Position::Step });
     assert!(seen == before);
 
     saw_refusal.optimizer.eps = 1e-8;
     for _ in 0..3 {
-        saw_refusal.step(&mut seen, &Mse, &data, 0.01, &mut NoRng).unwrap();
-        never.step(&mut fresh, &Mse, &data, 0.01, &mut NoRng).unwrap();
+        saw_refusal.step(&mut seen, &Mse, &data, &mut NoRng).unwrap();
+        never.step(&mut fresh, &Mse, &data, &mut NoRng).unwrap();
     }
     assert!(seen == fresh, "the refused step moved Adam's state: {seen:?} vs {fresh:?}");
 }
@@ -235,11 +237,11 @@ fn a_step_whose_running_statistics_overflow_is_refused() {
     let before = model.clone();
     let data = [(vector([1e30f32]), vector([1.0f32])), (vector([-1e30]), vector([0.0]))];
     let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 2, ..single() });
-    let err = trainer.step(&mut model, &Mse, &data, 0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &Mse, &data, &mut NoRng).unwrap_err();
     assert_eq!(err, TrainError::NonFiniteUpdate { at: Position::Step });
     assert!(model == before, "{model:?}");
     let moderate = [(vector([3.0f32]), vector([1.0f32])), (vector([-1.0]), vector([0.0]))];
-    trainer.step(&mut model, &Mse, &moderate, 0.1, &mut NoRng).unwrap();
+    trainer.step(&mut model, &Mse, &moderate, &mut NoRng).unwrap();
     assert_eq!(model.0.num_batches_tracked, 1.0);
 }
 
@@ -252,7 +254,7 @@ fn step_checks_its_targets() {
     let before = model.clone();
     let classes = [(vector([1.0f32, 0.0]), 1usize), (vector([0.0, 1.0]), 5)];
     let mut trainer = Trainer::new(Sgd::new(0.1), Config { batch_size: 2, ..single() });
-    let err = trainer.step(&mut model, &SoftmaxCrossEntropy, &classes, 0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &SoftmaxCrossEntropy, &classes, &mut NoRng).unwrap_err();
     assert_eq!(err.to_string(), "training sample 1: class 5 is out of range for 3 classes");
     assert!(model == before);
 
@@ -260,7 +262,7 @@ fn step_checks_its_targets() {
     let before = binary.clone();
     let targets = [(vector([1.0f32, 0.0]), vector([1.5f32]))];
     let mut trainer = Trainer::new(Sgd::new(0.1), single());
-    let err = trainer.step(&mut binary, &Bce, &targets, 0.1, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut binary, &Bce, &targets, &mut NoRng).unwrap_err();
     assert_eq!(err.to_string(), "training sample 0: target value 1.5 at index 0 is not a probability in [0, 1]");
     assert!(binary == before);
 }
@@ -273,17 +275,17 @@ fn a_non_finite_loss_names_its_sample_and_step() {
     let mut data: Vec<_> = (0..12).map(|i| (vector([i as f32, 1.0]), vector([0.5f32]))).collect();
     data[9].0[1] = f32::NAN;
     let mut trainer = Trainer::new(Sgd::new(0.01), Config { batch_size: 4, ..single() });
-    let err = trainer.step(&mut model, &Mse, &data[8..], 0.01, &mut NoRng).unwrap_err();
+    let err = trainer.step(&mut model, &Mse, &data[8..], &mut NoRng).unwrap_err();
     assert_eq!(err, TrainError::NonFiniteLoss { at: Position::Step, sample: 1 });
     assert_eq!(err.to_string(), "the loss of sample 1 is not finite in this step; the step was not applied");
 
-    let err = trainer.fit(&mut model, &Mse, &data, &[], 2, &mut NoRng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &Mse, &data, &mut NoRng).epochs(2).run().unwrap_err();
     assert_eq!(err, TrainError::NonFiniteLoss { at: Position::Batch { epoch: 1, batch: 2 }, sample: 9 });
     assert_eq!(err.to_string(), "the loss of sample 9 is not finite at epoch 1, batch 2; the step was not applied");
 
     // Shuffled, the sample is still named by its index in the data.
     trainer.config.shuffle = true;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
-    let err = trainer.fit(&mut model, &Mse, &data, &[], 2, &mut rng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &Mse, &data, &mut rng).epochs(2).run().unwrap_err();
     assert!(matches!(err, TrainError::NonFiniteLoss { at: Position::Batch { epoch: 1, .. }, sample: 9 }), "{err:?}");
 }

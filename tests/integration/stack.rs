@@ -9,7 +9,7 @@ use typenet::prelude::*;
 type Mlp = net![Dense<U784, U128>, Relu, Dense<U128, U10>];
 
 /// One epoch on 1,000 synthetic samples, on a thread with `stack` bytes.
-fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) {
+fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::FitReport, Metrics) {
     let run = || {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let mut model: Box<Mlp> = default_box();
@@ -27,7 +27,7 @@ fn train_on_a_stack_of(stack: usize) -> (Metrics, typenet::train::Fit, Metrics) 
             })
             .collect();
         let before = evaluate(&*model, &SoftmaxCrossEntropy, &data).unwrap();
-        let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 1, &mut rng, ()).unwrap();
+        let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(1).run().unwrap();
         let after = evaluate(&*model, &SoftmaxCrossEntropy, &data).unwrap();
         (before, fit, after)
     };
@@ -82,7 +82,12 @@ fn the_largest_example_model_trains_boxed_on_a_2_mib_stack() {
             model.init_with(PyTorch, &mut rng);
             let adam = Adam::new(3e-3).scheduled(CosineAnnealing { epochs: 1, min_lr: 0.0 });
             let mut trainer = Trainer::boxed(adam, Config::default());
-            let fit = trainer.fit(&mut *model, &SoftmaxCrossEntropy, &train, &val, 1, &mut rng, ()).unwrap();
+            let fit = trainer
+                .fit(&mut *model, &SoftmaxCrossEntropy, &train, &mut rng)
+                .validate_on(&val)
+                .epochs(1)
+                .run()
+                .unwrap();
             (fit, size_of_val(&*trainer))
         })
         .unwrap()
@@ -125,7 +130,12 @@ fn the_largest_trainer_new_builds_trains_by_value_on_a_2_mib_stack() {
             let mut model = NearTheLimit::default();
             model.init_with(HeUniform, &mut rng);
             let mut trainer = Trainer::new(Adam::new(1e-3), Config::default());
-            trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &data[..4], 1, &mut rng, ()).unwrap()
+            trainer
+                .fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng)
+                .validate_on(&data[..4])
+                .epochs(1)
+                .run()
+                .unwrap()
         })
         .unwrap()
         .join()

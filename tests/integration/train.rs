@@ -26,9 +26,9 @@ fn xor_is_learned_for_ten_seeds() {
         model.init(&mut rng);
         let data = xor_samples();
         let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
-        trainer.fit(&mut model, &Bce, &data, &[], 2000, &mut rng, ()).unwrap();
+        trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(2000).run().unwrap();
         let metrics = evaluate(&model, &Bce, &data).unwrap();
-        assert_eq!(metrics.accuracy, 1.0, "seed {seed}: {metrics:?}");
+        assert_eq!(metrics.accuracy, Some(1.0), "seed {seed}: {metrics:?}");
         assert!(metrics.loss < 0.05, "seed {seed}: {metrics:?}");
     }
 }
@@ -55,11 +55,16 @@ where
     }
     model.init(&mut rng);
     let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 8, ..Config::default() });
-    let fit = trainer.fit(&mut model, &SoftmaxCrossEntropy, split.train, split.val, epochs, &mut rng, ()).unwrap();
+    let fit = trainer
+        .fit(&mut model, &SoftmaxCrossEntropy, split.train, &mut rng)
+        .validate_on(split.val)
+        .epochs(epochs)
+        .run()
+        .unwrap();
     assert_eq!(fit.epochs, epochs);
-    assert!(fit.last.val.unwrap().accuracy > 0.85, "{fit:?}");
+    assert!(fit.last.val.unwrap().accuracy > Some(0.85), "{fit:?}");
     let test = evaluate(&model, &SoftmaxCrossEntropy, split.test).unwrap();
-    (model, test.accuracy)
+    (model, test.accuracy.expect("SoftmaxCrossEntropy classifies"))
 }
 
 #[test]
@@ -100,18 +105,14 @@ fn early_stopping_ends_the_run() {
     let mut trainer = Trainer::new(Sgd::new(0.5), Config { batch_size: 1, ..Config::default() });
     let mut seen = Vec::new();
     let fit = trainer
-        .fit(
-            &mut model,
-            &Mse,
-            &data,
-            &xor_samples(),
-            100,
-            &mut rng,
-            on_epoch(|report| {
-                seen.push(report.epoch);
-                if report.epoch == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-            }),
-        )
+        .fit(&mut model, &Mse, &data, &mut rng)
+        .validate_on(&xor_samples())
+        .epochs(100)
+        .monitor(on_epoch(|report| {
+            seen.push(report.epoch);
+            if report.epoch == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        }))
+        .run()
         .unwrap();
     assert_eq!(seen, [1, 2, 3]);
     assert_eq!((fit.epochs, fit.stopped_early), (3, true));
@@ -125,7 +126,7 @@ fn bad_input_gives_typed_errors() {
     model.init(&mut rng);
     let before = bits(&model);
     let go = |trainer: &mut Trainer<Iris, Vector<f32, U4>, Sgd>, model: &mut Iris, data: &mut [IrisSample]| {
-        trainer.fit(model, &SoftmaxCrossEntropy, data, &[], 1, &mut Xoshiro256PlusPlus::seed_from_u64(0), ())
+        trainer.fit(model, &SoftmaxCrossEntropy, data, &mut Xoshiro256PlusPlus::seed_from_u64(0)).epochs(1).run()
     };
 
     let mut zero_batch = Trainer::new(Sgd::new(0.1), Config { batch_size: 0, ..Config::default() });
@@ -157,7 +158,7 @@ fn a_non_finite_step_is_refused_and_the_parameters_stay_finite() {
     let mut data = iris();
     data[40].0[2] = f32::INFINITY; // makes the forward pass non-finite
     let mut trainer = Trainer::new(Sgd::new(0.01), Config { batch_size: 10, shuffle: false, ..Config::default() });
-    let err = trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 5, &mut rng, ()).unwrap_err();
+    let err = trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(5).run().unwrap_err();
     assert!(
         matches!(
             err,
@@ -174,7 +175,7 @@ fn a_non_finite_step_is_refused_and_the_parameters_stay_finite() {
     let mut steps = 0;
     let err = loop {
         let before = bits(&model);
-        match diverging.step(&mut model, &SoftmaxCrossEntropy, &clean, 1e38, &mut rng) {
+        match diverging.step(&mut model, &SoftmaxCrossEntropy, &clean, &mut rng) {
             Ok(StepResult { .. }) => steps += 1,
             Err(e) => {
                 assert_eq!(bits(&model), before);
@@ -203,7 +204,7 @@ fn penalties_are_in_the_loss_and_its_gradient() {
     let (l1, l2) = (0.03, 0.2);
     let config = Config { batch_size: 1, l1, l2, ..Config::default() };
     let mut trainer: Trainer<Small, _, Sgd<f64>> = Trainer::new(Sgd::new(0.0), config);
-    let step = trainer.step(&mut model, &Mse, &sample, 0.0, &mut rng).unwrap();
+    let step = trainer.step(&mut model, &Mse, &sample, &mut rng).unwrap();
 
     let total = |m: &Small| Mse.loss(&m.forward(&sample[0].0), &sample[0].1) + penalty(m, l1, l2);
     assert!((step.loss - total(&model)).abs() < 1e-15);
@@ -243,6 +244,8 @@ impl Loss<Vector<f32, U1>, usize> for Recording {
         grad[0] = 2.0 * output[0];
         output[0] * output[0]
     }
+    const CLASSIFIES: bool = false;
+
     fn is_correct(&self, _: &Vector<f32, U1>, _: &usize) -> bool {
         true
     }
@@ -257,7 +260,7 @@ fn each_epoch_visits_every_sample_once_in_a_new_order() {
     let orders = |shuffle: bool, rng: &mut Xoshiro256PlusPlus, model: &mut net![Dense<U1, U1>]| {
         let cost = Recording(Default::default());
         let mut trainer = Trainer::new(Sgd::new(0.01), Config { batch_size: 10, shuffle, ..Config::default() });
-        let fit = trainer.fit(model, &cost, &data, &[], 3, rng, ()).unwrap();
+        let fit = trainer.fit(model, &cost, &data, rng).epochs(3).run().unwrap();
         assert_eq!(fit.epochs, 3);
         let seen = cost.0.into_inner();
         assert_eq!(seen.len(), 3 * data.len());

@@ -76,7 +76,7 @@ fn xor() -> bool {
     let mut trainer = XorTrainer::with_block(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 
     let start = DWT::cycle_count();
-    let fit = trainer.fit(&mut model, &Bce, &data, &[], 2000, &mut rng, ());
+    let fit = trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(2000).run();
     let cycles = DWT::cycle_count().wrapping_sub(start);
     match fit {
         Ok(fit) => info!("xor: {} epochs in {} cycles; the last: {}", fit.epochs, cycles, fit.last),

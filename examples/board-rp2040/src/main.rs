@@ -103,7 +103,7 @@ fn xor(timer: &Timer) -> bool {
     let mut trainer = XorTrainer::with_block(Adam::new(0.05), Config { batch_size: 4, ..Config::default() });
 
     let start = timer.get_counter().ticks();
-    let fit = trainer.fit(&mut model, &Bce, &data, &[], 2000, &mut rng, ());
+    let fit = trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(2000).run();
     let micros = micros_since(timer, start);
     match fit {
         Ok(fit) => info!("xor: {} epochs in {} us; the last: {}", fit.epochs, micros, fit.last),

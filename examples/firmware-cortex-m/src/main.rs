@@ -90,7 +90,7 @@ fn xor(clock: &mut Clock) -> XorOutcome {
     // mean over the run (each epoch a new order of the four samples, then
     // one step on them), the settings and targets checked once.
     let (fit, fit_instructions) =
-        clock.instructions(|| trainer.fit(&mut model, &Bce, &table, &[], XOR_EPOCHS, &mut rng, ()));
+        clock.instructions(|| trainer.fit(&mut model, &Bce, &table, &mut rng).epochs(XOR_EPOCHS).run());
     let Ok(fit) = fit else { fail(PROGRAM, "XOR training stopped with an error") };
     let epochs = fit.epochs;
     let epoch_instructions = fit_instructions / epochs as u32;

@@ -26,5 +26,5 @@ fn main() {
     let trainer: &mut Trainer<Cnn, _, _> = Trainer::new_in(&mut *slot, Adam::new(1e-3), Config::default());
     let data = [(Tensor3::<f32, U1, U28, U28>::default(), 3usize)];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-    trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &[], 1, &mut rng, ()).unwrap();
+    trainer.fit(&mut model, &SoftmaxCrossEntropy, &data, &mut rng).epochs(1).run().unwrap();
 }

@@ -375,7 +375,8 @@ where
     let mut run = Run { steps: 0, step_sum: 0, first_full_step: 0, last_loss: f32::NAN };
     let mut batch = [(Input::default(), 0usize); BATCH];
     for epoch in 1..=EPOCHS {
-        let lr = OPTIMIZER.rate_at(epoch - 1);
+        // The optimiser's schedule gives the rate of the trainer's epoch.
+        trainer.set_epoch(epoch - 1);
         let order = Permutation::new(VAL_LEN, &mut rng);
         for first in (0..VAL_LEN).step_by(BATCH) {
             let len = BATCH.min(VAL_LEN - first);
@@ -384,7 +385,7 @@ where
                 *slot = (input(&SHIFT.apply(digit.pixels)), usize::from(digit.label));
             }
             let (step, instructions) =
-                clock.instructions(|| trainer.step(model, &SoftmaxCrossEntropy, &batch[..len], lr, &mut rng));
+                clock.instructions(|| trainer.step(model, &SoftmaxCrossEntropy, &batch[..len], &mut rng));
             run.last_loss = step.ok()?.loss;
             run.steps += 1;
             run.step_sum += u64::from(instructions);

@@ -17,6 +17,6 @@ use firmware_cortex_m::{XOR_EPOCHS, entry, exit, xor_correct, xor_start, xor_tab
 fn main() -> ! {
     let table = xor_table();
     let (mut model, mut rng, mut trainer) = xor_start();
-    let trained = trainer.fit(&mut model, &typenet::loss::Bce, &table, &[], XOR_EPOCHS, &mut rng, ()).is_ok();
+    let trained = trainer.fit(&mut model, &typenet::loss::Bce, &table, &mut rng).epochs(XOR_EPOCHS).run().is_ok();
     exit(trained && xor_correct(&model, &table) == table.len())
 }
