@@ -152,11 +152,15 @@
 pub(crate) mod crc;
 pub mod embed;
 mod error;
+#[cfg(feature = "std")]
+mod file;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
 mod signature;
 
 pub use error::ParamsError;
+#[cfg(feature = "std")]
+pub use file::{FileError, load_file, save_file};
 pub use signature::{TensorSignature, role_name, role_of};
 
 use crate::layer::Params;

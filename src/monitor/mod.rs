@@ -109,5 +109,5 @@ pub use progress::Progress;
 /// [`Metrics::accuracy`].
 #[cfg(any(feature = "progress", feature = "plot"))]
 fn accuracy<T: Scalar>(metrics: &Metrics<T>) -> Option<f64> {
-    Some(metrics.accuracy.to_f64())
+    metrics.accuracy.map(|a| a.to_f64())
 }

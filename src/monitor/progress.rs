@@ -125,10 +125,11 @@ impl<T: Scalar> Monitor<T> for Progress {
             self.batches.set_length(report.batches as u64);
             self.batches.set_position(0);
             self.running = (0.0, 0, 0);
+            self.shows_accuracy = report.step.correct.is_some();
         }
         let (loss, correct, seen) = &mut self.running;
         *loss += report.step.loss.to_f64() * report.samples as f64;
-        *correct += report.step.correct;
+        *correct += report.step.correct.unwrap_or(0);
         *seen += report.samples;
         if !self.bars.is_hidden() {
             let n = *seen as f64;

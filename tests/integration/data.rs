@@ -347,7 +347,7 @@ fn a_model_with_its_scalers_trains_on_raw_data() {
     let before = evaluate(&model, &Mse, split.val).unwrap().loss;
     let mut trainer = Trainer::new(Adam::new(0.01), Config { batch_size: 16, ..Config::default() });
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
-    trainer.fit(&mut model, &Mse, split.train, split.val, 20, &mut rng, ()).unwrap();
+    trainer.fit(&mut model, &Mse, split.train, &mut rng).validate_on(split.val).epochs(20).run().unwrap();
     let after = evaluate(&model, &Mse, split.val).unwrap().loss;
     assert!(after < 0.5 * before, "validation loss {before} → {after}");
     assert_eq!((model.0.clone(), model.1.1.1.1.0.clone()), (features.layer(), targets.inverse_layer()));

@@ -5,21 +5,21 @@
 use core::ops::ControlFlow;
 
 use typenet::prelude::*;
-use typenet::train::Fit;
+use typenet::train::FitReport;
 
 type Xor = net![Dense<U2, U4>, Sigmoid, Dense<U4, U1>, Sigmoid];
 
 /// XOR with one sample per batch (four batches an epoch), validated on
 /// itself: `epochs` epochs watched by `monitor`. The one place these tests
 /// call `fit`.
-fn train_xor(epochs: usize, monitor: impl Monitor) -> Fit {
+fn train_xor(epochs: usize, monitor: impl Monitor) -> FitReport {
     let data = [([0.0f32, 0.0], 0.0f32), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)]
         .map(|(x, y)| (vector(x), vector([y])));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let mut model = Xor::default();
     model.init(&mut rng);
     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 1, ..Config::default() });
-    trainer.fit(&mut model, &Bce, &data, &data, epochs, &mut rng, monitor).expect("XOR trains")
+    trainer.fit(&mut model, &Bce, &data, &mut rng).validate_on(&data).epochs(epochs).monitor(monitor).run().expect("XOR trains")
 }
 
 /// Reports with exact figures: epoch `e` has training loss 1/e, accuracy
@@ -30,8 +30,8 @@ fn reports(epochs: usize) -> Vec<EpochReport> {
     (1..=epochs)
         .map(|epoch| {
             let e = epoch as f32;
-            let train = Metrics { loss: 1.0 / e, accuracy: e / 8.0 };
-            let val = (epoch % 2 == 1).then_some(Metrics { loss: 2.0 / e, accuracy: e / 16.0 });
+            let train = Metrics { loss: 1.0 / e, accuracy: Some(e / 8.0) };
+            let val = (epoch % 2 == 1).then_some(Metrics { loss: 2.0 / e, accuracy: Some(e / 16.0) });
             EpochReport { epoch, train, val, lr: 0.5 }
         })
         .collect()
@@ -342,7 +342,7 @@ mod progress {
         assert_eq!(progress.epochs_done(), 2);
         assert!(fit.stopped_early);
         // Batches of another epoch, then dropped unfinished: no panic.
-        let step = StepResult { loss: 0.5f32, correct: 1, grad_norm: 1.0 };
+        let step = StepResult { loss: 0.5f32, correct: Some(1), grad_norm: 1.0 };
         progress.on_batch(&BatchReport { epoch: 3, batch: 0, batches: 4, samples: 1, step });
         drop(progress);
     }
