@@ -104,7 +104,8 @@ use crate::layers::pool::Pool2d;
 use crate::layers::recurrent::gates::{Cell, RecurrentLayer};
 use crate::layers::{
     Conv1d, Conv2d, Dense, Dropout, Elu, Flatten, Gelu, GeluTanh, GlobalAvgPool, HardSigmoid, HardSwish, Identity,
-    LastStep, LeakyRelu, LogSoftmax, Projected, Relu, Relu6, Residual, Sigmoid, Silu, Softmax, Softplus, Tanh,
+    LastStep, LeakyRelu, LogSoftmax, Projected, Relu, Relu6, Residual, Sigmoid, Silu, Softmax, Softplus, Standardize,
+    Tanh, Unstandardize,
 };
 use crate::scalar::Scalar;
 use crate::shape::Dims;
@@ -263,6 +264,8 @@ state_dict_by_signature! {
     impl[] for Flatten;
     impl[Op, K, S] for Pool2d<Op, K, S>;
     impl[] for LastStep;
+    impl[S] for Standardize<S>;
+    impl[S] for Unstandardize<S>;
 }
 
 /// How typenet's keys become the PyTorch model's: renamed modules, then a
