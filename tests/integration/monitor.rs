@@ -19,7 +19,13 @@ fn train_xor(epochs: usize, monitor: impl Monitor) -> FitReport {
     let mut model = Xor::default();
     model.init(&mut rng);
     let mut trainer = Trainer::new(Adam::new(0.05), Config { batch_size: 1, ..Config::default() });
-    trainer.fit(&mut model, &Bce, &data, &mut rng).validate_on(&data).epochs(epochs).monitor(monitor).run().expect("XOR trains")
+    trainer
+        .fit(&mut model, &Bce, &data, &mut rng)
+        .validate_on(&data)
+        .epochs(epochs)
+        .monitor(monitor)
+        .run()
+        .expect("XOR trains")
 }
 
 /// Reports with exact figures: epoch `e` has training loss 1/e, accuracy

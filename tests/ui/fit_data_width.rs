@@ -9,5 +9,5 @@ fn main() {
     let mut trainer = Trainer::new(Adam::new(1e-3), Config::default());
     let train: Vec<(Vector<f32, U13>, usize)> = vec![(Default::default(), 0)];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-    trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &[], 1, &mut rng, ()).unwrap();
+    trainer.fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng).epochs(1).run().unwrap();
 }

@@ -17,5 +17,5 @@ fn main() {
     let mut trainer = Trainer::new(Adam::new(1e-3), Config::default());
     let data = [(Vector::<f32, U12>::default(), vector([1.0f32]))];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-    trainer.fit(&mut model, &Bce, &data, &[], 1, &mut rng, ()).unwrap();
+    trainer.fit(&mut model, &Bce, &data, &mut rng).epochs(1).run().unwrap();
 }
