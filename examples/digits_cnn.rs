@@ -2,7 +2,8 @@
 //! Conv2d 1→8 3×3 (padding 1), ReLU, MaxPool 2, Conv2d 8→16 3×3, ReLU,
 //! Flatten, Dense 64→10, trained with Adam.
 //!
-//! Writes `out/digits_cnn/log.csv` and `out/digits_cnn/curves.svg`, and
+//! Writes `out/digits_cnn/log.csv` and `out/digits_cnn/curves.svg` (the
+//! library's monitors, with a progress bar), and
 //! ends with one line: `digits_cnn: test_accuracy=... val_accuracy=... epochs=...`.
 //!
 //! ```text
@@ -13,6 +14,7 @@ mod common;
 
 use std::time::Instant;
 
+use typenet::monitor::{CsvLog, Progress, SvgPlot};
 use typenet::prelude::*;
 use typenet::quant;
 
@@ -29,7 +31,7 @@ type Cnn = net![
 const EPOCHS: usize = 40;
 const SEED: u64 = 2026;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let digits = common::digits(SEED);
     let (train, val, test) =
         (common::as_images(&digits.train), common::as_images(&digits.val), common::as_images(&digits.test));
@@ -46,23 +48,23 @@ fn main() {
     let mut model = Cnn::default();
     model.init_with(HeUniform, &mut rng);
     let mut trainer = Trainer::new(Adam::new(3e-3), Config { batch_size: 16, ..Config::default() });
-    let mut progress = common::Progress::new(EPOCHS);
+    let out = common::out_dir("digits_cnn");
+    let (log_file, plot_file) = (out.join("log.csv"), out.join("curves.svg"));
+    let mut progress = Progress::new(EPOCHS);
+    let mut log = CsvLog::create(&log_file)?;
+    let mut plot = SvgPlot::new(&plot_file, "digits, CNN conv8-pool-conv16-dense, Adam");
     let start = Instant::now();
     let fit = trainer
         .fit(&mut model, &SoftmaxCrossEntropy, &train, &mut rng)
         .validate_on(&val)
         .epochs(EPOCHS)
-        .monitor(&mut progress)
-        .run()
-        .unwrap_or_else(|e| panic!("training failed: {e}"));
+        .monitor((&mut progress, &mut log, &mut plot))
+        .run()?;
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
-
-    let dir = common::out_dir("digits_cnn");
-    let (log, plot) = (dir.join("log.csv"), dir.join("curves.svg"));
-    common::write_log(&log, &progress.reports);
-    common::plot_curves(&plot, "digits, CNN conv8-pool-conv16-dense, Adam", &progress.reports);
-    println!("trained in {seconds:.1} s; wrote {} and {}", log.display(), plot.display());
+    log.finish()?;
+    plot.finish()?;
+    println!("trained in {seconds:.1} s; wrote {} and {}", log_file.display(), plot_file.display());
 
     let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let metrics = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
@@ -78,4 +80,5 @@ fn main() {
         metrics.accuracy.expect("the cost classifies"),
         fit.epochs
     );
+    Ok(())
 }

@@ -2,8 +2,10 @@
 //! watching loss and accuracy on a validation set, and report accuracy on
 //! the held-out test set.
 //!
-//! Writes `out/digits_mlp/log.csv` (every epoch) and
-//! `out/digits_mlp/curves.svg` (the curves), and ends with one line:
+//! Shows a progress bar, writes `out/digits_mlp/log.csv` (every epoch) and
+//! `out/digits_mlp/curves.svg` (the curves) with the library's monitors,
+//! prints the test set's per-class precision, recall and F1 with its
+//! confusion matrix, and ends with one line:
 //! `digits_mlp: test_accuracy=... val_accuracy=... epochs=... int8_test_accuracy=...`
 //! (the same model deployed as int8: calibrated on the training digits,
 //! converted by [`typenet::quant`]).
@@ -13,12 +15,13 @@
 //! ```
 //!
 //! The model and its training are here; `common` only loads the data and
-//! draws the progress bar and the plot. `export_digits_model` compiles this
+//! saves the model files. `export_digits_model` compiles this
 //! file in to train the same model, bit for bit, for the firmware example.
 
 // `pub` for `export_digits_model`, which reaches the data through this file.
 pub mod common;
 
+use typenet::monitor::{CsvLog, Progress, SvgPlot};
 use typenet::prelude::*;
 use typenet::quant;
 use typenet::train::FitReport;
@@ -55,7 +58,7 @@ pub fn train(train: &[Digit], val: &[Digit], monitor: impl Monitor) -> (Mlp, Fit
     (model, fit)
 }
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let common::Digits { train: samples, val, test } = common::digits(SEED);
     println!(
         "digits: {} training, {} validation, {} test samples; model {} parameters, {} bytes",
@@ -66,15 +69,23 @@ fn main() {
         size_of::<Mlp>()
     );
 
-    let mut progress = common::Progress::new(EPOCHS);
-    let (model, fit) = train(&samples, &val, &mut progress);
+    let out = common::out_dir("digits_mlp");
+    let (log_file, plot_file) = (out.join("log.csv"), out.join("curves.svg"));
+    let mut progress = Progress::new(EPOCHS);
+    let mut log = CsvLog::create(&log_file)?;
+    let mut plot = SvgPlot::new(&plot_file, "digits, MLP 64-64-10, Adam");
+    let (model, fit) = train(&samples, &val, (&mut progress, &mut log, &mut plot));
     progress.finish();
-
-    common::save_curves("digits_mlp", "", "digits, MLP 64-64-10, Adam", &progress.reports);
+    log.finish()?;
+    plot.finish()?;
+    println!("wrote {} and {}", log_file.display(), plot_file.display());
 
     let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let metrics = evaluate(&model, &SoftmaxCrossEntropy, &test).expect("the test set is not empty");
     println!("test: loss {:.4}, accuracy {:.4}", metrics.loss, metrics.accuracy.expect("the cost classifies"));
+    // Per class: precision, recall, F1, then which digits it takes for which.
+    let confusion = Classifier::new(&model, &SoftmaxCrossEntropy).confusion(&test)?;
+    println!("{confusion:.4}");
 
     // Deploy as int8: calibrate on the training digits, convert, evaluate.
     let calibration = quant::calibrate(&model, samples.iter().map(|(x, _)| x));
@@ -90,4 +101,5 @@ fn main() {
         metrics.accuracy.expect("the cost classifies"),
         fit.epochs
     );
+    Ok(())
 }

@@ -21,6 +21,7 @@ mod common;
 
 use std::time::Instant;
 
+use typenet::monitor::{CsvLog, Progress, SvgPlot};
 use typenet::prelude::*;
 use typenet::quant;
 
@@ -41,7 +42,7 @@ type LeNet5 = net![
 
 const EPOCHS: usize = 20;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = common::seed(2026);
     let mnist = common::mnist();
     println!(
@@ -59,18 +60,23 @@ fn main() {
     let adam = Adam::new(1e-3).scheduled(CosineAnnealing { epochs: EPOCHS, min_lr: 0.0 });
     let mut trainer = Trainer::<LeNet5, _, _>::boxed(adam, Config::default());
     println!("on the heap: model {} bytes, trainer {} bytes", size_of_val(&*model), size_of_val(&*trainer));
-    let mut progress = common::Progress::new(EPOCHS);
+    let out = common::out_dir("mnist_cnn");
+    let (log_file, plot_file) = (out.join("log.csv"), out.join("curves.svg"));
+    let mut progress = Progress::new(EPOCHS);
+    let mut log = CsvLog::create(&log_file)?;
+    let mut plot = SvgPlot::new(&plot_file, "MNIST, LeNet-5, Adam");
     let start = Instant::now();
     let fit = trainer
         .fit(&mut model, &SoftmaxCrossEntropy, &mnist.train, &mut rng)
         .validate_on(&mnist.val)
         .epochs(EPOCHS)
-        .monitor(&mut progress)
-        .run()
-        .unwrap_or_else(|e| panic!("training failed: {e}"));
+        .monitor((&mut progress, &mut log, &mut plot))
+        .run()?;
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
-    common::save_curves("mnist_cnn", "", "MNIST, LeNet-5, Adam", &progress.reports);
+    log.finish()?;
+    plot.finish()?;
+    println!("wrote {} and {}", log_file.display(), plot_file.display());
 
     let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let test = evaluate(&*model, &SoftmaxCrossEntropy, &mnist.test).expect("the test set is not empty");
@@ -90,4 +96,5 @@ fn main() {
         test.accuracy.expect("the cost classifies"),
         fit.epochs
     );
+    Ok(())
 }

@@ -21,6 +21,7 @@ mod common;
 
 use std::time::Instant;
 
+use typenet::monitor::{CsvLog, Progress, SvgPlot};
 use typenet::prelude::*;
 use typenet::quant;
 
@@ -49,7 +50,7 @@ type DsCnn = net![
 
 const EPOCHS: usize = 12;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = common::seed(2026);
     let mnist = common::mnist();
     println!(
@@ -66,18 +67,23 @@ fn main() {
     model.init_with(PyTorch, &mut rng);
     let adam = Adam::new(3e-3).scheduled(CosineAnnealing { epochs: EPOCHS, min_lr: 0.0 });
     let mut trainer = Trainer::boxed(adam, Config::default());
-    let mut progress = common::Progress::new(EPOCHS);
+    let out = common::out_dir("mnist_dscnn");
+    let (log_file, plot_file) = (out.join("log.csv"), out.join("curves.svg"));
+    let mut progress = Progress::new(EPOCHS);
+    let mut log = CsvLog::create(&log_file)?;
+    let mut plot = SvgPlot::new(&plot_file, "MNIST, DS-CNN, Adam");
     let start = Instant::now();
     let fit = trainer
         .fit(&mut *model, &SoftmaxCrossEntropy, &mnist.train, &mut rng)
         .validate_on(&mnist.val)
         .epochs(EPOCHS)
-        .monitor(&mut progress)
-        .run()
-        .unwrap_or_else(|e| panic!("training failed: {e}"));
+        .monitor((&mut progress, &mut log, &mut plot))
+        .run()?;
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
-    common::save_curves("mnist_dscnn", "", "MNIST, DS-CNN, Adam", &progress.reports);
+    log.finish()?;
+    plot.finish()?;
+    println!("wrote {} and {}", log_file.display(), plot_file.display());
 
     let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let test = evaluate(&*model, &SoftmaxCrossEntropy, &mnist.test).expect("the test set is not empty");
@@ -99,4 +105,5 @@ fn main() {
         test.accuracy.expect("the cost classifies"),
         fit.epochs
     );
+    Ok(())
 }

@@ -20,6 +20,7 @@ mod common;
 
 use std::time::Instant;
 
+use typenet::monitor::{CsvLog, Progress, SvgPlot};
 use typenet::prelude::*;
 use typenet::quant;
 
@@ -52,7 +53,7 @@ type ResNet8 = net![
 
 const EPOCHS: usize = 10;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = common::seed(2026);
     let mnist = common::mnist();
     println!(
@@ -69,18 +70,23 @@ fn main() {
     model.init_with(PyTorch, &mut rng);
     let adam = Adam::new(3e-3).scheduled(CosineAnnealing { epochs: EPOCHS, min_lr: 0.0 });
     let mut trainer = Trainer::boxed(adam, Config::default());
-    let mut progress = common::Progress::new(EPOCHS);
+    let out = common::out_dir("mnist_resnet");
+    let (log_file, plot_file) = (out.join("log.csv"), out.join("curves.svg"));
+    let mut progress = Progress::new(EPOCHS);
+    let mut log = CsvLog::create(&log_file)?;
+    let mut plot = SvgPlot::new(&plot_file, "MNIST, ResNet-8, Adam");
     let start = Instant::now();
     let fit = trainer
         .fit(&mut *model, &SoftmaxCrossEntropy, &mnist.train, &mut rng)
         .validate_on(&mnist.val)
         .epochs(EPOCHS)
-        .monitor(&mut progress)
-        .run()
-        .unwrap_or_else(|e| panic!("training failed: {e}"));
+        .monitor((&mut progress, &mut log, &mut plot))
+        .run()?;
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
-    common::save_curves("mnist_resnet", "", "MNIST, ResNet-8, Adam", &progress.reports);
+    log.finish()?;
+    plot.finish()?;
+    println!("wrote {} and {}", log_file.display(), plot_file.display());
 
     let val_accuracy = fit.last.val.and_then(|m| m.accuracy).unwrap_or(0.0);
     let test = evaluate(&*model, &SoftmaxCrossEntropy, &mnist.test).expect("the test set is not empty");
@@ -102,4 +108,5 @@ fn main() {
         test.accuracy.expect("the cost classifies"),
         fit.epochs
     );
+    Ok(())
 }

@@ -1,13 +1,13 @@
-//! What the examples share on a workstation: the digits and MNIST data, a
-//! progress bar with a CSV log, and a plot of the curves.
+//! What the examples share on a workstation: the digits and MNIST data,
+//! their output folder and model files, and the studies' tables and
+//! many-panel plots. (A run's progress bar, CSV log and curves are the
+//! library's monitors, `typenet::monitor`.)
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
 use std::fs;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use typenet::data::{Labelled, LabelledImage, load_csv, load_idx, stratified_split, stratified_split_exact};
 use typenet::prelude::*;
@@ -85,104 +85,6 @@ where
     let mut bytes = vec![0; typenet::quant::file::encoded_len::<Int8>()];
     typenet::quant::file::save(int8, &mut bytes).expect("the int8 network is valid");
     write(dir.join("model_int8.tnet"), &bytes);
-}
-
-/// A progress bar over epochs and batches with live loss and accuracy,
-/// keeping every epoch's report for the CSV log and the plot.
-pub struct Progress {
-    bars: MultiProgress,
-    epochs: ProgressBar,
-    batches: ProgressBar,
-    running: (f64, usize, usize),
-    pub reports: Vec<EpochReport>,
-}
-
-impl Progress {
-    pub fn new(epochs: usize) -> Self {
-        let bars = MultiProgress::new();
-        let epochs_bar = bars.add(ProgressBar::new(epochs as u64));
-        epochs_bar.set_style(
-            ProgressStyle::with_template("epoch {pos:>3}/{len} [{bar:30.cyan/blue}] {elapsed_precise} {msg}")
-                .expect("a valid template")
-                .progress_chars("=> "),
-        );
-        let batches = bars.add(ProgressBar::new(0));
-        batches.set_style(
-            ProgressStyle::with_template("  batch {pos:>4}/{len} [{bar:30}] {msg}").expect("a valid template"),
-        );
-        Progress { bars, epochs: epochs_bar, batches, running: (0.0, 0, 0), reports: Vec::new() }
-    }
-
-    pub fn finish(&self) {
-        self.batches.finish_and_clear();
-        self.epochs.finish();
-        let _ = self.bars.clear();
-    }
-}
-
-impl Monitor for Progress {
-    fn on_batch(&mut self, report: &BatchReport) {
-        if report.batch == 0 {
-            self.batches.set_length(report.batches as u64);
-            self.batches.set_position(0);
-            self.running = (0.0, 0, 0);
-        }
-        let (loss, correct, seen) = &mut self.running;
-        *loss += f64::from(report.step.loss) * report.samples as f64;
-        *correct += report.step.correct.unwrap_or(0);
-        *seen += report.samples;
-        let mut msg = format!("loss {:.4}", *loss / *seen as f64);
-        if report.step.correct.is_some() {
-            let _ = write!(msg, " acc {:.4}", *correct as f64 / *seen as f64);
-        }
-        self.batches.set_message(msg);
-        self.batches.inc(1);
-    }
-
-    fn on_epoch(&mut self, report: &EpochReport) -> ControlFlow<()> {
-        let mut msg = format!("loss {:.4}", report.train.loss);
-        if let Some(accuracy) = report.train.accuracy {
-            let _ = write!(msg, " acc {accuracy:.4}");
-        }
-        if let Some(val) = report.val {
-            let _ = write!(msg, " | val loss {:.4}", val.loss);
-            if let Some(accuracy) = val.accuracy {
-                let _ = write!(msg, " acc {accuracy:.4}");
-            }
-        }
-        self.epochs.set_message(msg);
-        self.epochs.inc(1);
-        self.reports.push(*report);
-        ControlFlow::Continue(())
-    }
-}
-
-/// Writes every epoch's report to `out/<example>/<prefix>log.csv` and their
-/// curves to `out/<example>/<prefix>curves.svg`, and says so.
-pub fn save_curves(example: &str, prefix: &str, title: &str, reports: &[EpochReport]) {
-    let dir = out_dir(example);
-    let (log, plot) = (dir.join(format!("{prefix}log.csv")), dir.join(format!("{prefix}curves.svg")));
-    write_log(&log, reports);
-    plot_curves(&plot, title, reports);
-    println!("wrote {} and {}", log.display(), plot.display());
-}
-
-/// Writes every epoch's report as CSV.
-pub fn write_log(path: &Path, reports: &[EpochReport]) {
-    let mut text = String::from(EpochReport::CSV_HEADER);
-    text.push('\n');
-    for report in reports {
-        report.csv_row(&mut text).expect("writing to a String");
-        text.push('\n');
-    }
-    fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-}
-
-/// Plots training and validation loss and accuracy against the epoch as
-/// an SVG image (text is drawn by the viewer, so no font is needed here).
-pub fn plot_curves(path: &Path, title: &str, reports: &[EpochReport]) {
-    let panels = ["loss", "accuracy"].map(|name| train_val_panel(name, "epoch", name, reports));
-    plot_panels(path, title, (1, 2), (1000, 420), &panels);
 }
 
 /// One line on a panel.
