@@ -82,7 +82,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     plot.finish()?;
 
     let test = metrics::regression(&model, split.test).ok_or("no test cars")?;
+    // One file holds the network and both scalings: loaded back, it takes a
+    // car's raw features and gives miles per gallon.
     typenet::io::save_file(&model, out.join("model_f32.tnet"))?;
+    let mut loaded = Model::default();
+    typenet::io::load_file(&mut loaded, out.join("model_f32.tnet"))?;
+    let (car, mpg) = &split.test[0];
+    println!("first test car: {:.1} mpg predicted by the saved model, {:.1} measured", loaded.forward(car)[0], mpg[0]);
     let best_epoch = fit.best.map_or(fit.epochs, |b| b.epoch);
     println!(
         "auto_mpg: test_r2={:.4} test_rmse={:.4} test_mae={:.4} best_epoch={best_epoch} epochs={}",
