@@ -69,7 +69,8 @@
 //! - [`memory`]: building large models in place, without the stack.
 //! - [`metrics`]: R², RMSE, MAE; confusion matrix, precision, recall, F1;
 //!   `predict` and `predict_proba`.
-//! - [`data`]: stratified splits, feature scaling, CSV loading (`std`).
+//! - [`data`]: random and stratified splits, imputation, feature and target
+//!   scaling, CSV loading with a chosen target and missing values (`std`).
 //! - [`check`]: finite-difference gradient checking.
 //! - [`mod@io`]: parameters (and gradients, optimiser state) to bytes and
 //!   back, in PyTorch's order, with a checked header; `tools/interop/` has
