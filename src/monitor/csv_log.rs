@@ -25,7 +25,7 @@ use crate::train::{EpochReport, Monitor};
 ///
 /// let mut log = CsvLog::new(Vec::new());
 /// for epoch in 1..=2 {
-///     let train = Metrics { loss: 1.0 / epoch as f32, accuracy: 0.5 };
+///     let train = Metrics { loss: 1.0 / epoch as f32, accuracy: Some(0.5) };
 ///     let report = EpochReport { epoch, train, val: None, lr: 0.01 };
 ///     assert!(log.on_epoch(&report).is_continue());
 /// }

@@ -14,7 +14,7 @@ use crate::train::{EpochReport, Monitor};
 ///
 /// let mut history = History::new();
 /// for (epoch, loss) in [(1, 0.9f32), (2, 0.4), (3, 0.6)] {
-///     let val = Some(Metrics { loss, accuracy: 1.0 - loss });
+///     let val = Some(Metrics { loss, accuracy: Some(1.0 - loss) });
 ///     let _ = history.on_epoch(&EpochReport { epoch, train: Metrics::default(), val, lr: 0.1 });
 /// }
 /// assert_eq!(history.reports().len(), 3);

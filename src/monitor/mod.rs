@@ -21,7 +21,7 @@
 //!     CsvLog::create(dir.join("log.csv"))?,
 //!     SvgPlot::new(dir.join("curves.svg"), "XOR, 2-8-1, Adam"),
 //! );
-//! trainer.fit(&mut model, &Bce, &data, &data, 100, &mut rng, &mut monitors)?;
+//! trainer.fit(&mut model, &Bce, &data, &mut rng).validate_on(&data).epochs(100).monitor(&mut monitors).run()?;
 //! let (progress, log, plot) = monitors;
 //! progress.finish();
 //! log.finish()?;
@@ -60,7 +60,7 @@
 //!     ControlFlow::Continue(())
 //! });
 //! let mut both = (stop_at_2, listen);
-//! let report = |epoch| EpochReport { epoch, train: Metrics { loss: 0.5, accuracy: 0.5 }, val: None, lr: 0.1 };
+//! let report = |epoch| EpochReport { epoch, train: Metrics { loss: 0.5, accuracy: Some(0.5) }, val: None, lr: 0.1 };
 //! assert!(both.on_epoch(&report(1)).is_continue());
 //! // The first member asks to stop; the second still hears of the epoch.
 //! assert!(both.on_epoch(&report(2)).is_break());

@@ -30,7 +30,7 @@ use crate::train::{EpochReport, Metrics, Monitor};
 ///
 /// let reports: Vec<EpochReport> = (1..=5)
 ///     .map(|epoch| {
-///         let train = Metrics { loss: 1.0 / epoch as f32, accuracy: 1.0 - 0.5 / epoch as f32 };
+///         let train = Metrics { loss: 1.0 / epoch as f32, accuracy: Some(1.0 - 0.5 / epoch as f32) };
 ///         EpochReport { epoch, train, val: Some(train), lr: 0.01 }
 ///     })
 ///     .collect();
@@ -113,7 +113,7 @@ impl Curves {
 /// let path = std::env::temp_dir().join("typenet-doc-svgplot/curves.svg");
 /// let mut plot = SvgPlot::new(&path, "a run");
 /// for epoch in 1..=3 {
-///     let train = Metrics { loss: 1.0 / epoch as f32, accuracy: 0.5 };
+///     let train = Metrics { loss: 1.0 / epoch as f32, accuracy: Some(0.5) };
 ///     assert!(plot.on_epoch(&EpochReport { epoch, train, val: None, lr: 0.01 }).is_continue());
 /// }
 /// let history = plot.finish()?;

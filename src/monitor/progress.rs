@@ -41,10 +41,10 @@ use crate::train::{BatchReport, EpochReport, Metrics, Monitor};
 /// let mut progress = Progress::new(2);
 /// for epoch in 1..=2 {
 ///     for batch in 0..3 {
-///         let step = StepResult { loss: 0.5f32, correct: 6, grad_norm: 1.0 };
+///         let step = StepResult { loss: 0.5f32, correct: Some(6), grad_norm: 1.0 };
 ///         progress.on_batch(&BatchReport { epoch, batch, batches: 3, samples: 8, step });
 ///     }
-///     let train = Metrics { loss: 0.5, accuracy: 0.75 };
+///     let train = Metrics { loss: 0.5, accuracy: Some(0.75) };
 ///     let _ = progress.on_epoch(&EpochReport { epoch, train, val: None, lr: 0.01 });
 /// }
 /// assert_eq!(progress.epochs_done(), 2);

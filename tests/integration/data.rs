@@ -4,6 +4,7 @@
 //! (tools/fixtures/gen_random_split.py writes the fixture), imputation and
 //! target scaling fitted on the training part, and the `Standardize` layer
 //! saved and loaded with a model.
+#![cfg(feature = "std")] // it loads files and collects samples in Vecs
 
 #[path = "../fixtures/random_split.rs"]
 mod fixtures;
