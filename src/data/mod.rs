@@ -432,12 +432,21 @@ impl<X: Tensor> Scaler<X> {
     /// Standardisation: zero mean and unit variance per feature over
     /// `samples` (features with no variance are only centred).
     pub fn standardize<Y>(samples: &[(X, Y)]) -> Self {
-        let n = samples.len().max(1) as f64;
+        Self::standardizing(samples.len(), || samples.iter().map(|(x, _)| x))
+    }
+
+    /// Standardisation over the `len` tensors `tensors()` gives (the
+    /// samples' inputs or their targets).
+    fn standardizing<'a, I: Iterator<Item = &'a X>>(len: usize, tensors: impl Fn() -> I) -> Self
+    where
+        X: 'a,
+    {
+        let n = len.max(1) as f64;
         let mut offset = X::default();
         let mut factor = X::default();
         for (k, (o, f)) in offset.as_flat_mut().iter_mut().zip(factor.as_flat_mut()).enumerate() {
-            let mean = samples.iter().map(|(x, _)| x.as_flat()[k].to_f64()).sum::<f64>() / n;
-            let var = samples.iter().map(|(x, _)| (x.as_flat()[k].to_f64() - mean).powi(2)).sum::<f64>() / n;
+            let mean = tensors().map(|x| x.as_flat()[k].to_f64()).sum::<f64>() / n;
+            let var = tensors().map(|x| (x.as_flat()[k].to_f64() - mean).powi(2)).sum::<f64>() / n;
             *o = X::Scalar::from_f64(mean);
             *f = X::Scalar::from_f64(if var > 0.0 { 1.0 / Float::sqrt(var) } else { 1.0 });
         }
@@ -507,16 +516,7 @@ impl<X: Tensor> Scaler<X> {
     /// assert_eq!(targets.inverse(&vector([0.5]))[0], 25.0);
     /// ```
     pub fn standardize_targets<F>(samples: &[(F, X)]) -> Self {
-        let n = samples.len().max(1) as f64;
-        let mut offset = X::default();
-        let mut factor = X::default();
-        for (k, (o, f)) in offset.as_flat_mut().iter_mut().zip(factor.as_flat_mut()).enumerate() {
-            let mean = samples.iter().map(|(_, y)| y.as_flat()[k].to_f64()).sum::<f64>() / n;
-            let var = samples.iter().map(|(_, y)| (y.as_flat()[k].to_f64() - mean).powi(2)).sum::<f64>() / n;
-            *o = X::Scalar::from_f64(mean);
-            *f = X::Scalar::from_f64(if var > 0.0 { 1.0 / Float::sqrt(var) } else { 1.0 });
-        }
-        Scaler { offset, factor }
+        Self::standardizing(samples.len(), || samples.iter().map(|(_, y)| y))
     }
 
     /// Scales every sample's target in place.
