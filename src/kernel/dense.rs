@@ -21,7 +21,7 @@ const KC: usize = 128;
 const OC: usize = 128;
 
 /// The forward pass with the samples across the lanes: `Yᵀ = W·Xᵀ + b`
-/// for groups of `GS = G·L` samples. A chunk of `KC` inputs of the group is
+/// for groups of `GS = G·L` samples. A chunk of at most `KC` inputs of the group is
 /// transposed into `xt` (so each input is `G` registers of samples), and an
 /// `NR × G` tile of accumulators takes one weight, broadcast, per input and
 /// output: no horizontal sums, every loaded register used `NR` times.
@@ -47,6 +47,10 @@ pub(crate) fn forward_gemm<
     let mut xt = [[zero; GS]; KC];
     let mut ct = [[zero; GS]; OC];
     let n = xs.len().min(ys.len());
+    // Chunks of equal length (784 inputs: 7 of 112, not 6 of 128 and one
+    // of 16, whose tiles would load and store their accumulators for 16
+    // products each).
+    let chunk = I::USIZE.div_ceil(I::USIZE.div_ceil(KC));
     let mut b = 0;
     while b < n {
         let m = GS.min(n - b);
@@ -59,7 +63,7 @@ pub(crate) fn forward_gemm<
             }
             let mut kc = 0;
             while kc < I::USIZE {
-                let kcn = KC.min(I::USIZE - kc);
+                let kcn = chunk.min(I::USIZE - kc);
                 transpose_chunk(s, group, kc, kcn, &mut xt);
                 let mut o = 0;
                 while o + NR <= ocn {
@@ -288,6 +292,10 @@ pub(crate) fn grads_impl<S: Lanes, const NR: usize, const MC: usize, I: ArrayLen
     while i + MC * S::L <= I::USIZE {
         grad_cols::<S, NR, MC, I, O>(s, gw, i, xs, dys);
         i += MC * S::L;
+    }
+    while MC > 2 && i + 2 * S::L <= I::USIZE {
+        grad_cols::<S, NR, 2, I, O>(s, gw, i, xs, dys);
+        i += 2 * S::L;
     }
     while i + S::L <= I::USIZE {
         grad_cols::<S, NR, 1, I, O>(s, gw, i, xs, dys);
