@@ -44,8 +44,12 @@ pub(crate) fn forward_gemm<
     const { assert!(G > 0 && GS.is_multiple_of(G)) };
     debug_assert_eq!(GS, G * S::L);
     let zero = <S::T as num_traits::Zero>::zero();
-    let mut xt = [[zero; GS]; KC];
-    let mut ct = [[zero; GS]; OC];
+    // On a cache line's boundary, so that no load of a row of samples
+    // straddles two lines (a row is a multiple of 64 bytes in the wide
+    // variants).
+    let mut xt = CacheLines([[zero; GS]; KC]);
+    let mut ct = CacheLines([[zero; GS]; OC]);
+    let (xt, ct) = (&mut xt.0, &mut ct.0);
     let n = xs.len().min(ys.len());
     // Chunks of equal length (784 inputs: 7 of 112, not 6 of 128 and one
     // of 16, whose tiles would load and store their accumulators for 16
@@ -64,9 +68,13 @@ pub(crate) fn forward_gemm<
             let mut kc = 0;
             while kc < I::USIZE {
                 let kcn = chunk.min(I::USIZE - kc);
-                transpose_chunk(s, group, kc, kcn, &mut xt);
+                transpose_chunk(s, group, kc, kcn, xt);
                 let mut o = 0;
-                while o + NR <= ocn {
+                // Tiles of `NR`, until what is left is four-row tiles (a
+                // one-row tile keeps too few sums in flight to hide the
+                // multiply-add's latency): 128 outputs with `NR = 6` as
+                // 20 × 6 + 2 × 4, not 21 × 6 + 2 × 1.
+                while o + NR <= ocn && !((ocn - o).is_multiple_of(4) && ocn - o < 2 * NR) {
                     gemm_tile::<S, NR, G, GS, I, O>(s, w, &xt[..kcn], &mut ct[o..o + NR], oc + o, kc);
                     o += NR;
                 }
@@ -90,6 +98,10 @@ pub(crate) fn forward_gemm<
         b += m;
     }
 }
+
+/// A value aligned to a cache line.
+#[repr(C, align(64))]
+struct CacheLines<A>(A);
 
 /// `xt[t][j] = group[j][kc + t]` for `t < kcn`: blocks of `L × L` by
 /// [`Lanes::transpose`], the edges one value at a time.
