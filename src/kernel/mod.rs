@@ -74,6 +74,8 @@ mod dispatch;
 mod elementwise;
 pub(crate) mod int8;
 mod lanes;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 mod phases;
 mod pointwise;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
