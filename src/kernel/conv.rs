@@ -1094,8 +1094,11 @@ pub(crate) mod tests {
             agrees::<Sequence3>(25, 3, &$form::<Sequence3>, $tolerance, $name);
         };
     }
-    // For the x86 leaf's tests of its variants.
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // For the x86 and NEON leaves' tests of their variants.
+    #[cfg(any(
+        all(feature = "std", target_arch = "x86_64"),
+        all(target_arch = "aarch64", target_feature = "neon")
+    ))]
     pub(crate) use each_shape;
 
     fn runs<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {

@@ -773,8 +773,11 @@ pub(crate) mod tests {
             agrees::<Large>(11, &$form::<Large>, $tolerance, $name);
         };
     }
-    // For the x86 leaf's tests of its variants.
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // For the x86 and NEON leaves' tests of their variants.
+    #[cfg(any(
+        all(feature = "std", target_arch = "x86_64"),
+        all(target_arch = "aarch64", target_feature = "neon")
+    ))]
     pub(crate) use each_shape;
 
     #[test]

@@ -178,7 +178,14 @@ pub(crate) trait Leaf {
 }
 
 /// No leaf: every call takes the portable algorithms.
-#[cfg_attr(any(all(feature = "std", target_arch = "x86_64"), typenet_arm_fpu), allow(dead_code))]
+#[cfg_attr(
+    any(
+        all(feature = "std", target_arch = "x86_64"),
+        all(target_arch = "aarch64", target_feature = "neon"),
+        typenet_arm_fpu
+    ),
+    allow(dead_code)
+)]
 pub(crate) struct NoLeaf;
 
 impl Leaf for NoLeaf {}
@@ -187,10 +194,17 @@ impl Leaf for NoLeaf {}
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) type Best = super::x86::X86;
 /// The leaf this build uses: one line per instruction set.
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub(crate) type Best = super::neon::Neon;
+/// The leaf this build uses: one line per instruction set.
 #[cfg(typenet_arm_fpu)]
 pub(crate) type Best = super::cortex_m::CortexM;
 /// The leaf this build uses: none.
-#[cfg(not(any(all(feature = "std", target_arch = "x86_64"), typenet_arm_fpu)))]
+#[cfg(not(any(
+    all(feature = "std", target_arch = "x86_64"),
+    all(target_arch = "aarch64", target_feature = "neon"),
+    typenet_arm_fpu
+)))]
 pub(crate) type Best = NoLeaf;
 
 /// Runs `f` compiled for the best instruction set the CPU has: the leaf's

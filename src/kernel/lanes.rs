@@ -1,7 +1,7 @@
 //! The one abstraction the algorithms are written against: a register of
 //! `L` lanes and the few operations on it they need, with the portable
 //! lanes (plain arrays) that build for every target. Instruction-set
-//! leaves (`x86.rs`) implement [`Lanes`] for their registers.
+//! leaves (`x86.rs`, `neon.rs`) implement [`Lanes`] for their registers.
 
 use core::array;
 
@@ -12,7 +12,7 @@ use crate::scalar::Scalar;
 /// Implemented by [`Portable`] (plain arrays, any target) and, on x86-64
 /// with `std`, by `Avx2` and `Avx512` (in `x86.rs`), whose values exist
 /// only once the CPU was found to have the instructions (see
-/// [`isa`](super::dispatch::isa)).
+/// [`isa`](super::dispatch::isa)); on aarch64, by `Neon` (in `neon.rs`).
 pub(crate) trait Lanes: Copy {
     /// The scalar.
     type T: Scalar;

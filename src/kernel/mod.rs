@@ -24,6 +24,11 @@
 //! - `x86.rs`: the x86-64 leaf (with `std`): the AVX2 and AVX-512 lanes,
 //!   every `#[target_feature]` entry point (dense, conv, pointwise,
 //!   depthwise), and all the SIMD `unsafe`.
+//! - `neon.rs`: the aarch64 leaf (with or without `std`): NEON's
+//!   `float32x4_t` lanes, the same algorithms' entry points, `Σ v²` in
+//!   `f64` lanes, compiled wherever the target enables `neon` (no
+//!   detection: it is baseline there). Checked under `qemu-aarch64`; its
+//!   speed is not measured on hardware.
 //! - `cortex_m.rs`: the Cortex-M leaf of the `f32` kernels (`VLDM` and
 //!   `VMLA.F32` tiles for `Dense` and the convolutions, bit for bit the
 //!   portable loops; `VSQRT.F32`), compiled where `build.rs` sets
@@ -39,7 +44,7 @@
 //! and only chooses by target which portable form is the fallback (the
 //! plain loops off x86-64).
 //!
-//! A new instruction set (Arm NEON, Cortex-M DSP) is one new leaf file
+//! A new instruction set (as NEON was) is one new leaf file
 //! (its `Lanes`, its entry points, an `impl Leaf` and tests against the
 //! portable algorithms), its `mod` line below, and in `dispatch.rs` the
 //! line that makes it `Best` for its target (with that target taken out
@@ -49,8 +54,9 @@
 //! AVX-512 as well, and the best the CPU has is chosen at run time; those
 //! variants fuse each multiply-add (one rounding instead of two). So
 //! results agree across CPUs up to rounding, and on one machine they are
-//! the same bit for bit every run. On a Cortex-M with an FPU the leaf's
-//! tiles give the portable loops' bits. Everywhere else (no `std`, other
+//! the same bit for bit every run. On aarch64 the NEON leaf fuses them
+//! too. On a Cortex-M with an FPU the leaf's tiles give the portable
+//! loops' bits. Everywhere else (x86-64 without `std`, other
 //! architectures) the portable algorithms run: they need no feature
 //! detection and build for any target.
 
@@ -74,6 +80,8 @@ mod dispatch;
 mod elementwise;
 pub(crate) mod int8;
 mod lanes;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 mod phases;
 mod pointwise;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
