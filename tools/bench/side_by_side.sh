@@ -45,7 +45,9 @@ cargo bench --bench workloads --no-run -q 2>/dev/null
 for run in $(seq "$runs"); do
     echo "-- typenet, run $run of $runs (TYPENET_KERNELS=${kernels:-default})"
     TYPENET_KERNELS=$kernels taskset -c "$cpu" cargo bench -q --bench workloads -- 'W[1-5]_' 2>/dev/null |
-        awk '/time:/ {
+        awk '/change:/ {skip = 2; next}
+             skip > 0 {skip--; next}
+             /time:/ {
                  if ($1 == "time:") { name = prev; $0 = "x " $0 }
                  else name = $1
                  print "typenet", name, "time", $5, $6
