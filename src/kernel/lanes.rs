@@ -131,3 +131,51 @@ impl<T: Scalar> Lanes for Portable<T> {
         (v[0] + v[2]) + (v[1] + v[3])
     }
 }
+
+/// Checks every leaf's lanes run against: the definitions of the register
+/// operations whose results a wrong shuffle or mask would corrupt.
+#[cfg(test)]
+pub(crate) mod checks {
+    use super::Lanes;
+    use std::vec::Vec;
+
+    /// `deinterleave` splits even and odd lanes as the portable lanes do,
+    /// and `interleave` undoes it.
+    pub(crate) fn interleave_round_trip<S: Lanes<T = f32>>(s: S, name: &str) {
+        let values: Vec<f32> = (0..2 * S::L).map(|v| v as f32).collect();
+        let (e, o) = s.deinterleave(s.load(&values), s.load(&values[S::L..]));
+        let (mut even, mut odd) = (std::vec![0.0f32; S::L], std::vec![0.0f32; S::L]);
+        s.store(&mut even, e);
+        s.store(&mut odd, o);
+        assert!(even.iter().enumerate().all(|(i, &v)| v == (2 * i) as f32), "{name} even: {even:?}");
+        assert!(odd.iter().enumerate().all(|(i, &v)| v == (2 * i + 1) as f32), "{name} odd: {odd:?}");
+        let (lo, hi) = s.interleave(e, o);
+        let mut back = std::vec![0.0f32; 2 * S::L];
+        s.store(&mut back, lo);
+        s.store(&mut back[S::L..], hi);
+        assert_eq!(back, values, "{name} interleave");
+    }
+
+    /// Partial loads and stores touch exactly the first `n` values, for
+    /// every `n < L`: the slices end at `n`, so a read or write past it
+    /// would panic, and the value after the register's span stays as it was.
+    pub(crate) fn partial_loads_and_stores_stop_at_n<S: Lanes<T = f32>>(s: S, name: &str) {
+        let src: Vec<f32> = (1..=S::L).map(|v| v as f32).collect();
+        for n in 0..S::L {
+            let mut out = std::vec![-1.0f32; S::L + 1];
+            s.store(&mut out, s.load_part(&src[..n], n));
+            assert_eq!(&out[..n], &src[..n]);
+            assert!(out[n..S::L].iter().all(|&v| v == 0.0) && out[S::L] == -1.0, "{name} load {n}: {out:?}");
+            let mut out = std::vec![-1.0f32; S::L + 1];
+            s.store_part(&mut out[..n], n, s.load(&src));
+            assert_eq!(&out[..n], &src[..n]);
+            assert!(out[n..].iter().all(|&v| v == -1.0), "{name} store {n}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn portable_lanes_pass() {
+        interleave_round_trip(super::Portable::<f32>::NEW, "portable");
+        partial_loads_and_stores_stop_at_n(super::Portable::<f32>::NEW, "portable");
+    }
+}

@@ -220,107 +220,14 @@ const GEMM_MIN_INPUTS: usize = 128;
 /// forward pass (samples across the lanes), as on AVX2.
 const GEMM_MIN: usize = 8;
 
-/// The forward pass. Broadcast form: 6 outputs × 4 registers (16 samples)
-/// = 24 accumulators, plus 4 loaded and 1 broadcast. Dot form: 4 samples ×
-/// 4 outputs = 16 accumulators plus 8 loaded (one sample: 8 outputs), tiles
-/// of a multiple of 8 sums, which `hsum8` reduces together.
-fn forward<I: ArrayLength, O: ArrayLength>(
-    w: &Matrix<f32, O, I>,
-    bias: &Vector<f32, O>,
-    xs: &[&Vector<f32, I>],
-    ys: &mut [&mut Vector<f32, O>],
-) {
-    if xs.len() >= GEMM_MIN && I::USIZE >= GEMM_MIN_INPUTS {
-        forward_gemm::<_, 6, 4, 16, I, O>(Neon, w, bias, xs, ys);
-    } else {
-        forward_impl::<_, 4, 4, 8, I, O>(Neon, w, bias, xs, ys);
-    }
-}
-
-/// The weight gradient: 6 rows × 4 registers (16 columns) = 24
-/// accumulators, plus 4 loaded inputs and 1 broadcast.
-fn grads<I: ArrayLength, O: ArrayLength>(
-    gw: &mut Matrix<f32, O, I>,
-    gb: &mut Vector<f32, O>,
-    xs: &[&Vector<f32, I>],
-    dys: &[&Vector<f32, O>],
-) {
-    grads_impl::<_, 6, 4, I, O>(Neon, gw, gb, xs, dys);
-}
-
-/// The input gradient: 4 samples × 4 registers = 16 accumulators, plus 4
-/// loaded weights and 1 broadcast (samples beyond a multiple of 4 run one
-/// at a time, so a tile of 4 leaves fewer of them than one of 6).
-fn input_grads<I: ArrayLength, O: ArrayLength>(
-    w: &Matrix<f32, O, I>,
-    dys: &[&Vector<f32, O>],
-    dxs: &mut [&mut Vector<f32, I>],
-) {
-    input_grads_impl::<_, 4, 4, I, O>(Neon, w, dys, dxs);
-}
-
-/// Wide rows: 4 output channels × 5 registers = 20 accumulators, plus 5
-/// loaded and 1 broadcast (channels beyond a multiple of 4 run one at a
-/// time).
-fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-    conv::forward_wide::<G, _, 4, 5>(Neon, w, bias, xs, ys)
-}
-
-/// `dW` in tiles of 4 output channels × 4 kernel offsets (16 accumulators,
-/// 8 loaded); `dx` in tiles of 4 input channels × 5 registers (20, as the
-/// forward pass).
-fn conv_backward<G: ConvShape>(
-    w: &[f32],
-    xs: &[&[f32]],
-    dys: &[&[f32]],
-    gw: &mut [f32],
-    gb: &mut [f32],
-    dxs: Option<&mut [&mut [f32]]>,
-) -> bool {
-    conv::backward_wide::<G, _, 4, 4, 4, 5>(Neon, w, xs, dys, gw, gb, dxs)
-}
-
-/// As the wide rows: 4 output channels × 5 registers.
-fn pointwise_forward<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-    pointwise::forward::<G, _, 4, 5>(Neon, w, b, xs, ys)
-}
-
-/// `dx` as the forward pass (4 × 5); `dW` in tiles of 4 output × 4 input
-/// channels (16 accumulators, 8 loaded).
-fn pointwise_backward<G: ConvShape>(
-    w: &[f32],
-    xs: &[&[f32]],
-    dys: &[&[f32]],
-    gw: &mut [f32],
-    gb: &mut [f32],
-    dxs: Option<&mut [&mut [f32]]>,
-) -> bool {
-    pointwise::backward::<G, _, 4, 5, 4, 4>(Neon, w, xs, dys, gw, gb, dxs)
-}
-
-/// 8 registers of positions in flight (8 accumulators, 8 loaded, the
-/// broadcast weight), as AVX-512 runs.
-fn depthwise_forward<G: ConvShape>(w: &[f32], b: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-    depthwise::forward::<G, _, 8>(Neon, w, b, xs, ys)
-}
-
-/// 8 registers of positions for `dx`; `dW` with all nine offsets of a 3×3
-/// kernel in accumulators, as on x86.
-fn depthwise_backward<G: ConvShape>(
-    w: &[f32],
-    xs: &[&[f32]],
-    dys: &[&[f32]],
-    gw: &mut [f32],
-    gb: &mut [f32],
-    dxs: Option<&mut [&mut [f32]]>,
-) -> bool {
-    depthwise::backward::<G, _, 8, 9>(Neon, w, xs, dys, gw, gb, dxs)
-}
-
 /// The aarch64 leaf: every product and convolution in NEON registers,
 /// `Σ v²` in `f64` lanes; softmax cross-entropy declines (the portable one
 /// runs).
 impl Leaf for Neon {
+    /// Broadcast form: 6 outputs × 4 registers (16 samples) = 24
+    /// accumulators, plus 4 loaded and 1 broadcast. Dot form: 4 samples ×
+    /// 4 outputs = 16 accumulators plus 8 loaded (one sample: 8 outputs),
+    /// tiles of a multiple of 8 sums, which `hsum8` reduces together.
     #[inline(always)]
     fn dense_forward<I: ArrayLength, O: ArrayLength>(
         w: &Matrix<f32, O, I>,
@@ -328,9 +235,15 @@ impl Leaf for Neon {
         xs: &[&Vector<f32, I>],
         ys: &mut [&mut Vector<f32, O>],
     ) -> bool {
-        forward(w, bias, xs, ys);
+        if xs.len() >= GEMM_MIN && I::USIZE >= GEMM_MIN_INPUTS {
+            forward_gemm::<_, 6, 4, 16, I, O>(Neon, w, bias, xs, ys);
+        } else {
+            forward_impl::<_, 4, 4, 8, I, O>(Neon, w, bias, xs, ys);
+        }
         true
     }
+    /// 6 rows × 4 registers (16 columns) = 24 accumulators, plus 4 loaded
+    /// inputs and 1 broadcast.
     #[inline(always)]
     fn dense_grads<I: ArrayLength, O: ArrayLength>(
         gw: &mut Matrix<f32, O, I>,
@@ -338,22 +251,31 @@ impl Leaf for Neon {
         xs: &[&Vector<f32, I>],
         dys: &[&Vector<f32, O>],
     ) -> bool {
-        grads(gw, gb, xs, dys);
+        grads_impl::<_, 6, 4, I, O>(Neon, gw, gb, xs, dys);
         true
     }
+    /// 4 samples × 4 registers = 16 accumulators, plus 4 loaded weights and
+    /// 1 broadcast (samples beyond a multiple of 4 run one at a time, so a
+    /// tile of 4 leaves fewer of them than one of 6).
     #[inline(always)]
     fn dense_input_grads<I: ArrayLength, O: ArrayLength>(
         w: &Matrix<f32, O, I>,
         dys: &[&Vector<f32, O>],
         dxs: &mut [&mut Vector<f32, I>],
     ) -> bool {
-        input_grads(w, dys, dxs);
+        input_grads_impl::<_, 4, 4, I, O>(Neon, w, dys, dxs);
         true
     }
+    /// Wide rows: 4 output channels × 5 registers = 20 accumulators, plus
+    /// 5 loaded and 1 broadcast (channels beyond a multiple of 4 run one at
+    /// a time).
     #[inline(always)]
     fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-        conv_forward::<G>(w, bias, xs, ys)
+        conv::forward_wide::<G, _, 4, 5>(Neon, w, bias, xs, ys)
     }
+    /// `dW` in tiles of 4 output channels × 4 kernel offsets (16
+    /// accumulators, 8 loaded); `dx` in tiles of 4 input channels × 5
+    /// registers (20, as the forward pass).
     #[inline(always)]
     fn conv_backward<G: ConvShape>(
         w: &[f32],
@@ -363,12 +285,15 @@ impl Leaf for Neon {
         gb: &mut [f32],
         dxs: Option<&mut [&mut [f32]]>,
     ) -> bool {
-        conv_backward::<G>(w, xs, dys, gw, gb, dxs)
+        conv::backward_wide::<G, _, 4, 4, 4, 5>(Neon, w, xs, dys, gw, gb, dxs)
     }
+    /// As the wide rows: 4 output channels × 5 registers.
     #[inline(always)]
     fn pointwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-        pointwise_forward::<G>(w, bias, xs, ys)
+        pointwise::forward::<G, _, 4, 5>(Neon, w, bias, xs, ys)
     }
+    /// `dx` as the forward pass (4 × 5); `dW` in tiles of 4 output × 4
+    /// input channels (16 accumulators, 8 loaded).
     #[inline(always)]
     fn pointwise_backward<G: ConvShape>(
         w: &[f32],
@@ -378,12 +303,16 @@ impl Leaf for Neon {
         gb: &mut [f32],
         dxs: Option<&mut [&mut [f32]]>,
     ) -> bool {
-        pointwise_backward::<G>(w, xs, dys, gw, gb, dxs)
+        pointwise::backward::<G, _, 4, 5, 4, 4>(Neon, w, xs, dys, gw, gb, dxs)
     }
+    /// 8 registers of positions in flight (8 accumulators, 8 loaded, the
+    /// broadcast weight), as AVX-512 runs.
     #[inline(always)]
     fn depthwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-        depthwise_forward::<G>(w, bias, xs, ys)
+        depthwise::forward::<G, _, 8>(Neon, w, bias, xs, ys)
     }
+    /// 8 registers of positions for `dx`; `dW` with all nine offsets of a
+    /// 3×3 kernel in accumulators, as on x86.
     #[inline(always)]
     fn depthwise_backward<G: ConvShape>(
         w: &[f32],
@@ -393,7 +322,7 @@ impl Leaf for Neon {
         gb: &mut [f32],
         dxs: Option<&mut [&mut [f32]]>,
     ) -> bool {
-        depthwise_backward::<G>(w, xs, dys, gw, gb, dxs)
+        depthwise::backward::<G, _, 8, 9>(Neon, w, xs, dys, gw, gb, dxs)
     }
     #[inline(always)]
     fn sum_squares(values: &[f32]) -> Option<f64> {
@@ -405,7 +334,7 @@ impl Leaf for Neon {
 mod tests {
     use super::*;
     use crate::kernel::dense::tests::{matches_the_reference, products};
-    use crate::kernel::lanes::Portable;
+    use crate::kernel::lanes::checks::{interleave_round_trip, partial_loads_and_stores_stop_at_n};
     use std::vec::Vec;
 
     /// The NEON products, called directly (the seam's are checked by
@@ -414,9 +343,9 @@ mod tests {
 
     products! {
         OnNeon, "neon";
-        forward(w, bias, xs, ys) => forward(w, bias, xs, ys);
-        grads(gw, gb, xs, dys) => grads(gw, gb, xs, dys);
-        input_grads(w, dys, dxs) => input_grads(w, dys, dxs);
+        forward(w, bias, xs, ys) => assert!(Neon::dense_forward(w, bias, xs, ys));
+        grads(gw, gb, xs, dys) => assert!(Neon::dense_grads(gw, gb, xs, dys));
+        input_grads(w, dys, dxs) => assert!(Neon::dense_input_grads(w, dys, dxs));
     }
 
     /// Both forms of the forward pass (the sizes reach the broadcast form
@@ -474,44 +403,12 @@ mod tests {
         }
     }
 
-    /// `deinterleave` splits even and odd lanes as the portable lanes do,
-    /// and `interleave` undoes it.
+    /// The shuffles and the partial loads and stores against their
+    /// definitions.
     #[test]
-    fn deinterleave_and_interleave_are_inverses() {
-        fn check<S: Lanes<T = f32>>(s: S, name: &str) {
-            let values: Vec<f32> = (0..2 * S::L).map(|v| v as f32).collect();
-            let (e, o) = s.deinterleave(s.load(&values), s.load(&values[S::L..]));
-            let (mut even, mut odd) = (std::vec![0.0f32; S::L], std::vec![0.0f32; S::L]);
-            s.store(&mut even, e);
-            s.store(&mut odd, o);
-            assert!(even.iter().enumerate().all(|(i, &v)| v == (2 * i) as f32), "{name} even: {even:?}");
-            assert!(odd.iter().enumerate().all(|(i, &v)| v == (2 * i + 1) as f32), "{name} odd: {odd:?}");
-            let (lo, hi) = s.interleave(e, o);
-            let mut back = std::vec![0.0f32; 2 * S::L];
-            s.store(&mut back, lo);
-            s.store(&mut back[S::L..], hi);
-            assert_eq!(back, values, "{name} interleave");
-        }
-        check(Portable::<f32>::NEW, "portable");
-        check(Neon, "neon");
-    }
-
-    /// Partial loads and stores touch exactly the first `n` values: the
-    /// slices end at `n`, so a read or write past it would panic.
-    #[test]
-    fn partial_loads_and_stores_stop_at_n() {
-        let s = Neon;
-        let src = [1.0f32, 2.0, 3.0, 4.0];
-        for n in 0..4 {
-            let mut out = [-1.0f32; 5];
-            s.store(&mut out, s.load_part(&src[..n], n));
-            assert_eq!(&out[..n], &src[..n]);
-            assert!(out[n..4].iter().all(|&v| v == 0.0) && out[4] == -1.0, "load {n}: {out:?}");
-            let mut out = [-1.0f32; 5];
-            s.store_part(&mut out[..n], n, s.load(&src));
-            assert_eq!(&out[..n], &src[..n]);
-            assert!(out[n..].iter().all(|&v| v == -1.0), "store {n}: {out:?}");
-        }
+    fn lanes_pass_the_checks() {
+        interleave_round_trip(Neon, "neon");
+        partial_loads_and_stores_stop_at_n(Neon, "neon");
     }
 
     /// The depthwise kernels against the definition, on every test shape.
@@ -521,7 +418,7 @@ mod tests {
         use std::vec::Vec;
 
         fn neon<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
-            run::<f32>(G::DIMS, w, b, xs, dys, depthwise_forward::<G>, depthwise_backward::<G>)
+            run::<f32>(G::DIMS, w, b, xs, dys, Neon::depthwise_forward::<G>, Neon::depthwise_backward::<G>)
         }
 
         #[test]
@@ -539,7 +436,7 @@ mod tests {
         use std::vec::Vec;
 
         fn neon<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
-            run::<f32>(G::DIMS, w, b, xs, dys, conv_forward::<G>, conv_backward::<G>)
+            run::<f32>(G::DIMS, w, b, xs, dys, Neon::conv_forward::<G>, Neon::conv_backward::<G>)
         }
 
         #[test]
@@ -560,7 +457,7 @@ mod tests {
         use std::vec::Vec;
 
         fn neon<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
-            run::<f32>(G::DIMS, w, b, xs, dys, pointwise_forward::<G>, pointwise_backward::<G>)
+            run::<f32>(G::DIMS, w, b, xs, dys, Neon::pointwise_forward::<G>, Neon::pointwise_backward::<G>)
         }
 
         #[test]

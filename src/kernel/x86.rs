@@ -1135,66 +1135,22 @@ mod tests {
         }
     }
 
-    /// `deinterleave` splits even and odd lanes as the portable lanes do,
-    /// and `interleave` undoes it, in both variants this CPU has.
+    /// The shuffles and the partial loads and stores against their
+    /// definitions, in both variants this CPU has.
     #[test]
-    fn deinterleave_and_interleave_are_inverses() {
-        fn check<S: Lanes<T = f32>>(s: S, name: &str) {
-            let values: Vec<f32> = (0..2 * S::L).map(|v| v as f32).collect();
-            let (e, o) = s.deinterleave(s.load(&values), s.load(&values[S::L..]));
-            let (mut even, mut odd) = (std::vec![0.0f32; S::L], std::vec![0.0f32; S::L]);
-            s.store(&mut even, e);
-            s.store(&mut odd, o);
-            assert!(even.iter().enumerate().all(|(i, &v)| v == (2 * i) as f32), "{name} even: {even:?}");
-            assert!(odd.iter().enumerate().all(|(i, &v)| v == (2 * i + 1) as f32), "{name} odd: {odd:?}");
-            let (lo, hi) = s.interleave(e, o);
-            let mut back = std::vec![0.0f32; 2 * S::L];
-            s.store(&mut back, lo);
-            s.store(&mut back[S::L..], hi);
-            assert_eq!(back, values, "{name} interleave");
-        }
-        check(crate::kernel::lanes::Portable::<f32>::NEW, "portable");
-        if test_may_run(Isa::Avx2, "the AVX2 variants") {
-            // SAFETY: `test_may_run` found the features on this CPU.
-            check(unsafe { Avx2::new_unchecked() }, "avx2");
-        }
-        if test_may_run(Isa::Avx512, "the AVX-512 variants") {
-            // SAFETY: `test_may_run` found the features on this CPU.
-            check(unsafe { Avx512::new_unchecked() }, "avx512");
-        }
-    }
-
-    /// Partial loads and stores touch exactly the first `n` values.
-    #[test]
-    fn partial_loads_and_stores_stop_at_n() {
-        let src: Vec<f32> = (1..=16).map(|v| v as f32).collect();
+    fn lanes_pass_the_checks() {
+        use crate::kernel::lanes::checks::{interleave_round_trip, partial_loads_and_stores_stop_at_n};
         if test_may_run(Isa::Avx2, "the AVX2 variants") {
             // SAFETY: `test_may_run` found the features on this CPU.
             let s = unsafe { Avx2::new_unchecked() };
-            for n in 0..8 {
-                let mut out = [-1.0f32; 9];
-                s.store(&mut out, s.load_part(&src[..n], n));
-                assert_eq!(&out[..n], &src[..n]);
-                assert!(out[n..8].iter().all(|&v| v == 0.0) && out[8] == -1.0, "avx2 load {n}: {out:?}");
-                let mut out = [-1.0f32; 9];
-                s.store_part(&mut out[..n], n, s.load(&src));
-                assert_eq!(&out[..n], &src[..n]);
-                assert!(out[n..].iter().all(|&v| v == -1.0), "avx2 store {n}: {out:?}");
-            }
+            interleave_round_trip(s, "avx2");
+            partial_loads_and_stores_stop_at_n(s, "avx2");
         }
         if test_may_run(Isa::Avx512, "the AVX-512 variants") {
             // SAFETY: `test_may_run` found the features on this CPU.
             let s = unsafe { Avx512::new_unchecked() };
-            for n in 0..16 {
-                let mut out = [-1.0f32; 17];
-                s.store(&mut out, s.load_part(&src[..n], n));
-                assert_eq!(&out[..n], &src[..n]);
-                assert!(out[n..16].iter().all(|&v| v == 0.0) && out[16] == -1.0, "avx512 load {n}: {out:?}");
-                let mut out = [-1.0f32; 17];
-                s.store_part(&mut out[..n], n, s.load(&src));
-                assert_eq!(&out[..n], &src[..n]);
-                assert!(out[n..].iter().all(|&v| v == -1.0), "avx512 store {n}: {out:?}");
-            }
+            interleave_round_trip(s, "avx512");
+            partial_loads_and_stores_stop_at_n(s, "avx512");
         }
     }
 }
