@@ -194,7 +194,7 @@ const DROP: f64 = 1.0 / 18_446_744_073_709_551_616.0; // 2⁻⁶⁴
 
 /// Adds the lanes of eight `f32` accumulators in `f64`.
 #[inline(always)]
-fn total(acc: [__m512; 8]) -> f64 {
+fn total_avx512(acc: [__m512; 8]) -> f64 {
     // SAFETY: called only from functions built with AVX-512 F.
     unsafe {
         let s = _mm512_add_ps(
@@ -209,38 +209,43 @@ fn total(acc: [__m512; 8]) -> f64 {
     }
 }
 
-/// `Σ v²`: each value times 2³² squared in `f32` lanes (eight `zmm`
-/// accumulators, runs of 1,024 values so at most eight terms meet in a
-/// lane), each run's total taken in `f64` and scaled back by 2⁻⁶⁴
-/// (exactly). Accurate to about 10⁻⁶ relative; a run whose sum is not
+/// `Σ v²`: each value times 2³² squared in `f32` lanes (eight
+/// accumulators, runs of 64 registers so at most eight terms meet in a
+/// lane), each run's total taken in `f64` by `total` and scaled back by
+/// 2⁻⁶⁴ (exactly). Accurate to about 10⁻⁶ relative; a run whose sum is not
 /// finite is summed again, unscaled, in `f32`.
-///
-/// # Safety
-/// The CPU must have AVX-512 F.
-#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
-    let lift = _mm512_set1_ps(LIFT);
+#[inline(always)]
+fn sum_squares_lifted<S: Lanes<T = f32>>(s: S, values: &[f32], total: impl Fn([S::V; 8]) -> f64) -> f64 {
+    let (lift, zero) = (s.splat(LIFT), s.zero());
     let mut sum = 0.0f64;
-    for run in values.chunks(1024) {
-        let mut acc = [_mm512_setzero_ps(); 8];
-        let mut blocks = run.chunks_exact(128);
+    for run in values.chunks(64 * S::L) {
+        let mut acc = [s.zero(); 8];
+        let mut blocks = run.chunks_exact(8 * S::L);
         for block in &mut blocks {
             for (k, a) in acc.iter_mut().enumerate() {
-                // SAFETY: the block holds 128 values, so 16 from `16k` are in it.
-                let v = _mm512_mul_ps(unsafe { _mm512_loadu_ps(block[16 * k..16 * k + 16].as_ptr()) }, lift);
-                *a = _mm512_fmadd_ps(v, v, *a);
+                let v = s.madd(s.load(&block[k * S::L..]), lift, zero);
+                *a = s.madd(v, v, *a);
             }
         }
-        let mut rest = blocks.remainder().chunks_exact(16);
+        let mut rest = blocks.remainder().chunks_exact(S::L);
         for (k, chunk) in (&mut rest).enumerate() {
-            // SAFETY: the chunk holds 16 values.
-            let v = _mm512_mul_ps(unsafe { _mm512_loadu_ps(chunk.as_ptr()) }, lift);
-            acc[k] = _mm512_fmadd_ps(v, v, acc[k]);
+            let v = s.madd(s.load(chunk), lift, zero);
+            acc[k] = s.madd(v, v, acc[k]);
         }
         let part = total(acc) * DROP + f64::from(sum_squares_portable(rest.remainder()));
         sum += if part.is_finite() { part } else { f64::from(sum_squares_portable(run)) };
     }
     sum
+}
+
+/// `Σ v²` in sixteen-lane registers (runs of 1,024 values).
+///
+/// # Safety
+/// The CPU must have AVX-512 F.
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn sum_squares_avx512(values: &[f32]) -> f64 {
+    // SAFETY: this function runs only where the CPU has the features.
+    sum_squares_lifted(unsafe { Avx512::new_unchecked() }, values, total_avx512)
 }
 
 /// Adds the lanes of eight AVX2 `f32` accumulators in `f64`.
@@ -259,37 +264,16 @@ fn total_avx2(acc: [__m256; 8]) -> f64 {
     }
 }
 
-/// `Σ v²` as [`sum_squares_avx512`] takes it, in eight `ymm` accumulators
-/// (runs of 512 values, so at most eight terms meet in a lane): twice the
-/// values per instruction of squaring in `f64` lanes, which measured 3–4%
-/// of a W3 training step.
+/// `Σ v²` in eight-lane registers (runs of 512 values), as
+/// [`sum_squares_avx512`]: twice the values per instruction of squaring in
+/// `f64` lanes, which measured 3–4% of a W3 training step.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sum_squares_avx2(values: &[f32]) -> f64 {
-    let lift = _mm256_set1_ps(LIFT);
-    let mut sum = 0.0f64;
-    for run in values.chunks(512) {
-        let mut acc = [_mm256_setzero_ps(); 8];
-        let mut blocks = run.chunks_exact(64);
-        for block in &mut blocks {
-            for (k, a) in acc.iter_mut().enumerate() {
-                // SAFETY: the block holds 64 values, so 8 from `8k` are in it.
-                let v = _mm256_mul_ps(unsafe { _mm256_loadu_ps(block[8 * k..8 * k + 8].as_ptr()) }, lift);
-                *a = _mm256_fmadd_ps(v, v, *a);
-            }
-        }
-        let mut rest = blocks.remainder().chunks_exact(8);
-        for (k, chunk) in (&mut rest).enumerate() {
-            // SAFETY: the chunk holds 8 values.
-            let v = _mm256_mul_ps(unsafe { _mm256_loadu_ps(chunk.as_ptr()) }, lift);
-            acc[k] = _mm256_fmadd_ps(v, v, acc[k]);
-        }
-        let part = total_avx2(acc) * DROP + f64::from(sum_squares_portable(rest.remainder()));
-        sum += if part.is_finite() { part } else { f64::from(sum_squares_portable(run)) };
-    }
-    sum
+    // SAFETY: this function runs only where the CPU has the features.
+    sum_squares_lifted(unsafe { Avx2::new_unchecked() }, values, total_avx2)
 }
 
 /// `eˣ` lane by lane (as [`exp_f32`](super::elementwise::exp_f32), with fused steps and
