@@ -1,5 +1,5 @@
 //! Which instruction set the kernels run with: the run-time choice on
-//! x86-64 ([`isa`], with the `TYPENET_KERNELS` override), what a leaf
+//! x86-64 and aarch64 ([`isa`], with the `TYPENET_KERNELS` override), what a leaf
 //! offers the seam ([`Leaf`]), and the one line per instruction set that
 //! picks this build's leaf ([`Best`]).
 
@@ -19,13 +19,18 @@ pub(crate) enum Isa {
     /// AVX-512 (F, VL, BW, DQ) and FMA.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     Avx512,
+    /// NEON (Advanced SIMD), baseline on aarch64.
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    Neon,
 }
 
 /// The instruction set the kernels use: the best this CPU has, or less if
-/// the environment variable `TYPENET_KERNELS` says `portable` or `avx2`
-/// when the process first asks (to compare the variants, or to get the
-/// portable variant's bits on every machine). Decided once, then one
-/// relaxed atomic load per call.
+/// the environment variable `TYPENET_KERNELS` says `portable` (or, on
+/// x86-64, `avx2`) when the process first asks (to compare the variants,
+/// or to get the portable variant's bits on every machine). Decided once,
+/// then one relaxed atomic load per call. On aarch64 NEON is baseline, so
+/// only the variable decides (and without `std`, which has no
+/// environment, NEON it is).
 #[inline]
 pub(crate) fn isa() -> Isa {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -57,6 +62,19 @@ pub(crate) fn isa() -> Isa {
         CHOSEN.store(code, Ordering::Relaxed);
         return isa(code);
     }
+    #[cfg(all(feature = "std", target_arch = "aarch64", target_feature = "neon"))]
+    {
+        use core::sync::atomic::{AtomicU8, Ordering};
+        static CHOSEN: AtomicU8 = AtomicU8::new(0);
+        let mut code = CHOSEN.load(Ordering::Relaxed);
+        if code == 0 {
+            code = if std::env::var("TYPENET_KERNELS").as_deref() == Ok("portable") { 1 } else { 2 };
+            CHOSEN.store(code, Ordering::Relaxed);
+        }
+        return if code == 1 { Isa::Portable } else { Isa::Neon };
+    }
+    #[cfg(all(not(feature = "std"), target_arch = "aarch64", target_feature = "neon"))]
+    return Isa::Neon;
     #[allow(unreachable_code)]
     Isa::Portable
 }
@@ -220,19 +238,27 @@ pub(crate) fn with_best_isa<R>(f: impl FnOnce() -> R) -> R {
 /// CPU has it and `TYPENET_KERNELS` allows it. If not, says so on stderr
 /// ([`report_skipped`]), so that a run on a CPU without it (or with
 /// `TYPENET_KERNELS=avx2`) shows what it did not check.
-#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+#[cfg(all(test, feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
 pub(crate) fn test_may_run(needed: Isa, what: &str) -> bool {
     let rank = |isa| match isa {
         Isa::Portable => 0,
+        #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => 1,
+        #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => 2,
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => 1,
     };
     let may = rank(isa()) >= rank(needed);
     if !may {
         let name = match needed {
             Isa::Portable => "nothing",
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => "AVX2 and FMA",
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => "AVX-512",
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => "NEON",
         };
         report_skipped(what, name, cpu_has(needed));
     }
@@ -240,15 +266,20 @@ pub(crate) fn test_may_run(needed: Isa, what: &str) -> bool {
 }
 
 /// Whether this CPU has instruction set `isa`, whatever `TYPENET_KERNELS` says.
-#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+#[cfg(all(test, feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
 pub(crate) fn cpu_has(isa: Isa) -> bool {
+    #[cfg(target_arch = "x86_64")]
     use std::is_x86_feature_detected as has;
     match isa {
         Isa::Portable => true,
+        #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => has!("avx2") && has!("fma"),
+        #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
             cpu_has(Isa::Avx2) && has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq")
         }
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => true,
     }
 }
 
@@ -257,7 +288,7 @@ pub(crate) fn cpu_has(isa: Isa) -> bool {
 /// false: the CPU lacks it; true: `TYPENET_KERNELS` ruled it out) and the
 /// test's name. `cargo test -- --nocapture` prints the lines; `.ci/run`
 /// counts them.
-#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+#[cfg(all(test, feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
 pub(crate) fn report_skipped(what: &str, needs: &str, cpu_has: bool) {
     let test = std::thread::current().name().map_or_else(|| "a test".into(), std::string::String::from);
     let why = match std::env::var("TYPENET_KERNELS") {

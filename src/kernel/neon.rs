@@ -20,6 +20,9 @@
 //! applications (Linux, or bare metal with megabytes of RAM), not the
 //! kilobyte stacks of the microcontrollers that keep to the plain loops.
 //!
+//! `TYPENET_KERNELS=portable` turns the leaf off (the seam then runs the
+//! portable algorithms), as on x86-64, to compare the two on one machine.
+//!
 //! Results agree with the portable algorithms up to rounding (each
 //! multiply-add is fused: one rounding instead of two). The tile sizes
 //! are chosen by counting NEON's 32 registers, not by measurement: the
@@ -34,7 +37,7 @@ use generic_array::ArrayLength;
 
 use super::conv::{self, ConvShape};
 use super::dense::{forward_gemm, forward_impl, grads_impl, input_grads_impl};
-use super::dispatch::Leaf;
+use super::dispatch::{Isa, Leaf, isa};
 use super::lanes::Lanes;
 use super::{depthwise, pointwise};
 use crate::shape::{Matrix, Vector};
@@ -220,9 +223,15 @@ const GEMM_MIN_INPUTS: usize = 128;
 /// forward pass (samples across the lanes), as on AVX2.
 const GEMM_MIN: usize = 8;
 
+/// Whether the leaf runs: NEON unless `TYPENET_KERNELS=portable`.
+#[inline(always)]
+fn on() -> bool {
+    isa() == Isa::Neon
+}
+
 /// The aarch64 leaf: every product and convolution in NEON registers,
 /// `Σ v²` in `f64` lanes; softmax cross-entropy declines (the portable one
-/// runs).
+/// runs). Each method declines too when [`isa`] says `Portable`.
 impl Leaf for Neon {
     /// Broadcast form: 6 outputs × 4 registers (16 samples) = 24
     /// accumulators, plus 4 loaded and 1 broadcast. Dot form: 4 samples ×
@@ -235,6 +244,9 @@ impl Leaf for Neon {
         xs: &[&Vector<f32, I>],
         ys: &mut [&mut Vector<f32, O>],
     ) -> bool {
+        if !on() {
+            return false;
+        }
         if xs.len() >= GEMM_MIN && I::USIZE >= GEMM_MIN_INPUTS {
             forward_gemm::<_, 6, 4, 16, I, O>(Neon, w, bias, xs, ys);
         } else {
@@ -251,6 +263,9 @@ impl Leaf for Neon {
         xs: &[&Vector<f32, I>],
         dys: &[&Vector<f32, O>],
     ) -> bool {
+        if !on() {
+            return false;
+        }
         grads_impl::<_, 6, 4, I, O>(Neon, gw, gb, xs, dys);
         true
     }
@@ -263,6 +278,9 @@ impl Leaf for Neon {
         dys: &[&Vector<f32, O>],
         dxs: &mut [&mut Vector<f32, I>],
     ) -> bool {
+        if !on() {
+            return false;
+        }
         input_grads_impl::<_, 4, 4, I, O>(Neon, w, dys, dxs);
         true
     }
@@ -271,7 +289,7 @@ impl Leaf for Neon {
     /// a time).
     #[inline(always)]
     fn conv_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-        conv::forward_wide::<G, _, 4, 5>(Neon, w, bias, xs, ys)
+        on() && conv::forward_wide::<G, _, 4, 5>(Neon, w, bias, xs, ys)
     }
     /// `dW` in tiles of 4 output channels × 4 kernel offsets (16
     /// accumulators, 8 loaded); `dx` in tiles of 4 input channels × 5
@@ -285,12 +303,12 @@ impl Leaf for Neon {
         gb: &mut [f32],
         dxs: Option<&mut [&mut [f32]]>,
     ) -> bool {
-        conv::backward_wide::<G, _, 4, 4, 4, 5>(Neon, w, xs, dys, gw, gb, dxs)
+        on() && conv::backward_wide::<G, _, 4, 4, 4, 5>(Neon, w, xs, dys, gw, gb, dxs)
     }
     /// As the wide rows: 4 output channels × 5 registers.
     #[inline(always)]
     fn pointwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-        pointwise::forward::<G, _, 4, 5>(Neon, w, bias, xs, ys)
+        on() && pointwise::forward::<G, _, 4, 5>(Neon, w, bias, xs, ys)
     }
     /// `dx` as the forward pass (4 × 5); `dW` in tiles of 4 output × 4
     /// input channels (16 accumulators, 8 loaded).
@@ -303,13 +321,13 @@ impl Leaf for Neon {
         gb: &mut [f32],
         dxs: Option<&mut [&mut [f32]]>,
     ) -> bool {
-        pointwise::backward::<G, _, 4, 5, 4, 4>(Neon, w, xs, dys, gw, gb, dxs)
+        on() && pointwise::backward::<G, _, 4, 5, 4, 4>(Neon, w, xs, dys, gw, gb, dxs)
     }
     /// 8 registers of positions in flight (8 accumulators, 8 loaded, the
     /// broadcast weight), as AVX-512 runs.
     #[inline(always)]
     fn depthwise_forward<G: ConvShape>(w: &[f32], bias: &[f32], xs: &[&[f32]], ys: &mut [&mut [f32]]) -> bool {
-        depthwise::forward::<G, _, 8>(Neon, w, bias, xs, ys)
+        on() && depthwise::forward::<G, _, 8>(Neon, w, bias, xs, ys)
     }
     /// 8 registers of positions for `dx`; `dW` with all nine offsets of a
     /// 3×3 kernel in accumulators, as on x86.
@@ -322,11 +340,11 @@ impl Leaf for Neon {
         gb: &mut [f32],
         dxs: Option<&mut [&mut [f32]]>,
     ) -> bool {
-        depthwise::backward::<G, _, 8, 9>(Neon, w, xs, dys, gw, gb, dxs)
+        on() && depthwise::backward::<G, _, 8, 9>(Neon, w, xs, dys, gw, gb, dxs)
     }
     #[inline(always)]
     fn sum_squares(values: &[f32]) -> Option<f64> {
-        Some(sum_squares_neon(values))
+        on().then(|| sum_squares_neon(values))
     }
 }
 
@@ -334,6 +352,7 @@ impl Leaf for Neon {
 mod tests {
     use super::*;
     use crate::kernel::dense::tests::{matches_the_reference, products};
+    use crate::kernel::dispatch::test_may_run;
     use crate::kernel::lanes::checks::{interleave_round_trip, partial_loads_and_stores_stop_at_n};
     use std::vec::Vec;
 
@@ -352,7 +371,9 @@ mod tests {
     /// from 300 inputs and 9 samples), both gradients.
     #[test]
     fn neon_matches_the_reference() {
-        matches_the_reference(&OnNeon);
+        if test_may_run(Isa::Neon, "the NEON products") {
+            matches_the_reference(&OnNeon);
+        }
     }
 
     #[test]
@@ -415,6 +436,7 @@ mod tests {
     mod depthwise_variants {
         use super::super::*;
         use crate::kernel::depthwise::tests::*;
+        use crate::kernel::dispatch::test_may_run;
         use std::vec::Vec;
 
         fn neon<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
@@ -423,6 +445,9 @@ mod tests {
 
         #[test]
         fn neon_agrees_with_the_definition() {
+            if !test_may_run(Isa::Neon, "all of it") {
+                return;
+            }
             each_shape!(neon, F32_TOLERANCE, "neon");
         }
     }
@@ -433,6 +458,7 @@ mod tests {
         use super::super::*;
         use crate::kernel::conv::tests::*;
         use crate::kernel::depthwise::tests::{F32_TOLERANCE, run};
+        use crate::kernel::dispatch::test_may_run;
         use std::vec::Vec;
 
         fn neon<G: ConvShape>(w: &[f64], b: &[f64], xs: &[&[f64]], dys: &[&[f64]]) -> [Vec<f64>; 6] {
@@ -441,6 +467,9 @@ mod tests {
 
         #[test]
         fn neon_agrees_with_the_definition() {
+            if !test_may_run(Isa::Neon, "all of it") {
+                return;
+            }
             each_shape!(neon, F32_TOLERANCE, "neon");
             agrees::<Res28>(31, 3, &neon::<Res28>, F32_TOLERANCE, "neon");
             agrees::<Res28S2>(32, 3, &neon::<Res28S2>, F32_TOLERANCE, "neon");
@@ -453,6 +482,7 @@ mod tests {
     mod pointwise_variants {
         use super::super::*;
         use crate::kernel::depthwise::tests::{F32_TOLERANCE, run};
+        use crate::kernel::dispatch::test_may_run;
         use crate::kernel::pointwise::tests::*;
         use std::vec::Vec;
 
@@ -462,6 +492,9 @@ mod tests {
 
         #[test]
         fn neon_agrees_with_the_general_convolution() {
+            if !test_may_run(Isa::Neon, "all of it") {
+                return;
+            }
             each_shape!(neon, F32_TOLERANCE, "neon");
         }
     }
