@@ -238,7 +238,10 @@ pub(crate) fn with_best_isa<R>(f: impl FnOnce() -> R) -> R {
 /// CPU has it and `TYPENET_KERNELS` allows it. If not, says so on stderr
 /// ([`report_skipped`]), so that a run on a CPU without it (or with
 /// `TYPENET_KERNELS=avx2`) shows what it did not check.
-#[cfg(all(test, feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
+#[cfg(all(
+    test,
+    any(all(feature = "std", target_arch = "x86_64"), all(target_arch = "aarch64", target_feature = "neon"))
+))]
 pub(crate) fn test_may_run(needed: Isa, what: &str) -> bool {
     let rank = |isa| match isa {
         Isa::Portable => 0,
@@ -266,7 +269,10 @@ pub(crate) fn test_may_run(needed: Isa, what: &str) -> bool {
 }
 
 /// Whether this CPU has instruction set `isa`, whatever `TYPENET_KERNELS` says.
-#[cfg(all(test, feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
+#[cfg(all(
+    test,
+    any(all(feature = "std", target_arch = "x86_64"), all(target_arch = "aarch64", target_feature = "neon"))
+))]
 pub(crate) fn cpu_has(isa: Isa) -> bool {
     #[cfg(target_arch = "x86_64")]
     use std::is_x86_feature_detected as has;
@@ -288,7 +294,10 @@ pub(crate) fn cpu_has(isa: Isa) -> bool {
 /// false: the CPU lacks it; true: `TYPENET_KERNELS` ruled it out) and the
 /// test's name. `cargo test -- --nocapture` prints the lines; `.ci/run`
 /// counts them.
-#[cfg(all(test, feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
+#[cfg(all(
+    test,
+    any(all(feature = "std", target_arch = "x86_64"), all(target_arch = "aarch64", target_feature = "neon"))
+))]
 pub(crate) fn report_skipped(what: &str, needs: &str, cpu_has: bool) {
     let test = std::thread::current().name().map_or_else(|| "a test".into(), std::string::String::from);
     let why = match std::env::var("TYPENET_KERNELS") {
