@@ -34,18 +34,7 @@ pub(crate) enum Isa {
 #[inline]
 pub(crate) fn isa() -> Isa {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    {
-        use core::sync::atomic::{AtomicU8, Ordering};
-        static CHOSEN: AtomicU8 = AtomicU8::new(0);
-        let isa = |code| match code {
-            1 => Isa::Portable,
-            2 => Isa::Avx2,
-            _ => Isa::Avx512,
-        };
-        match CHOSEN.load(Ordering::Relaxed) {
-            0 => {}
-            code => return isa(code),
-        }
+    return match decided_once(|| {
         use std::is_x86_feature_detected as has;
         let mut code = 1;
         if has!("fma") && has!("avx2") {
@@ -55,28 +44,42 @@ pub(crate) fn isa() -> Isa {
             }
         }
         match std::env::var("TYPENET_KERNELS").as_deref() {
-            Ok("portable") => code = 1,
-            Ok("avx2") => code = code.min(2),
-            _ => {}
+            Ok("portable") => 1,
+            Ok("avx2") => code.min(2),
+            _ => code,
         }
-        CHOSEN.store(code, Ordering::Relaxed);
-        return isa(code);
-    }
+    }) {
+        1 => Isa::Portable,
+        2 => Isa::Avx2,
+        _ => Isa::Avx512,
+    };
     #[cfg(all(feature = "std", target_arch = "aarch64", target_feature = "neon"))]
-    {
-        use core::sync::atomic::{AtomicU8, Ordering};
-        static CHOSEN: AtomicU8 = AtomicU8::new(0);
-        let mut code = CHOSEN.load(Ordering::Relaxed);
-        if code == 0 {
-            code = if std::env::var("TYPENET_KERNELS").as_deref() == Ok("portable") { 1 } else { 2 };
-            CHOSEN.store(code, Ordering::Relaxed);
-        }
-        return if code == 1 { Isa::Portable } else { Isa::Neon };
-    }
+    return match decided_once(|| if std::env::var("TYPENET_KERNELS").as_deref() == Ok("portable") { 1 } else { 2 }) {
+        1 => Isa::Portable,
+        _ => Isa::Neon,
+    };
     #[cfg(all(not(feature = "std"), target_arch = "aarch64", target_feature = "neon"))]
     return Isa::Neon;
     #[allow(unreachable_code)]
     Isa::Portable
+}
+
+/// `decide()`'s code (never 0) the first time, then the same code: one
+/// relaxed atomic load per call. [`isa`]'s cache on every architecture
+/// that decides at run time.
+#[cfg(all(feature = "std", any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
+#[inline]
+fn decided_once(decide: impl FnOnce() -> u8) -> u8 {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    static CHOSEN: AtomicU8 = AtomicU8::new(0);
+    match CHOSEN.load(Ordering::Relaxed) {
+        0 => {
+            let code = decide();
+            CHOSEN.store(code, Ordering::Relaxed);
+            code
+        }
+        code => code,
+    }
 }
 
 /// What an instruction-set leaf offers the `f32` kernels of the seam. Each
