@@ -41,6 +41,10 @@ mode=all
 if [ "${2:-}" = w3 ]; then
     mode=w3
     runs=${3:-5}
+    if [ "$isa" = portable ]; then
+        echo "the W3 rounds compare with JAX, which needs AVX: avx512 or avx2" >&2
+        exit 2
+    fi
 else
     runs=${2:-3}
 fi
@@ -99,10 +103,6 @@ peak() {
         sed 's/^threadpool: .*architecture.: .\([A-Za-z0-9]*\).*/openblas kernel: \1/'
 }
 if [ "$mode" = w3 ]; then
-    if [ "$isa" = portable ]; then
-        echo "the W3 rounds compare with JAX, which needs AVX: avx512 or avx2" >&2
-        exit 2
-    fi
     for run in $(seq "$runs"); do
         echo "-- round $run of $runs: typenet (TYPENET_KERNELS=${kernels:-default}), jax, SGEMM peak ($(date -u +%T))"
         typenet 'W3_'
